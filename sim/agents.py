@@ -1,0 +1,266 @@
+"""The six states as Mesa agents whose state is held as numpy arrays over a batch of worlds.
+
+Each agent owns the rules of its role as short verb methods. An array attribute has shape
+``(worlds,)``: element ``i`` is this state in independent world ``i``. Methods take a boolean
+``live`` mask (worlds whose ceasefire still holds) and leave the other worlds untouched.
+Equations are numbered as in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.scenario import (
+    AggressorParams,
+    ConditionalGuarantorParams,
+    DefenderParams,
+    GuarantorParams,
+    ModelParams,
+    MonitorParams,
+)
+
+if TYPE_CHECKING:
+    from sim.model import CeasefireModel
+
+
+def logistic(x: np.ndarray | float) -> np.ndarray:
+    """The standard logistic function, elementwise."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+class State(mesa.Agent):
+    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU."""
+
+    model: CeasefireModel
+
+    def __init__(self, model: CeasefireModel, code: str) -> None:
+        super().__init__(model)
+        self.code = code
+
+    @property
+    def worlds(self) -> int:
+        """Number of worlds in the batch."""
+        return self.model.worlds
+
+    def update_commitments(self, live: np.ndarray) -> None:
+        """Daily change of what this state has committed (ODD 7). Default: none."""
+
+
+class Guarantor(State):
+    """A European guarantor with ground troops in Ukraine from day 0 (UK, France).
+
+    Attributes:
+        troops: ground troops inside Ukraine, count >= 0, per world.
+        support: domestic support for the mission, 0-1, per world.
+        responses: probes this guarantor answered, per world.
+    """
+
+    def __init__(self, model: CeasefireModel, code: str, params: GuarantorParams) -> None:
+        super().__init__(model, code)
+        self.params = params
+        self.troops = np.full(self.worlds, float(params.troops))
+        self.support = np.full(self.worlds, float(params.domestic_support))
+        self.responses = np.zeros(self.worlds, dtype=np.int64)
+
+    def effective_troops(self) -> np.ndarray:
+        """Troops that count towards the coalition's capability (ODD 1)."""
+        return self.troops
+
+    def bases_in_ukraine(self) -> np.ndarray:
+        """Whether this guarantor holds permanent bases in Ukraine, per world."""
+        return np.full(self.worlds, self.params.permanent_bases) & (self.troops > 0)
+
+    def respond(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 4)."""
+        answered = blamed_probe & (self.troops > 0) & (uniform < self.params.resolve)
+        self.responses += answered
+        return answered
+
+    def absorb_losses(self, live: np.ndarray, detected_violations: np.ndarray, answered: np.ndarray) -> None:
+        """Domestic support erodes with violations and answered probes and recovers slowly (ODD 7)."""
+        m = self.model.params
+        recovered = self.support + m.support_recovery * (self.params.domestic_support - self.support)
+        lost = m.support_loss_per_100_violations * detected_violations / 100.0 + m.support_loss_per_response * answered
+        self.support = np.where(live, np.clip(recovered - lost, 0.0, 1.0), self.support)
+
+    def update_commitments(self, live: np.ndarray) -> None:
+        """Withdraw troops while support is below the drawdown threshold; bases slow it (ODD 7)."""
+        m = self.model.params
+        rate = m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
+        drawing_down = live & (self.support < self.params.drawdown_threshold)
+        self.troops = np.where(drawing_down, self.troops * (1.0 - rate), self.troops)
+
+
+class ConditionalGuarantor(Guarantor):
+    """A guarantor that waits in neighbouring NATO states and enters Ukraine once the ceasefire has held (Germany).
+
+    Attributes:
+        troops: ground troops inside Ukraine (0 until deployment), per world.
+        neighbour_troops: troops in neighbouring NATO states, per world.
+        deployed: whether the troops have entered Ukraine, per world.
+    """
+
+    def __init__(self, model: CeasefireModel, code: str, params: ConditionalGuarantorParams) -> None:
+        super().__init__(model, code, params)
+        self.params: ConditionalGuarantorParams = params
+        self.deployed = np.full(self.worlds, params.deployment_delay_days == 0)
+        self.troops = np.where(self.deployed, float(params.troops), 0.0)
+        self.neighbour_troops = np.full(self.worlds, float(params.neighbour_troops))
+
+    def effective_troops(self) -> np.ndarray:
+        """Troops in Ukraine plus neighbouring troops at their lower weight (ODD 1)."""
+        return self.troops + self.model.params.neighbour_weight * self.neighbour_troops
+
+    def update_commitments(self, live: np.ndarray) -> None:
+        """Enter Ukraine once the ceasefire has held for the delay and support allows; else as a guarantor."""
+        entering = (
+            live
+            & ~self.deployed
+            & (self.model.day >= self.params.deployment_delay_days)
+            & (self.support >= self.params.drawdown_threshold)
+        )
+        self.troops = np.where(entering, float(self.params.troops), self.troops)
+        self.deployed |= entering
+        super().update_commitments(live & ~entering)
+        m = self.model.params
+        drawing_down = live & (self.support < self.params.drawdown_threshold)
+        self.neighbour_troops = np.where(drawing_down, self.neighbour_troops * (1.0 - m.drawdown_rate),
+                                         self.neighbour_troops)
+
+
+class Monitor(State):
+    """The US: leads monitoring and verification, sanctions, and may lose patience.
+
+    Attributes:
+        detection_probability: probability that a violation is detected, 0-1, per world.
+        impatience: accumulated detected violations above tolerance, per world.
+        scaled_down: whether monitoring has been scaled down, per world.
+    """
+
+    def __init__(self, model: CeasefireModel, code: str, params: MonitorParams) -> None:
+        super().__init__(model, code)
+        self.params = params
+        self.detection_probability = np.full(self.worlds, float(params.detection_probability))
+        self.impatience = np.zeros(self.worlds)
+        self.scaled_down = np.zeros(self.worlds, dtype=bool)
+
+    def detect_incidents(self, incidents: np.ndarray) -> np.ndarray:
+        """Number of incidents detected, binomial in ``detection_probability`` (ODD 3)."""
+        return self.model.rng.binomial(incidents, self.detection_probability)
+
+    def attribute_probe(self, probe: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray) -> np.ndarray:
+        """Probes that are detected and blamed on Russia (ODD 3); undetected ones cannot be punished."""
+        detected = probe & (u_detect < self.detection_probability)
+        return detected, detected & (u_attribute < self.params.attribution_accuracy)
+
+    def sanction(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Impose new sanctions pressure on a blamed probe with probability ``resolve`` (ODD 4)."""
+        return blamed_probe & (uniform < self.params.resolve)
+
+    def lose_patience(self, live: np.ndarray, detected_violations: np.ndarray) -> None:
+        """Accumulate violations above tolerance; past ``patience`` scale monitoring down once (ODD 7)."""
+        excess = np.maximum(0.0, self.impatience + detected_violations - self.params.violation_tolerance)
+        self.impatience = np.where(live, excess, self.impatience)
+        losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
+        self.detection_probability = np.where(
+            losing, self.detection_probability * (1.0 - self.params.scale_down_fraction), self.detection_probability
+        )
+        self.scaled_down |= losing
+
+
+class Defender(State):
+    """Ukraine: accepts a ceasefire only with strong guarantees, retaliates, may withdraw."""
+
+    def __init__(self, model: CeasefireModel, code: str, params: DefenderParams) -> None:
+        super().__init__(model, code)
+        self.params = params
+        self.retaliations = np.zeros(self.worlds, dtype=np.int64)
+
+    def accepts(self, guarantee: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Accept with probability logistic((guarantee - threshold) / sharpness) (ODD 2)."""
+        sharpness = self.model.params.acceptance_sharpness
+        return uniform < logistic((guarantee - self.params.guarantee_threshold) / sharpness)
+
+    def retaliate(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Retaliate against a probe blamed on Russia with probability ``resolve`` (ODD 6)."""
+        retaliated = blamed_probe & (uniform < self.params.resolve)
+        self.retaliations += retaliated
+        return retaliated
+
+    def withdraws(self, live: np.ndarray, guarantee: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Leave the ceasefire with a daily hazard while the guarantee is below threshold (ODD 7)."""
+        weak = guarantee < self.params.withdrawal_threshold
+        return live & weak & (uniform < self.model.params.withdrawal_hazard)
+
+
+class Aggressor(State):
+    """Russia: weighs a ceasefire, probes the guarantors, learns their credibility, may attack.
+
+    Attributes:
+        belief_answered, belief_unanswered: Beta(alpha, beta) counts of Russia's belief that a
+            probe will be answered, per world.
+    """
+
+    def __init__(self, model: CeasefireModel, code: str, params: AggressorParams, bases: bool) -> None:
+        super().__init__(model, code)
+        self.params = params
+        prior = min(1.0, params.prior_credibility + (model.params.bases_credibility if bases else 0.0))
+        self.belief_answered = np.full(self.worlds, prior * params.prior_strength)
+        self.belief_unanswered = np.full(self.worlds, (1.0 - prior) * params.prior_strength)
+
+    @property
+    def credibility(self) -> np.ndarray:
+        """Mean of Russia's Beta belief that the guarantee will be honoured, 0-1 (ODD 4)."""
+        return self.belief_answered / (self.belief_answered + self.belief_unanswered)
+
+    def accepts(self, capability: np.ndarray, us_resolve: float, uniform: np.ndarray) -> np.ndarray:
+        """Accept with a logit that falls with foreign capability and rises with costs and pressure (ODD 2)."""
+        p, m = self.params, self.model.params
+        logit = p.acceptance_logit + p.war_cost + m.pressure_weight * us_resolve - p.troop_objection * capability
+        return uniform < logistic(logit)
+
+    def hostility(self, capability: np.ndarray) -> np.ndarray:
+        """Hostility provoked by foreign forces: ``provocation`` x capability (ODD 4)."""
+        return self.params.provocation * capability
+
+    def probe(self, live: np.ndarray, hostility: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Test the guarantors with a limited violation, daily probability probe_rate x (1 + hostility)."""
+        return live & (uniform < np.minimum(1.0, self.params.probe_rate * (1.0 + hostility)))
+
+    def learn(self, probe: np.ndarray, answered: np.ndarray) -> None:
+        """Beta-Bernoulli update: an answered probe raises credibility, an unanswered one lowers it."""
+        self.belief_answered += probe & answered
+        self.belief_unanswered += probe & ~answered
+
+    def offensive_hazard(
+        self, capability: np.ndarray, hostility: np.ndarray, sanctions: np.ndarray,
+        escalation: np.ndarray, force_share: float,
+    ) -> np.ndarray:
+        """Daily probability of a major offensive: expected gain against expected cost (ODD 5)."""
+        p, m = self.params, self.model.params
+        if p.base_offensive_hazard == 0.0:
+            return np.zeros(self.worlds)
+        expected_gain = p.offensive_gain * p.resolve * force_share
+        expected_cost = m.deterrence_weight * self.credibility * capability + m.sanctions_weight * sanctions
+        log_hazard = (
+            np.log(p.base_offensive_hazard) + expected_gain + hostility - expected_cost
+            + m.escalation_hazard_weight * escalation
+        )
+        return np.minimum(1.0, np.exp(log_hazard))
+
+
+def guarantee_strength(
+    capability: np.ndarray, bases: np.ndarray, detection_probability: np.ndarray, params: ModelParams
+) -> np.ndarray:
+    """Strength of the guarantee package as Ukraine perceives it, 0-1 (ODD 2).
+
+    ``1 - (1 - cover)(1 - bases_guarantee * bases)(1 - monitoring_weight * detection)`` with
+    ``cover = 1 - exp(-capability)``: each element closes part of the remaining gap.
+    """
+    cover = 1.0 - np.exp(-capability)
+    return 1.0 - (1.0 - cover) * (1.0 - params.bases_guarantee * bases) * (
+        1.0 - params.monitoring_weight * detection_probability
+    )

@@ -1,0 +1,71 @@
+"""The library's front door: run a scenario file and save its tables and plots.
+
+The command line (``sim.cli``) is a thin layer over these functions; a notebook can call them directly::
+
+    from sim import load_scenario, run_scenario, save_run
+    result = run_scenario(load_scenario("scenarios/baseline.yaml"))
+    save_run(result, "results/baseline")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.io import atomic_folder, git_commit, versions, write_csv, write_json
+from sim.plots import plot_run_dir
+from sim.runner import BLOCK_WORLDS, RunResult
+
+RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv")
+"""The CSV files of a run folder."""
+
+
+def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
+    """Where a run goes when no ``--out`` is given: ``results/<name>/``."""
+    return root / scenario_name
+
+
+def save_run(
+    result: RunResult, out_dir: str | Path, command_line: Sequence[str] | None = None, plots: bool = True,
+    source: str | Path | None = None,
+) -> Path:
+    """Write a run's CSV tables, manifest and plots into ``out_dir``, all or nothing.
+
+    Args:
+        result: what ``run_scenario`` returned.
+        out_dir: destination folder; replaced as a whole if it exists.
+        command_line: recorded in the manifest.
+        plots: also draw ``survival.png``, ``trajectories.png`` and ``causes.png``.
+        source: the scenario file, recorded in the manifest.
+    """
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as tmp:
+        write_csv(result.runs, tmp / "runs.csv")
+        write_csv(result.survival, tmp / "survival.csv")
+        write_csv(result.summary, tmp / "summary.csv")
+        if result.trajectories is not None:
+            write_csv(result.trajectories, tmp / "trajectories.csv")
+        write_json(manifest(result, command_line, source), tmp / "manifest.json")
+        if plots and result.trajectories is not None:
+            plot_run_dir(tmp)
+    return out_dir
+
+
+def manifest(
+    result: RunResult, command_line: Sequence[str] | None = None, source: str | Path | None = None
+) -> dict[str, object]:
+    """What a reader needs to reproduce a run: the resolved scenario, seed, versions, commit, timing."""
+    scenario = result.scenario
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_file": str(source) if source is not None else None,
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "horizon_days": scenario.horizon_days,
+        "block_worlds": BLOCK_WORLDS,
+        "workers": result.workers,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "command_line": list(command_line) if command_line is not None else None,
+    }

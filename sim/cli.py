@@ -1,0 +1,203 @@
+"""The ``ceasefire`` command: argument parsing, messages and exit codes over the library API.
+
+Exit codes: 0 success, 2 bad input (one line ``error: FILE: FIELD: what to fix``), 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sim.errors import InputError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its usage message
+        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
+    try:
+        return args.handler(args, argv)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(
+        prog="ceasefire",
+        description="Would a ceasefire in Ukraine, guaranteed by European troops and monitored by the US, hold?",
+        epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad input.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and write CSV tables and plots",
+                              description="Run a scenario file; write runs.csv, survival.csv, summary.csv, "
+                                          "trajectories.csv, manifest.json and three plots.")
+    run.add_argument("scenario", type=Path, help="scenario YAML file (see `ceasefire scenarios`)")
+    run.add_argument("--replications", type=int, metavar="N", help="independent worlds (default: the file's)")
+    run.add_argument("--seed", type=int, metavar="S", help="random seed (default: the file's)")
+    run.add_argument("--horizon", type=int, metavar="DAYS", help="days simulated after the deal (default: the file's)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<scenario name>/)")
+    run.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
+    run.add_argument("--no-plots", action="store_true", help="write the tables only")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
+    run.set_defaults(handler=cmd_run)
+
+    compare = commands.add_parser("compare", help="overlay the survival curves of several runs",
+                                  description="Overlay survival curves, with 95%% bands, of run folders.")
+    compare.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="run folders written by `ceasefire run`")
+    compare.add_argument("--out", type=Path, default=Path("results/compare.png"), metavar="FILE",
+                         help="PNG file to write (default: results/compare.png)")
+    compare.add_argument("--given-deal", action="store_true", help="plot P(holding | a deal was reached)")
+    compare.set_defaults(handler=cmd_compare)
+
+    plot = commands.add_parser("plot", help="redraw the plots of a run folder from its CSV files")
+    plot.add_argument("dir", type=Path, metavar="DIR")
+    plot.set_defaults(handler=cmd_plot)
+
+    validate = commands.add_parser("validate", help="check scenario files; exit 0 if all are valid, else 2")
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    validate.set_defaults(handler=cmd_validate)
+
+    listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
+    listing.set_defaults(handler=cmd_scenarios)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire run``."""
+    from sim.api import default_out_dir, save_run
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    overrides = {key: value for key, value in (
+        ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
+    ) if value is not None}
+    scenario = load_scenario(args.scenario, overrides)
+    if args.workers < 1:
+        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
+    out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
+    from sim.io import check_writable
+
+    check_writable(out_dir)
+    with progress_bar(scenario.replications, "worlds", enabled=not args.quiet) as advance:
+        result = run_scenario(scenario, workers=args.workers, progress=advance)
+    save_run(result, out_dir, command_line=["ceasefire", *argv], plots=not args.no_plots, source=args.scenario)
+    if not args.quiet:
+        print(headline(result.summary.iloc[0].to_dict(), out_dir))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire compare``."""
+    from sim.io import check_writable
+    from sim.plots import PlotInputError, compare_dirs
+
+    check_writable(args.out)
+    with _plot_errors(PlotInputError):
+        path = compare_dirs(args.dirs, args.out, given_deal=args.given_deal)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire plot``."""
+    from sim.plots import PlotInputError, plot_run_dir
+
+    if not args.dir.is_dir():
+        raise InputError(f"{args.dir}: not a folder")
+    with _plot_errors(PlotInputError):
+        paths = plot_run_dir(args.dir)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire validate``: every file is checked; one line per file."""
+    from sim.scenario import load_scenario
+
+    status = EXIT_OK
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+        else:
+            print(f"ok: {path} ({scenario.name})")
+    return status
+
+
+def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire scenarios``: the bundled scenario files with their descriptions."""
+    from sim.scenario import load_scenario
+
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        scenario = load_scenario(path)
+        description = " ".join(scenario.description.split())
+        print(f"{path.name}\n    {description}\n")
+    return EXIT_OK
+
+
+def headline(summary: dict[str, object], out_dir: Path) -> str:
+    """A few lines a reader sees after a run: the headline probabilities with their intervals."""
+
+    def fmt(key: str) -> str:
+        value = summary[key]
+        if value != value:  # NaN: beyond the horizon
+            return "n/a (beyond horizon)"
+        return f"{value:.3f} [{summary[key + '_ci_low']:.3f}, {summary[key + '_ci_high']:.3f}]"
+
+    return "\n".join([
+        f"{summary['scenario']}: {summary['replications']} worlds, {summary['horizon_days']} days, "
+        f"seed {summary['seed']}",
+        f"  P(deal)                  {fmt('p_agreed')}",
+        f"  P(holding at 90 days)    {fmt('p_hold_90')}",
+        f"  P(holding at 365 days)   {fmt('p_hold_365')}",
+        f"  P(holding at horizon)    {fmt('p_hold_horizon')}",
+        f"results in {out_dir}/",
+    ])
+
+
+@contextmanager
+def progress_bar(total: int, unit: str, enabled: bool = True):
+    """A tqdm bar on stderr when it is a terminal and ``enabled``; yields an ``advance(n)`` callable."""
+    if not enabled or not sys.stderr.isatty():
+        yield _ignore
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar.update
+
+
+def _ignore(n: int) -> None:
+    return None
+
+
+@contextmanager
+def _plot_errors(error_type: type[Exception]):
+    try:
+        yield
+    except error_type as exc:
+        raise InputError(str(exc)) from None
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with ``main``'s code."""
+    sys.exit(main())
+

@@ -1,0 +1,109 @@
+"""Writing results: CSV tables and a manifest, into a folder that appears complete or not at all.
+
+Everything is written into a hidden temporary folder beside the destination, which is renamed
+into place only when every file is written. A failed or interrupted run leaves the previous
+results (if any) untouched and no folder that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import InputError
+
+CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\n", "float_format": "%.10g"}
+"""One way of writing every CSV, so that equal tables give equal bytes."""
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write a table as CSV with the project's fixed formatting."""
+    table.to_csv(path, **CSV_OPTIONS)
+    return path
+
+
+def write_json(document: dict[str, Any], path: Path) -> Path:
+    """Write JSON, keys sorted, UTF-8."""
+    path.write_text(json.dumps(document, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail early, before any work, if results cannot be written beside ``out_dir``.
+
+    Raises:
+        InputError: naming the folder and the reason.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: --out: exists and is not a folder")
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"{out_dir}: --out: cannot write here ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def atomic_folder(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``out_dir``, on failure it is removed.
+
+    Example:
+        with atomic_folder(Path("results/baseline")) as tmp:
+            write_csv(table, tmp / "runs.csv")
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / out_dir.name)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that shape the results."""
+    found = {"python": platform.python_version()}
+    for package in ("ceasefire", "mesa", "numpy", "pandas", "matplotlib", "pydantic"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree this package runs from, when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                           capture_output=True, text=True, timeout=5).stdout.strip()
+    return done.stdout.strip() + ("-dirty" if dirty else "")

@@ -1,0 +1,236 @@
+"""The ceasefire model: a ``mesa.Model`` stepping a batch of independent worlds, one day per step.
+
+Day 0 is the agreement phase; each ``step()`` is one day of ceasefire in every world whose
+ceasefire still holds. Worlds that never agreed or have broken down are masked out and keep
+their final state. See docs/ODD.md for the order of events and every equation.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.agents import (
+    Aggressor,
+    ConditionalGuarantor,
+    Defender,
+    Guarantor,
+    Monitor,
+    guarantee_strength,
+)
+from sim.scenario import Scenario
+
+CAUSE_CODES: dict[str, int] = {
+    "held": 0,
+    "no_deal": 1,
+    "major_offensive": 2,
+    "escalation_spiral": 3,
+    "ukrainian_withdrawal": 4,
+}
+"""Integer code of each ``cause``; the names are those of ``runs.csv``."""
+
+TRAJECTORY_VARIABLES: tuple[str, ...] = ("credibility", "escalation", "coalition_troops", "detection_probability")
+"""Per-day quantities recorded over the worlds whose ceasefire holds."""
+
+_UNIFORMS_PER_DAY = 7  # probe, detect, attribute, sanction, retaliate, offensive, withdrawal; then one per guarantor
+
+
+class CeasefireModel(mesa.Model):
+    """A batch of ``worlds`` independent copies of one scenario, stepped together.
+
+    Args:
+        scenario: the validated scenario (its ``replications`` and ``seed`` are not used here).
+        worlds: number of independent worlds in this batch, >= 1.
+        rng: seed or numpy Generator for Mesa's random number generator.
+        record_trajectories: keep per-day arrays of ``TRAJECTORY_VARIABLES`` in a DataCollector.
+
+    Attributes:
+        day: days elapsed since the ceasefire began (0 during the agreement phase).
+        agreed, holding: per world, whether a deal was reached and whether it still holds.
+        breakdown_day: day the ceasefire broke down, -1 where it did not.
+        cause: code from ``CAUSE_CODES`` per world.
+        escalation, sanctions: per-world levels (dimensionless, >= 0).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        worlds: int,
+        rng: int | np.random.Generator | None = None,
+        record_trajectories: bool = True,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.params = scenario.model
+        self.worlds = int(worlds)
+        self.horizon_days = scenario.horizon_days
+        self.day = 0
+        agents = scenario.agents
+
+        self.uk = Guarantor(self, "UK", agents.UK)
+        self.fr = Guarantor(self, "FR", agents.FR)
+        self.de = ConditionalGuarantor(self, "DE", agents.DE)
+        self.us = Monitor(self, "US", agents.US)
+        self.ua = Defender(self, "UA", agents.UA)
+        self.guarantors = self.agents_by_type[Guarantor] | self.agents_by_type[ConditionalGuarantor]
+        any_bases = bool(self._bases_in_ukraine().any())
+        self.ru = Aggressor(self, "RU", agents.RU, bases=any_bases)
+        total = agents.RU.troops + agents.UA.troops
+        self.force_share = agents.RU.troops / total if total > 0 else 0.5
+
+        n = self.worlds
+        self.escalation = np.zeros(n)
+        self.sanctions = np.zeros(n)
+        self.breakdown_day = np.full(n, -1, dtype=np.int64)
+        self.cause = np.zeros(n, dtype=np.int8)
+        self.incidents = np.zeros(n, dtype=np.int64)
+        self.detected_violations = np.zeros(n, dtype=np.int64)
+        self.probes = np.zeros(n, dtype=np.int64)
+        self.detected_probes = np.zeros(n, dtype=np.int64)
+        self.responses = np.zeros(n, dtype=np.int64)
+        self.sanctions_imposed = np.zeros(n, dtype=np.int64)
+
+        self.datacollector = (
+            mesa.DataCollector(model_reporters={name: _masked(name) for name in TRAJECTORY_VARIABLES})
+            if record_trajectories
+            else None
+        )
+        self.agreed = self.negotiate()
+        self.holding = self.agreed.copy()
+        self.cause[~self.agreed] = CAUSE_CODES["no_deal"]
+        self.running = bool(self.holding.any()) and self.horizon_days > 0
+        self._collect()
+
+    # --- quantities derived from the agents' state -------------------------------------------
+
+    def capability(self) -> np.ndarray:
+        """Coalition capability: effective troops / troop_scale, per world (ODD 1)."""
+        effective = sum(g.effective_troops() for g in self.guarantors)
+        return effective / self.params.troop_scale
+
+    def coalition_troops(self) -> np.ndarray:
+        """European ground troops inside Ukraine, per world."""
+        return sum(g.troops for g in self.guarantors)
+
+    def _bases_in_ukraine(self) -> np.ndarray:
+        bases = np.zeros(self.worlds, dtype=bool)
+        for g in self.guarantors:
+            bases |= g.bases_in_ukraine()
+        return bases
+
+    def guarantee(self) -> np.ndarray:
+        """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2)."""
+        return guarantee_strength(
+            self.capability(), self._bases_in_ukraine(), self.us.detection_probability, self.params
+        )
+
+    @property
+    def credibility(self) -> np.ndarray:
+        """Russia's belief that the guarantee will be honoured, 0-1, per world."""
+        return self.ru.credibility
+
+    @property
+    def detection_probability(self) -> np.ndarray:
+        """US probability of detecting a violation, 0-1, per world."""
+        return self.us.detection_probability
+
+    # --- the agreement phase and one day ------------------------------------------------------
+
+    def negotiate(self) -> np.ndarray:
+        """Day 0: a deal needs both Ukraine's and Russia's acceptance (ODD 2)."""
+        u_ukraine, u_russia = self.rng.random((2, self.worlds))
+        ukraine = self.ua.accepts(self.guarantee(), u_ukraine)
+        russia = self.ru.accepts(self.capability(), self.scenario.agents.US.resolve, u_russia)
+        return ukraine & russia
+
+    def step(self) -> None:
+        """One day in every world whose ceasefire holds (order of events: ODD section 'Process overview')."""
+        self.day += 1
+        live = self.holding
+        m = self.params
+        self.agents.do("update_commitments", live)
+
+        capability = self.capability()
+        hostility = self.ru.hostility(capability)
+        uniforms = self.rng.random((_UNIFORMS_PER_DAY + len(self.guarantors), self.worlds))
+        u_probe, u_detect, u_attribute, u_sanction, u_retaliate, u_offensive, u_withdraw = uniforms[:_UNIFORMS_PER_DAY]
+        u_answer = uniforms[_UNIFORMS_PER_DAY:]
+
+        # incidents (ODD 2) and their detection (ODD 3)
+        cover = 1.0 - np.exp(-self.coalition_troops() / m.troop_scale)
+        detection = self.us.detection_probability
+        rate = m.incident_rate * (1.0 - m.buffer_incident_reduction * cover) * (
+            1.0 - m.monitoring_incident_reduction * detection
+        )
+        incidents = self.rng.poisson(rate * live)
+        detected_incidents = self.us.detect_incidents(incidents)
+
+        # probes, their detection and attribution, answers and learning (ODD 4)
+        probe = self.ru.probe(live, hostility, u_probe)
+        detected_probe, blamed_probe = self.us.attribute_probe(probe, u_detect, u_attribute)
+        answered_by = {g: g.respond(blamed_probe, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
+        answered = np.logical_or.reduce(list(answered_by.values()))
+        self.ru.learn(probe, answered)
+        sanctioned = self.us.sanction(blamed_probe, u_sanction)
+        retaliated = self.ua.retaliate(blamed_probe, u_retaliate)
+
+        # sanctions and escalation dynamics (ODD 4, 6)
+        self.sanctions = np.where(live, self.sanctions * (1.0 - m.sanctions_decay) + m.sanctions_step * sanctioned,
+                                  self.sanctions)
+        self.escalation = np.where(
+            live,
+            self.escalation * (1.0 - m.escalation_decay)
+            + m.incident_escalation * incidents
+            + m.probe_escalation * probe
+            + m.response_escalation * answered
+            + m.retaliation_escalation * retaliated,
+            self.escalation,
+        )
+
+        # breakdown: offensive first, then the spiral, then Ukraine's withdrawal (ODD 5-7)
+        hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
+        offensive = live & (u_offensive < hazard)
+        spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
+        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, self.guarantee(), u_withdraw)
+        for mask, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
+                            (withdrawal, "ukrainian_withdrawal")):
+            self.cause[mask] = CAUSE_CODES[cause]
+            self.breakdown_day[mask] = self.day
+        self.holding = live & ~(offensive | spiral | withdrawal)
+
+        # bookkeeping and slow variables (ODD 7)
+        detected_violations = detected_incidents + detected_probe
+        for g, answered_g in answered_by.items():
+            g.absorb_losses(live, detected_violations, answered_g)
+        self.us.lose_patience(live, detected_violations)
+        self.incidents += incidents
+        self.detected_violations += detected_violations
+        self.probes += probe
+        self.detected_probes += detected_probe
+        self.responses += answered
+        self.sanctions_imposed += sanctioned
+
+        self._collect()
+        if self.day >= self.horizon_days or not self.holding.any():
+            self.running = False
+
+    def run(self) -> CeasefireModel:
+        """Step until every world has ended or the horizon is reached; returns self."""
+        while self.running:
+            self.step()
+        return self
+
+    def _collect(self) -> None:
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+
+
+def _masked(name: str):
+    """A reporter giving ``model.<name>`` per world as float32, NaN where the ceasefire does not hold."""
+
+    def report(model: CeasefireModel) -> np.ndarray:
+        value = getattr(model, name)
+        value = value() if callable(value) else value
+        return np.where(model.holding, value, np.nan).astype(np.float32)
+
+    return report

@@ -1,0 +1,402 @@
+"""Figures drawn from result tables (CSV) only, so any figure can be redrawn from a run folder.
+
+Every function here reads tables produced by :mod:`sim.metrics` (``survival.csv``,
+``trajectories.csv``, ``summary.csv``) and writes PNG files. Figures are built on
+:class:`matplotlib.figure.Figure` directly, so no global pyplot state is touched.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter
+
+from sim.metrics import CAUSES, HOLD_DAYS, wilson_interval
+
+RUN_PLOTS: tuple[str, ...] = ("survival.png", "trajectories.png", "causes.png")
+"""File names :func:`plot_run_dir` writes into a run folder, in order."""
+
+DPI = 120
+BAND_ALPHA = 0.25
+DAY_LABEL = "days since ceasefire"
+HOLD_LABEL = "P(ceasefire holding)"
+
+SURVIVAL_COLUMNS: tuple[str, ...] = (
+    "day",
+    "n_worlds",
+    "n_agreed",
+    "p_holding",
+    "ci_low",
+    "ci_high",
+    "p_holding_given_deal",
+    "ci_low_given_deal",
+    "ci_high_given_deal",
+)
+
+TRAJECTORY_VARS: dict[str, tuple[str, str]] = {
+    "credibility": ("Credibility of the guarantee", "Russia's belief it will be honoured (0–1)"),
+    "escalation": ("Escalation", "escalation level (dimensionless, ≥ 0)"),
+    "coalition_troops": ("European troops in Ukraine", "ground troops (count)"),
+    "detection_probability": ("US monitoring", "detection probability (0–1)"),
+}
+"""Trajectory variable -> (panel title, y-axis label with units)."""
+
+UNIT_INTERVAL_VARS = frozenset({"credibility", "detection_probability"})
+
+TRAJECTORY_COLUMNS: tuple[str, ...] = ("day",) + tuple(
+    f"{var}_{stat}" for var in TRAJECTORY_VARS for stat in ("mean", "p10", "p90")
+)
+
+SUMMARY_COLUMNS: tuple[str, ...] = ("scenario", "replications", "horizon_days") + tuple(
+    f"share_{cause}" for cause in CAUSES
+)
+
+CAUSE_LABELS: dict[str, str] = {
+    "no_deal": "no deal",
+    "major_offensive": "major offensive",
+    "escalation_spiral": "escalation spiral",
+    "ukrainian_withdrawal": "Ukrainian withdrawal",
+    "held": "ceasefire held",
+}
+
+CAUSE_COLOURS: dict[str, str] = {
+    "no_deal": "tab:gray",
+    "major_offensive": "tab:red",
+    "escalation_spiral": "tab:orange",
+    "ukrainian_withdrawal": "tab:purple",
+    "held": "tab:green",
+}
+
+
+class PlotInputError(ValueError):
+    """A table needed for a figure is missing, unreadable, empty or lacks columns."""
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _check_columns(table: pd.DataFrame, required: Sequence[str], source: str) -> None:
+    """Raise PlotInputError naming ``source`` if ``table`` lacks any ``required`` column."""
+    missing = [col for col in required if col not in table.columns]
+    if missing:
+        raise PlotInputError(f"{source}: missing columns: {', '.join(missing)}")
+
+
+def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
+    """Read a CSV table and check it has rows and the ``required`` columns.
+
+    Args:
+        path: CSV file to read.
+        required: column names that must be present.
+
+    Returns:
+        The table.
+
+    Raises:
+        PlotInputError: one-line message naming the file if it is missing, cannot be
+            parsed, has no rows or lacks columns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PlotInputError(f"{path}: file not found")
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise PlotInputError(f"{path}: empty file (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        reason = " ".join(str(exc).split())
+        raise PlotInputError(f"{path}: cannot parse CSV: {reason}") from None
+    _check_columns(table, required, str(path))
+    if table.empty:
+        raise PlotInputError(f"{path}: empty table (header but no rows)")
+    return table
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _new_figure(
+    width: float = 8.0, height: float = 5.0, nrows: int = 1, ncols: int = 1
+) -> tuple[Figure, np.ndarray]:
+    """A figure with constrained layout and an array of axes (always 2-D)."""
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Save ``fig`` as PNG to ``path`` (creating the folder) and release it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, format="png")
+    fig.clear()
+    return path
+
+
+def _line_with_band(
+    ax: Axes,
+    x: pd.Series,
+    y: pd.Series,
+    low: pd.Series,
+    high: pd.Series,
+    *,
+    label: str,
+    colour: str,
+    step: bool = False,
+) -> None:
+    """Draw a line ``y(x)`` with a shaded band between ``low`` and ``high`` in one colour.
+
+    Args:
+        step: draw a step curve (for daily survival), else a straight-segment line.
+    """
+    x_arr, y_arr = x.to_numpy(float), y.to_numpy(float)
+    lo_arr, hi_arr = low.to_numpy(float), high.to_numpy(float)
+    drawstyle = "steps-post" if step else "default"
+    ax.plot(x_arr, y_arr, color=colour, lw=1.8, label=label, drawstyle=drawstyle)
+    ax.fill_between(
+        x_arr, lo_arr, hi_arr, color=colour, alpha=BAND_ALPHA, lw=0,
+        step="post" if step else None, where=~(np.isnan(lo_arr) | np.isnan(hi_arr)),
+    )
+
+
+def _mark_hold_days(ax: Axes, horizon: float) -> None:
+    """Light vertical lines at the reported hold days (90, 365) that fall within ``horizon`` (days)."""
+    for day in HOLD_DAYS:
+        if day <= horizon:
+            ax.axvline(day, color="0.6", lw=0.8, ls="--", zorder=0)
+            ax.annotate(
+                f"{day} d", xy=(day, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                textcoords="offset points", ha="center", va="bottom", fontsize=8, color="0.4",
+            )
+
+
+def _survival_axes(ax: Axes, horizon: float, title: str) -> None:
+    """Common axes of a survival plot: labels, 0–1 probability scale, hold-day markers."""
+    _mark_hold_days(ax, horizon)
+    ax.set_xlim(0, max(horizon, 1))
+    ax.set_ylim(-0.02, 1.02)  # margin so a curve at exactly 0 or 1 is not hidden by the frame
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_xlabel(DAY_LABEL)
+    ax.set_ylabel(HOLD_LABEL)
+    ax.set_title(title, pad=14)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", title="shaded: Wilson 95% CI", fontsize=9, title_fontsize=9)
+
+
+def _survival_columns(given_deal: bool) -> tuple[str, str, str]:
+    """Names of the (probability, CI low, CI high) columns of a survival table."""
+    suffix = "_given_deal" if given_deal else ""
+    return f"p_holding{suffix}", f"ci_low{suffix}", f"ci_high{suffix}"
+
+
+def _draw_survival(ax: Axes, survival: pd.DataFrame, given_deal: bool, label: str, colour: str) -> None:
+    """One survival step curve with its Wilson band; says so in the label when it is undefined."""
+    p_col, low_col, high_col = _survival_columns(given_deal)
+    if survival[p_col].isna().all():
+        label = f"{label}: no deal in any world"
+    bounds = (survival[p_col], survival[low_col], survival[high_col])
+    _line_with_band(ax, survival["day"], *bounds, label=label, colour=colour, step=True)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def plot_survival(survival: pd.DataFrame, scenario: str, path: Path) -> Path:
+    """P(ceasefire holding) by day, over all worlds and given a deal, with Wilson 95% bands.
+
+    Args:
+        survival: table in the ``survival.csv`` format (days, probabilities in [0, 1]).
+        scenario: scenario name for the title.
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+    """
+    _check_columns(survival, SURVIVAL_COLUMNS, "survival table")
+    n_worlds = int(survival["n_worlds"].iloc[0])
+    n_agreed = int(survival["n_agreed"].iloc[0])
+    fig, axes = _new_figure()
+    ax = axes[0, 0]
+    _draw_survival(ax, survival, False, f"all worlds, no deal = not holding (N={n_worlds})", "tab:blue")
+    _draw_survival(ax, survival, True, f"worlds that reached a deal (N={n_agreed})", "tab:orange")
+    _survival_axes(ax, float(survival["day"].max()), f"{scenario}: probability the ceasefire holds")
+    return _save(fig, path)
+
+
+def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> Path:
+    """2×2 panels of state variables over time: mean with 10th–90th percentile band.
+
+    Statistics are over the worlds where the ceasefire still holds that day.
+
+    Args:
+        trajectories: table in the ``trajectories.csv`` format (days; units per variable).
+        scenario: scenario name for the title.
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+    """
+    _check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
+    fig, axes = _new_figure(11.0, 7.5, 2, 2)
+    day = trajectories["day"]
+    for ax, (var, (title, ylabel)) in zip(axes.flat, TRAJECTORY_VARS.items(), strict=True):
+        cols = [f"{var}_{stat}" for stat in ("mean", "p10", "p90")]
+        _line_with_band(ax, day, *(trajectories[c] for c in cols), label="mean", colour="tab:blue")
+        ax.plot([], [], color="tab:blue", alpha=BAND_ALPHA, lw=8, label="10th–90th percentile")
+        if trajectories[cols[0]].isna().all():
+            ax.text(0.5, 0.5, "no world holding", transform=ax.transAxes, ha="center", color="0.4")
+        ax.set_title(title)
+        ax.set_xlabel(DAY_LABEL)
+        ax.set_ylabel(ylabel)
+        ax.set_xlim(0, max(float(day.max()), 1))
+        if var in UNIT_INTERVAL_VARS:
+            ax.set_ylim(0, 1)
+        else:
+            ax.set_ylim(bottom=0)
+        if var == "coalition_troops":
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle(f"{scenario}: state of the ceasefire over time")
+    fig.supxlabel(
+        "Statistics over worlds where the ceasefire still holds that day; gaps where none holds.",
+        fontsize=9, color="0.35",
+    )
+    return _save(fig, path)
+
+
+def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
+    """Share of worlds by outcome (why the ceasefire failed, or that it held), with Wilson 95% error bars.
+
+    Args:
+        summary: one-row table in the ``summary.csv`` format (shares in [0, 1]).
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+    """
+    _check_columns(summary, SUMMARY_COLUMNS, "summary table")
+    row = summary.iloc[0]
+    n = int(row["replications"])
+    shares = np.array([float(row[f"share_{cause}"]) for cause in CAUSES])
+    low, high = wilson_interval(np.round(shares * n), n)
+    errors = np.vstack([shares - low, high - shares]).clip(min=0)
+    fig, axes = _new_figure(8.0, 4.5)
+    ax = axes[0, 0]
+    positions = np.arange(len(CAUSES))
+    ax.barh(
+        positions, shares, xerr=errors, capsize=4, error_kw={"lw": 1.2, "ecolor": "0.2"},
+        color=[CAUSE_COLOURS.get(c, "tab:blue") for c in CAUSES],
+    )
+    for y, share, top in zip(positions, shares, high, strict=True):
+        ax.annotate(
+            f"{share:.1%}", xy=(top, y), xytext=(6, 0), textcoords="offset points", va="center", fontsize=9
+        )
+    ax.set_yticks(positions, [CAUSE_LABELS.get(c, c.replace("_", " ")) for c in CAUSES])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel("share of worlds (%, error bars: Wilson 95% CI)")
+    ax.set_title(
+        f"{row['scenario']}: outcome by day {int(row['horizon_days'])} (N={n} worlds)"
+    )
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_compare(runs: Sequence[tuple[str, pd.DataFrame]], path: Path, given_deal: bool = False) -> Path:
+    """Overlay the survival curves of several runs, each with its Wilson 95% band.
+
+    Args:
+        runs: (label, survival table) pairs, tables in the ``survival.csv`` format.
+        path: PNG file to write.
+        given_deal: plot P(holding | deal) instead of P(holding) over all worlds.
+
+    Returns:
+        ``path``.
+    """
+    if not runs:
+        raise PlotInputError("plot_compare: no runs to compare")
+    fig, axes = _new_figure(9.0, 5.5)
+    ax = axes[0, 0]
+    n_col = "n_agreed" if given_deal else "n_worlds"
+    for i, (label, survival) in enumerate(runs):
+        _check_columns(survival, SURVIVAL_COLUMNS, f"survival table of {label!r}")
+        n = int(survival[n_col].iloc[0])
+        _draw_survival(ax, survival, given_deal, f"{label} (N={n})", f"C{i % 10}")
+    horizon = max(float(survival["day"].max()) for _, survival in runs)
+    condition = "given a deal" if given_deal else "all worlds, no deal = not holding"
+    _survival_axes(ax, horizon, f"Probability the ceasefire holds: scenarios compared ({condition})")
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def _scenario_name(summary: pd.DataFrame) -> str:
+    """The scenario name in a summary table."""
+    return str(summary["scenario"].iloc[0])
+
+
+def plot_run_dir(run_dir: Path) -> list[Path]:
+    """Redraw every figure of a run folder from its CSV tables.
+
+    Reads ``survival.csv``, ``trajectories.csv`` and ``summary.csv`` in ``run_dir`` and
+    writes the files named in :data:`RUN_PLOTS` next to them.
+
+    Returns:
+        Paths of the written PNG files, in the order of :data:`RUN_PLOTS`.
+
+    Raises:
+        PlotInputError: if a table is missing, unreadable, empty or lacks columns.
+    """
+    run_dir = Path(run_dir)
+    survival = read_table(run_dir / "survival.csv", SURVIVAL_COLUMNS)
+    trajectories = read_table(run_dir / "trajectories.csv", TRAJECTORY_COLUMNS)
+    summary = read_table(run_dir / "summary.csv", SUMMARY_COLUMNS)
+    scenario = _scenario_name(summary)
+    survival_png, trajectories_png, causes_png = (run_dir / name for name in RUN_PLOTS)
+    return [
+        plot_survival(survival, scenario, survival_png),
+        plot_trajectories(trajectories, scenario, trajectories_png),
+        plot_causes(summary, causes_png),
+    ]
+
+
+def _unique_labels(names: Sequence[str], run_dirs: Sequence[Path]) -> list[str]:
+    """Scenario names, qualified by folder name (then full path) where they repeat."""
+    labels = list(names)
+    for qualify in (lambda d: d.name, str):
+        counts = Counter(labels)
+        labels = [
+            f"{name} ({qualify(d)})" if counts[label] > 1 else label
+            for name, label, d in zip(names, labels, run_dirs, strict=True)
+        ]
+    return labels
+
+
+def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) -> Path:
+    """Overlay the survival curves of several run folders into one PNG.
+
+    Each curve is labelled by its scenario name (from ``summary.csv``), disambiguated by
+    the folder name when two runs share a scenario.
+
+    Args:
+        run_dirs: run folders holding ``survival.csv`` and ``summary.csv``.
+        out: PNG file to write.
+        given_deal: plot P(holding | deal) instead of P(holding) over all worlds.
+
+    Returns:
+        ``out``.
+    """
+    run_dirs = [Path(d) for d in run_dirs]
+    tables = [read_table(d / "survival.csv", SURVIVAL_COLUMNS) for d in run_dirs]
+    names = [_scenario_name(read_table(d / "summary.csv", ("scenario",))) for d in run_dirs]
+    labels = _unique_labels(names, run_dirs)
+    return plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal)

@@ -1,0 +1,236 @@
+"""Running a scenario: split its worlds into fixed blocks, run them on local processes, gather tables.
+
+Reproducibility: the worlds are cut into blocks of ``BLOCK_WORLDS``; block ``b`` of a run is seeded
+with ``SeedSequence(seed, spawn_key=(*key, b))``. The blocks, and so every output, are the same
+whatever the number of workers or the order in which blocks finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.metrics import summary_table, survival_table
+from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
+from sim.scenario import Scenario
+
+BLOCK_WORLDS = 2000
+"""Worlds per block: the unit of seeding and of parallel work. Changing it changes the random streams."""
+
+_CAUSE_NAMES = np.array(sorted(CAUSE_CODES, key=CAUSE_CODES.get))
+
+
+@dataclass(frozen=True)
+class Block:
+    """A slice of a run's worlds: replications ``first .. first + worlds - 1``."""
+
+    index: int
+    first: int
+    worlds: int
+
+
+@dataclass
+class BlockResult:
+    """What one block returns: its rows of ``runs.csv`` and, optionally, per-day trajectories."""
+
+    block: Block
+    runs: pd.DataFrame
+    trajectories: dict[str, np.ndarray] | None  # variable -> (horizon + 1, worlds), NaN where not holding
+
+
+@dataclass
+class RunResult:
+    """All tables of one scenario run.
+
+    Attributes:
+        runs: one row per world (``runs.csv``).
+        survival: P(holding) per day with Wilson intervals (``survival.csv``).
+        summary: one row of headline figures (``summary.csv``).
+        trajectories: per-day means and 10th/90th percentiles (``trajectories.csv``), or None.
+    """
+
+    scenario: Scenario
+    runs: pd.DataFrame
+    survival: pd.DataFrame
+    summary: pd.DataFrame
+    trajectories: pd.DataFrame | None
+    wall_seconds: float
+    workers: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def plan_blocks(replications: int, block_worlds: int = BLOCK_WORLDS) -> list[Block]:
+    """Cut ``replications`` worlds into consecutive blocks of at most ``block_worlds``."""
+    starts = range(0, replications, block_worlds)
+    return [Block(i, s, min(block_worlds, replications - s)) for i, s in enumerate(starts)]
+
+
+def block_seed(seed: int, key: Sequence[int], block: Block) -> np.random.SeedSequence:
+    """The seed of one block: a child of ``seed`` addressed by ``(*key, block.index)``."""
+    return np.random.SeedSequence(seed, spawn_key=(*key, block.index))
+
+
+def simulate_block(
+    scenario: Scenario, block: Block, seed: int, key: Sequence[int] = (), record_trajectories: bool = True
+) -> BlockResult:
+    """Run one block of worlds to the horizon and return its records."""
+    rng = np.random.default_rng(block_seed(seed, key, block))
+    model = CeasefireModel(scenario, block.worlds, rng=rng, record_trajectories=record_trajectories).run()
+    trajectories = None
+    if model.datacollector is not None:
+        trajectories = {
+            name: _pad_days(np.stack(model.datacollector.model_vars[name]), scenario.horizon_days)
+            for name in TRAJECTORY_VARIABLES
+        }
+    return BlockResult(block, run_records(model, block.first), trajectories)
+
+
+def run_records(model: CeasefireModel, first_replication: int = 0) -> pd.DataFrame:
+    """One row per world of a finished model: outcome, cause and event counts."""
+    breakdown = model.breakdown_day.astype(float)
+    breakdown[breakdown < 0] = np.nan
+    return pd.DataFrame(
+        {
+            "replication": np.arange(first_replication, first_replication + model.worlds),
+            "agreed": model.agreed,
+            "breakdown_day": pd.array(breakdown, dtype="Int64"),  # empty in CSV where it held
+            "cause": _CAUSE_NAMES[model.cause],
+            "incidents": model.incidents,
+            "detected_violations": model.detected_violations,
+            "probes": model.probes,
+            "detected_probes": model.detected_probes,
+            "responses": model.responses,
+            "retaliations": model.ua.retaliations,
+            "sanctions_imposed": model.sanctions_imposed,
+            "final_credibility": model.credibility.round(6),
+            "final_escalation": model.escalation.round(6),
+            "final_coalition_troops": model.coalition_troops().round(1),
+            "germany_deployed": model.de.deployed,
+            "monitoring_scaled_down": model.us.scaled_down,
+        }
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    record_trajectories: bool = True,
+) -> RunResult:
+    """Run all ``scenario.replications`` worlds and compute every table.
+
+    Args:
+        scenario: validated scenario; its ``seed`` determines every result.
+        workers: local processes to use (>= 1); 1 runs in this process.
+        progress: called with the number of worlds each time a block finishes.
+        record_trajectories: also compute ``trajectories.csv`` (costs memory: 4 floats per world-day).
+    """
+    start = time.perf_counter()
+    blocks = plan_blocks(scenario.replications)
+    results: list[BlockResult | None] = [None] * len(blocks)
+    for result in iter_blocks(scenario, blocks, workers, record_trajectories):
+        results[result.block.index] = result
+        if progress is not None:
+            progress(result.block.worlds)
+    done = [r for r in results if r is not None]
+    runs = pd.concat([r.runs for r in done], ignore_index=True)
+    trajectories = trajectory_table(done, scenario.horizon_days) if record_trajectories else None
+    return RunResult(
+        scenario=scenario,
+        runs=runs,
+        survival=survival_table(runs, scenario.horizon_days),
+        summary=summary_table(runs, scenario.horizon_days, scenario.name, scenario.seed),
+        trajectories=trajectories,
+        wall_seconds=time.perf_counter() - start,
+        workers=workers,
+    )
+
+
+def iter_blocks(
+    scenario: Scenario, blocks: Sequence[Block], workers: int, record_trajectories: bool, key: Sequence[int] = ()
+) -> Iterator[BlockResult]:
+    """Yield block results as they finish, on ``workers`` local processes (1: in this process)."""
+    if workers <= 1 or len(blocks) <= 1:
+        for block in blocks:
+            yield simulate_block(scenario, block, scenario.seed, key, record_trajectories)
+        return
+    with local_executor(min(workers, len(blocks))) as executor:
+        futures = [
+            executor.submit(simulate_block, scenario, block, scenario.seed, key, record_trajectories)
+            for block in blocks
+        ]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def local_executor(workers: int) -> Executor:
+    """A process pool with an explicit 'spawn' context: no fork of this process's state."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def default_workers() -> int:
+    """All cores available to this process."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def trajectory_table(results: Sequence[BlockResult], horizon_days: int) -> pd.DataFrame:
+    """Per-day mean and 10th/90th percentiles of each trajectory variable over holding worlds."""
+    table: dict[str, np.ndarray] = {"day": np.arange(horizon_days + 1)}
+    ordered = sorted(results, key=lambda r: r.block.index)
+    for name in TRAJECTORY_VARIABLES:
+        values = np.concatenate([r.trajectories[name] for r in ordered], axis=1)
+        holding = ~np.isnan(values)
+        count = holding.sum(axis=1)
+        if name == TRAJECTORY_VARIABLES[0]:
+            table["n_holding"] = count
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"{name}_mean"] = np.where(count > 0, np.nansum(values, axis=1, dtype=np.float64) / count, np.nan)
+        p10, p90 = _nan_quantiles(values, count, (0.1, 0.9))
+        table[f"{name}_p10"], table[f"{name}_p90"] = p10, p90
+    frame = pd.DataFrame(table)
+    value_columns = [c for c in frame.columns if c not in ("day", "n_holding")]
+    frame[value_columns] = frame[value_columns].round(6)
+    return frame
+
+
+def _nan_quantiles(values: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> list[np.ndarray]:
+    """Row-wise quantiles ignoring NaN (linear interpolation), fast: one sort, NaN sorted last."""
+    ordered = np.sort(values, axis=1)
+    out = []
+    rows = np.arange(values.shape[0])
+    for q in qs:
+        position = q * np.maximum(count - 1, 0)
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, np.maximum(count - 1, 0))
+        frac = position - low
+        result = ordered[rows, low] * (1.0 - frac) + ordered[rows, high] * frac
+        out.append(np.where(count > 0, result, np.nan))
+    return out
+
+
+def _pad_days(values: np.ndarray, horizon_days: int) -> np.ndarray:
+    """Extend a (days_run + 1, worlds) record to horizon + 1 rows with NaN (all worlds ended early)."""
+    missing = horizon_days + 1 - values.shape[0]
+    if missing <= 0:
+        return values
+    return np.vstack([values, np.full((missing, values.shape[1]), np.nan, dtype=values.dtype)])
+
+
+def is_interactive() -> bool:
+    """Whether stderr is a terminal (progress bars only then)."""
+    return sys.stderr.isatty()

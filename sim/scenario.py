@@ -1,0 +1,298 @@
+"""Scenario files: schema, validation, defaults from the commitments, ``extends``.
+
+A scenario YAML holds ``name``, ``description``, ``horizon_days``, ``replications``, ``seed``,
+``agents.<CODE>.<param>`` and ``model.<param>``. Anything not given comes from the file it
+``extends`` and finally from ``seeds/commitments.yaml``. Unknown keys and out-of-range values are
+errors that name the file and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from sim.errors import InputError
+from sim.sources import COMMITMENTS_FILE, load_commitments
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+TroopCount = Annotated[float, Field(ge=0.0, le=5_000_000, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+Real = Annotated[float, Field(ge=-1e3, le=1e3, allow_inf_nan=False)]
+Days = Annotated[int, Field(ge=0, le=36_500)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StateParams(_Strict):
+    """Parameters every state has."""
+
+    troops: TroopCount = Field(description="ground troops inside Ukraine, count >= 0")
+    resolve: Probability = Field(description="role-specific resolve, 0-1 (see ODD)")
+
+
+class GuarantorParams(StateParams):
+    """A European guarantor with troops in Ukraine from day 0 (UK, France)."""
+
+    domestic_support: Probability = Field(description="initial public support for the mission, 0-1")
+    permanent_bases: StrictBool = Field(description="permanent bases in Ukraine")
+    drawdown_threshold: Probability = Field(description="support below which troops are withdrawn, 0-1")
+
+
+class ConditionalGuarantorParams(GuarantorParams):
+    """A guarantor whose troops enter Ukraine only after the ceasefire has held (Germany)."""
+
+    neighbour_troops: TroopCount = Field(description="troops in neighbouring NATO states from day 0")
+    deployment_delay_days: Days = Field(description="days the ceasefire must hold before troops enter Ukraine")
+
+
+class MonitorParams(StateParams):
+    """The US-led monitoring and verification mechanism."""
+
+    detection_probability: Probability = Field(description="probability a violation is detected, 0-1")
+    attribution_accuracy: Probability = Field(description="probability a detected violation is blamed right")
+    violation_tolerance: NonNegative = Field(description="detected violations per day tolerated")
+    patience: NonNegative = Field(description="accumulated excess violations before monitoring is scaled down")
+    scale_down_fraction: Probability = Field(description="share of detection lost when patience runs out")
+
+
+class DefenderParams(StateParams):
+    """Ukraine."""
+
+    guarantee_threshold: Probability = Field(description="guarantee strength Ukraine needs to agree, 0-1")
+    withdrawal_threshold: Probability = Field(description="guarantee strength below which Ukraine may leave")
+
+
+class AggressorParams(StateParams):
+    """Russia."""
+
+    acceptance_logit: Real = Field(description="log-odds of accepting a ceasefire before other terms")
+    war_cost: Real = Field(description="log-odds added by the costs of continued war")
+    troop_objection: NonNegative = Field(description="log-odds lost per unit of foreign capability")
+    provocation: NonNegative = Field(description="hostility per unit of foreign capability")
+    probe_rate: Probability = Field(description="daily probability of a probe at zero hostility")
+    base_offensive_hazard: Probability = Field(description="daily offensive hazard before gain and deterrence")
+    offensive_gain: NonNegative = Field(description="log-hazard weight of the expected gain")
+    prior_credibility: Probability = Field(description="prior mean belief that guarantors answer a probe")
+    prior_strength: Positive = Field(description="prior weight, in observed probes")
+
+
+class Agents(_Strict):
+    """The six states, by code."""
+
+    UK: GuarantorParams
+    FR: GuarantorParams
+    DE: ConditionalGuarantorParams
+    US: MonitorParams
+    UA: DefenderParams
+    RU: AggressorParams
+
+
+class ModelParams(_Strict):
+    """Parameters of the mechanisms rather than of one state (see docs/ODD.md)."""
+
+    troop_scale: Positive
+    neighbour_weight: Probability
+    deterrence_weight: NonNegative
+    bases_credibility: Probability
+    bases_guarantee: Probability
+    monitoring_weight: Probability
+    acceptance_sharpness: Positive
+    pressure_weight: NonNegative
+    sanctions_step: NonNegative
+    sanctions_decay: Probability
+    sanctions_weight: NonNegative
+    incident_rate: Annotated[float, Field(ge=0.0, le=100_000, allow_inf_nan=False)]
+    buffer_incident_reduction: Probability
+    monitoring_incident_reduction: Probability
+    incident_escalation: NonNegative
+    probe_escalation: NonNegative
+    response_escalation: NonNegative
+    retaliation_escalation: NonNegative
+    escalation_decay: Probability
+    escalation_threshold: Positive
+    escalation_hazard_weight: NonNegative
+    support_loss_per_100_violations: Probability
+    support_loss_per_response: Probability
+    support_recovery: Probability
+    drawdown_rate: Probability
+    bases_drawdown_factor: Probability
+    withdrawal_hazard: Probability
+
+
+class Scenario(_Strict):
+    """A fully resolved scenario: every parameter has a value."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    horizon_days: Annotated[int, Field(ge=1, le=36_500)] = 730
+    replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    agents: Agents
+    model: ModelParams
+
+
+ROLE_OF = {"UK": "guarantor", "FR": "guarantor", "DE": "conditional_guarantor",
+           "US": "monitor", "UA": "defender", "RU": "aggressor"}
+"""The role each state plays; fixed by the model."""
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Args:
+        path: the scenario YAML.
+        overrides: values by dotted path (``"replications"``, ``"agents.UK.troops"``) applied last.
+
+    Raises:
+        InputError: one line naming the file and the field, e.g. ``x.yaml: agents.UK.troops: must be >= 0``.
+    """
+    path = Path(path)
+    document = resolve_document(path)
+    for dotted, value in (overrides or {}).items():
+        set_path(document, dotted, value, source=path)
+    return validate_document(document, source=path)
+
+
+def resolve_document(path: Path) -> dict[str, Any]:
+    """The scenario as a plain mapping: commitments' defaults, then the ``extends`` chain, then the file."""
+    document = _merged_chain(Path(path), seen=())
+    merged = load_commitments(COMMITMENTS_FILE).defaults()
+    _deep_update(merged, document)
+    return merged
+
+
+def validate_document(document: dict[str, Any], source: Path) -> Scenario:
+    """Validate a merged mapping against the schema, raising InputError on the first problem."""
+    try:
+        return Scenario.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(f"{source}: {describe_error(exc.errors()[0], Scenario)}") from None
+
+
+def set_path(document: dict[str, Any], dotted: str, value: Any, source: Path) -> None:
+    """Set ``document[a][b][c] = value`` for ``dotted == "a.b.c"``; the path must already exist."""
+    keys = dotted.split(".")
+    node: Any = document
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            valid = sorted(node) if isinstance(node, dict) else []
+            where = ".".join(keys[: depth + 1])
+            raise InputError(f"{source}: {where}: unknown parameter{_suggest(key, valid)}")
+        if depth == len(keys) - 1:
+            node[key] = value
+        node = node[key]
+
+
+def numeric_paths(scenario: Scenario) -> list[str]:
+    """Every dotted path of a numeric (not boolean) parameter, for sweeps and suggestions."""
+    paths = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            paths.append(prefix)
+
+    walk("", scenario.model_dump(exclude={"name", "description"}))
+    return paths
+
+
+def _merged_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in seen:
+        raise InputError(f"{path}: extends: circular chain through {path.name}")
+    document = read_yaml_mapping(path)
+    parent_name = document.pop("extends", None)
+    if parent_name is None:
+        return document
+    if not isinstance(parent_name, str):
+        raise InputError(f"{path}: extends: must be a file name (got {parent_name!r})")
+    parent_path = path.parent / parent_name
+    if not parent_path.is_file():
+        raise InputError(f"{path}: extends: no such file {parent_path}")
+    merged = _merged_chain(parent_path, seen + (resolved,))
+    _deep_update(merged, document)
+    return merged
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Load a YAML file safely (no Python tags) and check it is a mapping."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise InputError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{path}: must be a mapping of fields (got {type(document).__name__})")
+    bad = [k for k in document if not isinstance(k, str)]
+    if bad:
+        raise InputError(f"{path}: {bad[0]!r}: keys must be text")
+    return document
+
+
+def _deep_update(base: dict[str, Any], override: dict[str, Any]) -> None:
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "missing": "is required",
+    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.'",
+    "string_too_short": "must not be empty",
+}
+
+
+def describe_error(error: dict[str, Any], schema: type[BaseModel]) -> str:
+    """Turn one pydantic error into ``field.path: what is wrong (got value)``."""
+    loc = [str(part) for part in error["loc"]]
+    field = ".".join(loc) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{field}: unknown key{_suggest(loc[-1], _field_names(schema, loc[:-1]))}"
+    if kind == "missing":
+        return f"{field}: is required"
+    if kind == "model_type" or kind == "dict_type":
+        return f"{field}: must be a mapping (got {error.get('input')!r})"
+    template = _MESSAGES.get(kind)
+    message = template.format(**error.get("ctx", {})) if template else error["msg"].lower()
+    return f"{field}: {message} (got {error.get('input')!r})"
+
+
+def _field_names(schema: type[BaseModel], loc: list[str]) -> list[str]:
+    model: Any = schema
+    for part in loc:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return []
+        model = fields[part].annotation
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _suggest(key: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (valid: {', '.join(valid)})" if valid and len(valid) <= 12 else ""

@@ -32,9 +32,14 @@ def logistic(x: np.ndarray | float) -> np.ndarray:
 
 
 class State(mesa.Agent):
-    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU."""
+    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU.
+
+    ``world_state`` names the attributes that are per-world arrays; the model compacts them
+    (drops ended worlds) while it runs and restores them to all worlds when it finishes.
+    """
 
     model: CeasefireModel
+    world_state: tuple[str, ...] = ()
 
     def __init__(self, model: CeasefireModel, code: str) -> None:
         super().__init__(model)
@@ -42,8 +47,8 @@ class State(mesa.Agent):
 
     @property
     def worlds(self) -> int:
-        """Number of worlds in the batch."""
-        return self.model.worlds
+        """Number of worlds the state arrays currently cover."""
+        return self.model.active_worlds
 
     def update_commitments(self, live: np.ndarray) -> None:
         """Daily change of what this state has committed (ODD 7). Default: none."""
@@ -58,6 +63,8 @@ class Guarantor(State):
         responses: probes this guarantor answered, per world.
     """
 
+    world_state = ("troops", "support", "responses")
+
     def __init__(self, model: CeasefireModel, code: str, params: GuarantorParams) -> None:
         super().__init__(model, code)
         self.params = params
@@ -71,7 +78,7 @@ class Guarantor(State):
 
     def bases_in_ukraine(self) -> np.ndarray:
         """Whether this guarantor holds permanent bases in Ukraine, per world."""
-        return np.full(self.worlds, self.params.permanent_bases) & (self.troops > 0)
+        return (self.troops > 0) & self.params.permanent_bases
 
     def respond(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 4)."""
@@ -86,12 +93,18 @@ class Guarantor(State):
         lost = m.support_loss_per_100_violations * detected_violations / 100.0 + m.support_loss_per_response * answered
         self.support = np.where(live, np.clip(recovered - lost, 0.0, 1.0), self.support)
 
-    def update_commitments(self, live: np.ndarray) -> None:
-        """Withdraw troops while support is below the drawdown threshold; bases slow it (ODD 7)."""
+    def drawdown_rate(self) -> float:
+        """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 7)."""
         m = self.model.params
-        rate = m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
-        drawing_down = live & (self.support < self.params.drawdown_threshold)
-        self.troops = np.where(drawing_down, self.troops * (1.0 - rate), self.troops)
+        return m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
+
+    def drawing_down(self, live: np.ndarray) -> np.ndarray:
+        """Worlds where domestic support is below the drawdown threshold."""
+        return live & (self.support < self.params.drawdown_threshold)
+
+    def update_commitments(self, live: np.ndarray) -> None:
+        """Withdraw troops while support is below the drawdown threshold (ODD 7)."""
+        self.troops = np.where(self.drawing_down(live), self.troops * (1.0 - self.drawdown_rate()), self.troops)
 
 
 class ConditionalGuarantor(Guarantor):
@@ -102,6 +115,8 @@ class ConditionalGuarantor(Guarantor):
         neighbour_troops: troops in neighbouring NATO states, per world.
         deployed: whether the troops have entered Ukraine, per world.
     """
+
+    world_state = Guarantor.world_state + ("neighbour_troops", "deployed")
 
     def __init__(self, model: CeasefireModel, code: str, params: ConditionalGuarantorParams) -> None:
         super().__init__(model, code, params)
@@ -125,10 +140,8 @@ class ConditionalGuarantor(Guarantor):
         self.troops = np.where(entering, float(self.params.troops), self.troops)
         self.deployed |= entering
         super().update_commitments(live & ~entering)
-        m = self.model.params
-        drawing_down = live & (self.support < self.params.drawdown_threshold)
-        self.neighbour_troops = np.where(drawing_down, self.neighbour_troops * (1.0 - m.drawdown_rate),
-                                         self.neighbour_troops)
+        kept = 1.0 - self.drawdown_rate()
+        self.neighbour_troops = np.where(self.drawing_down(live), self.neighbour_troops * kept, self.neighbour_troops)
 
 
 class Monitor(State):
@@ -140,6 +153,8 @@ class Monitor(State):
         scaled_down: whether monitoring has been scaled down, per world.
     """
 
+    world_state = ("detection_probability", "impatience", "scaled_down")
+
     def __init__(self, model: CeasefireModel, code: str, params: MonitorParams) -> None:
         super().__init__(model, code)
         self.params = params
@@ -147,12 +162,20 @@ class Monitor(State):
         self.impatience = np.zeros(self.worlds)
         self.scaled_down = np.zeros(self.worlds, dtype=bool)
 
-    def detect_incidents(self, incidents: np.ndarray) -> np.ndarray:
-        """Number of incidents detected, binomial in ``detection_probability`` (ODD 3)."""
-        return self.model.rng.binomial(incidents, self.detection_probability)
+    def observe_incidents(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(incidents, detected incidents) per world for a Poisson ``rate`` of incidents per day (ODD 3).
 
-    def attribute_probe(self, probe: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray) -> np.ndarray:
-        """Probes that are detected and blamed on Russia (ODD 3); undetected ones cannot be punished."""
+        Each incident is detected independently with ``detection_probability``; by Poisson thinning the
+        detected and undetected counts are independent Poisson draws, which is faster than a binomial.
+        """
+        detected = self.model.rng.poisson(rate * self.detection_probability)
+        undetected = self.model.rng.poisson(rate * (1.0 - self.detection_probability))
+        return detected + undetected, detected
+
+    def attribute_probe(
+        self, probe: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(detected, blamed on Russia) per world (ODD 3); undetected probes cannot be punished."""
         detected = probe & (u_detect < self.detection_probability)
         return detected, detected & (u_attribute < self.params.attribution_accuracy)
 
@@ -172,7 +195,13 @@ class Monitor(State):
 
 
 class Defender(State):
-    """Ukraine: accepts a ceasefire only with strong guarantees, retaliates, may withdraw."""
+    """Ukraine: accepts a ceasefire only with strong guarantees, retaliates, may withdraw.
+
+    Attributes:
+        retaliations: retaliations against probes, per world.
+    """
+
+    world_state = ("retaliations",)
 
     def __init__(self, model: CeasefireModel, code: str, params: DefenderParams) -> None:
         super().__init__(model, code)
@@ -190,10 +219,15 @@ class Defender(State):
         self.retaliations += retaliated
         return retaliated
 
-    def withdraws(self, live: np.ndarray, guarantee: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Leave the ceasefire with a daily hazard while the guarantee is below threshold (ODD 7)."""
-        weak = guarantee < self.params.withdrawal_threshold
-        return live & weak & (uniform < self.model.params.withdrawal_hazard)
+    def withdraws(
+        self, live: np.ndarray, guarantee: np.ndarray, agreed_guarantee: np.ndarray, uniform: np.ndarray
+    ) -> np.ndarray:
+        """Leave the ceasefire with a daily hazard once the guarantee has eroded (ODD 7).
+
+        Eroded: below ``withdrawal_threshold`` times the guarantee strength Ukraine agreed to on day 0.
+        """
+        eroded = guarantee < self.params.withdrawal_threshold * agreed_guarantee
+        return live & eroded & (uniform < self.model.params.withdrawal_hazard)
 
 
 class Aggressor(State):
@@ -202,7 +236,11 @@ class Aggressor(State):
     Attributes:
         belief_answered, belief_unanswered: Beta(alpha, beta) counts of Russia's belief that a
             probe will be answered, per world.
+        intent: multiplier of the offensive hazard, mean 1, Gamma-distributed across worlds with
+            variance ``model.intent_variance`` (how much Russia's unobserved intent differs between worlds).
     """
+
+    world_state = ("belief_answered", "belief_unanswered", "intent")
 
     def __init__(self, model: CeasefireModel, code: str, params: AggressorParams, bases: bool) -> None:
         super().__init__(model, code)
@@ -210,6 +248,10 @@ class Aggressor(State):
         prior = min(1.0, params.prior_credibility + (model.params.bases_credibility if bases else 0.0))
         self.belief_answered = np.full(self.worlds, prior * params.prior_strength)
         self.belief_unanswered = np.full(self.worlds, (1.0 - prior) * params.prior_strength)
+        variance = model.params.intent_variance
+        self.intent = (
+            model.rng.gamma(1.0 / variance, variance, self.worlds) if variance > 0 else np.ones(self.worlds)
+        )
 
     @property
     def credibility(self) -> np.ndarray:
@@ -249,7 +291,7 @@ class Aggressor(State):
             np.log(p.base_offensive_hazard) + expected_gain + hostility - expected_cost
             + m.escalation_hazard_weight * escalation
         )
-        return np.minimum(1.0, np.exp(log_hazard))
+        return np.minimum(1.0, self.intent * np.exp(log_hazard))
 
 
 def guarantee_strength(

@@ -44,8 +44,9 @@ def wilson_interval(
         denom = 1.0 + z * z / n
         centre = (p + z * z / (2.0 * n)) / denom
         half = z * np.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
-    low = np.clip(centre - half, 0.0, 1.0)
-    high = np.clip(centre + half, 0.0, 1.0)
+    # exact at the edges, where rounding would otherwise leave 1e-16 gaps
+    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k >= n, 1.0, np.clip(centre + half, 0.0, 1.0))
     empty = n <= 0
     low = np.where(empty, np.nan, low)
     high = np.where(empty, np.nan, high)

@@ -2,7 +2,9 @@
 
 Day 0 is the agreement phase; each ``step()`` is one day of ceasefire in every world whose
 ceasefire still holds. Worlds that never agreed or have broken down are masked out and keep
-their final state. See docs/ODD.md for the order of events and every equation.
+their final state; ``run()`` also drops them from the arrays it steps once they are half of
+them (compaction) and restores every array to all worlds, in order, when it finishes.
+See docs/ODD.md for the order of events and every equation.
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ class CeasefireModel(mesa.Model):
         scenario: the validated scenario (its ``replications`` and ``seed`` are not used here).
         worlds: number of independent worlds in this batch, >= 1.
         rng: seed or numpy Generator for Mesa's random number generator.
-        record_trajectories: keep per-day arrays of ``TRAJECTORY_VARIABLES`` in a DataCollector.
+        record_trajectories: keep per-day values of ``TRAJECTORY_VARIABLES`` in ``trajectories``.
 
     Attributes:
         day: days elapsed since the ceasefire began (0 during the agreement phase).
+        trajectories: variable -> array (horizon + 1, worlds), NaN where the ceasefire does not hold.
         agreed, holding: per world, whether a deal was reached and whether it still holds.
         breakdown_day: day the ceasefire broke down, -1 where it did not.
         cause: code from ``CAUSE_CODES`` per world.
@@ -63,6 +66,7 @@ class CeasefireModel(mesa.Model):
         self.scenario = scenario
         self.params = scenario.model
         self.worlds = int(worlds)
+        self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
         self.horizon_days = scenario.horizon_days
         self.day = 0
         agents = scenario.agents
@@ -72,7 +76,7 @@ class CeasefireModel(mesa.Model):
         self.de = ConditionalGuarantor(self, "DE", agents.DE)
         self.us = Monitor(self, "US", agents.US)
         self.ua = Defender(self, "UA", agents.UA)
-        self.guarantors = self.agents_by_type[Guarantor] | self.agents_by_type[ConditionalGuarantor]
+        self.guarantors: list[Guarantor] = [self.uk, self.fr, self.de]
         any_bases = bool(self._bases_in_ukraine().any())
         self.ru = Aggressor(self, "RU", agents.RU, bases=any_bases)
         total = agents.RU.troops + agents.UA.troops
@@ -90,33 +94,45 @@ class CeasefireModel(mesa.Model):
         self.responses = np.zeros(n, dtype=np.int64)
         self.sanctions_imposed = np.zeros(n, dtype=np.int64)
 
-        self.datacollector = (
-            mesa.DataCollector(model_reporters={name: _masked(name) for name in TRAJECTORY_VARIABLES})
+        self.trajectories: dict[str, np.ndarray] | None = (
+            {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32) for name in TRAJECTORY_VARIABLES}
             if record_trajectories
             else None
         )
+        self._archive: dict[tuple[object, str], np.ndarray] = {}
+        self.agreed_guarantee = self.guarantee()
         self.agreed = self.negotiate()
         self.holding = self.agreed.copy()
         self.cause[~self.agreed] = CAUSE_CODES["no_deal"]
         self.running = bool(self.holding.any()) and self.horizon_days > 0
-        self._collect()
+        self._record()
+
+    world_state = (
+        "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
+        "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
+    )
+    """Attributes of the model that are per-world arrays (the agents list their own)."""
+
+    @property
+    def active_worlds(self) -> int:
+        """Length of the state arrays now: all worlds, or fewer while ``run()`` has compacted them."""
+        return len(self.world_ids)
 
     # --- quantities derived from the agents' state -------------------------------------------
 
     def capability(self) -> np.ndarray:
         """Coalition capability: effective troops / troop_scale, per world (ODD 1)."""
-        effective = sum(g.effective_troops() for g in self.guarantors)
-        return effective / self.params.troop_scale
+        uk, fr, de = self.guarantors
+        return (uk.effective_troops() + fr.effective_troops() + de.effective_troops()) / self.params.troop_scale
 
     def coalition_troops(self) -> np.ndarray:
         """European ground troops inside Ukraine, per world."""
-        return sum(g.troops for g in self.guarantors)
+        uk, fr, de = self.guarantors
+        return uk.troops + fr.troops + de.troops
 
     def _bases_in_ukraine(self) -> np.ndarray:
-        bases = np.zeros(self.worlds, dtype=bool)
-        for g in self.guarantors:
-            bases |= g.bases_in_ukraine()
-        return bases
+        uk, fr, de = self.guarantors
+        return uk.bases_in_ukraine() | fr.bases_in_ukraine() | de.bases_in_ukraine()
 
     def guarantee(self) -> np.ndarray:
         """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2)."""
@@ -138,8 +154,8 @@ class CeasefireModel(mesa.Model):
 
     def negotiate(self) -> np.ndarray:
         """Day 0: a deal needs both Ukraine's and Russia's acceptance (ODD 2)."""
-        u_ukraine, u_russia = self.rng.random((2, self.worlds))
-        ukraine = self.ua.accepts(self.guarantee(), u_ukraine)
+        u_ukraine, u_russia = self.rng.random((2, self.active_worlds))
+        ukraine = self.ua.accepts(self.agreed_guarantee, u_ukraine)
         russia = self.ru.accepts(self.capability(), self.scenario.agents.US.resolve, u_russia)
         return ukraine & russia
 
@@ -152,7 +168,7 @@ class CeasefireModel(mesa.Model):
 
         capability = self.capability()
         hostility = self.ru.hostility(capability)
-        uniforms = self.rng.random((_UNIFORMS_PER_DAY + len(self.guarantors), self.worlds))
+        uniforms = self.rng.random((_UNIFORMS_PER_DAY + len(self.guarantors), self.active_worlds))
         u_probe, u_detect, u_attribute, u_sanction, u_retaliate, u_offensive, u_withdraw = uniforms[:_UNIFORMS_PER_DAY]
         u_answer = uniforms[_UNIFORMS_PER_DAY:]
 
@@ -162,8 +178,7 @@ class CeasefireModel(mesa.Model):
         rate = m.incident_rate * (1.0 - m.buffer_incident_reduction * cover) * (
             1.0 - m.monitoring_incident_reduction * detection
         )
-        incidents = self.rng.poisson(rate * live)
-        detected_incidents = self.us.detect_incidents(incidents)
+        incidents, detected_incidents = self.us.observe_incidents(rate * live)
 
         # probes, their detection and attribution, answers and learning (ODD 4)
         probe = self.ru.probe(live, hostility, u_probe)
@@ -191,7 +206,7 @@ class CeasefireModel(mesa.Model):
         hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
         offensive = live & (u_offensive < hazard)
         spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
-        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, self.guarantee(), u_withdraw)
+        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, self.guarantee(), self.agreed_guarantee, u_withdraw)
         for mask, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
                             (withdrawal, "ukrainian_withdrawal")):
             self.cause[mask] = CAUSE_CODES[cause]
@@ -210,27 +225,61 @@ class CeasefireModel(mesa.Model):
         self.responses += answered
         self.sanctions_imposed += sanctioned
 
-        self._collect()
+        self._record()
         if self.day >= self.horizon_days or not self.holding.any():
             self.running = False
 
     def run(self) -> CeasefireModel:
-        """Step until every world has ended or the horizon is reached; returns self."""
+        """Step until every world has ended or the horizon is reached; returns self.
+
+        Ended worlds are dropped from the stepped arrays whenever they make up half of them;
+        on return every per-world array covers all worlds again, in their original order.
+        """
+        self._compact()
         while self.running:
             self.step()
+            if 2 * np.count_nonzero(self.holding) <= self.active_worlds:
+                self._compact()
+        self._restore()
         return self
 
-    def _collect(self) -> None:
-        if self.datacollector is not None:
-            self.datacollector.collect(self)
+    # --- compaction: step only the worlds whose ceasefire holds -----------------------------
 
+    def _state_owners(self) -> list[object]:
+        return [self, *self.agents]
 
-def _masked(name: str):
-    """A reporter giving ``model.<name>`` per world as float32, NaN where the ceasefire does not hold."""
+    def _compact(self) -> None:
+        """Archive the final state of ended worlds and drop them from every per-world array."""
+        keep = self.holding
+        if keep.all():
+            return
+        ended_ids = self.world_ids[~keep]
+        for owner in self._state_owners():
+            for name in owner.world_state:
+                values = getattr(owner, name)
+                full = self._archive.setdefault((owner, name), np.empty(self.worlds, dtype=values.dtype))
+                full[ended_ids] = values[~keep]
+                setattr(owner, name, values[keep])
 
-    def report(model: CeasefireModel) -> np.ndarray:
-        value = getattr(model, name)
-        value = value() if callable(value) else value
-        return np.where(model.holding, value, np.nan).astype(np.float32)
+    def _restore(self) -> None:
+        """Put every per-world array back to all worlds in their original order."""
+        if not self._archive:
+            return
+        ids = self.world_ids
+        for owner in self._state_owners():
+            for name in owner.world_state:
+                full = self._archive[(owner, name)]
+                full[ids] = getattr(owner, name)
+                setattr(owner, name, full)
+        self._archive = {}
 
-    return report
+    def _record(self) -> None:
+        """Store today's trajectory values of the worlds whose ceasefire holds."""
+        if self.trajectories is None:
+            return
+        holding = self.holding
+        ids = self.world_ids[holding]
+        for name in TRAJECTORY_VARIABLES:
+            value = getattr(self, name)
+            value = value() if callable(value) else value
+            self.trajectories[name][self.day, ids] = value[holding]

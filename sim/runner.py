@@ -84,13 +84,7 @@ def simulate_block(
     """Run one block of worlds to the horizon and return its records."""
     rng = np.random.default_rng(block_seed(seed, key, block))
     model = CeasefireModel(scenario, block.worlds, rng=rng, record_trajectories=record_trajectories).run()
-    trajectories = None
-    if model.datacollector is not None:
-        trajectories = {
-            name: _pad_days(np.stack(model.datacollector.model_vars[name]), scenario.horizon_days)
-            for name in TRAJECTORY_VARIABLES
-        }
-    return BlockResult(block, run_records(model, block.first), trajectories)
+    return BlockResult(block, run_records(model, block.first), model.trajectories)
 
 
 def run_records(model: CeasefireModel, first_replication: int = 0) -> pd.DataFrame:
@@ -221,14 +215,6 @@ def _nan_quantiles(values: np.ndarray, count: np.ndarray, qs: Sequence[float]) -
         result = ordered[rows, low] * (1.0 - frac) + ordered[rows, high] * frac
         out.append(np.where(count > 0, result, np.nan))
     return out
-
-
-def _pad_days(values: np.ndarray, horizon_days: int) -> np.ndarray:
-    """Extend a (days_run + 1, worlds) record to horizon + 1 rows with NaN (all worlds ended early)."""
-    missing = horizon_days + 1 - values.shape[0]
-    if missing <= 0:
-        return values
-    return np.vstack([values, np.full((missing, values.shape[1]), np.nan, dtype=values.dtype)])
 
 
 def is_interactive() -> bool:

@@ -66,7 +66,9 @@ class DefenderParams(StateParams):
     """Ukraine."""
 
     guarantee_threshold: Probability = Field(description="guarantee strength Ukraine needs to agree, 0-1")
-    withdrawal_threshold: Probability = Field(description="guarantee strength below which Ukraine may leave")
+    withdrawal_threshold: Probability = Field(
+        description="share of the agreed guarantee strength below which Ukraine may leave, 0-1"
+    )
 
 
 class AggressorParams(StateParams):
@@ -118,6 +120,7 @@ class ModelParams(_Strict):
     escalation_decay: Probability
     escalation_threshold: Positive
     escalation_hazard_weight: NonNegative
+    intent_variance: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
     support_loss_per_100_violations: Probability
     support_loss_per_response: Probability
     support_recovery: Probability

@@ -1,0 +1,646 @@
+"""Sweep definitions: which scenario parameters vary, over which values, in which design.
+
+A sweep file names a base scenario, the worlds per point, a seed, a design and its axes::
+
+    name: troops_vs_monitoring
+    scenario: ../baseline.yaml          # relative to this file
+    replications: 1000                  # worlds per point
+    seed: 20261125
+    design: grid                        # grid | lhs | sobol
+    axes:
+      - name: coalition_troops          # one axis moving UK and France together
+        set: {agents.UK.troops: 0.5, agents.FR.troops: 0.5}
+        values: "0:60000:21"            # start:stop:steps, both ends included
+      - set: agents.US.detection_probability
+        values: [0.2, 0.5, 0.9]
+
+Everything here is a pure function of the file and its seed: the points of a design, the
+scenario of each point and the hash that ``--resume`` compares.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.errors import InputError
+from sim.metrics import CAUSES
+from sim.runner import BLOCK_WORLDS
+from sim.scenario import (
+    Scenario,
+    _suggest,
+    describe_error,
+    numeric_paths,
+    read_yaml_mapping,
+    resolve_document,
+    set_path,
+    validate_document,
+)
+
+Design = Literal["grid", "lhs", "sobol"]
+SWEEP_SETTINGS: tuple[str, ...] = ("replications", "seed", "horizon_days")
+"""Scenario fields a sweep sets once for all points; they cannot be axes."""
+
+MAX_POINTS = 1_000_000
+"""Largest number of points a design may have (a guard against typos such as ``0:1:100000``)."""
+
+DESIGN_KEY = 2**32 - 1
+"""``SeedSequence`` spawn key of the design's sampler (points use keys ``(point, block)``)."""
+
+ANALYSIS_KEY = 2**32 - 2
+"""``SeedSequence`` spawn key of the Sobol bootstrap."""
+
+SOBOL_OUTPUTS: tuple[str, ...] = ("p_agreed", "p_hold_90", "p_hold_365", "p_hold_horizon")
+"""Columns of ``sweep.csv`` whose Sobol indices go into ``sobol.csv``."""
+
+SOBOL_RESAMPLES = 1000
+"""Bootstrap resamples behind the 95 % confidence intervals of the Sobol indices."""
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    "horizon_days", "replications",
+    *(f"{p}{s}" for p in SOBOL_OUTPUTS for s in ("", "_ci_low", "_ci_high")),
+    "median_breakdown_day",
+    *(f"share_{cause}" for cause in CAUSES),
+)
+"""Columns of ``sweep.csv`` after ``point`` and the axis columns, in order."""
+
+_AXIS_NAME = r"^[A-Za-z][A-Za-z0-9_.+-]*$"
+Label = Callable[[str], str]
+"""Names a field of one axis in messages: ``label("values")`` -> ``sweep.yaml: axes.0.values``."""
+_RANGE_HINT = "a list of numbers or 'start:stop:steps'"
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AxisSpec(_FileModel):
+    """One axis as written in a sweep file; the fields are checked by :func:`build_axis`."""
+
+    name: Annotated[str, Field(pattern=_AXIS_NAME, max_length=80)] | None = None
+    set: Any = None
+    scale: Any = None
+    values: Any = None
+    bounds: Any = None
+
+
+class SweepSpec(_FileModel):
+    """A sweep file as written."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    scenario: Annotated[str, Field(min_length=1)]
+    replications: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+    horizon_days: Annotated[int, Field(ge=1, le=36_500)] | None = None
+    design: Design = "grid"
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    fixed: dict[str, Any] = Field(default_factory=dict)
+    axes: Annotated[list[AxisSpec], Field(min_length=1, max_length=50)]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A resolved axis.
+
+    Attributes:
+        name: column name in ``sweep.csv``.
+        mode: ``set``: each target parameter = weight × axis value; ``scale``: each target =
+            its base value × axis value (a dimensionless factor).
+        targets: (dotted path, weight) pairs; weights are 1 in ``scale`` mode.
+        values: the grid's values (grid designs only).
+        bounds: (low, high) sampled uniformly (Latin hypercube and Sobol designs only).
+    """
+
+    name: str
+    mode: Literal["set", "scale"]
+    targets: tuple[tuple[str, float], ...]
+    values: tuple[float, ...] | None = None
+    bounds: tuple[float, float] | None = None
+
+    def assign(self, value: float, base: Mapping[str, Any]) -> dict[str, float | int]:
+        """Parameter values at axis value ``value``; ``base`` maps path -> base value (ints stay ints)."""
+        out: dict[str, float | int] = {}
+        for path, weight in self.targets:
+            raw = weight * value if self.mode == "set" else base[path] * value
+            out[path] = round(raw) if isinstance(base[path], int) else float(raw)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The axis as plain data (for the manifest and the hash)."""
+        return {
+            "name": self.name, "mode": self.mode, "targets": dict(self.targets),
+            "values": list(self.values) if self.values is not None else None,
+            "bounds": list(self.bounds) if self.bounds is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A resolved sweep: a validated base scenario, axes and the matrix of points.
+
+    Attributes:
+        source: where the sweep came from, for messages (the file, or ``--param``).
+        base: the base scenario with the sweep's replications, seed, horizon and fixed values.
+        points: (n_points, n_axes) axis values; row ``p`` is point ``p``.
+    """
+
+    name: str
+    description: str
+    source: str
+    scenario_file: Path
+    base: Scenario
+    design: Design
+    samples: int | None
+    axes: tuple[Axis, ...]
+    points: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def n_points(self) -> int:
+        """Number of points (rows of ``sweep.csv``)."""
+        return int(self.points.shape[0])
+
+    @property
+    def axis_names(self) -> list[str]:
+        """Axis column names, in order."""
+        return [axis.name for axis in self.axes]
+
+    def overrides(self, index: int) -> dict[str, float | int]:
+        """Parameter values (by dotted path) of point ``index``."""
+        base = _base_values(self.base, self.axes)
+        out: dict[str, float | int] = {}
+        for axis, value in zip(self.axes, self.points[index], strict=True):
+            out.update(axis.assign(float(value), base))
+        return out
+
+    def scenario_at(self, index: int) -> Scenario:
+        """The validated scenario of point ``index``."""
+        document = self.base.model_dump(mode="python")
+        for path, value in self.overrides(index).items():
+            set_path(document, path, value, source=Path(self.source))
+        return validate_document(document, source=Path(self.source))
+
+    def definition(self) -> dict[str, Any]:
+        """Everything that determines the results, as plain data (names and descriptions excluded)."""
+        points = np.ascontiguousarray(self.points, dtype="<f8")
+        return {
+            "format": 1,
+            "design": self.design,
+            "samples": self.samples,
+            "replications": self.base.replications,
+            "seed": self.base.seed,
+            "horizon_days": self.base.horizon_days,
+            "block_worlds": BLOCK_WORLDS,
+            "base_scenario": self.base.model_dump(mode="json", exclude={"name", "description"}),
+            "axes": [axis.describe() for axis in self.axes],
+            "n_points": self.n_points,
+            "points_sha256": hashlib.sha256(points.tobytes()).hexdigest(),
+        }
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`definition` (canonical JSON): equal hashes, interchangeable results."""
+        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def axis_table(self) -> pd.DataFrame:
+        """``point`` and one column per axis: the leading columns of ``sweep.csv``."""
+        table = pd.DataFrame(self.points, columns=self.axis_names)
+        table.insert(0, "point", np.arange(self.n_points))
+        return table
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_sweep(path: str | Path, settings: Mapping[str, int] | None = None) -> Sweep:
+    """Read and resolve a sweep file.
+
+    Args:
+        path: the sweep YAML; its ``scenario`` is relative to it.
+        settings: ``replications``, ``seed`` or ``horizon_days`` overriding the file's (from the CLI).
+
+    Raises:
+        InputError: one line ``FILE: FIELD: what to fix``.
+    """
+    path = Path(path)
+    document = read_yaml_mapping(path)
+    if "axes" not in document and "agents" in document:
+        raise InputError(f"{path}: axes: is required (this looks like a scenario: give --param PATH=VALUES "
+                         "for a quick sweep)")
+    try:
+        spec = SweepSpec.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(f"{path}: {describe_error(exc.errors()[0], SweepSpec)}") from None
+    scenario_file = path.parent / spec.scenario
+    if not scenario_file.is_file():
+        raise InputError(f"{path}: scenario: no such file {scenario_file}")
+    return build_sweep(spec, scenario_file, source=str(path), settings=settings)
+
+
+def quick_sweep(scenario_file: str | Path, params: Sequence[str], settings: Mapping[str, int] | None = None,
+                name: str | None = None) -> Sweep:
+    """A grid sweep from ``--param PATHS=VALUES`` options over a scenario file.
+
+    Args:
+        scenario_file: the base scenario YAML.
+        params: e.g. ``"agents.UK.troops=0:20000:5"``, ``"agents.US.detection_probability=0.2,0.5"``;
+            several comma-separated paths before ``=`` move together.
+        settings: ``replications``, ``seed`` or ``horizon_days`` overriding the scenario's.
+        name: sweep name (default ``<scenario name>_sweep``).
+    """
+    scenario_file = Path(scenario_file)
+    axes = []
+    for raw in params:
+        paths, sep, values = raw.partition("=")
+        if not sep or not paths.strip():
+            raise InputError(f"--param {raw}: must be PATH=VALUES, e.g. agents.UK.troops=0:20000:5")
+        targets = [p.strip() for p in paths.split(",")]
+        axes.append(AxisSpec.model_construct(name="+".join(targets), set=targets, scale=None,
+                                             values=values.strip(), bounds=None))
+    spec = SweepSpec.model_construct(
+        name=name or "sweep", description=f"quick sweep of {scenario_file}",
+        scenario=str(scenario_file), replications=None, seed=None, horizon_days=None, design="grid",
+        samples=None, fixed={}, axes=axes,
+    )
+    labels = [_fixed_label(f"--param {raw}") for raw in params]
+    sweep = build_sweep(spec, scenario_file, source=str(scenario_file), settings=settings, labels=labels)
+    return sweep if name else replace(sweep, name=f"{sweep.base.name}_sweep")
+
+
+def build_sweep(spec: SweepSpec, scenario_file: Path, source: str, settings: Mapping[str, int] | None = None,
+                labels: Sequence[Label] | None = None) -> Sweep:
+    """Resolve a parsed sweep: base scenario, axes, points; the extreme points are validated.
+
+    Args:
+        labels: how to name each axis's fields in messages (default ``FILE: axes.N.FIELD``).
+    """
+    base = _base_scenario(spec, scenario_file, source, settings or {})
+    _check_samples(spec, source)
+    valid = [p for p in numeric_paths(base) if p not in SWEEP_SETTINGS]
+    document = base.model_dump(mode="python")
+    labels = labels or [_field_label(f"{source}: axes.{i}") for i in range(len(spec.axes))]
+    axes = [build_axis(axis_spec, spec.design, valid, document, label)
+            for axis_spec, label in zip(spec.axes, labels, strict=True)]
+    _check_axes_disjoint(axes, labels)
+    _check_size(spec.design, axes, spec.samples, source)
+    points = design_points(spec.design, axes, spec.samples, base.seed)
+    sweep = Sweep(spec.name, spec.description, source, scenario_file, base, spec.design, spec.samples,
+                  tuple(axes), points)
+    check_points(sweep)
+    return sweep
+
+
+def _base_scenario(spec: SweepSpec, scenario_file: Path, source: str, settings: Mapping[str, int]) -> Scenario:
+    document = resolve_document(scenario_file)
+    for key in SWEEP_SETTINGS:
+        value = settings.get(key, getattr(spec, key))
+        if value is not None:
+            document[key] = value
+    for path, value in spec.fixed.items():
+        if path in SWEEP_SETTINGS:
+            raise InputError(f"{source}: fixed.{path}: set it at the top of the sweep file")
+        set_path(document, path, value, source=Path(f"{source}: fixed"))
+    return validate_document(document, source=scenario_file)
+
+
+def _field_label(prefix: str) -> Label:
+    return lambda name: f"{prefix}.{name}"
+
+
+def _fixed_label(text: str) -> Label:
+    return lambda name: text
+
+
+def build_axis(spec: AxisSpec, design: Design, valid: Sequence[str], document: Mapping[str, Any],
+               label: Label) -> Axis:
+    """Check one axis of a sweep file and resolve it.
+
+    Args:
+        valid: the dotted paths an axis may address.
+        document: the base scenario as a mapping (to read base values and types).
+        label: names the axis's fields in messages.
+    """
+    if (spec.set is None) == (spec.scale is None):
+        raise InputError(f"{label('set')}: give exactly one of 'set' (parameters take the value) or 'scale' "
+                         "(parameters are multiplied by it)")
+    mode: Literal["set", "scale"] = "set" if spec.set is not None else "scale"
+    targets = _targets(spec.set if mode == "set" else spec.scale, mode, valid, document, label(mode))
+    name = spec.name or (targets[0][0] if len(targets) == 1 else None)
+    if name is None:
+        raise InputError(f"{label('name')}: is required when an axis moves several parameters")
+    if name == "point" or name in METRIC_COLUMNS:
+        raise InputError(f"{label('name')}: '{name}' is a column of sweep.csv; choose another name")
+    if design == "grid":
+        if spec.bounds is not None:
+            raise InputError(f"{label('bounds')}: only for 'lhs' and 'sobol' designs; a grid takes 'values'")
+        if spec.values is None:
+            raise InputError(f"{label('values')}: is required for a grid design ({_RANGE_HINT})")
+        return Axis(name, mode, targets, values=parse_values(spec.values, label("values")))
+    if spec.values is not None:
+        raise InputError(f"{label('values')}: only for grid designs; a {design} design takes 'bounds: [low, high]'")
+    if spec.bounds is None:
+        raise InputError(f"{label('bounds')}: is required for a {design} design, e.g. bounds: [0, 1]")
+    return Axis(name, mode, targets, bounds=parse_bounds(spec.bounds, label("bounds")))
+
+
+def _targets(raw: Any, mode: str, valid: Sequence[str], document: Mapping[str, Any],
+             label: str) -> tuple[tuple[str, float], ...]:
+    """Parse ``set``/``scale``: a path, a list of paths, or (``set`` only) a mapping path -> weight."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if isinstance(raw, list):
+        pairs = [(path, 1.0) for path in raw]
+    elif isinstance(raw, dict) and mode == "set":
+        pairs = list(raw.items())
+    else:
+        shape = "a path or a list of paths" + (", or a mapping path: weight" if mode == "set" else "")
+        raise InputError(f"{label}: must be {shape} (got {raw!r})")
+    if not pairs:
+        raise InputError(f"{label}: names no parameter")
+    seen = set()
+    for path, weight in pairs:
+        _check_path(path, valid, document, label)
+        if path in seen:
+            raise InputError(f"{label}: {path} is named twice")
+        seen.add(path)
+        if not _is_number(weight):
+            raise InputError(f"{label}: {path}: weight must be a number (got {weight!r})")
+    return tuple((path, float(weight)) for path, weight in pairs)
+
+
+def _check_path(path: Any, valid: Sequence[str], document: Mapping[str, Any], label: str) -> None:
+    if not isinstance(path, str):
+        raise InputError(f"{label}: parameter paths must be text (got {path!r})")
+    if path in valid:
+        return
+    if path in SWEEP_SETTINGS:
+        raise InputError(f"{label}: {path} is a sweep setting, not a parameter (set it at the top of a sweep "
+                         "file or with --replications/--seed/--horizon)")
+    if isinstance(_lookup(document, path), bool):
+        raise InputError(f"{label}: {path} is yes/no, not numeric; fix it in the scenario or under 'fixed'")
+    raise InputError(f"{label}: unknown parameter '{path}'{_suggest(path, list(valid))}")
+
+
+def _lookup(document: Mapping[str, Any], path: str) -> Any:
+    node: Any = document
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _base_values(base: Scenario, axes: Sequence[Axis]) -> dict[str, Any]:
+    document = base.model_dump(mode="python")
+    return {path: _lookup(document, path) for axis in axes for path, _ in axis.targets}
+
+
+def _check_axes_disjoint(axes: Sequence[Axis], labels: Sequence[Label]) -> None:
+    owner: dict[str, int] = {}
+    for i, axis in enumerate(axes):
+        for path, _ in axis.targets:
+            if path in owner:
+                raise InputError(f"{labels[i]('set')}: {path} is already moved by axis '{axes[owner[path]].name}'")
+            owner[path] = i
+    names = [axis.name for axis in axes]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise InputError(f"{labels[i]('name')}: two axes are named '{name}'")
+
+
+def _check_samples(spec: SweepSpec, source: str) -> None:
+    if spec.design == "grid":
+        if spec.samples is not None:
+            raise InputError(f"{source}: samples: only for 'lhs' and 'sobol' designs (a grid runs every combination)")
+        return
+    if spec.samples is None:
+        raise InputError(f"{source}: samples: is required for a {spec.design} design")
+    if spec.design == "sobol" and spec.samples & (spec.samples - 1):
+        suggestion = 1 << max(1, round(math.log2(spec.samples)))
+        raise InputError(f"{source}: samples: must be a power of 2 for a Sobol design (got {spec.samples}; "
+                         f"try {suggestion})")
+
+
+def _check_size(design: Design, axes: Sequence[Axis], samples: int | None, source: str) -> None:
+    count = design_size(design, axes, samples)
+    if count > MAX_POINTS:
+        hint = " (use an 'lhs' design)" if design == "grid" else ""
+        raise InputError(f"{source}: {design} design of {count:,} points; at most {MAX_POINTS:,}{hint}")
+
+
+def design_size(design: Design, axes: Sequence[Axis], samples: int | None) -> int:
+    """Number of points of a design, without building it."""
+    if design == "grid":
+        return math.prod(len(axis.values or ()) for axis in axes)
+    return int(samples or 0) * (len(axes) + 2 if design == "sobol" else 1)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_values(raw: Any, label: str) -> tuple[float, ...]:
+    """Grid values: a YAML list, ``"start:stop:steps"`` (``steps`` values, ends included) or ``"a,b,c"``.
+
+    Raises:
+        InputError: on an empty list or range, ``steps < 1``, repeated or non-numeric values.
+    """
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            raise InputError(f"{label}: empty range (give {_RANGE_HINT})")
+        values = parse_range(text, label) if ":" in text else [_number(part, label) for part in text.split(",")]
+    elif isinstance(raw, list):
+        values = [_number(item, label) for item in raw]
+    elif _is_number(raw):
+        raise InputError(f"{label}: must be {_RANGE_HINT} (got {raw!r}; quote ranges such as '10:50:5', "
+                         "which YAML otherwise reads as one base-60 number)")
+    else:
+        raise InputError(f"{label}: must be {_RANGE_HINT} (got {raw!r})")
+    if not values:
+        raise InputError(f"{label}: empty list of values")
+    repeated = [v for i, v in enumerate(values) if v in values[:i]]
+    if repeated:
+        raise InputError(f"{label}: value {repeated[0]:g} is repeated")
+    return tuple(values)
+
+
+def parse_range(text: str, label: str) -> list[float]:
+    """``"start:stop:steps"`` -> ``steps`` evenly spaced values from start to stop inclusive."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise InputError(f"{label}: range must be start:stop:steps (got {text!r})")
+    start, stop = _number(parts[0], label), _number(parts[1], label)
+    try:
+        steps = int(parts[2])
+    except ValueError:
+        raise InputError(f"{label}: steps must be a whole number (got {parts[2]!r})") from None
+    if steps < 1:
+        raise InputError(f"{label}: steps must be >= 1 (got {steps})")
+    if steps > 1 and start == stop:
+        raise InputError(f"{label}: empty range {text!r} (start equals stop; give one value instead)")
+    return [float(v) for v in np.linspace(start, stop, steps)]
+
+
+def parse_bounds(raw: Any, label: str) -> tuple[float, float]:
+    """``[low, high]`` with ``low < high``."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise InputError(f"{label}: must be [low, high] (got {raw!r})")
+    low, high = (_number(v, label) for v in raw)
+    if not low < high:
+        raise InputError(f"{label}: low must be < high (got {raw!r})")
+    return low, high
+
+
+def _number(raw: Any, label: str) -> float:
+    if isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            raise InputError(f"{label}: not a number: {raw.strip()!r}") from None
+    if not _is_number(raw):
+        raise InputError(f"{label}: not a finite number: {raw!r}")
+    return float(raw)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def design_points(design: Design, axes: Sequence[Axis], samples: int | None, seed: int) -> np.ndarray:
+    """The (n_points, n_axes) matrix of axis values of a design.
+
+    Grid: every combination, the first axis varying slowest. Latin hypercube: ``samples`` points.
+    Sobol: ``samples × (n_axes + 2)`` points of Saltelli's scheme (first and total order).
+    """
+    if design == "grid":
+        return grid_points([axis.values or () for axis in axes])
+    bounds = [axis.bounds for axis in axes]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DESIGN_KEY,)))
+    if design == "lhs":
+        return latin_hypercube(int(samples or 0), bounds, rng)
+    return sobol_design(int(samples or 0), bounds, rng)
+
+
+def grid_points(values: Sequence[Sequence[float]]) -> np.ndarray:
+    """Full factorial of the axes' values; row-major (last axis fastest)."""
+    count = math.prod(len(v) for v in values)
+    return np.array(list(itertools.product(*values)), dtype=float).reshape(count, len(values))
+
+
+def latin_hypercube(samples: int, bounds: Sequence[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
+    """A Latin hypercube: on each axis, exactly one point in each of ``samples`` equal strata.
+
+    Args:
+        samples: number of points (>= 1).
+        bounds: (low, high) per axis.
+        rng: the only source of randomness.
+    """
+    n, d = samples, len(bounds)
+    strata = np.column_stack([rng.permutation(n) for _ in range(d)]) if d else np.empty((n, 0))
+    unit = (strata + rng.random((n, d))) / n
+    low = np.array([b[0] for b in bounds], dtype=float)
+    high = np.array([b[1] for b in bounds], dtype=float)
+    return low + unit * (high - low)
+
+
+def _problem(names: Sequence[str], bounds: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    return {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
+
+
+def sobol_design(samples: int, bounds: Sequence[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
+    """Saltelli's sampling (SALib, scrambled Sobol' sequence), without second-order terms.
+
+    Returns:
+        ``samples × (len(bounds) + 2)`` rows, in the order :func:`sobol_indices` expects.
+    """
+    from SALib.sample import sobol
+
+    names = [f"x{i}" for i in range(len(bounds))]
+    return sobol.sample(_problem(names, bounds), samples, calc_second_order=False, scramble=True, seed=rng)
+
+
+def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], outputs: Mapping[str, np.ndarray],
+                  seed: int) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol indices with 95 % bootstrap half-widths, per output.
+
+    Args:
+        names, bounds: the axes, in the order of the design's columns.
+        outputs: output name -> values at the points of :func:`sobol_design`; outputs that are
+            all NaN (e.g. P(hold at 365) when the horizon is shorter) are skipped.
+        seed: seeds the bootstrap.
+
+    Returns:
+        Rows (output, parameter, S1, S1_conf, ST, ST_conf); ``*_conf`` is the CI half-width.
+        Indices are NaN for an output that does not vary.
+    """
+    from SALib.analyze import sobol
+
+    rows = []
+    for output, values in outputs.items():
+        y = np.asarray(values, dtype=float)
+        if np.isnan(y).all():
+            continue
+        if np.isnan(y).any():
+            raise InputError(f"sobol: {output}: NaN at some points")
+        if np.ptp(y) == 0:
+            result = {key: np.full(len(names), np.nan) for key in ("S1", "S1_conf", "ST", "ST_conf")}
+        else:
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ANALYSIS_KEY,)))
+            result = sobol.analyze(_problem(names, bounds), y, calc_second_order=False,
+                                   num_resamples=SOBOL_RESAMPLES, conf_level=0.95, seed=rng)
+        for j, name in enumerate(names):
+            rows.append({"output": output, "parameter": name,
+                         **{key: float(result[key][j]) for key in ("S1", "S1_conf", "ST", "ST_conf")}})
+    return pd.DataFrame(rows, columns=["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+
+
+def sweep_sobol_table(sweep: Sweep, table: pd.DataFrame) -> pd.DataFrame:
+    """``sobol.csv`` of a finished Sobol sweep from its ``sweep.csv`` table (rows in point order)."""
+    outputs = {name: table[name].to_numpy(float) for name in SOBOL_OUTPUTS}
+    bounds = [axis.bounds for axis in sweep.axes if axis.bounds is not None]
+    return sobol_indices(sweep.axis_names, bounds, outputs, sweep.base.seed)
+
+
+def check_points(sweep: Sweep) -> None:
+    """Validate every point's scenario before any work, naming the point and its axis values.
+
+    Raises:
+        InputError: e.g. ``sweep.yaml: point 12 (detection=1.2): agents.US.detection_probability: must be <= 1``.
+    """
+    document = sweep.base.model_dump(mode="python")
+    base = _base_values(sweep.base, sweep.axes)
+    for index in _extreme_points(sweep.points):
+        candidate = copy.deepcopy(document)
+        for axis, value in zip(sweep.axes, sweep.points[index], strict=True):
+            for path, assigned in axis.assign(float(value), base).items():
+                set_path(candidate, path, assigned, source=Path(sweep.source))
+        try:
+            Scenario.model_validate(candidate)
+        except ValidationError as exc:
+            where = ", ".join(f"{n}={v:g}" for n, v in zip(sweep.axis_names, sweep.points[index], strict=True))
+            raise InputError(f"{sweep.source}: point {index} ({where}): "
+                             f"{describe_error(exc.errors()[0], Scenario)}") from None
+
+
+def _extreme_points(points: np.ndarray) -> list[int]:
+    """Rows holding each axis's minimum or maximum: axes move disjoint box-constrained fields,
+    so if these points validate, every point does (ints are rounded, which keeps them in range)."""
+    if points.size == 0:
+        return []
+    rows = set(np.argmin(points, axis=0).tolist()) | set(np.argmax(points, axis=0).tolist())
+    return sorted(rows)
+

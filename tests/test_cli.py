@@ -1,0 +1,161 @@
+"""The command line end to end, in temporary folders: outputs, determinism, bad input, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim.api
+from sim.cli import main
+from sim.metrics import CAUSES
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+RUN_FILES = {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "manifest.json",
+             "survival.png", "trajectories.png", "causes.png"}
+CSV_FILES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv")
+
+
+def run_cli(*args: str) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "small"
+    assert run_cli("run", BASELINE, "--replications", 300, "--horizon", 400, "--seed", 5, "--out", out,
+                   "--quiet") == 0
+    return out
+
+
+def test_run_writes_every_table_plot_and_manifest(small_run):
+    assert {p.name for p in small_run.iterdir()} == RUN_FILES
+    runs = pd.read_csv(small_run / "runs.csv")
+    assert len(runs) == 300 and runs["replication"].tolist() == list(range(300))
+    for column in ("agreed", "breakdown_day", "cause", "incidents", "probes", "detected_violations", "responses"):
+        assert column in runs.columns
+    assert set(runs["cause"]) <= set(CAUSES)
+    survival = pd.read_csv(small_run / "survival.csv")
+    assert survival["day"].tolist() == list(range(401))
+    summary = pd.read_csv(small_run / "summary.csv")
+    assert summary.loc[0, "scenario"] == "baseline" and summary.loc[0, "seed"] == 5
+    manifest = json.loads((small_run / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["scenario"]["horizon_days"] == 400
+    assert {"python", "mesa", "numpy", "ceasefire"} <= set(manifest["versions"])
+    assert manifest["command_line"][:2] == ["ceasefire", "run"]
+
+
+def test_held_worlds_have_an_empty_breakdown_day(small_run):
+    runs = pd.read_csv(small_run / "runs.csv")
+    held = runs["cause"].isin(["held", "no_deal"])
+    assert runs.loc[held, "breakdown_day"].isna().all()
+    assert runs.loc[~held, "breakdown_day"].between(1, 400).all()
+
+
+def test_same_seed_gives_identical_csv_bytes_whatever_the_worker_count(tmp_path):
+    # 4,100 worlds make three blocks, so two workers really share the work
+    args = ("run", BASELINE, "--replications", 4100, "--horizon", 60, "--seed", 11, "--no-plots", "--quiet")
+    assert run_cli(*args, "--out", tmp_path / "a") == 0
+    assert run_cli(*args, "--out", tmp_path / "b") == 0
+    assert run_cli(*args, "--out", tmp_path / "c", "--workers", 2) == 0
+    for name in CSV_FILES:
+        first = (tmp_path / "a" / name).read_bytes()
+        assert first == (tmp_path / "b" / name).read_bytes(), name
+        assert first == (tmp_path / "c" / name).read_bytes(), name
+
+
+def test_a_different_seed_gives_different_runs(tmp_path):
+    args = ("run", BASELINE, "--replications", 200, "--horizon", 200, "--no-plots", "--quiet")
+    run_cli(*args, "--seed", 1, "--out", tmp_path / "a")
+    run_cli(*args, "--seed", 2, "--out", tmp_path / "b")
+    assert (tmp_path / "a" / "runs.csv").read_bytes() != (tmp_path / "b" / "runs.csv").read_bytes()
+
+
+def test_validate_and_scenarios_list_the_bundled_files(capsys):
+    assert run_cli("validate", *sorted((ROOT / "scenarios").glob("*.yaml"))) == 0
+    assert run_cli("scenarios") == 0
+    listing = capsys.readouterr().out
+    assert "baseline.yaml" in listing and "no_european_troops.yaml" in listing
+
+
+def test_validate_exits_2_when_any_file_is_bad(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nagents:\n  UK:\n    troops: -5\n")
+    assert run_cli("validate", BASELINE, bad) == 2
+    assert f"error: {bad}: agents.UK.troops: must be >= 0.0 (got -5)" in capsys.readouterr().err
+
+
+def test_compare_and_plot_redraw_from_csv(small_run, tmp_path):
+    other = tmp_path / "other"
+    assert run_cli("run", ROOT / "scenarios" / "no_european_troops.yaml", "--replications", 100, "--horizon", 400,
+                   "--out", other, "--quiet") == 0
+    figure = tmp_path / "compare.png"
+    assert run_cli("compare", small_run, other, "--out", figure) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (other / "survival.png").unlink()
+    assert run_cli("plot", other) == 0
+    assert (other / "survival.png").exists()
+
+
+def test_plot_on_a_damaged_folder_names_the_missing_file(tmp_path, capsys):
+    (tmp_path / "summary.csv").write_text("scenario\nx\n")
+    assert run_cli("plot", tmp_path) == 2
+    assert "survival.csv" in capsys.readouterr().err
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: " + str(BASELINE) + "\nname: bad\nagents:\n  UK: {troops: -5}\n")
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {bad}: agents.UK.troops: must be >= 0.0 (got -5)"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--replications", "0"), "replications: must be >= 1 (got 0)"),
+        (("--horizon", "-3"), "horizon_days: must be >= 1 (got -3)"),
+        (("--workers", "0"), "--workers: must be >= 1 (got 0)"),
+    ],
+)
+def test_out_of_range_options_exit_2(tmp_path, capsys, args, expected):
+    assert run_cli("run", BASELINE, *args, "--out", tmp_path / "o", "--quiet") == 2
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unwritable_output_folder_exits_2_before_running(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert run_cli("run", BASELINE, "--replications", 10, "--out", blocker / "out", "--quiet") == 2
+    assert "--out: cannot write here" in capsys.readouterr().err
+
+
+def test_a_run_that_fails_while_writing_leaves_the_previous_results_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run_cli("run", BASELINE, "--replications", 50, "--horizon", 30, "--out", out, "--quiet") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken_plots(folder):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sim.api, "plot_run_dir", broken_plots)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_cli("run", BASELINE, "--replications", 60, "--horizon", 30, "--seed", 9, "--out", out, "--quiet")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_help_lists_every_command(capsys):
+    assert run_cli("--help") == 0
+    text = capsys.readouterr().out
+    for command in ("run", "compare", "plot", "validate", "scenarios"):
+        assert command in text

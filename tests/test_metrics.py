@@ -1,0 +1,61 @@
+"""Wilson intervals, survival tables and summaries against hand-checkable and derived values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.metrics import CAUSES, summary_row, survival_table, wilson_interval
+
+
+def test_wilson_interval_matches_the_closed_form():
+    # Wilson (1927): for 8 successes in 10 at z = 1.96 the interval is about [0.490, 0.943]
+    low, high = wilson_interval(8, 10, z=1.96)
+    assert float(low) == pytest.approx(0.4902, abs=1e-4)
+    assert float(high) == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_wilson_interval_stays_inside_zero_one_and_is_nan_for_no_trials():
+    low, high = wilson_interval(np.array([0, 10, 0]), np.array([10, 10, 0]))
+    assert low[0] == 0.0 and high[1] == 1.0
+    assert 0 < high[0] < 0.5 and 0.5 < low[1] < 1
+    assert math.isnan(low[2]) and math.isnan(high[2])
+
+
+def test_wilson_interval_covers_the_true_proportion_about_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    p, n, trials = 0.3, 50, 4000
+    k = rng.binomial(n, p, size=trials)
+    low, high = wilson_interval(k, n)
+    coverage = np.mean((low <= p) & (p <= high))
+    # the coverage estimate itself has sd sqrt(.95 * .05 / 4000) ~ 0.0034; Wilson's true coverage
+    # at n = 50 lies within about 0.93-0.96, so allow that range plus 4 sd of sampling error
+    assert 0.93 - 4 * 0.0034 <= coverage <= 0.965 + 4 * 0.0034
+
+
+def _runs(breakdowns: list[float | None], agreed: list[bool]) -> pd.DataFrame:
+    breakdown = pd.array([b if b is not None else pd.NA for b in breakdowns], dtype="Int64")
+    causes = ["held" if b is None else "major_offensive" for b in breakdowns]
+    causes = [c if a else "no_deal" for c, a in zip(causes, agreed, strict=True)]
+    return pd.DataFrame({"replication": range(len(agreed)), "agreed": agreed, "breakdown_day": breakdown,
+                         "cause": causes})
+
+
+def test_survival_counts_a_world_as_holding_until_its_breakdown_day():
+    runs = _runs([None, 3, 5, None], [True, True, True, False])
+    table = survival_table(runs, horizon_days=6)
+    assert table["n_holding"].tolist() == [3, 3, 3, 2, 2, 1, 1]
+    assert table["p_holding"].iloc[0] == pytest.approx(0.75)
+    assert table["p_holding_given_deal"].iloc[-1] == pytest.approx(1 / 3)
+
+
+def test_summary_reports_nan_beyond_the_horizon_and_shares_that_sum_to_one():
+    runs = _runs([None, 3, 5, None], [True, True, True, False])
+    row = summary_row(runs, horizon_days=100, scenario="t", seed=1)
+    assert row["p_hold_90"] == pytest.approx(0.25)
+    assert math.isnan(row["p_hold_365"])
+    assert row["median_breakdown_day"] == 4
+    assert sum(row[f"share_{c}"] for c in CAUSES) == pytest.approx(1.0)

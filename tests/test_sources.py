@@ -66,3 +66,10 @@ def test_a_parameter_without_evidence_is_rejected(tmp_path, entry, message):
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_commitments(path)
+
+
+def test_the_odd_parameter_table_matches_the_schema_and_commitments():
+    from sim.paramtable import ODD_FILE, refreshed
+
+    document = ODD_FILE.read_text(encoding="utf-8")
+    assert refreshed(document) == document, "run `python -m sim.paramtable --write` to refresh docs/ODD.md"

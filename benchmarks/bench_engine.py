@@ -1,0 +1,83 @@
+"""Benchmark: throughput of the batch engine against the one-world-per-model oracle, in one run.
+
+Not a test: it prints figures (world-days per second and their ratio) and the wall time of the
+README's main job at 10,000 worlds. Run with ``make bench`` or ``python benchmarks/bench_engine.py``.
+Figures are recorded in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.runner import run_scenario  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from tests.oracle import run_oracle  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def world_days_per_second(run, worlds: int, horizon: int, repeats: int) -> tuple[float, float]:
+    """Median throughput over ``repeats`` runs, and the median wall time of one run."""
+    times = []
+    for repeat in range(repeats):
+        start = time.perf_counter()
+        run(repeat)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return worlds * horizon / median, median
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--horizon", type=int, default=730, help="days per world (default 730)")
+    parser.add_argument("--batch-worlds", type=int, default=10_000, help="worlds for the batch engine")
+    parser.add_argument("--oracle-worlds", type=int, default=200, help="worlds for the oracle")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each (median reported)")
+    parser.add_argument("--skip-cli", action="store_true", help="do not time the end-to-end command")
+    args = parser.parse_args(argv)
+
+    def scenario(worlds: int):
+        return load_scenario(BASELINE, {"replications": worlds, "horizon_days": args.horizon})
+
+    batch = scenario(args.batch_worlds)
+    oracle = scenario(args.oracle_worlds)
+    run_scenario(scenario(200))  # warm-up: imports, caches
+
+    batch_rate, batch_time = world_days_per_second(
+        lambda r: run_scenario(batch.model_copy(update={"seed": r}), record_trajectories=False),
+        args.batch_worlds, args.horizon, args.repeats,
+    )
+    oracle_rate, oracle_time = world_days_per_second(
+        lambda r: run_oracle(oracle, args.oracle_worlds, seed=r), args.oracle_worlds, args.horizon, args.repeats
+    )
+    print(f"horizon {args.horizon} days, baseline scenario, median of {args.repeats} runs (world-days = worlds x horizon)")
+    print(f"{'engine':<28}{'worlds':>8}{'wall s':>10}{'world-days/s':>16}")
+    print(f"{'batch (CeasefireModel)':<28}{args.batch_worlds:>8}{batch_time:>10.3f}{batch_rate:>16,.0f}")
+    print(f"{'oracle (one world a model)':<28}{args.oracle_worlds:>8}{oracle_time:>10.3f}{oracle_rate:>16,.0f}")
+    print(f"throughput ratio batch / oracle: {batch_rate / oracle_rate:,.0f}x (target >= 100x)")
+
+    if not args.skip_cli:
+        with tempfile.TemporaryDirectory() as tmp:
+            command = [sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", "10000",
+                       "--out", str(Path(tmp) / "baseline"), "--quiet"]
+            walls = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                subprocess.run(command, check=True, cwd=ROOT)
+                walls.append(time.perf_counter() - start)
+        print(f"`ceasefire run scenarios/baseline.yaml --replications 10000` (730 days, plots included): "
+              f"median {statistics.median(walls):.2f} s wall over {args.repeats} runs (target < 10 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

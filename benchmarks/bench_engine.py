@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     oracle_rate, oracle_time = world_days_per_second(
         lambda r: run_oracle(oracle, args.oracle_worlds, seed=r), args.oracle_worlds, args.horizon, args.repeats
     )
-    print(f"horizon {args.horizon} days, baseline scenario, median of {args.repeats} runs (world-days = worlds x horizon)")
+    print(f"horizon {args.horizon} days, baseline scenario, median of {args.repeats} runs "
+          "(world-days = worlds x horizon)")
     print(f"{'engine':<28}{'worlds':>8}{'wall s':>10}{'world-days/s':>16}")
     print(f"{'batch (CeasefireModel)':<28}{args.batch_worlds:>8}{batch_time:>10.3f}{batch_rate:>16,.0f}")
     print(f"{'oracle (one world a model)':<28}{args.oracle_worlds:>8}{oracle_time:>10.3f}{oracle_rate:>16,.0f}")

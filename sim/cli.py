@@ -73,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     validate.set_defaults(handler=cmd_validate)
 
+    validation = commands.add_parser(
+        "validation", help="compare the model with the empirical record (docs/VALIDATION.md)",
+        description="Run the validation scenarios and compare each empirical anchor with the model's figure; "
+                    "write validation.csv, validation.md and validation.png.")
+    validation.add_argument("--out", type=Path, default=Path("results/validation"), metavar="DIR",
+                            help="output folder (default: results/validation/)")
+    validation.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
+    validation.add_argument("--update-docs", action="store_true",
+                            help="also refresh the table in docs/VALIDATION.md")
+    validation.add_argument("--quiet", action="store_true", help="no progress bar")
+    validation.set_defaults(handler=cmd_validation)
+
     listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
     listing.set_defaults(handler=cmd_scenarios)
     return parser
@@ -140,6 +152,29 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         else:
             print(f"ok: {path} ({scenario.name})")
     return status
+
+
+def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire validation``."""
+    from sim.io import atomic_folder, check_writable, write_csv
+    from sim.plots import plot_validation
+    from sim.validation import RUNS, VALIDATION_DOC, markdown, refreshed, run_validation
+
+    if args.workers < 1:
+        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
+    check_writable(args.out)
+    total = sum(run.replications for run in RUNS)
+    with progress_bar(total, "worlds", enabled=not args.quiet) as advance:
+        table = run_validation(workers=args.workers, progress=advance)
+    with atomic_folder(args.out) as tmp:
+        write_csv(table, tmp / "validation.csv")
+        (tmp / "validation.md").write_text(markdown(table) + "\n", encoding="utf-8")
+        plot_validation(table, tmp / "validation.png")
+    if args.update_docs:
+        VALIDATION_DOC.write_text(refreshed(VALIDATION_DOC.read_text(encoding="utf-8"), table), encoding="utf-8")
+    consistent = int(table["consistent"].sum())
+    print(f"{consistent} of {len(table)} anchors consistent with the model; results in {args.out}/")
+    return EXIT_OK
 
 
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:

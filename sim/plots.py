@@ -186,7 +186,7 @@ def _survival_axes(ax: Axes, horizon: float, title: str) -> None:
     ax.set_ylabel(HOLD_LABEL)
     ax.set_title(title, pad=14)
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", title="shaded: Wilson 95% CI", fontsize=9, title_fontsize=9)
+    ax.legend(loc="lower left", title="shaded: Wilson 95% CI", fontsize=9, title_fontsize=9)
 
 
 def _survival_columns(given_deal: bool) -> tuple[str, str, str]:
@@ -262,7 +262,7 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> 
         if var == "coalition_troops":
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)
     fig.suptitle(f"{scenario}: state of the ceasefire over time")
     fig.supxlabel(
         "Statistics over worlds where the ceasefire still holds that day; gaps where none holds.",
@@ -400,3 +400,44 @@ def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) 
     names = [_scenario_name(read_table(d / "summary.csv", ("scenario",))) for d in run_dirs]
     labels = _unique_labels(names, run_dirs)
     return plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal)
+
+
+VALIDATION_COLUMNS: tuple[str, ...] = (
+    "anchor", "empirical", "empirical_low", "empirical_high", "model", "model_ci_low", "model_ci_high", "scenario",
+)
+
+
+def plot_validation(table: pd.DataFrame, path: Path) -> Path:
+    """Each anchor's empirical figure (with its range) beside the model's (with its 95 % CI).
+
+    Probabilities (values in [0, 1]) share one panel; counts (violations per day) get their own.
+    """
+    _check_columns(table, VALIDATION_COLUMNS, "validation table")
+    is_share = table["empirical"].le(1.0) & table["model"].fillna(0).le(1.0)
+    groups = [("probability or share (given a deal)", table[is_share]),
+              ("recorded violations per day", table[~is_share])]
+    groups = [(label, rows) for label, rows in groups if len(rows)]
+    heights = [max(1, len(rows)) for _, rows in groups]
+    fig = Figure(figsize=(10.0, 1.2 + 0.55 * sum(heights)), dpi=DPI, layout="constrained")
+    axes = fig.subplots(len(groups), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, (label, rows) in zip(axes, groups, strict=True):
+        y = np.arange(len(rows))[::-1]
+        for offset, prefix, colour, name in ((0.15, "empirical", "0.25", "empirical record (range)"),
+                                             (-0.15, "model", "tab:blue", "model (95% CI)")):
+            low_col, high_col = (f"{prefix}_low", f"{prefix}_high") if prefix == "empirical" else (
+                "model_ci_low", "model_ci_high")
+            value = rows[prefix].to_numpy(float)
+            low = rows[low_col].fillna(rows[prefix]).to_numpy(float)
+            high = rows[high_col].fillna(rows[prefix]).to_numpy(float)
+            ax.errorbar(value, y + offset, xerr=[value - low, high - value], fmt="o", color=colour, capsize=3,
+                        label=name)
+        ax.set_yticks(y, rows["anchor"].str.replace("_", " "))
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        right = np.nanmax(rows[["empirical", "empirical_high", "model", "model_ci_high"]].to_numpy(float))
+        ax.set_xlim(0, 1 if right <= 1 else 1.1 * right)
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=9)
+    fig.suptitle("Validation: the model beside the empirical record")
+    return _save(fig, path)

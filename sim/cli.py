@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.tornado_cli import add_tornado_commands
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
     listing.set_defaults(handler=cmd_scenarios)
+
+    add_tornado_commands(commands)
     return parser
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import CAUSES, summary_row, survival_table, wilson_interval
+from sim.metrics import CAUSES, Z_95, summary_row, survival_table, wilson_interval
 
 
 def test_wilson_interval_matches_the_closed_form():
@@ -59,3 +59,39 @@ def test_summary_reports_nan_beyond_the_horizon_and_shares_that_sum_to_one():
     assert math.isnan(row["p_hold_365"])
     assert row["median_breakdown_day"] == 4
     assert sum(row[f"share_{c}"] for c in CAUSES) == pytest.approx(1.0)
+
+
+def _binomial_quantile(n: int, p: float, q: float) -> int:
+    """Smallest k with P(X <= k) >= q for X ~ Binomial(n, p)."""
+    cumulative = 0.0
+    for k in range(n + 1):
+        cumulative += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+        if cumulative >= q:
+            return k
+    return n
+
+
+def test_reported_intervals_for_p_hold_365_are_honest_over_independent_seeds():
+    from sim.runner import run_scenario
+    from tests.conftest import make_scenario
+
+    runs, worlds = 150, 300
+    estimates = [
+        run_scenario(make_scenario(replications=worlds, horizon_days=365, seed=seed), record_trajectories=False)
+        .summary.iloc[0]
+        for seed in range(runs)
+    ]
+    pooled = np.mean([row["p_hold_365"] for row in estimates])
+    covered = sum(row["p_hold_365_ci_low"] <= pooled <= row["p_hold_365_ci_high"] for row in estimates)
+    # Wilson's actual coverage at n = 300 lies within 0.93-0.965; the count of covering runs is then
+    # Binomial(150, c); accept anything a 99.9 % two-sided binomial band allows for c in that range
+    low = _binomial_quantile(runs, 0.93, 0.0005)
+    high = _binomial_quantile(runs, 0.965, 0.9995)
+    assert low <= covered <= high, f"{covered} of {runs} intervals covered the pooled estimate"
+    # coverage alone cannot catch intervals that are too wide; their width must match the spread of the
+    # estimates: the sample sd of 150 estimates has a relative standard error of about 1/sqrt(2 * 149),
+    # so 4 of those bound the ratio
+    spread = np.std([row["p_hold_365"] for row in estimates], ddof=1)
+    half_width = np.mean([(row["p_hold_365_ci_high"] - row["p_hold_365_ci_low"]) / 2 for row in estimates])
+    tolerance = 4 / math.sqrt(2 * (runs - 1))
+    assert abs(half_width / Z_95 / spread - 1) < tolerance

@@ -1,0 +1,63 @@
+"""Fuzzing the scenario loader: whatever the document, an answer (valid) or one clear line (exit 2)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+from sim.scenario import Agents, ModelParams
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+AGENT_KEYS = sorted(
+    {name for code in Agents.model_fields for name in Agents.model_fields[code].annotation.model_fields}
+)
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.sampled_from(["1e3", "yes", "~", "nan", "-.inf", "0x1F"]),
+)
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=8)
+agent_sections = st.dictionaries(st.sampled_from(list(Agents.model_fields) + ["XX"]),
+                                 st.dictionaries(st.sampled_from(AGENT_KEYS + ["trops"]), values, max_size=4),
+                                 max_size=3)
+model_sections = st.dictionaries(st.sampled_from(sorted(ModelParams.model_fields) + ["nope"]), values, max_size=3)
+documents = st.fixed_dictionaries(
+    {"name": st.one_of(st.just("fuzz"), st.text(max_size=10), st.integers())},
+    optional={"agents": st.one_of(agent_sections, values), "model": st.one_of(model_sections, values),
+              "horizon_days": values, "replications": values, "seed": values, "description": values,
+              "extends": st.one_of(st.just(str(BASELINE)), st.text(max_size=10)), "unknown": values},
+)
+
+
+def _validate(text: str) -> tuple[int, str]:
+    """Exit code and stderr of ``ceasefire validate`` on a file holding ``text``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.yaml"
+        path.write_text(text, encoding="utf-8")
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(["validate", str(path)])
+        return code, err.getvalue()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=documents)
+def test_random_scenario_documents_exit_0_or_2(document):
+    code, err = _validate(yaml.safe_dump(document, allow_unicode=True))
+    assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=200))
+def test_random_text_files_exit_0_or_2(text):
+    code, err = _validate(text)
+    assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err

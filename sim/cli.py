@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.report_cli import add_report_commands
 from sim.tornado_cli import add_tornado_commands
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     compare = commands.add_parser("compare", help="overlay the survival curves of several runs",
-                                  description="Overlay survival curves, with 95%% bands, of run folders.")
+                                  description="Overlay survival curves, with 95% bands, of run folders.")
     compare.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="run folders written by `ceasefire run`")
     compare.add_argument("--out", type=Path, default=Path("results/compare.png"), metavar="FILE",
                          help="PNG file to write (default: results/compare.png)")
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_scenarios)
 
     add_tornado_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 def logistic(x: np.ndarray | float) -> np.ndarray:
     """The standard logistic function, elementwise."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    # clipped so that extreme log-odds give 0 or 1 without overflow warnings
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=float), -500.0, 500.0)))
 
 
 class State(mesa.Agent):
@@ -91,7 +92,8 @@ class Guarantor(State):
         m = self.model.params
         recovered = self.support + m.support_recovery * (self.params.domestic_support - self.support)
         lost = m.support_loss_per_100_violations * detected_violations / 100.0 + m.support_loss_per_response * answered
-        self.support = np.where(live, np.clip(recovered - lost, 0.0, 1.0), self.support)
+        # support never exceeds its initial value (recovery approaches it from below), so only 0 bounds it
+        self.support = np.where(live, np.maximum(recovered - lost, 0.0), self.support)
 
     def drawdown_rate(self) -> float:
         """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 7)."""
@@ -102,9 +104,15 @@ class Guarantor(State):
         """Worlds where domestic support is below the drawdown threshold."""
         return live & (self.support < self.params.drawdown_threshold)
 
+    def draw_down(self, troops: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """``troops`` after a day of drawdown where support is low; a residue below ``min_presence`` leaves."""
+        reduced = troops * (1.0 - self.drawdown_rate())
+        reduced = np.where(reduced < self.model.params.min_presence, 0.0, reduced)
+        return np.where(self.drawing_down(live), reduced, troops)
+
     def update_commitments(self, live: np.ndarray) -> None:
-        """Withdraw troops while support is below the drawdown threshold (ODD 7)."""
-        self.troops = np.where(self.drawing_down(live), self.troops * (1.0 - self.drawdown_rate()), self.troops)
+        """Withdraw troops while support is below the drawdown threshold (ODD 14)."""
+        self.troops = self.draw_down(self.troops, live)
 
 
 class ConditionalGuarantor(Guarantor):
@@ -140,8 +148,7 @@ class ConditionalGuarantor(Guarantor):
         self.troops = np.where(entering, float(self.params.troops), self.troops)
         self.deployed |= entering
         super().update_commitments(live & ~entering)
-        kept = 1.0 - self.drawdown_rate()
-        self.neighbour_troops = np.where(self.drawing_down(live), self.neighbour_troops * kept, self.neighbour_troops)
+        self.neighbour_troops = self.draw_down(self.neighbour_troops, live)
 
 
 class Monitor(State):
@@ -291,7 +298,8 @@ class Aggressor(State):
             np.log(p.base_offensive_hazard) + expected_gain + hostility - expected_cost
             + m.escalation_hazard_weight * escalation
         )
-        return np.minimum(1.0, self.intent * np.exp(log_hazard))
+        # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)
+        return np.minimum(1.0, self.intent * np.exp(np.minimum(log_hazard, 50.0)))
 
 
 def guarantee_strength(

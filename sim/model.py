@@ -184,7 +184,8 @@ class CeasefireModel(mesa.Model):
         probe = self.ru.probe(live, hostility, u_probe)
         detected_probe, blamed_probe = self.us.attribute_probe(probe, u_detect, u_attribute)
         answered_by = {g: g.respond(blamed_probe, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
-        answered = np.logical_or.reduce(list(answered_by.values()))
+        uk_answered, fr_answered, de_answered = answered_by.values()
+        answered = uk_answered | fr_answered | de_answered
         self.ru.learn(probe, answered)
         sanctioned = self.us.sanction(blamed_probe, u_sanction)
         retaliated = self.ua.retaliate(blamed_probe, u_retaliate)

@@ -125,6 +125,7 @@ class ModelParams(_Strict):
     support_loss_per_response: Probability
     support_recovery: Probability
     drawdown_rate: Probability
+    min_presence: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
     bases_drawdown_factor: Probability
     withdrawal_hazard: Probability
 

@@ -3,15 +3,18 @@
 ``sim.model.CeasefireModel`` steps a batch of worlds with numpy arrays and shared uniform
 draws. This module implements the same rules again, independently and as plainly as possible:
 one ``mesa.Model`` is one world, every agent's state is a Python scalar, every random event is
-one scalar draw from ``self.rng`` made only when it is needed. It reproduces the engine's
-*distribution* of outcomes, not its random stream; ``tests/test_oracle_agreement.py`` compares
-the two statistically. It is also the baseline for benchmarks of the batch engine.
+one scalar draw from ``self.rng`` made only when it is needed. Equation numbers refer to
+docs/ODD.md, section 7. It reproduces the engine's *distribution* of outcomes, not its random
+stream; ``tests/test_oracle_agreement.py`` compares the two statistically. It is also the
+baseline of ``benchmarks/bench_engine.py``.
 
-Order of events in one day (as in ``CeasefireModel.step``):
+Day 0: Russia's intent is drawn, then Ukraine and Russia decide on the deal. Order of events in
+one day (ODD section 3, as in ``CeasefireModel.step``):
 
 1. commitments: Germany may enter Ukraine; guarantors whose support is below their drawdown
    threshold withdraw a share of their troops;
-2. incidents along the contact line (Poisson) and their detection by the US (binomial);
+2. incidents along the contact line (Poisson) and their detection by the US (binomial: each
+   incident is detected independently; the engine draws the equivalent thinned Poissons);
 3. a possible Russian probe, its detection and attribution, the guarantors' answers, Russia's
    learning from it, US sanctions and Ukrainian retaliation;
 4. sanctions pressure and escalation are updated;
@@ -67,13 +70,19 @@ class OracleGuarantor(mesa.Agent):
         return bool(self.params.permanent_bases) and self.troops > 0
 
     def update_commitments(self) -> None:
-        """While support is below the drawdown threshold, withdraw a share of the troops each day."""
-        m = self.model.params
+        """While support is below the drawdown threshold, withdraw a share of the troops each day (eq. 14)."""
         if self.support < self.params.drawdown_threshold:
-            rate = m.drawdown_rate
-            if self.params.permanent_bases:
-                rate *= m.bases_drawdown_factor
-            self.troops *= 1.0 - rate
+            self.troops = self.reduced(self.troops)
+
+    def reduced(self, troops: float) -> float:
+        """One day of drawdown; fewer than ``min_presence`` troops left means none."""
+        troops *= 1.0 - self.drawdown_rate()
+        return 0.0 if troops < self.model.params.min_presence else troops
+
+    def drawdown_rate(self) -> float:
+        """Daily share of troops withdrawn; permanent bases slow it."""
+        m = self.model.params
+        return m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
 
     def answers_probe(self) -> bool:
         """A guarantor with troops in Ukraine answers a blamed probe with probability ``resolve``."""
@@ -106,8 +115,7 @@ class OracleConditionalGuarantor(OracleGuarantor):
         return self.troops + self.model.params.neighbour_weight * self.neighbour_troops
 
     def update_commitments(self) -> None:
-        """Enter Ukraine on day ``deployment_delay_days`` or later if support allows; else draw down."""
-        m = self.model.params
+        """From day ``deployment_delay_days``, enter Ukraine if support allows (eq. 15); else draw down."""
         support_allows = self.support >= self.params.drawdown_threshold
         if not self.deployed and self.model.day >= self.params.deployment_delay_days and support_allows:
             self.deployed = True
@@ -115,7 +123,7 @@ class OracleConditionalGuarantor(OracleGuarantor):
             return
         super().update_commitments()
         if not support_allows:
-            self.neighbour_troops *= 1.0 - m.drawdown_rate
+            self.neighbour_troops = self.reduced(self.neighbour_troops)
 
 
 class OracleMonitor(mesa.Agent):
@@ -169,9 +177,9 @@ class OracleDefender(mesa.Agent):
             return True
         return False
 
-    def withdraws(self, guarantee: float) -> bool:
-        """Below the withdrawal threshold, leave with daily probability ``withdrawal_hazard``."""
-        if guarantee >= self.params.withdrawal_threshold:
+    def withdraws(self, guarantee: float, agreed_guarantee: float) -> bool:
+        """Below ``withdrawal_threshold`` x the agreed guarantee, leave at ``withdrawal_hazard`` (eq. 17)."""
+        if guarantee >= self.params.withdrawal_threshold * agreed_guarantee:
             return False
         return self.model.rng.random() < self.model.params.withdrawal_hazard
 
@@ -187,6 +195,9 @@ class OracleAggressor(mesa.Agent):
             prior = min(1.0, prior + model.params.bases_credibility)
         self.answered = prior * params.prior_strength  # Beta alpha
         self.unanswered = (1.0 - prior) * params.prior_strength  # Beta beta
+        # unobserved intent, a multiplier of the offensive hazard: Gamma with mean 1, variance v (eq. 4)
+        v = model.params.intent_variance
+        self.intent = float(model.rng.gamma(1.0 / v, v)) if v > 0 else 1.0
 
     @property
     def credibility(self) -> float:
@@ -196,7 +207,8 @@ class OracleAggressor(mesa.Agent):
     def accepts(self, capability: float, us_resolve: float) -> bool:
         """Accept with log-odds acceptance + war cost + US pressure - objection to foreign troops."""
         p, m = self.params, self.model.params
-        logit = p.acceptance_logit + p.war_cost + m.pressure_weight * us_resolve - p.troop_objection * capability
+        logit = (p.acceptance_logit + p.war_cost + m.pressure_weight * us_resolve
+                 - p.troop_objection * capability)
         return self.model.rng.random() < logistic(logit)
 
     def hostility(self, capability: float) -> float:
@@ -214,16 +226,17 @@ class OracleAggressor(mesa.Agent):
         else:
             self.unanswered += 1.0
 
-    def offensive_hazard(self, capability: float, hostility: float, sanctions: float, escalation: float) -> float:
-        """Daily probability of a major offensive: exp(log base + gain + hostility - cost + escalation)."""
+    def offensive_hazard(
+        self, capability: float, hostility: float, sanctions: float, escalation: float
+    ) -> float:
+        """Daily probability of a major offensive (eq. 16): intent x base x exp(gain + H - cost + w E)."""
         p, m = self.params, self.model.params
         if p.base_offensive_hazard == 0.0:
             return 0.0
         gain = p.offensive_gain * p.resolve * self.model.force_share
         cost = m.deterrence_weight * self.credibility * capability + m.sanctions_weight * sanctions
-        log_hazard = (math.log(p.base_offensive_hazard) + gain + hostility - cost
-                      + m.escalation_hazard_weight * escalation)
-        return 1.0 if log_hazard >= 0.0 else math.exp(log_hazard)
+        exponent = gain + hostility - cost + m.escalation_hazard_weight * escalation
+        return min(1.0, self.intent * p.base_offensive_hazard * math.exp(min(exponent, 700.0)))
 
 
 class OracleModel(mesa.Model):
@@ -250,8 +263,9 @@ class OracleModel(mesa.Model):
         self.breakdown_day: int | None = None
         self.counts = dict.fromkeys(COUNT_COLUMNS, 0)
 
-        # day 0: both sides must accept (Ukraine's draw first, then Russia's)
-        ukraine = self.ua.accepts(self.guarantee())
+        # day 0: both sides must accept (eq. 3); Ukraine remembers the guarantee it agreed to
+        self.agreed_guarantee = self.guarantee()
+        ukraine = self.ua.accepts(self.agreed_guarantee)
         russia = self.ru.accepts(self.capability(), a.US.resolve)
         self.agreed = ukraine and russia
         self.holding = self.agreed
@@ -263,9 +277,11 @@ class OracleModel(mesa.Model):
         return sum(g.effective_troops() for g in self.guarantors) / self.params.troop_scale
 
     def troops_in_ukraine(self) -> float:
+        """European ground troops physically in Ukraine (Germany's neighbouring troops excluded)."""
         return sum(g.troops for g in self.guarantors)
 
     def bases_in_ukraine(self) -> bool:
+        """Whether any guarantor with permanent bases has troops in Ukraine."""
         return any(g.has_bases_in_ukraine() for g in self.guarantors)
 
     def guarantee(self) -> float:
@@ -278,16 +294,17 @@ class OracleModel(mesa.Model):
         return 1.0 - gap
 
     def step(self) -> None:
+        """One day of ceasefire (ODD section 3)."""
         m = self.params
         self.day += 1
 
-        # 1. commitments
+        # 1. commitments (eq. 14, 15); capability and hostility from today's troops (eq. 1, 7)
         for g in self.guarantors:
             g.update_commitments()
         capability = self.capability()
         hostility = self.ru.hostility(capability)
 
-        # 2. incidents and their detection
+        # 2. incidents and their detection (eq. 5, 6)
         detection = self.us.detection_probability
         cover = 1.0 - math.exp(-self.troops_in_ukraine() / m.troop_scale)
         rate = (m.incident_rate * (1.0 - m.buffer_incident_reduction * cover)
@@ -295,7 +312,7 @@ class OracleModel(mesa.Model):
         incidents = int(self.rng.poisson(rate))
         detected_incidents = int(self.rng.binomial(incidents, detection))
 
-        # 3. probe, detection, attribution, answers, learning, sanctions, retaliation
+        # 3. probe, detection, attribution, answers, learning, sanctions, retaliation (eq. 8-12)
         probe = detected_probe = answered = sanctioned = retaliated = False
         answered_by = dict.fromkeys(self.guarantors, False)
         if self.ru.probes(hostility):
@@ -309,7 +326,7 @@ class OracleModel(mesa.Model):
                 retaliated = self.ua.retaliates()
             self.ru.learn(answered)
 
-        # 4. sanctions pressure and escalation
+        # 4. sanctions pressure and escalation (eq. 12, 13)
         self.sanctions = self.sanctions * (1.0 - m.sanctions_decay) + m.sanctions_step * sanctioned
         self.escalation = (self.escalation * (1.0 - m.escalation_decay)
                            + m.incident_escalation * incidents
@@ -317,16 +334,16 @@ class OracleModel(mesa.Model):
                            + m.response_escalation * answered
                            + m.retaliation_escalation * retaliated)
 
-        # 5. breakdown: the first cause that applies ends the ceasefire
+        # 5. breakdown, the first cause that applies: offensive (eq. 16), spiral (eq. 13), withdrawal (eq. 17)
         hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation)
         if hazard > 0 and self.rng.random() < hazard:
             self.end("major_offensive")
         elif self.escalation > m.escalation_threshold:
             self.end("escalation_spiral")
-        elif self.ua.withdraws(self.guarantee()):
+        elif self.ua.withdraws(self.guarantee(), self.agreed_guarantee):
             self.end("ukrainian_withdrawal")
 
-        # 6. slow variables and bookkeeping
+        # 6. slow variables (eq. 18, 19) and bookkeeping
         detected_violations = detected_incidents + detected_probe
         for g in self.guarantors:
             g.absorb_losses(detected_violations, answered_by[g])
@@ -349,6 +366,7 @@ class OracleModel(mesa.Model):
         self.breakdown_day = self.day
 
     def run(self) -> OracleModel:
+        """Step until the ceasefire breaks down or the horizon is reached; returns self."""
         while self.running:
             self.step()
         return self

@@ -1,0 +1,244 @@
+"""The batch engine and the one-world oracle (tests/oracle.py) produce the same distribution of outcomes.
+
+For each scenario, the oracle runs ``n`` worlds and the engine ``10 n`` worlds with fixed seeds,
+and three kinds of comparison are made:
+
+* the share of worlds ending in each cause (two-proportion z-test with the pooled proportion);
+* the distribution of the breakdown day over the worlds that broke down (two-sample
+  Kolmogorov-Smirnov, asymptotic critical value);
+* the mean of each event count over the worlds that reached a deal (two-sample z-test with
+  unpooled variances).
+
+Tolerances are not tuned: every comparison uses the critical value for a per-comparison error of
+``FAMILY_ALPHA / N_COMPARISONS`` (Bonferroni), so that if the two implementations agree, the
+whole file fails by chance with probability at most about ``FAMILY_ALPHA``. A power check shows
+the same comparisons do reject an engine run with a visibly different parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.model import CAUSE_CODES, CeasefireModel
+from sim.scenario import Scenario, load_scenario
+from tests.oracle import CAUSE_NAMES, run_oracle
+
+HORIZON = 365
+ENGINE_FACTOR = 10
+COUNTS = ("incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed")
+
+NO_TROOPS = {
+    "agents.UK.troops": 0, "agents.FR.troops": 0, "agents.DE.troops": 0, "agents.DE.neighbour_troops": 0,
+}
+HARDLINE = {"agents.RU.probe_rate": 0.2, "agents.RU.resolve": 0.9, "agents.RU.base_offensive_hazard": 0.01}
+
+
+IMPATIENT_US = {"agents.US.violation_tolerance": 0, "agents.US.patience": 20_000}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A scenario as overrides of the defaults, with oracle size, seed and the causes it must produce."""
+
+    overrides: dict
+    oracle_worlds: int
+    seed: int
+    causes: tuple[str, ...]
+
+
+MIN_CAUSE_COUNT = 30
+"""Oracle worlds each of a case's ``causes`` must end in, so that the case exercises what it claims."""
+
+CASES: dict[str, Case] = {
+    # defaults: offensives against deterrence; guarantors draw down; Germany deploys on day 180
+    "baseline": Case({}, 2000, 11, ("held", "no_deal", "major_offensive")),
+    # no European forces: no answers, no bases; Ukraine agrees to less (so deals happen) and, once the
+    # impatient US halves its monitoring (about day 22), withdraws at a raised daily hazard
+    "no_european_troops": Case(
+        {**NO_TROOPS, **IMPATIENT_US, "agents.UA.guarantee_threshold": 0.3, "model.withdrawal_hazard": 0.02},
+        3000, 12, ("no_deal", "major_offensive", "ukrainian_withdrawal"),
+    ),
+    # frequent probes by a resolute Russia: escalation spirals, heavy drawdown, and offensives at a
+    # hazard high enough for Russia's heterogeneous intent to matter
+    "hardline_russia": Case(HARDLINE, 3000, 13, ("no_deal", "major_offensive", "escalation_spiral")),
+    # weak US monitoring: few probes are detected, answered or sanctioned
+    "low_us_detection": Case(
+        {"agents.US.detection_probability": 0.2}, 2000, 14, ("held", "no_deal", "major_offensive")
+    ),
+}
+
+FAMILY_ALPHA = 0.001
+COMPARISONS_PER_CASE = len(CAUSE_CODES) + 1 + len(COUNTS)
+N_COMPARISONS = len(CASES) * COMPARISONS_PER_CASE
+ALPHA = FAMILY_ALPHA / N_COMPARISONS
+Z_CRIT = NormalDist().inv_cdf(1.0 - ALPHA / 2.0)
+KS_C = math.sqrt(-math.log(ALPHA / 2.0) / 2.0)
+"""Asymptotic two-sample KS constant: P(sqrt(nm/(n+m)) D > c) -> 2 exp(-2c^2) (first Kolmogorov term)."""
+
+
+# --- the statistics ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison: it rejects agreement when ``statistic > critical``."""
+
+    name: str
+    oracle: float
+    engine: float
+    statistic: float
+    critical: float
+
+    @property
+    def rejects(self) -> bool:
+        return self.statistic > self.critical
+
+    def __str__(self) -> str:
+        return (f"{self.name}: oracle {self.oracle:.4g} vs engine {self.engine:.4g}, "
+                f"statistic {self.statistic:.2f} > critical {self.critical:.2f}")
+
+
+def proportion_check(name: str, k1: int, n1: int, k2: int, n2: int, z: float = Z_CRIT) -> Check:
+    """|p1 - p2| / sqrt(p (1 - p) (1/n1 + 1/n2)) with the pooled p; 0 where p is 0 or 1."""
+    p1, p2, pooled = k1 / n1, k2 / n2, (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+    statistic = abs(p1 - p2) / se if se > 0 else 0.0
+    return Check(name, p1, p2, statistic, z)
+
+
+def mean_check(name: str, a: np.ndarray, b: np.ndarray, z: float = Z_CRIT) -> Check:
+    """|mean(a) - mean(b)| / sqrt(var(a)/n_a + var(b)/n_b); 0 where both samples are constant."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    diff = abs(a.mean() - b.mean())
+    statistic = diff / se if se > 0 else (0.0 if diff == 0 else math.inf)
+    return Check(name, a.mean(), b.mean(), statistic, z)
+
+
+def ks_statistic(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov D: the largest gap between the two empirical CDFs."""
+    x, y = np.sort(x), np.sort(y)
+    grid = np.concatenate([x, y])
+    cdf_x = np.searchsorted(x, grid, side="right") / len(x)
+    cdf_y = np.searchsorted(y, grid, side="right") / len(y)
+    return float(np.abs(cdf_x - cdf_y).max())
+
+
+def ks_check(name: str, x: np.ndarray, y: np.ndarray, c: float = KS_C) -> Check:
+    """D against its asymptotic critical value c sqrt((n + m) / (n m)) (conservative for ties)."""
+    n, m = len(x), len(y)
+    return Check(name, float(np.median(x)), float(np.median(y)), ks_statistic(x, y),
+                 c * math.sqrt((n + m) / (n * m)))
+
+
+def compare(oracle: pd.DataFrame, engine: pd.DataFrame) -> list[Check]:
+    """Every comparison of two run tables: cause shares, breakdown days, mean counts given a deal."""
+    checks = [
+        proportion_check(f"share {cause}", int((oracle["cause"] == cause).sum()), len(oracle),
+                         int((engine["cause"] == cause).sum()), len(engine))
+        for cause in CAUSE_CODES
+    ]
+    x, y = oracle["breakdown_day"].dropna().to_numpy(), engine["breakdown_day"].dropna().to_numpy()
+    assert len(x) > 0 and len(y) > 0, "the scenario must have breakdowns to compare"
+    checks.append(ks_check("breakdown day (KS, over breakdowns)", x, y))
+    deal_o, deal_e = oracle[oracle["agreed"]], engine[engine["agreed"]]
+    checks += [mean_check(f"mean {count} given a deal", deal_o[count], deal_e[count]) for count in COUNTS]
+    assert len(checks) == COMPARISONS_PER_CASE
+    return checks
+
+
+# --- the runs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("oracle") / "agreement.yaml"
+    path.write_text(f"name: agreement\nhorizon_days: {HORIZON}\n", encoding="utf-8")
+    return path
+
+
+def engine_runs(scenario: Scenario, worlds: int, seed: int) -> pd.DataFrame:
+    """The engine's worlds as a table shaped like ``run_oracle``'s."""
+    model = CeasefireModel(scenario, worlds, rng=seed, record_trajectories=False).run()
+    return pd.DataFrame({
+        "replication": np.arange(worlds),
+        "agreed": model.agreed,
+        "breakdown_day": np.where(model.breakdown_day >= 0, model.breakdown_day, np.nan),
+        "cause": [CAUSE_NAMES[int(code)] for code in model.cause],
+        **{count: getattr(model, count) for count in COUNTS},
+    })
+
+
+@cache
+def _runs(path: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Oracle and engine runs of one case, computed once per module."""
+    case = CASES[name]
+    scenario = load_scenario(path, case.overrides)
+    oracle = run_oracle(scenario, case.oracle_worlds, case.seed)
+    engine = engine_runs(scenario, ENGINE_FACTOR * case.oracle_worlds, seed=1000 + case.seed)
+    return oracle, engine
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_family_wise_error_budget_is_derived_from_the_number_of_comparisons():
+    assert len(CASES) * (len(CAUSE_CODES) + 1 + len(COUNTS)) == N_COMPARISONS
+    assert 4.0 < Z_CRIT < 4.5
+    assert 2.2 < KS_C < 2.5
+
+
+def test_ks_statistic_matches_a_hand_computed_example():
+    # CDFs on the grid 1, 2, 3, 4: x -> .5 .5 1 1 and y -> 0 .5 .5 1; the largest gap is 0.5
+    assert ks_statistic(np.array([1.0, 3.0]), np.array([2.0, 4.0])) == pytest.approx(0.5)
+    assert ks_statistic(np.array([1.0, 2.0, 2.0]), np.array([1.0, 2.0, 2.0])) == 0.0
+
+
+def test_run_oracle_is_deterministic_and_shaped_like_the_run_records(scenario_file):
+    scenario = load_scenario(scenario_file, {"horizon_days": 60})
+    first, second = run_oracle(scenario, 20, seed=5), run_oracle(scenario, 20, seed=5)
+    pd.testing.assert_frame_equal(first, second)
+    assert list(first.columns[:4]) == ["replication", "agreed", "breakdown_day", "cause"]
+    assert set(COUNTS) <= set(first.columns)
+    assert set(first["cause"]) <= set(CAUSE_CODES)
+    assert first["breakdown_day"].dtype == float
+    assert (first["breakdown_day"].isna() == first["cause"].isin(["held", "no_deal"])).all()
+    assert not run_oracle(scenario, 20, seed=6).equals(first)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_engine_and_oracle_agree(scenario_file, name):
+    oracle, engine = _runs(scenario_file, name)
+    counts = oracle["cause"].value_counts()
+    for cause in CASES[name].causes:
+        assert counts.get(cause, 0) >= MIN_CAUSE_COUNT, f"{name} no longer exercises {cause}: {dict(counts)}"
+    failures = [str(check) for check in compare(oracle, engine) if check.rejects]
+    assert not failures, f"{name}: the engine and the oracle disagree:\n" + "\n".join(failures)
+
+
+POWER_CASES = [
+    # (case, engine overrides, a comparison that must reject)
+    ("baseline", {"agents.RU.probe_rate": 0.05}, "mean probes given a deal"),  # probes 25 % more often
+    ("baseline", {"agents.RU.base_offensive_hazard": 0.0045}, "share major_offensive"),  # 3x the hazard
+    ("hardline_russia", {"model.intent_variance": 0.0}, "share major_offensive"),  # no heterogeneity
+]
+
+
+@pytest.mark.parametrize(("name", "overrides", "must_reject"), POWER_CASES)
+def test_comparisons_reject_an_engine_with_a_visibly_different_parameter(scenario_file, name, overrides,
+                                                                         must_reject):
+    """Power: the same comparisons, oracle of a case against the engine with one parameter changed."""
+    oracle, _ = _runs(scenario_file, name)
+    case = CASES[name]
+    different = load_scenario(scenario_file, {**case.overrides, **overrides})
+    engine = engine_runs(different, ENGINE_FACTOR * case.oracle_worlds, seed=2000 + case.seed)
+    checks = {check.name: check for check in compare(oracle, engine)}
+    assert checks[must_reject].rejects, str(checks[must_reject])

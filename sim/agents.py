@@ -87,11 +87,15 @@ class Guarantor(State):
         self.responses += answered
         return answered
 
-    def absorb_losses(self, live: np.ndarray, detected_violations: np.ndarray, answered: np.ndarray) -> None:
-        """Domestic support erodes with violations and answered probes and recovers slowly (ODD 7)."""
+    def absorb_losses(self, live: np.ndarray, violation_loss: np.ndarray, answered: np.ndarray) -> None:
+        """Domestic support erodes with violations and answered probes and recovers slowly (ODD 18).
+
+        Args:
+            violation_loss: support lost today to detected violations, the same for every guarantor.
+        """
         m = self.model.params
         recovered = self.support + m.support_recovery * (self.params.domestic_support - self.support)
-        lost = m.support_loss_per_100_violations * detected_violations / 100.0 + m.support_loss_per_response * answered
+        lost = violation_loss + m.support_loss_per_response * answered
         # support never exceeds its initial value (recovery approaches it from below), so only 0 bounds it
         self.support = np.where(live, np.maximum(recovered - lost, 0.0), self.support)
 
@@ -106,9 +110,12 @@ class Guarantor(State):
 
     def draw_down(self, troops: np.ndarray, live: np.ndarray) -> np.ndarray:
         """``troops`` after a day of drawdown where support is low; a residue below ``min_presence`` leaves."""
+        drawing = self.drawing_down(live)
+        if not drawing.any():  # the common case: nothing to do today
+            return troops
         reduced = troops * (1.0 - self.drawdown_rate())
         reduced = np.where(reduced < self.model.params.min_presence, 0.0, reduced)
-        return np.where(self.drawing_down(live), reduced, troops)
+        return np.where(drawing, reduced, troops)
 
     def update_commitments(self, live: np.ndarray) -> None:
         """Withdraw troops while support is below the drawdown threshold (ODD 14)."""
@@ -139,14 +146,11 @@ class ConditionalGuarantor(Guarantor):
 
     def update_commitments(self, live: np.ndarray) -> None:
         """Enter Ukraine once the ceasefire has held for the delay and support allows; else as a guarantor."""
-        entering = (
-            live
-            & ~self.deployed
-            & (self.model.day >= self.params.deployment_delay_days)
-            & (self.support >= self.params.drawdown_threshold)
-        )
-        self.troops = np.where(entering, float(self.params.troops), self.troops)
-        self.deployed |= entering
+        entering = np.zeros_like(live)
+        if self.model.day >= self.params.deployment_delay_days:
+            entering = live & ~self.deployed & (self.support >= self.params.drawdown_threshold)
+            self.troops = np.where(entering, float(self.params.troops), self.troops)
+            self.deployed |= entering
         super().update_commitments(live & ~entering)
         self.neighbour_troops = self.draw_down(self.neighbour_troops, live)
 
@@ -170,13 +174,13 @@ class Monitor(State):
         self.scaled_down = np.zeros(self.worlds, dtype=bool)
 
     def observe_incidents(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(incidents, detected incidents) per world for a Poisson ``rate`` of incidents per day (ODD 3).
+        """(incidents, detected incidents) per world for a Poisson ``rate`` of incidents per day (ODD 5-6).
 
         Each incident is detected independently with ``detection_probability``; by Poisson thinning the
         detected and undetected counts are independent Poisson draws, which is faster than a binomial.
         """
-        detected = self.model.rng.poisson(rate * self.detection_probability)
-        undetected = self.model.rng.poisson(rate * (1.0 - self.detection_probability))
+        detected = poisson_counts(self.model.rng, rate * self.detection_probability)
+        undetected = poisson_counts(self.model.rng, rate * (1.0 - self.detection_probability))
         return detected + undetected, detected
 
     def attribute_probe(
@@ -195,10 +199,12 @@ class Monitor(State):
         excess = np.maximum(0.0, self.impatience + detected_violations - self.params.violation_tolerance)
         self.impatience = np.where(live, excess, self.impatience)
         losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
-        self.detection_probability = np.where(
-            losing, self.detection_probability * (1.0 - self.params.scale_down_fraction), self.detection_probability
-        )
-        self.scaled_down |= losing
+        if losing.any():
+            self.detection_probability = np.where(
+                losing, self.detection_probability * (1.0 - self.params.scale_down_fraction),
+                self.detection_probability,
+            )
+            self.scaled_down |= losing
 
 
 class Defender(State):
@@ -300,6 +306,25 @@ class Aggressor(State):
         )
         # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)
         return np.minimum(1.0, self.intent * np.exp(np.minimum(log_hazard, 50.0)))
+
+
+NORMAL_APPROXIMATION_FROM = 50.0
+"""Poisson means from which counts are drawn from the normal approximation (see ``poisson_counts``)."""
+
+
+def poisson_counts(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Poisson(``mean``) counts, elementwise; for means >= 50 from the normal approximation N(mean, mean).
+
+    Exact Poisson draws cost about five times as much as normal ones, and violations run to hundreds a
+    day per world. For a mean of 50 or more the rounded normal differs from the Poisson by less than
+    0.01 in every cumulative probability (0.0094 at 50, 0.0066 at 100, 0.0017 at 1,500, checked against
+    the exact Poisson); mean and variance are exact.
+    """
+    counts = np.maximum(np.rint(mean + np.sqrt(mean) * rng.standard_normal(mean.shape)), 0.0).astype(np.int64)
+    small = (mean > 0.0) & (mean < NORMAL_APPROXIMATION_FROM)  # a zero mean already gives a zero count
+    if small.any():
+        counts[small] = rng.poisson(mean[small])
+    return counts
 
 
 def guarantee_strength(

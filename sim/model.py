@@ -34,7 +34,7 @@ CAUSE_CODES: dict[str, int] = {
 TRAJECTORY_VARIABLES: tuple[str, ...] = ("credibility", "escalation", "coalition_troops", "detection_probability")
 """Per-day quantities recorded over the worlds whose ceasefire holds."""
 
-_UNIFORMS_PER_DAY = 7  # probe, detect, attribute, sanction, retaliate, offensive, withdrawal; then one per guarantor
+_UNIFORMS_PER_PROBE = 4  # detect, attribute, sanction, retaliate; then one per guarantor
 
 
 class CeasefireModel(mesa.Model):
@@ -134,10 +134,19 @@ class CeasefireModel(mesa.Model):
         uk, fr, de = self.guarantors
         return uk.bases_in_ukraine() | fr.bases_in_ukraine() | de.bases_in_ukraine()
 
-    def guarantee(self) -> np.ndarray:
-        """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2)."""
-        return guarantee_strength(
-            self.capability(), self._bases_in_ukraine(), self.us.detection_probability, self.params
+    def guarantee(self, capability: np.ndarray | None = None) -> np.ndarray:
+        """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2); ``capability`` if already known."""
+        if capability is None:
+            capability = self.capability()
+        return guarantee_strength(capability, self._bases_in_ukraine(), self.us.detection_probability, self.params)
+
+    def incident_rate(self) -> np.ndarray:
+        """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
+        monitoring."""
+        m = self.params
+        cover = 1.0 - np.exp(-self.coalition_troops() / m.troop_scale)
+        return m.incident_rate * (1.0 - m.buffer_incident_reduction * cover) * (
+            1.0 - m.monitoring_incident_reduction * self.us.detection_probability
         )
 
     @property
@@ -168,20 +177,14 @@ class CeasefireModel(mesa.Model):
 
         capability = self.capability()
         hostility = self.ru.hostility(capability)
-        uniforms = self.rng.random((_UNIFORMS_PER_DAY + len(self.guarantors), self.active_worlds))
-        u_probe, u_detect, u_attribute, u_sanction, u_retaliate, u_offensive, u_withdraw = uniforms[:_UNIFORMS_PER_DAY]
-        u_answer = uniforms[_UNIFORMS_PER_DAY:]
+        u_probe, u_offensive, u_withdraw = self.rng.random((3, self.active_worlds))
 
-        # incidents (ODD 2) and their detection (ODD 3)
-        cover = 1.0 - np.exp(-self.coalition_troops() / m.troop_scale)
-        detection = self.us.detection_probability
-        rate = m.incident_rate * (1.0 - m.buffer_incident_reduction * cover) * (
-            1.0 - m.monitoring_incident_reduction * detection
-        )
-        incidents, detected_incidents = self.us.observe_incidents(rate * live)
+        # incidents and their detection (ODD 5-6)
+        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate() * live)
 
-        # probes, their detection and attribution, answers and learning (ODD 4)
+        # probes, their detection and attribution, answers and learning (ODD 8-11)
         probe = self.ru.probe(live, hostility, u_probe)
+        u_detect, u_attribute, u_sanction, u_retaliate, *u_answer = self._probe_uniforms(probe)
         detected_probe, blamed_probe = self.us.attribute_probe(probe, u_detect, u_attribute)
         answered_by = {g: g.respond(blamed_probe, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
         uk_answered, fr_answered, de_answered = answered_by.values()
@@ -207,7 +210,8 @@ class CeasefireModel(mesa.Model):
         hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
         offensive = live & (u_offensive < hazard)
         spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
-        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, self.guarantee(), self.agreed_guarantee, u_withdraw)
+        guarantee = self.guarantee(capability)  # troops and monitoring have not changed since the morning
+        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, guarantee, self.agreed_guarantee, u_withdraw)
         for mask, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
                             (withdrawal, "ukrainian_withdrawal")):
             self.cause[mask] = CAUSE_CODES[cause]
@@ -216,8 +220,9 @@ class CeasefireModel(mesa.Model):
 
         # bookkeeping and slow variables (ODD 7)
         detected_violations = detected_incidents + detected_probe
+        violation_loss = m.support_loss_per_100_violations / 100.0 * detected_violations
         for g, answered_g in answered_by.items():
-            g.absorb_losses(live, detected_violations, answered_g)
+            g.absorb_losses(live, violation_loss, answered_g)
         self.us.lose_patience(live, detected_violations)
         self.incidents += incidents
         self.detected_violations += detected_violations
@@ -229,6 +234,17 @@ class CeasefireModel(mesa.Model):
         self._record()
         if self.day >= self.horizon_days or not self.holding.any():
             self.running = False
+
+    def _probe_uniforms(self, probe: np.ndarray) -> np.ndarray:
+        """Uniform draws for everything that follows a probe, made only in worlds that probed today.
+
+        Elsewhere the value is 1.0, which passes no ``u < p`` test; those worlds are masked out anyway.
+        """
+        uniforms = np.ones((_UNIFORMS_PER_PROBE + len(self.guarantors), self.active_worlds))
+        where = np.flatnonzero(probe)
+        if where.size:
+            uniforms[:, where] = self.rng.random((uniforms.shape[0], where.size))
+        return uniforms
 
     def run(self) -> CeasefireModel:
         """Step until every world has ended or the horizon is reached; returns self.

@@ -22,7 +22,7 @@ from sim.metrics import summary_table, survival_table
 from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
 from sim.scenario import Scenario
 
-BLOCK_WORLDS = 2000
+BLOCK_WORLDS = 10_000
 """Worlds per block: the unit of seeding and of parallel work. Changing it changes the random streams."""
 
 _CAUSE_NAMES = np.array(sorted(CAUSE_CODES, key=CAUSE_CODES.get))

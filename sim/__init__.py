@@ -8,12 +8,29 @@ The public API, in the order data flows:
 - ``save_run`` (tables -> CSV, manifest and plots), ``plot_run_dir`` / ``compare_dirs`` (CSV -> plots).
 """
 
-from sim.api import save_run
-from sim.errors import InputError
-from sim.model import CeasefireModel
-from sim.plots import compare_dirs, plot_run_dir
-from sim.runner import RunResult, run_scenario
-from sim.scenario import Scenario, load_scenario
+from importlib import import_module
+from typing import Any
+
+# Names are imported on first use, so that a worker process (or `ceasefire --help`) does not pay
+# for matplotlib and pandas before it needs them.
+_EXPORTS = {
+    "CeasefireModel": "sim.model",
+    "InputError": "sim.errors",
+    "RunResult": "sim.runner",
+    "Scenario": "sim.scenario",
+    "compare_dirs": "sim.plots",
+    "load_scenario": "sim.scenario",
+    "plot_run_dir": "sim.plots",
+    "run_scenario": "sim.runner",
+    "save_run": "sim.api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)
+
 
 __all__ = [
     "CeasefireModel",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.report_cli import add_report_commands
+from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.tornado_cli import add_tornado_commands
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--given-deal", action="store_true", help="plot P(holding | a deal was reached)")
     compare.set_defaults(handler=cmd_compare)
 
-    plot = commands.add_parser("plot", help="redraw the plots of a run folder from its CSV files")
+    plot = commands.add_parser("plot", help="redraw the plots of a run, sweep or tornado folder from its CSV files")
     plot.add_argument("dir", type=Path, metavar="DIR")
     plot.set_defaults(handler=cmd_plot)
 
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tornado_commands(commands)
     add_report_commands(commands)
+    add_sweep_commands(commands)
     return parser
 
 
@@ -132,13 +134,14 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire plot``."""
-    from sim.plots import PlotInputError, plot_run_dir
+    """``ceasefire plot``: the folder's kind is told by its tables."""
+    from sim.plots import PlotInputError
+    from sim.tornado import plot_tornado_dir
 
     if not args.dir.is_dir():
         raise InputError(f"{args.dir}: not a folder")
     with _plot_errors(PlotInputError):
-        paths = plot_run_dir(args.dir)
+        paths = [plot_tornado_dir(args.dir)] if (args.dir / "tornado.csv").exists() else plot_any_dir(args.dir)
     print("wrote " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 

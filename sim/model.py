@@ -260,6 +260,17 @@ class CeasefireModel(mesa.Model):
         self._restore()
         return self
 
+    def release(self) -> None:
+        """Let this finished model be garbage-collected.
+
+        Mesa 3.3's ``Agent._ids`` maps every model ever built to its agent-id counter, which keeps each
+        model alive (mesa issue #3179, fixed by mesa PR #3180); a process running many models would
+        grow without bound.
+        """
+        registry = getattr(mesa.Agent, "_ids", None)
+        if isinstance(registry, dict):
+            registry.pop(self, None)
+
     # --- compaction: step only the worlds whose ceasefire holds -----------------------------
 
     def _state_owners(self) -> list[object]:

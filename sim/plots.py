@@ -81,7 +81,7 @@ class PlotInputError(ValueError):
 # --------------------------------------------------------------------------- input
 
 
-def _check_columns(table: pd.DataFrame, required: Sequence[str], source: str) -> None:
+def check_columns(table: pd.DataFrame, required: Sequence[str], source: str) -> None:
     """Raise PlotInputError naming ``source`` if ``table`` lacks any ``required`` column."""
     missing = [col for col in required if col not in table.columns]
     if missing:
@@ -112,7 +112,7 @@ def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         reason = " ".join(str(exc).split())
         raise PlotInputError(f"{path}: cannot parse CSV: {reason}") from None
-    _check_columns(table, required, str(path))
+    check_columns(table, required, str(path))
     if table.empty:
         raise PlotInputError(f"{path}: empty table (header but no rows)")
     return table
@@ -121,7 +121,7 @@ def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- drawing helpers
 
 
-def _new_figure(
+def new_figure(
     width: float = 8.0, height: float = 5.0, nrows: int = 1, ncols: int = 1
 ) -> tuple[Figure, np.ndarray]:
     """A figure with constrained layout and an array of axes (always 2-D)."""
@@ -130,7 +130,7 @@ def _new_figure(
     return fig, axes
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     """Save ``fig`` as PNG to ``path`` (creating the folder) and release it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def _line_with_band(
+def line_with_band(
     ax: Axes,
     x: pd.Series,
     y: pd.Series,
@@ -201,7 +201,7 @@ def _draw_survival(ax: Axes, survival: pd.DataFrame, given_deal: bool, label: st
     if survival[p_col].isna().all():
         label = f"{label}: no deal in any world"
     bounds = (survival[p_col], survival[low_col], survival[high_col])
-    _line_with_band(ax, survival["day"], *bounds, label=label, colour=colour, step=True)
+    line_with_band(ax, survival["day"], *bounds, label=label, colour=colour, step=True)
 
 
 # --------------------------------------------------------------------------- figures
@@ -218,15 +218,15 @@ def plot_survival(survival: pd.DataFrame, scenario: str, path: Path) -> Path:
     Returns:
         ``path``.
     """
-    _check_columns(survival, SURVIVAL_COLUMNS, "survival table")
+    check_columns(survival, SURVIVAL_COLUMNS, "survival table")
     n_worlds = int(survival["n_worlds"].iloc[0])
     n_agreed = int(survival["n_agreed"].iloc[0])
-    fig, axes = _new_figure()
+    fig, axes = new_figure()
     ax = axes[0, 0]
     _draw_survival(ax, survival, False, f"all worlds, no deal = not holding (N={n_worlds})", "tab:blue")
     _draw_survival(ax, survival, True, f"worlds that reached a deal (N={n_agreed})", "tab:orange")
     _survival_axes(ax, float(survival["day"].max()), f"{scenario}: probability the ceasefire holds")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> Path:
@@ -242,12 +242,12 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> 
     Returns:
         ``path``.
     """
-    _check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
-    fig, axes = _new_figure(11.0, 7.5, 2, 2)
+    check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
+    fig, axes = new_figure(11.0, 7.5, 2, 2)
     day = trajectories["day"]
     for ax, (var, (title, ylabel)) in zip(axes.flat, TRAJECTORY_VARS.items(), strict=True):
         cols = [f"{var}_{stat}" for stat in ("mean", "p10", "p90")]
-        _line_with_band(ax, day, *(trajectories[c] for c in cols), label="mean", colour="tab:blue")
+        line_with_band(ax, day, *(trajectories[c] for c in cols), label="mean", colour="tab:blue")
         ax.plot([], [], color="tab:blue", alpha=BAND_ALPHA, lw=8, label="10th–90th percentile")
         if trajectories[cols[0]].isna().all():
             ax.text(0.5, 0.5, "no world holding", transform=ax.transAxes, ha="center", color="0.4")
@@ -268,7 +268,7 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> 
         "Statistics over worlds where the ceasefire still holds that day; gaps where none holds.",
         fontsize=9, color="0.35",
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
@@ -281,13 +281,13 @@ def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
     Returns:
         ``path``.
     """
-    _check_columns(summary, SUMMARY_COLUMNS, "summary table")
+    check_columns(summary, SUMMARY_COLUMNS, "summary table")
     row = summary.iloc[0]
     n = int(row["replications"])
     shares = np.array([float(row[f"share_{cause}"]) for cause in CAUSES])
     low, high = wilson_interval(np.round(shares * n), n)
     errors = np.vstack([shares - low, high - shares]).clip(min=0)
-    fig, axes = _new_figure(8.0, 4.5)
+    fig, axes = new_figure(8.0, 4.5)
     ax = axes[0, 0]
     positions = np.arange(len(CAUSES))
     ax.barh(
@@ -307,7 +307,7 @@ def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
         f"{row['scenario']}: outcome by day {int(row['horizon_days'])} (N={n} worlds)"
     )
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_compare(runs: Sequence[tuple[str, pd.DataFrame]], path: Path, given_deal: bool = False) -> Path:
@@ -323,17 +323,17 @@ def plot_compare(runs: Sequence[tuple[str, pd.DataFrame]], path: Path, given_dea
     """
     if not runs:
         raise PlotInputError("plot_compare: no runs to compare")
-    fig, axes = _new_figure(9.0, 5.5)
+    fig, axes = new_figure(9.0, 5.5)
     ax = axes[0, 0]
     n_col = "n_agreed" if given_deal else "n_worlds"
     for i, (label, survival) in enumerate(runs):
-        _check_columns(survival, SURVIVAL_COLUMNS, f"survival table of {label!r}")
+        check_columns(survival, SURVIVAL_COLUMNS, f"survival table of {label!r}")
         n = int(survival[n_col].iloc[0])
         _draw_survival(ax, survival, given_deal, f"{label} (N={n})", f"C{i % 10}")
     horizon = max(float(survival["day"].max()) for _, survival in runs)
     condition = "given a deal" if given_deal else "all worlds, no deal = not holding"
     _survival_axes(ax, horizon, f"Probability the ceasefire holds: scenarios compared ({condition})")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- run folders
@@ -369,7 +369,7 @@ def plot_run_dir(run_dir: Path) -> list[Path]:
     ]
 
 
-def _unique_labels(names: Sequence[str], run_dirs: Sequence[Path]) -> list[str]:
+def unique_labels(names: Sequence[str], run_dirs: Sequence[Path]) -> list[str]:
     """Scenario names, qualified by folder name (then full path) where they repeat."""
     labels = list(names)
     for qualify in (lambda d: d.name, str):
@@ -398,7 +398,7 @@ def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) 
     run_dirs = [Path(d) for d in run_dirs]
     tables = [read_table(d / "survival.csv", SURVIVAL_COLUMNS) for d in run_dirs]
     names = [_scenario_name(read_table(d / "summary.csv", ("scenario",))) for d in run_dirs]
-    labels = _unique_labels(names, run_dirs)
+    labels = unique_labels(names, run_dirs)
     return plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal)
 
 
@@ -412,7 +412,7 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
 
     Probabilities (values in [0, 1]) share one panel; counts (violations per day) get their own.
     """
-    _check_columns(table, VALIDATION_COLUMNS, "validation table")
+    check_columns(table, VALIDATION_COLUMNS, "validation table")
     is_share = table["empirical"].le(1.0) & table["model"].fillna(0).le(1.0)
     groups = [("probability or share (given a deal)", table[is_share]),
               ("recorded violations per day", table[~is_share])]
@@ -440,4 +440,4 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=9)
     fig.suptitle("Validation: the model beside the empirical record")
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -39,12 +39,12 @@ from sim.plots import (
     SUMMARY_COLUMNS,
     SURVIVAL_COLUMNS,
     TRAJECTORY_COLUMNS,
-    _unique_labels,
     plot_causes,
     plot_compare,
     plot_survival,
     plot_trajectories,
     read_table,
+    unique_labels,
 )
 from sim.sources import COMMITMENTS_FILE, load_commitments
 
@@ -521,7 +521,7 @@ def build_report(run_dirs: Sequence[Path], out: Path) -> Path:
     out = Path(out)
     check_out_file(out)
     runs = [load_run(Path(d)) for d in run_dirs]
-    labels = _unique_labels([str(run.row["scenario"]) for run in runs], [run.folder for run in runs])
+    labels = unique_labels([str(run.row["scenario"]) for run in runs], [run.folder for run in runs])
     write_atomically(out, document(runs, labels))
     return out
 

@@ -84,6 +84,7 @@ def simulate_block(
     """Run one block of worlds to the horizon and return its records."""
     rng = np.random.default_rng(block_seed(seed, key, block))
     model = CeasefireModel(scenario, block.worlds, rng=rng, record_trajectories=record_trajectories).run()
+    model.release()
     return BlockResult(block, run_records(model, block.first), model.trajectories)
 
 

@@ -188,7 +188,7 @@ def set_path(document: dict[str, Any], dotted: str, value: Any, source: Path) ->
         if not isinstance(node, dict) or key not in node:
             valid = sorted(node) if isinstance(node, dict) else []
             where = ".".join(keys[: depth + 1])
-            raise InputError(f"{source}: {where}: unknown parameter{_suggest(key, valid)}")
+            raise InputError(f"{source}: {where}: unknown parameter{suggest(key, valid)}")
         if depth == len(keys) - 1:
             node[key] = value
         node = node[key]
@@ -275,7 +275,7 @@ def describe_error(error: dict[str, Any], schema: type[BaseModel]) -> str:
     field = ".".join(loc) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{field}: unknown key{_suggest(loc[-1], _field_names(schema, loc[:-1]))}"
+        return f"{field}: unknown key{suggest(loc[-1], _field_names(schema, loc[:-1]))}"
     if kind == "missing":
         return f"{field}: is required"
     if kind == "model_type" or kind == "dict_type":
@@ -295,7 +295,7 @@ def _field_names(schema: type[BaseModel], loc: list[str]) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
-def _suggest(key: str, valid: list[str]) -> str:
+def suggest(key: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
     if close:
         return f" (did you mean '{close[0]}'?)"

@@ -39,12 +39,12 @@ from sim.metrics import CAUSES
 from sim.runner import BLOCK_WORLDS
 from sim.scenario import (
     Scenario,
-    _suggest,
     describe_error,
     numeric_paths,
     read_yaml_mapping,
     resolve_document,
     set_path,
+    suggest,
     validate_document,
 )
 
@@ -235,8 +235,8 @@ def load_sweep(path: str | Path, settings: Mapping[str, int] | None = None) -> S
     """
     path = Path(path)
     document = read_yaml_mapping(path)
-    if "axes" not in document and "agents" in document:
-        raise InputError(f"{path}: axes: is required (this looks like a scenario: give --param PATH=VALUES "
+    if "axes" not in document and "scenario" not in document:
+        raise InputError(f"{path}: axes: is required (if this is a scenario, give --param PATH=VALUES "
                          "for a quick sweep)")
     try:
         spec = SweepSpec.model_validate(document)
@@ -260,6 +260,8 @@ def quick_sweep(scenario_file: str | Path, params: Sequence[str], settings: Mapp
         name: sweep name (default ``<scenario name>_sweep``).
     """
     scenario_file = Path(scenario_file)
+    if "axes" in read_yaml_mapping(scenario_file):
+        raise InputError(f"{scenario_file}: --param: this is a sweep file; --param sweeps a scenario file")
     axes = []
     for raw in params:
         paths, sep, values = raw.partition("=")
@@ -293,6 +295,10 @@ def build_sweep(spec: SweepSpec, scenario_file: Path, source: str, settings: Map
     axes = [build_axis(axis_spec, spec.design, valid, document, label)
             for axis_spec, label in zip(spec.axes, labels, strict=True)]
     _check_axes_disjoint(axes, labels)
+    for axis, label in zip(axes, labels, strict=True):
+        fixed = [path for path, _ in axis.targets if path in spec.fixed]
+        if fixed:
+            raise InputError(f"{label(axis.mode)}: {fixed[0]} is also under 'fixed'; keep one")
     _check_size(spec.design, axes, spec.samples, source)
     points = design_points(spec.design, axes, spec.samples, base.seed)
     sweep = Sweep(spec.name, spec.description, source, scenario_file, base, spec.design, spec.samples,
@@ -302,7 +308,10 @@ def build_sweep(spec: SweepSpec, scenario_file: Path, source: str, settings: Map
 
 
 def _base_scenario(spec: SweepSpec, scenario_file: Path, source: str, settings: Mapping[str, int]) -> Scenario:
+    """The scenario file (its own errors name it), then the sweep's settings and ``fixed`` values
+    (whose errors name the sweep)."""
     document = resolve_document(scenario_file)
+    validate_document(copy.deepcopy(document), source=scenario_file)
     for key in SWEEP_SETTINGS:
         value = settings.get(key, getattr(spec, key))
         if value is not None:
@@ -311,7 +320,7 @@ def _base_scenario(spec: SweepSpec, scenario_file: Path, source: str, settings: 
         if path in SWEEP_SETTINGS:
             raise InputError(f"{source}: fixed.{path}: set it at the top of the sweep file")
         set_path(document, path, value, source=Path(f"{source}: fixed"))
-    return validate_document(document, source=scenario_file)
+    return validate_document(document, source=Path(source))
 
 
 def _field_label(prefix: str) -> Label:
@@ -389,7 +398,7 @@ def _check_path(path: Any, valid: Sequence[str], document: Mapping[str, Any], la
                          "file or with --replications/--seed/--horizon)")
     if isinstance(_lookup(document, path), bool):
         raise InputError(f"{label}: {path} is yes/no, not numeric; fix it in the scenario or under 'fixed'")
-    raise InputError(f"{label}: unknown parameter '{path}'{_suggest(path, list(valid))}")
+    raise InputError(f"{label}: unknown parameter '{path}'{suggest(path, list(valid))}")
 
 
 def _lookup(document: Mapping[str, Any], path: str) -> Any:
@@ -609,10 +618,32 @@ def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], o
 
 
 def sweep_sobol_table(sweep: Sweep, table: pd.DataFrame) -> pd.DataFrame:
-    """``sobol.csv`` of a finished Sobol sweep from its ``sweep.csv`` table (rows in point order)."""
+    """``sobol.csv`` of a finished Sobol sweep from its ``sweep.csv`` table (rows in point order).
+
+    Adds ``noise_share`` per output (:func:`binomial_noise_share`): the level every ST reaches
+    from the finite worlds per point alone.
+    """
     outputs = {name: table[name].to_numpy(float) for name in SOBOL_OUTPUTS}
     bounds = [axis.bounds for axis in sweep.axes if axis.bounds is not None]
-    return sobol_indices(sweep.axis_names, bounds, outputs, sweep.base.seed)
+    indices = sobol_indices(sweep.axis_names, bounds, outputs, sweep.base.seed)
+    worlds = table["replications"].to_numpy(float)
+    indices["noise_share"] = [binomial_noise_share(outputs[name], worlds) for name in indices["output"]]
+    return indices
+
+
+def binomial_noise_share(p: np.ndarray, worlds: np.ndarray) -> float:
+    """Share of the variance of estimated probabilities across points that is binomial noise.
+
+    Each point's estimate ``p`` from ``worlds`` worlds has sampling variance ``p(1-p)/(worlds-1)``
+    (unbiased); its mean over points divided by the variance of ``p`` across points is the share
+    of the output's variance no parameter explains. Jansen's ST estimator adds it to every ST;
+    S1 stays unbiased but noisier. NaN if ``p`` does not vary.
+    """
+    p = np.asarray(p, dtype=float)
+    spread = float(np.var(p, ddof=1)) if len(p) > 1 else 0.0
+    if spread == 0:
+        return float("nan")
+    return float(np.mean(p * (1 - p) / np.maximum(np.asarray(worlds, dtype=float) - 1, 1)) / spread)
 
 
 def check_points(sweep: Sweep) -> None:

@@ -74,9 +74,9 @@ import pandas as pd
 from sim.errors import InputError
 from sim.io import atomic_folder, git_commit, versions, write_csv, write_json
 from sim.metrics import HOLD_DAYS, holding_counts, wilson_interval
-from sim.plots import BAND_ALPHA, PlotInputError, _check_columns, _new_figure, _save, read_table
+from sim.plots import BAND_ALPHA, PlotInputError, check_columns, new_figure, read_table, save_figure
 from sim.runner import BLOCK_WORLDS, Block, BlockResult, local_executor, plan_blocks, simulate_block
-from sim.scenario import Scenario, _suggest, numeric_paths, set_path, validate_document
+from sim.scenario import Scenario, numeric_paths, set_path, suggest, validate_document
 
 HOLD_DAY = HOLD_DAYS[-1]
 """The day P(holding) is read at (365), unless the scenario's horizon is shorter."""
@@ -281,7 +281,7 @@ def check_path(path: str, valid: Sequence[str], document: Mapping[str, Any]) -> 
         raise InputError(f"--params: {path} is a run setting, not a parameter (use {_RUN_SETTINGS[path]})")
     if isinstance(_lookup(document, path), bool):
         raise InputError(f"--params: {path} is yes/no, not numeric; a tornado moves numeric parameters only")
-    hint = _suggest(path, list(valid)) or " (see the parameter table in docs/ODD.md, section 8)"
+    hint = suggest(path, list(valid)) or " (see the parameter table in docs/ODD.md, section 8)"
     raise InputError(f"--params: unknown parameter '{path}'{hint}")
 
 
@@ -600,13 +600,13 @@ def plot_tornado(table: pd.DataFrame, path: Path) -> Path:
         table: in the ``tornado.csv`` format (probabilities in [0, 1]).
         path: PNG file to write.
     """
-    _check_columns(table, TORNADO_COLUMNS, "tornado table")
+    check_columns(table, TORNADO_COLUMNS, "tornado table")
     if table.empty:
         raise PlotInputError("tornado table: no rows")
     table = table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
     first = table.iloc[0]
     day, base = int(first["day"]), float(first["p_baseline"])
-    fig, axes = _new_figure(10.0, 1.9 + 0.6 * len(table))
+    fig, axes = new_figure(10.0, 1.9 + 0.6 * len(table))
     ax = axes[0, 0]
     ax.axvspan(first["p_baseline_ci_low"], first["p_baseline_ci_high"], color="0.5", alpha=BAND_ALPHA, lw=0,
                label="baseline 95% CI")
@@ -629,7 +629,7 @@ def plot_tornado(table: pd.DataFrame, path: Path) -> Path:
         f"{int(first['replications']):,} worlds per point, the same seed ({int(first['seed'])}) for every point; "
         "labels: parameter value → P; error bars: Wilson 95% CI", fontsize=8.5, color="0.3",
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def hold_label(day: int) -> str:

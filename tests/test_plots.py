@@ -180,7 +180,7 @@ def test_compare_dirs_two_runs(tmp_path: Path) -> None:
 
 
 def test_duplicate_scenarios_are_disambiguated_by_folder() -> None:
-    labels = plots._unique_labels(["base", "base", "other"], [Path("x/r1"), Path("y/r2"), Path("z/r3")])
+    labels = plots.unique_labels(["base", "base", "other"], [Path("x/r1"), Path("y/r2"), Path("z/r3")])
     assert labels == ["base (r1)", "base (r2)", "other"]
-    labels = plots._unique_labels(["base", "base"], [Path("x/run"), Path("y/run")])
+    labels = plots.unique_labels(["base", "base"], [Path("x/run"), Path("y/run")])
     assert labels == ["base (x/run)", "base (y/run)"]

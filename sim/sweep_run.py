@@ -1,0 +1,508 @@
+"""Running a sweep: points farmed out to local processes or a Dask cluster, streamed to disk, resumable.
+
+Each point is the base scenario with its axis values applied; its worlds are the blocks of
+:func:`sim.runner.plan_blocks`, block ``b`` of point ``p`` seeded with
+``SeedSequence(seed, spawn_key=(p, b))``. Every number is therefore the same whatever the
+number of workers, the executor or the order in which points finish.
+
+While a sweep runs, each finished point is appended as one JSON line to ``points.jsonl`` in
+``<out>.partial/`` and flushed to disk, so memory stays flat and an interruption (Ctrl-C,
+SIGTERM, a killed worker) loses only the points in flight. ``--resume`` continues from there,
+provided the sweep's hash (``sweep.json``) is unchanged. The final tables, manifest and plots
+are written into ``<out>/`` all at once (:func:`sim.io.atomic_folder`), then the partial folder
+is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.io import CSV_OPTIONS, atomic_folder, check_writable, git_commit, versions, write_csv, write_json
+from sim.metrics import holding_counts, summary_row, wilson_interval
+from sim.runner import local_executor, plan_blocks, simulate_block
+from sim.scenario import Scenario
+from sim.sweep import METRIC_COLUMNS, Sweep, sweep_sobol_table
+
+PARTIAL_SUFFIX = ".partial"
+"""The folder of completed points is ``<out>.partial`` beside the output folder."""
+
+RECORDS_FILE = "points.jsonl"
+DEFINITION_FILE = "sweep.json"
+SURVIVAL_COLUMNS: tuple[str, ...] = ("point", "day", "n_holding", "p_holding", "ci_low", "ci_high")
+"""Columns of ``survival.csv`` (long form: one row per point and day)."""
+
+SURVIVAL_BATCH = 64
+"""Points per write of ``survival.csv`` (bounds memory while assembling it)."""
+
+WINDOW_PER_SLOT = 2
+"""Points submitted ahead per worker slot: keeps workers busy, keeps memory flat."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a sweep; ``str(self)`` says what is saved and how to resume."""
+
+
+class SweepAborted(RuntimeError):
+    """A point failed or a worker died; completed points are saved for ``--resume``."""
+
+
+class Progress(Protocol):
+    """Receives progress: ``start`` once, then ``advance`` per finished point."""
+
+    def start(self, total: int, done: int) -> None: ...
+
+    def advance(self, worlds: int) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int, done: int) -> None:
+        return None
+
+    def advance(self, worlds: int) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a finished sweep did (also recorded in ``manifest.json``)."""
+
+    out_dir: Path
+    n_points: int
+    points_run: int
+    points_resumed: int
+    wall_seconds: float
+    workers: int
+    executor: str
+
+
+# --------------------------------------------------------------------------- one point (runs on workers)
+
+
+def run_point(scenario: Scenario, index: int) -> dict[str, Any]:
+    """Simulate every world of point ``index`` and reduce it to its ``sweep.csv`` row and daily counts.
+
+    Returns:
+        ``{"point": index, "summary": {metric column: value}, "n_holding": [worlds holding on day 0..horizon]}``.
+    """
+    parts = [
+        simulate_block(scenario, block, scenario.seed, key=(index,), record_trajectories=False).runs
+        for block in plan_blocks(scenario.replications)
+    ]
+    runs = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    row = summary_row(runs, scenario.horizon_days, scenario.name, scenario.seed)
+    n_holding, _ = holding_counts(runs, scenario.horizon_days)
+    return {
+        "point": index,
+        "summary": {key: _plain(row[key]) for key in METRIC_COLUMNS},
+        "n_holding": n_holding.tolist(),
+    }
+
+
+def _plain(value: Any) -> int | float:
+    """A numpy or Python number as a plain int or float (JSON keeps floats exactly)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return float(value)
+
+
+# --------------------------------------------------------------------------- the partial folder
+
+
+def partial_dir(out_dir: Path) -> Path:
+    """Where completed points of ``out_dir``'s sweep are kept until the sweep finishes."""
+    out_dir = Path(out_dir)
+    return out_dir.with_name(out_dir.name + PARTIAL_SUFFIX)
+
+
+class RecordStore:
+    """Append-only, flushed per-point records in a partial folder, locked against a second writer.
+
+    Use :meth:`open`; ``done`` holds the indices of points already on disk; ``created`` says whether
+    this session created the folder.
+    """
+
+    def __init__(self, folder: Path, sweep: Sweep, created: bool = False) -> None:
+        self.folder = folder
+        self.sweep = sweep
+        self.created = created
+        self.path = folder / RECORDS_FILE
+        self._file = open(self.path, "a+b")  # noqa: SIM115 - closed by close()
+        _lock(self._file, folder)
+        self.offsets = self._scan()
+        self.done = set(self.offsets)
+
+    @classmethod
+    def open(cls, folder: Path, sweep: Sweep, resume: bool, restart: bool) -> RecordStore:
+        """Open (or create) the partial folder of ``sweep``.
+
+        Raises:
+            InputError: earlier points exist but neither ``resume`` nor ``restart`` is given, or
+                ``resume`` is given and the sweep's hash changed.
+        """
+        digest = sweep.digest()
+        if folder.exists() and restart:
+            with open(folder / RECORDS_FILE, "a+b") as handle:
+                _lock(handle, folder)  # refuse to discard the points of a sweep that is still running
+            shutil.rmtree(folder)
+        if folder.exists():
+            saved = _saved_hash(folder)
+            if not resume:
+                count = _count_lines(folder / RECORDS_FILE)
+                raise InputError(f"{folder}: an interrupted sweep is saved here ({count} of {sweep.n_points} points "
+                                 "done); add --resume to continue it or --restart to discard it")
+            if saved != digest:
+                raise InputError(f"{folder}: --resume: the sweep has changed since these points were computed "
+                                 f"(hash {saved[:12]} now {digest[:12]}); use --restart to discard them")
+            return cls(folder, sweep)
+        folder.mkdir(parents=True)
+        write_json({"sweep_hash": digest, "name": sweep.name, "sweep": sweep.definition()}, folder / DEFINITION_FILE)
+        return cls(folder, sweep, created=True)
+
+    def _scan(self) -> dict[int, int]:
+        """Byte offset of each point's record; drops a torn last line (killed mid-write)."""
+        offsets: dict[int, int] = {}
+        self._file.seek(0)
+        position = 0
+        for number, line in enumerate(iter(self._file.readline, b""), start=1):
+            if not line.endswith(b"\n"):
+                self._file.truncate(position)
+                break
+            point = self._check(json.loads(line) if line.strip() else None, number)
+            offsets.setdefault(point, position)
+            position += len(line)
+        self._file.seek(0, os.SEEK_END)
+        return offsets
+
+    def _check(self, record: Any, number: int) -> int:
+        """The point of a record, after checking its shape."""
+        horizon = self.sweep.base.horizon_days
+        ok = (isinstance(record, dict) and isinstance(record.get("point"), int)
+              and 0 <= record["point"] < self.sweep.n_points
+              and isinstance(record.get("summary"), dict)
+              and len(record.get("n_holding") or ()) == horizon + 1)
+        if not ok:
+            raise InputError(f"{self.path}: line {number}: damaged record; delete the line or use --restart")
+        return int(record["point"])
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one point's record and force it to disk."""
+        line = json.dumps(record, separators=(",", ":")) + "\n"
+        position = self._file.seek(0, os.SEEK_END)
+        self._file.write(line.encode("utf-8"))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.offsets.setdefault(int(record["point"]), position)
+        self.done.add(int(record["point"]))
+
+    def read(self, point: int) -> dict[str, Any]:
+        """The record of one point, read back from disk."""
+        self._file.seek(self.offsets[point])
+        return json.loads(self._file.readline())
+
+    def close(self) -> None:
+        """Release the lock and the file."""
+        self._file.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _lock(handle: Any, folder: Path) -> None:
+    """An exclusive advisory lock, so two sweeps never append to the same records."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise InputError(f"{folder}: another sweep is writing here; wait for it or choose another --out") from None
+
+
+def _saved_hash(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / DEFINITION_FILE).read_text(encoding="utf-8"))["sweep_hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{folder}: not the partial results of a sweep ({DEFINITION_FILE} missing or damaged); "
+                         "delete it or use --restart") from None
+
+
+def _count_lines(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.endswith(b"\n"))
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@contextlib.contextmanager
+def open_executor(workers: int, scheduler: str | None) -> Iterator[tuple[Executor | None, int, str]]:
+    """Yield (executor or None for in-process, worker slots, description).
+
+    Args:
+        workers: local processes (>= 1); 1 runs points in this process.
+        scheduler: address of a Dask distributed scheduler (e.g. ``tcp://host:8786``); overrides ``workers``.
+    """
+    if scheduler:
+        client = _dask_client(scheduler)
+        executor = client.get_executor(pure=False)
+        try:
+            yield executor, max(1, sum(client.nthreads().values())), f"dask {scheduler}"
+        finally:
+            executor.shutdown(wait=False)
+            client.close()
+    elif workers <= 1:
+        yield None, 1, "1 process (in-process)"
+    else:
+        executor = local_executor(workers)
+        try:
+            yield executor, workers, f"{workers} local processes"
+        except BaseException:
+            _stop_local(executor)
+            raise
+        executor.shutdown(wait=True)
+
+
+def _dask_client(address: str) -> Any:
+    """A ``distributed.Client`` connected to ``address`` with at least one worker (imported only here)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler: needs the 'distributed' package (pip install 'ceasefire[dask]')") from None
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
+        raise InputError(f"--scheduler: cannot connect to {address} ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=60)
+    except (TimeoutError, OSError):
+        client.close()
+        raise InputError(f"--scheduler: {address} has no workers (waited 60 s)") from None
+    return client
+
+
+def _stop_local(executor: Executor) -> None:
+    """Cancel queued points and end the pool's worker processes now (their points are lost)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
+def completed_points(sweep: Sweep, todo: Iterable[int], executor: Executor | None, slots: int
+                     ) -> Iterator[dict[str, Any]]:
+    """Run the points ``todo`` and yield their records as they finish (in any order).
+
+    At most ``WINDOW_PER_SLOT × slots`` points are in flight, so memory does not grow with the sweep.
+
+    Raises:
+        SweepAborted: a worker died or a point failed.
+    """
+    todo = iter(todo)
+    if executor is None:
+        for index in todo:
+            yield run_point(sweep.scenario_at(index), index)
+        return
+    pending: dict[Future, int] = {}
+    try:
+        while True:
+            while len(pending) < WINDOW_PER_SLOT * slots and (index := next(todo, None)) is not None:
+                pending[executor.submit(run_point, sweep.scenario_at(index), index)] = index
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index = pending.pop(future)
+                yield _result(future, index)
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _result(future: Future, index: int) -> dict[str, Any]:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise SweepAborted(f"point {index}: a worker process died") from None
+    except (InputError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        reason = "a worker died" if type(exc).__name__ == "KilledWorker" else f"{type(exc).__name__}: {exc}"
+        raise SweepAborted(f"point {index}: {reason}") from exc
+
+
+# --------------------------------------------------------------------------- the whole sweep
+
+
+def run_sweep(
+    sweep: Sweep,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    restart: bool = False,
+    progress: Progress | None = None,
+    plots: bool = True,
+    command_line: list[str] | None = None,
+) -> SweepOutcome:
+    """Run every point not yet on disk, then write ``sweep.csv``, ``survival.csv``, ``manifest.json``, plots.
+
+    Args:
+        sweep: the resolved sweep.
+        out_dir: output folder; completed points are kept in ``<out_dir>.partial`` meanwhile.
+        workers: local processes (>= 1; 1 runs in this process); ignored with ``scheduler``.
+        scheduler: Dask scheduler address; runs the points on that cluster.
+        resume: continue from the points in ``<out_dir>.partial`` (same sweep hash only).
+        restart: discard the points in ``<out_dir>.partial`` first.
+        progress: receives ``start(total, done)`` and ``advance(worlds)`` per point.
+        plots: also draw the figures.
+        command_line: recorded in the manifest.
+
+    Raises:
+        InputError: bad folder or a resume that does not match.
+        SweepInterrupted: Ctrl-C or SIGTERM (completed points are saved).
+        SweepAborted: a worker died or a point failed (completed points are saved).
+    """
+    out_dir = Path(out_dir)
+    if workers < 1:
+        raise InputError(f"--workers: must be >= 1 (got {workers})")
+    check_writable(out_dir)
+    progress = progress or _NoProgress()
+    start = time.perf_counter()
+    folder = partial_dir(out_dir)
+    store: RecordStore | None = None
+    try:
+        with open_executor(min(workers, sweep.n_points), scheduler) as (executor, slots, label), \
+                RecordStore.open(folder, sweep, resume, restart) as store:
+            resumed = len(store.done)
+            progress.start(sweep.n_points, resumed)
+            todo = [i for i in range(sweep.n_points) if i not in store.done]
+            _run_points(sweep, store, todo, executor, slots, progress)
+            outcome = SweepOutcome(out_dir, sweep.n_points, len(todo), resumed, time.perf_counter() - start,
+                                   slots if todo else 0, label if todo else "none (every point was already saved)")
+            write_outputs(sweep, store, out_dir, sweep_manifest(sweep, outcome, command_line), plots)
+    except BaseException as exc:
+        if store is not None and store.created and not store.done:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing to resume: leave no trace
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, SweepInterrupted):
+            raise SweepInterrupted(_saved_message(store)) from None
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    return outcome
+
+
+def _run_points(sweep: Sweep, store: RecordStore, todo: list[int], executor: Executor | None, slots: int,
+                progress: Progress) -> None:
+    """Run ``todo`` and append each record as it arrives; a failure says what is saved."""
+    try:
+        for record in completed_points(sweep, todo, executor, slots):
+            store.append(record)
+            progress.advance(sweep.base.replications)
+    except SweepAborted as exc:
+        raise SweepAborted(f"{exc}; {_saved_message(store)}") from exc
+
+
+def _saved_message(store: RecordStore | None) -> str:
+    if store is None or not store.done:
+        return "no point had finished, so nothing is saved"
+    return (f"{len(store.done)} of {store.sweep.n_points} points are saved in {store.folder}; "
+            "rerun the same command with --resume to continue")
+
+
+def write_outputs(sweep: Sweep, store: RecordStore, out_dir: Path, manifest: dict[str, Any], plots: bool) -> None:
+    """Assemble the final folder from the records, all or nothing."""
+    missing = sweep.n_points - len(store.done)
+    if missing:
+        raise SweepAborted(f"{missing} points are missing from {store.path}")
+    table = sweep_table(sweep, store)
+    with atomic_folder(out_dir) as tmp:
+        write_csv(table, tmp / "sweep.csv")
+        write_survival(sweep, store, tmp / "survival.csv")
+        if sweep.design == "sobol":
+            write_csv(sweep_sobol_table(sweep, table), tmp / "sobol.csv")
+        write_json(manifest, tmp / "manifest.json")
+        if plots:
+            from sim.sweep_plots import plot_sweep_dir
+
+            plot_sweep_dir(tmp)
+
+
+def sweep_table(sweep: Sweep, store: RecordStore) -> pd.DataFrame:
+    """``sweep.csv``: point, axis values, then :data:`sim.sweep.METRIC_COLUMNS`, one row per point."""
+    rows = [store.read(point)["summary"] for point in range(sweep.n_points)]
+    metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    return pd.concat([sweep.axis_table(), metrics], axis=1)
+
+
+def write_survival(sweep: Sweep, store: RecordStore, path: Path) -> Path:
+    """``survival.csv`` in long form, streamed in batches of points so memory stays flat."""
+    days = np.arange(sweep.base.horizon_days + 1)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for first in range(0, sweep.n_points, SURVIVAL_BATCH):
+            batch = range(first, min(first + SURVIVAL_BATCH, sweep.n_points))
+            frames = [_survival_rows(store.read(point), days) for point in batch]
+            pd.concat(frames, ignore_index=True).to_csv(handle, header=first == 0, **CSV_OPTIONS)
+    return path
+
+
+def _survival_rows(record: dict[str, Any], days: np.ndarray) -> pd.DataFrame:
+    n_holding = np.asarray(record["n_holding"], dtype=np.int64)
+    worlds = int(record["summary"]["replications"])
+    low, high = wilson_interval(n_holding, worlds)
+    return pd.DataFrame({"point": record["point"], "day": days, "n_holding": n_holding,
+                         "p_holding": n_holding / worlds, "ci_low": low, "ci_high": high},
+                        columns=list(SURVIVAL_COLUMNS))
+
+
+def sweep_manifest(sweep: Sweep, outcome: SweepOutcome, command_line: list[str] | None) -> dict[str, Any]:
+    """What a reader needs to reproduce a sweep: the resolved definition and its hash, versions, timing."""
+    found = versions()
+    for package in ("SALib", "distributed"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[package] = metadata.version(package)
+    return {
+        "name": sweep.name,
+        "description": sweep.description,
+        "sweep_file": sweep.source,
+        "scenario_file": str(sweep.scenario_file),
+        "design": sweep.design,
+        "axes": sweep.axis_names,
+        "n_points": sweep.n_points,
+        "replications": sweep.base.replications,
+        "seed": sweep.base.seed,
+        "horizon_days": sweep.base.horizon_days,
+        "sweep_hash": sweep.digest(),
+        "sweep": sweep.definition(),
+        "workers": outcome.workers,
+        "executor": outcome.executor,
+        "points_run": outcome.points_run,
+        "points_resumed": outcome.points_resumed,
+        "wall_seconds": round(outcome.wall_seconds, 3),
+        "versions": found,
+        "git_commit": git_commit(),
+        "command_line": command_line,
+    }

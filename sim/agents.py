@@ -110,12 +110,15 @@ class Guarantor(State):
 
     def draw_down(self, troops: np.ndarray, live: np.ndarray) -> np.ndarray:
         """``troops`` after a day of drawdown where support is low; a residue below ``min_presence`` leaves."""
-        drawing = self.drawing_down(live)
-        if not drawing.any():  # the common case: nothing to do today
+        where = np.flatnonzero(self.drawing_down(live))
+        if where.size == 0:  # the common case: nothing to do today
             return troops
-        reduced = troops * (1.0 - self.drawdown_rate())
-        reduced = np.where(reduced < self.model.params.min_presence, 0.0, reduced)
-        return np.where(drawing, reduced, troops)
+        # only a few worlds draw down on a given day: work on those alone
+        reduced = troops[where] * (1.0 - self.drawdown_rate())
+        reduced[reduced < self.model.params.min_presence] = 0.0
+        troops = troops.copy()
+        troops[where] = reduced
+        return troops
 
     def update_commitments(self, live: np.ndarray) -> None:
         """Withdraw troops while support is below the drawdown threshold (ODD 14)."""

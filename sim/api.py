@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.io import atomic_folder, git_commit, versions, write_csv, write_json
+from sim.io import atomic_folder, manifest_base, write_csv, write_json
 from sim.plots import plot_run_dir
 from sim.runner import BLOCK_WORLDS, RunResult
 
@@ -55,17 +55,9 @@ def manifest(
     result: RunResult, command_line: Sequence[str] | None = None, source: str | Path | None = None
 ) -> dict[str, object]:
     """What a reader needs to reproduce a run: the resolved scenario, seed, versions, commit, timing."""
-    scenario = result.scenario
     return {
-        "scenario": scenario.model_dump(mode="json"),
-        "scenario_file": str(source) if source is not None else None,
-        "seed": scenario.seed,
-        "replications": scenario.replications,
-        "horizon_days": scenario.horizon_days,
+        **manifest_base(result.scenario, command_line, source),
         "block_worlds": BLOCK_WORLDS,
         "workers": result.workers,
-        "versions": versions(),
-        "git_commit": git_commit(),
         "wall_seconds": round(result.wall_seconds, 3),
-        "command_line": list(command_line) if command_line is not None else None,
     }

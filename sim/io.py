@@ -14,7 +14,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,23 @@ def atomic_folder(out_dir: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def manifest_base(
+    scenario: Any, command_line: Sequence[str] | None, source: str | Path | None
+) -> dict[str, Any]:
+    """The fields every manifest starts with: the resolved scenario and where it came from, its seed,
+    the versions and commit that produced the results, and the command line."""
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_file": str(source) if source is not None else None,
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "horizon_days": scenario.horizon_days,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "command_line": list(command_line) if command_line is not None else None,
+    }
 
 
 def versions() -> dict[str, str]:

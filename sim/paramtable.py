@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sim.scenario import Agents, ModelParams
-from sim.sources import load_commitments
+from sim.sources import evidence_text, load_commitments
 
 ODD_FILE = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 BEGIN, END = "<!-- parameters:begin -->", "<!-- parameters:end -->"
@@ -49,13 +49,7 @@ def markdown_table() -> str:
     schemas["model"] = ModelParams
     for row in commitments.provenance_rows():
         schema = schemas[row["owner"]]
-        evidence = " ".join(str(row["evidence"]).split())
-        if row["provenance"] == "article":
-            evidence = f"« {evidence} »"
-        if row["note"]:
-            evidence += f" — {' '.join(row['note'].split())}"
-        if row["calibrated_to"]:
-            evidence += f" (calibrated to: {row['calibrated_to']})"
+        evidence = evidence_text(row)
         lines.append(
             f"| {row['owner']} | `{row['parameter']}` | {row['value']} | {value_range(schema, row['parameter'])} "
             f"| {row['provenance']} | {evidence.replace('|', '/')} |"

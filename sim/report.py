@@ -46,7 +46,7 @@ from sim.plots import (
     read_table,
     unique_labels,
 )
-from sim.sources import COMMITMENTS_FILE, load_commitments
+from sim.sources import COMMITMENTS_FILE, evidence_text, load_commitments
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.csv"
@@ -318,20 +318,8 @@ def parameters(scenario: dict[str, Any]) -> list[Parameter]:
     for p in load_commitments().provenance_rows():
         section = scenario["model"] if p["owner"] == "model" else scenario["agents"].get(p["owner"], {})
         value = section.get(p["parameter"], p["value"])
-        found.append(Parameter(p["owner"], p["parameter"], value, p["value"], p["provenance"], _evidence(p)))
+        found.append(Parameter(p["owner"], p["parameter"], value, p["value"], p["provenance"], evidence_text(p)))
     return found
-
-
-def _evidence(p: dict[str, Any]) -> str:
-    """The quote, citation or rationale of a provenance row, with its note and calibration anchor."""
-    text = " ".join(str(p["evidence"]).split())
-    if p["provenance"] == "article":
-        text = f"« {text} »"
-    if p["note"]:
-        text += f" — {' '.join(p['note'].split())}"
-    if p["calibrated_to"]:
-        text += f" (calibrated to: {p['calibrated_to']})"
-    return text
 
 
 def parameter_table(params: Sequence[Parameter]) -> Html:

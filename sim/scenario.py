@@ -9,6 +9,7 @@ errors that name the file and the field.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,6 +193,16 @@ def set_path(document: dict[str, Any], dotted: str, value: Any, source: Path) ->
         if depth == len(keys) - 1:
             node[key] = value
         node = node[key]
+
+
+def get_path(document: Mapping[str, Any], dotted: str) -> Any:
+    """``document[a][b][c]`` for ``dotted == "a.b.c"``, or None where the path does not exist."""
+    node: Any = document
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
 
 
 def numeric_paths(scenario: Scenario) -> list[str]:

@@ -82,6 +82,19 @@ class Commitments(BaseModel):
         return rows
 
 
+def evidence_text(row: dict[str, Any]) -> str:
+    """One line of evidence for a ``provenance_rows`` row: the quote (in « »), citation or rationale,
+    then its note and the anchor it was calibrated to."""
+    text = " ".join(str(row["evidence"]).split())
+    if row["provenance"] == "article":
+        text = f"« {text} »"
+    if row["note"]:
+        text += f" — {' '.join(row['note'].split())}"
+    if row["calibrated_to"]:
+        text += f" (calibrated to: {row['calibrated_to']})"
+    return text
+
+
 def load_commitments(path: Path = COMMITMENTS_FILE) -> Commitments:
     """Read and validate a commitments file.
 

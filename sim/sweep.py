@@ -40,6 +40,7 @@ from sim.runner import BLOCK_WORLDS
 from sim.scenario import (
     Scenario,
     describe_error,
+    get_path,
     numeric_paths,
     read_yaml_mapping,
     resolve_document,
@@ -396,23 +397,14 @@ def _check_path(path: Any, valid: Sequence[str], document: Mapping[str, Any], la
     if path in SWEEP_SETTINGS:
         raise InputError(f"{label}: {path} is a sweep setting, not a parameter (set it at the top of a sweep "
                          "file or with --replications/--seed/--horizon)")
-    if isinstance(_lookup(document, path), bool):
+    if isinstance(get_path(document, path), bool):
         raise InputError(f"{label}: {path} is yes/no, not numeric; fix it in the scenario or under 'fixed'")
     raise InputError(f"{label}: unknown parameter '{path}'{suggest(path, list(valid))}")
 
 
-def _lookup(document: Mapping[str, Any], path: str) -> Any:
-    node: Any = document
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def _base_values(base: Scenario, axes: Sequence[Axis]) -> dict[str, Any]:
     document = base.model_dump(mode="python")
-    return {path: _lookup(document, path) for axis in axes for path, _ in axis.targets}
+    return {path: get_path(document, path) for axis in axes for path, _ in axis.targets}
 
 
 def _check_axes_disjoint(axes: Sequence[Axis], labels: Sequence[Label]) -> None:

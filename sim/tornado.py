@@ -72,11 +72,11 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.io import atomic_folder, git_commit, versions, write_csv, write_json
+from sim.io import atomic_folder, manifest_base, write_csv, write_json
 from sim.metrics import HOLD_DAYS, holding_counts, wilson_interval
 from sim.plots import BAND_ALPHA, PlotInputError, check_columns, new_figure, read_table, save_figure
 from sim.runner import BLOCK_WORLDS, Block, BlockResult, local_executor, plan_blocks, simulate_block
-from sim.scenario import Scenario, numeric_paths, set_path, suggest, validate_document
+from sim.scenario import Scenario, get_path, numeric_paths, set_path, suggest, validate_document
 
 HOLD_DAY = HOLD_DAYS[-1]
 """The day P(holding) is read at (365), unless the scenario's horizon is shorter."""
@@ -242,7 +242,7 @@ def resolve_parameters(
         check_path(path, valid, document)
         if any(p.path == path for p in found):
             raise InputError(f"--params: {path}: listed twice")
-        baseline = _lookup(document, path)
+        baseline = get_path(document, path)
         bounds = field_range(path)
         if explicit is None:
             low, high = perturb(baseline, bounds, fraction)
@@ -279,19 +279,10 @@ def check_path(path: str, valid: Sequence[str], document: Mapping[str, Any]) -> 
         return
     if path in _RUN_SETTINGS:
         raise InputError(f"--params: {path} is a run setting, not a parameter (use {_RUN_SETTINGS[path]})")
-    if isinstance(_lookup(document, path), bool):
+    if isinstance(get_path(document, path), bool):
         raise InputError(f"--params: {path} is yes/no, not numeric; a tornado moves numeric parameters only")
     hint = suggest(path, list(valid)) or " (see the parameter table in docs/ODD.md, section 8)"
     raise InputError(f"--params: unknown parameter '{path}'{hint}")
-
-
-def _lookup(document: Mapping[str, Any], path: str) -> Any:
-    node: Any = document
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _as_field_value(value: float, bounds: FieldRange, path: str) -> Number:
@@ -545,14 +536,9 @@ def tornado_manifest(
     result: TornadoResult, command_line: Sequence[str] | None = None, source: str | Path | None = None
 ) -> dict[str, Any]:
     """What a reader needs to reproduce a tornado: scenario, values moved and how, seed, versions, commit."""
-    scenario = result.scenario
     return {
         "kind": "tornado",
-        "scenario": scenario.model_dump(mode="json"),
-        "scenario_file": str(source) if source is not None else None,
-        "seed": scenario.seed,
-        "replications": scenario.replications,
-        "horizon_days": scenario.horizon_days,
+        **manifest_base(result.scenario, command_line, source),
         "hold_day": result.day,
         "hold_day_note": result.day_note,
         "simulated_days": result.day,
@@ -571,10 +557,7 @@ def tornado_manifest(
         "runs_simulated": result.runs_simulated,
         "block_worlds": BLOCK_WORLDS,
         "workers": result.workers,
-        "versions": versions(),
-        "git_commit": git_commit(),
         "wall_seconds": round(result.wall_seconds, 3),
-        "command_line": list(command_line) if command_line is not None else None,
     }
 
 

@@ -161,3 +161,18 @@ def test_help_lists_every_command(capsys):
     text = capsys.readouterr().out
     for command in ("run", "compare", "plot", "validate", "scenarios"):
         assert command in text
+
+
+@pytest.mark.parametrize("damage", ["missing", "columns", "empty"])
+def test_compare_on_a_damaged_folder_says_what_is_wrong(small_run, tmp_path, capsys, damage):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "summary.csv").write_bytes((small_run / "summary.csv").read_bytes())
+    if damage == "columns":
+        (broken / "survival.csv").write_text("day,p_holding\n0,1\n")
+    elif damage == "empty":
+        (broken / "survival.csv").write_text("")
+    assert run_cli("compare", small_run, broken, "--out", tmp_path / "c.png") == 2
+    message = capsys.readouterr().err
+    assert message.startswith(f"error: {broken / 'survival.csv'}") and message.count("\n") == 1
+    assert not (tmp_path / "c.png").exists()

@@ -61,3 +61,37 @@ def test_random_scenario_documents_exit_0_or_2(document):
 def test_random_text_files_exit_0_or_2(text):
     code, err = _validate(text)
     assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err
+
+
+# --- the sweep loader ----------------------------------------------------------------------------
+
+
+axis_specs = st.fixed_dictionaries(
+    {},
+    optional={"name": values, "set": st.one_of(st.sampled_from(["agents.UK.troops", "agents.UK.trops",
+                                                                "model.deterrence_weight", "seed"]),
+                                               values),
+              "scale": values, "values": st.one_of(st.sampled_from(["0:10:3", "1:1:2", "a:b:c", "5:0:0"]), values),
+              "bounds": st.one_of(st.lists(st.floats(-10, 10), max_size=3), values)},
+)
+sweep_documents = st.fixed_dictionaries(
+    {"name": st.one_of(st.just("fuzz"), values), "scenario": st.one_of(st.just(str(BASELINE)), values)},
+    optional={"design": st.one_of(st.sampled_from(["grid", "lhs", "sobol", "magic"]), values),
+              "axes": st.one_of(st.lists(axis_specs, max_size=3), values), "samples": values,
+              "replications": values, "seed": values, "horizon_days": values, "fixed": values, "unknown": values},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=sweep_documents)
+def test_random_sweep_documents_load_or_fail_with_one_line(document):
+    from sim.errors import InputError
+    from sim.sweep import load_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweep.yaml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        try:
+            load_sweep(path)
+        except InputError as error:
+            assert "\n" not in str(error) and str(error).startswith(str(path))

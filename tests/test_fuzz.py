@@ -65,7 +65,6 @@ def test_random_text_files_exit_0_or_2(text):
 
 # --- the sweep loader ----------------------------------------------------------------------------
 
-
 axis_specs = st.fixed_dictionaries(
     {},
     optional={"name": values, "set": st.one_of(st.sampled_from(["agents.UK.troops", "agents.UK.trops",

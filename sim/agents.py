@@ -51,9 +51,6 @@ class State(mesa.Agent):
         """Number of worlds the state arrays currently cover."""
         return self.model.active_worlds
 
-    def update_commitments(self, live: np.ndarray) -> None:
-        """Daily change of what this state has committed (ODD 7). Default: none."""
-
 
 class Guarantor(State):
     """A European guarantor with ground troops in Ukraine from day 0 (UK, France).
@@ -114,6 +111,7 @@ class Guarantor(State):
         if where.size == 0:  # the common case: nothing to do today
             return troops
         # only a few worlds draw down on a given day: work on those alone
+        self.model.note_withdrawal(where)
         reduced = troops[where] * (1.0 - self.drawdown_rate())
         reduced[reduced < self.model.params.min_presence] = 0.0
         troops = troops.copy()
@@ -203,6 +201,7 @@ class Monitor(State):
         self.impatience = np.where(live, excess, self.impatience)
         losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
         if losing.any():
+            self.model.note_withdrawal(losing)
             self.detection_probability = np.where(
                 losing, self.detection_probability * (1.0 - self.params.scale_down_fraction),
                 self.detection_probability,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 
 from sim.agents import (
     Aggressor,
@@ -77,6 +78,7 @@ class CeasefireModel(mesa.Model):
         self.us = Monitor(self, "US", agents.US)
         self.ua = Defender(self, "UA", agents.UA)
         self.guarantors: list[Guarantor] = [self.uk, self.fr, self.de]
+        self.guarantor_set = AgentSet(self.guarantors, random=self.random)
         any_bases = bool(self._bases_in_ukraine().any())
         self.ru = Aggressor(self, "RU", agents.RU, bases=any_bases)
         total = agents.RU.troops + agents.UA.troops
@@ -93,6 +95,7 @@ class CeasefireModel(mesa.Model):
         self.detected_probes = np.zeros(n, dtype=np.int64)
         self.responses = np.zeros(n, dtype=np.int64)
         self.sanctions_imposed = np.zeros(n, dtype=np.int64)
+        self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
 
         self.trajectories: dict[str, np.ndarray] | None = (
             {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32) for name in TRAJECTORY_VARIABLES}
@@ -110,6 +113,7 @@ class CeasefireModel(mesa.Model):
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
         "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
+        "eroded",
     )
     """Attributes of the model that are per-world arrays (the agents list their own)."""
 
@@ -134,11 +138,32 @@ class CeasefireModel(mesa.Model):
         uk, fr, de = self.guarantors
         return uk.bases_in_ukraine() | fr.bases_in_ukraine() | de.bases_in_ukraine()
 
-    def guarantee(self, capability: np.ndarray | None = None) -> np.ndarray:
-        """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2); ``capability`` if already known."""
-        if capability is None:
-            capability = self.capability()
-        return guarantee_strength(capability, self._bases_in_ukraine(), self.us.detection_probability, self.params)
+    def guarantee(self) -> np.ndarray:
+        """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2)."""
+        return guarantee_strength(self.capability(), self._bases_in_ukraine(), self.us.detection_probability,
+                                  self.params)
+
+    def note_withdrawal(self, worlds: np.ndarray) -> None:
+        """An agent withdrew troops or monitoring in ``worlds`` (indices or mask): the guarantee may erode there."""
+        self.eroded[worlds] = True
+
+    def _withdrawals(self, candidates: np.ndarray, capability: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Ukraine's withdrawals (ODD 17), evaluated only where something was withdrawn.
+
+        Elsewhere troops and monitoring are at least what they were on day 0, so the guarantee has not
+        eroded and Ukraine cannot leave; skipping those worlds changes no outcome.
+        """
+        withdrawal = np.zeros_like(candidates)
+        where = np.flatnonzero(candidates & self.eroded)
+        if where.size:
+            bases = np.zeros(where.size, dtype=bool)
+            for g in self.guarantors:
+                bases |= (g.troops[where] > 0) & g.params.permanent_bases
+            guarantee = guarantee_strength(capability[where], bases, self.us.detection_probability[where],
+                                           self.params)
+            withdrawal[where] = self.ua.withdraws(candidates[where], guarantee, self.agreed_guarantee[where],
+                                                  uniform[where])
+        return withdrawal
 
     def incident_rate(self) -> np.ndarray:
         """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
@@ -173,7 +198,7 @@ class CeasefireModel(mesa.Model):
         self.day += 1
         live = self.holding
         m = self.params
-        self.agents.do("update_commitments", live)
+        self.guarantor_set.do("update_commitments", live)
 
         capability = self.capability()
         hostility = self.ru.hostility(capability)
@@ -210,8 +235,7 @@ class CeasefireModel(mesa.Model):
         hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
         offensive = live & (u_offensive < hazard)
         spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
-        guarantee = self.guarantee(capability)  # troops and monitoring have not changed since the morning
-        withdrawal = self.ua.withdraws(live & ~offensive & ~spiral, guarantee, self.agreed_guarantee, u_withdraw)
+        withdrawal = self._withdrawals(live & ~offensive & ~spiral, capability, u_withdraw)
         for mask, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
                             (withdrawal, "ukrainian_withdrawal")):
             self.cause[mask] = CAUSE_CODES[cause]

@@ -138,25 +138,32 @@ FORTNA_DATA = (
     "Regression and Other Stories (CUP 2020), Peacekeeping example; counts computed by the authors of this model"
 )
 
+
+def fortna_anchor(peacekeepers: bool, days: int, failed: int, cases: int) -> Anchor:
+    """An anchor from Fortna's civil-war cease-fires: ``failed`` of ``cases`` broke down within ``days``.
+
+    Cease-fires with peacekeepers are compared with the baseline (European troops), those without with
+    ``no_european_troops``.
+    """
+    period = {90: "90d", 365: "1y", 730: "2y"}[days]
+    force = "with a third-party force" if peacekeepers else "no third-party force"
+    run = "baseline" if peacekeepers else "no_troops"
+    return Anchor(
+        f"{'' if peacekeepers else 'no_'}peacekeepers_fail_{period}",
+        f"P(breakdown within {days} days | deal), {force}",
+        f"{FORTNA_DATA}: {failed} of {cases} cease-fires {'with' if peacekeepers else 'without'} peacekeepers "
+        f"failed within {days} days",
+        Estimate(failed / cases, *wilson_interval(failed, cases)), run, failed_within(run, days),
+    )
+
+
 ANCHORS: tuple[Anchor, ...] = (
-    Anchor("no_peacekeepers_fail_90d", "P(breakdown within 90 days | deal), no third-party force",
-           FORTNA_DATA + ": 12 of 62 cease-fires without peacekeepers failed within 90 days",
-           Estimate(12 / 62, *wilson_interval(12, 62)), "no_troops", failed_within("no_troops", 90)),
-    Anchor("no_peacekeepers_fail_1y", "P(breakdown within 365 days | deal), no third-party force",
-           FORTNA_DATA + ": 24 of 62 failed within a year",
-           Estimate(24 / 62, *wilson_interval(24, 62)), "no_troops", failed_within("no_troops", 365)),
-    Anchor("no_peacekeepers_fail_2y", "P(breakdown within 730 days | deal), no third-party force",
-           FORTNA_DATA + ": 28 of 62 failed within two years",
-           Estimate(28 / 62, *wilson_interval(28, 62)), "no_troops", failed_within("no_troops", 730)),
-    Anchor("peacekeepers_fail_90d", "P(breakdown within 90 days | deal), with a third-party force",
-           FORTNA_DATA + ": 1 of 34 cease-fires with peacekeepers failed within 90 days",
-           Estimate(1 / 34, *wilson_interval(1, 34)), "baseline", failed_within("baseline", 90)),
-    Anchor("peacekeepers_fail_1y", "P(breakdown within 365 days | deal), with a third-party force",
-           FORTNA_DATA + ": 7 of 34 failed within a year",
-           Estimate(7 / 34, *wilson_interval(7, 34)), "baseline", failed_within("baseline", 365)),
-    Anchor("peacekeepers_fail_2y", "P(breakdown within 730 days | deal), with a third-party force",
-           FORTNA_DATA + ": 11 of 34 failed within two years",
-           Estimate(11 / 34, *wilson_interval(11, 34)), "baseline", failed_within("baseline", 730)),
+    fortna_anchor(False, 90, 12, 62),
+    fortna_anchor(False, 365, 24, 62),
+    fortna_anchor(False, 730, 28, 62),
+    fortna_anchor(True, 90, 1, 34),
+    fortna_anchor(True, 365, 7, 34),
+    fortna_anchor(True, 730, 11, 34),
     Anchor("peacekeeping_hazard_reduction",
            "reduction of the breakdown hazard by third-party forces (baseline vs no_european_troops, given a deal, "
            "first 730 days)",

@@ -79,7 +79,7 @@ class Guarantor(State):
         return (self.troops > 0) & self.params.permanent_bases
 
     def respond(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 4)."""
+        """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 10)."""
         answered = blamed_probe & (self.troops > 0) & (uniform < self.params.resolve)
         self.responses += answered
         return answered
@@ -97,7 +97,7 @@ class Guarantor(State):
         self.support = np.where(live, np.maximum(recovered - lost, 0.0), self.support)
 
     def drawdown_rate(self) -> float:
-        """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 7)."""
+        """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 14)."""
         m = self.model.params
         return m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
 
@@ -187,16 +187,16 @@ class Monitor(State):
     def attribute_probe(
         self, probe: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(detected, blamed on Russia) per world (ODD 3); undetected probes cannot be punished."""
+        """(detected, blamed on Russia) per world (ODD 9); undetected probes cannot be punished."""
         detected = probe & (u_detect < self.detection_probability)
         return detected, detected & (u_attribute < self.params.attribution_accuracy)
 
     def sanction(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Impose new sanctions pressure on a blamed probe with probability ``resolve`` (ODD 4)."""
+        """Impose new sanctions pressure on a blamed probe with probability ``resolve`` (ODD 12)."""
         return blamed_probe & (uniform < self.params.resolve)
 
     def lose_patience(self, live: np.ndarray, detected_violations: np.ndarray) -> None:
-        """Accumulate violations above tolerance; past ``patience`` scale monitoring down once (ODD 7)."""
+        """Accumulate violations above tolerance; past ``patience`` scale monitoring down once (ODD 19)."""
         excess = np.maximum(0.0, self.impatience + detected_violations - self.params.violation_tolerance)
         self.impatience = np.where(live, excess, self.impatience)
         losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
@@ -224,12 +224,12 @@ class Defender(State):
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
 
     def accepts(self, guarantee: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Accept with probability logistic((guarantee - threshold) / sharpness) (ODD 2)."""
+        """Accept with probability logistic((guarantee - threshold) / sharpness) (ODD 3)."""
         sharpness = self.model.params.acceptance_sharpness
         return uniform < logistic((guarantee - self.params.guarantee_threshold) / sharpness)
 
     def retaliate(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Retaliate against a probe blamed on Russia with probability ``resolve`` (ODD 6)."""
+        """Retaliate against a probe blamed on Russia with probability ``resolve`` (ODD 12)."""
         retaliated = blamed_probe & (uniform < self.params.resolve)
         self.retaliations += retaliated
         return retaliated
@@ -237,7 +237,7 @@ class Defender(State):
     def withdraws(
         self, live: np.ndarray, guarantee: np.ndarray, agreed_guarantee: np.ndarray, uniform: np.ndarray
     ) -> np.ndarray:
-        """Leave the ceasefire with a daily hazard once the guarantee has eroded (ODD 7).
+        """Leave the ceasefire with a daily hazard once the guarantee has eroded (ODD 17).
 
         Eroded: below ``withdrawal_threshold`` times the guarantee strength Ukraine agreed to on day 0.
         """
@@ -270,17 +270,17 @@ class Aggressor(State):
 
     @property
     def credibility(self) -> np.ndarray:
-        """Mean of Russia's Beta belief that the guarantee will be honoured, 0-1 (ODD 4)."""
+        """Mean of Russia's Beta belief that the guarantee will be honoured, 0-1 (ODD 11)."""
         return self.belief_answered / (self.belief_answered + self.belief_unanswered)
 
     def accepts(self, capability: np.ndarray, us_resolve: float, uniform: np.ndarray) -> np.ndarray:
-        """Accept with a logit that falls with foreign capability and rises with costs and pressure (ODD 2)."""
+        """Accept with a logit that falls with foreign capability and rises with costs and pressure (ODD 3)."""
         p, m = self.params, self.model.params
         logit = p.acceptance_logit + p.war_cost + m.pressure_weight * us_resolve - p.troop_objection * capability
         return uniform < logistic(logit)
 
     def hostility(self, capability: np.ndarray) -> np.ndarray:
-        """Hostility provoked by foreign forces: ``provocation`` x capability (ODD 4)."""
+        """Hostility provoked by foreign forces: ``provocation`` x capability (ODD 7)."""
         return self.params.provocation * capability
 
     def probe(self, live: np.ndarray, hostility: np.ndarray, uniform: np.ndarray) -> np.ndarray:
@@ -296,7 +296,7 @@ class Aggressor(State):
         self, capability: np.ndarray, hostility: np.ndarray, sanctions: np.ndarray,
         escalation: np.ndarray, force_share: float,
     ) -> np.ndarray:
-        """Daily probability of a major offensive: expected gain against expected cost (ODD 5)."""
+        """Daily probability of a major offensive: expected gain against expected cost (ODD 16)."""
         p, m = self.params, self.model.params
         if p.base_offensive_hazard == 0.0:
             return np.zeros(self.worlds)

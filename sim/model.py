@@ -218,7 +218,7 @@ class CeasefireModel(mesa.Model):
         sanctioned = self.us.sanction(blamed_probe, u_sanction)
         retaliated = self.ua.retaliate(blamed_probe, u_retaliate)
 
-        # sanctions and escalation dynamics (ODD 4, 6)
+        # sanctions and escalation dynamics (ODD 12-13)
         self.sanctions = np.where(live, self.sanctions * (1.0 - m.sanctions_decay) + m.sanctions_step * sanctioned,
                                   self.sanctions)
         self.escalation = np.where(
@@ -231,7 +231,7 @@ class CeasefireModel(mesa.Model):
             self.escalation,
         )
 
-        # breakdown: offensive first, then the spiral, then Ukraine's withdrawal (ODD 5-7)
+        # breakdown: offensive first, then the spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
         hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
         offensive = live & (u_offensive < hazard)
         spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
@@ -242,7 +242,7 @@ class CeasefireModel(mesa.Model):
             self.breakdown_day[mask] = self.day
         self.holding = live & ~(offensive | spiral | withdrawal)
 
-        # bookkeeping and slow variables (ODD 7)
+        # bookkeeping and slow variables (ODD 18-19)
         detected_violations = detected_incidents + detected_probe
         violation_loss = m.support_loss_per_100_violations / 100.0 * detected_violations
         for g, answered_g in answered_by.items():

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -64,7 +63,6 @@ class RunResult:
     trajectories: pd.DataFrame | None
     wall_seconds: float
     workers: int
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def plan_blocks(replications: int, block_worlds: int = BLOCK_WORLDS) -> list[Block]:
@@ -216,8 +214,3 @@ def _nan_quantiles(values: np.ndarray, count: np.ndarray, qs: Sequence[float]) -
         result = ordered[rows, low] * (1.0 - frac) + ordered[rows, high] * frac
         out.append(np.where(count > 0, result, np.nan))
     return out
-
-
-def is_interactive() -> bool:
-    """Whether stderr is a terminal (progress bars only then)."""
-    return sys.stderr.isatty()

@@ -123,13 +123,12 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire compare``."""
-    from sim.io import check_writable
+    from sim.io import atomic_file
     from sim.plots import PlotInputError, compare_dirs
 
-    check_writable(args.out)
-    with _plot_errors(PlotInputError):
-        path = compare_dirs(args.dirs, args.out, given_deal=args.given_deal)
-    print(f"wrote {path}")
+    with _plot_errors(PlotInputError), atomic_file(args.out) as tmp:
+        compare_dirs(args.dirs, tmp, given_deal=args.given_deal)
+    print(f"wrote {args.out}")
     return EXIT_OK
 
 

@@ -40,15 +40,20 @@ def write_json(document: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def check_writable(out_dir: Path) -> None:
+def check_writable(out_dir: Path, kind: str = "folder") -> None:
     """Fail early, before any work, if results cannot be written beside ``out_dir``.
+
+    Args:
+        out_dir: the output folder, or the output file when ``kind`` is ``"file"``.
 
     Raises:
         InputError: naming the folder and the reason.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
+    if kind == "folder" and out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: --out: exists and is not a folder")
+    if kind == "file" and out_dir.is_dir():
+        raise InputError(f"{out_dir}: --out: is a folder; give a file name")
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +61,23 @@ def check_writable(out_dir: Path) -> None:
             pass
     except OSError as exc:
         raise InputError(f"{out_dir}: --out: cannot write here ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it is removed."""
+    path = Path(path)
+    check_writable(path, kind="file")
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager

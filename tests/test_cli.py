@@ -176,3 +176,13 @@ def test_compare_on_a_damaged_folder_says_what_is_wrong(small_run, tmp_path, cap
     message = capsys.readouterr().err
     assert message.startswith(f"error: {broken / 'survival.csv'}") and message.count("\n") == 1
     assert not (tmp_path / "c.png").exists()
+
+
+def test_compare_replaces_an_existing_figure_and_refuses_a_folder(small_run, tmp_path, capsys):
+    figure = tmp_path / "compare.png"
+    figure.write_bytes(b"old")
+    assert run_cli("compare", small_run, "--out", figure) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["compare.png"]
+    assert run_cli("compare", small_run, "--out", tmp_path) == 2
+    assert "--out: is a folder" in capsys.readouterr().err

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, default=730, help="days per world (default 730)")
     parser.add_argument("--batch-worlds", type=int, default=10_000, help="worlds for the batch engine")
     parser.add_argument("--oracle-worlds", type=int, default=200, help="worlds for the oracle")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each (median reported)")
+    parser.add_argument("--repeats", type=int, default=15,
+                        help="timed batch-oracle pairs, and runs of the command (default 15; medians reported)")
     parser.add_argument("--skip-cli", action="store_true", help="do not time the end-to-end command")
     args = parser.parse_args(argv)
 

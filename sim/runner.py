@@ -80,8 +80,8 @@ def simulate_block(
     scenario: Scenario, block: Block, seed: int, key: Sequence[int] = (), record_trajectories: bool = True
 ) -> BlockResult:
     """Run one block of worlds to the horizon and return its records."""
-    rng = np.random.default_rng(block_seed(seed, key, block))
-    model = CeasefireModel(scenario, block.worlds, rng=rng, record_trajectories=record_trajectories).run()
+    model = CeasefireModel(scenario, block.worlds, rng=block_seed(seed, key, block),
+                           record_trajectories=record_trajectories).run()
     model.release()
     return BlockResult(block, run_records(model, block.first), model.trajectories)
 

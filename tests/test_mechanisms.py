@@ -143,9 +143,9 @@ def test_answers_sanctions_and_retaliation_are_independent_draws():
 def test_an_answered_probe_raises_credibility_and_an_unanswered_one_lowers_it():
     m = model(worlds=3)
     before = m.ru.credibility.copy()
-    probe = np.array([True, True, False])
-    answered = np.array([True, False, False])
-    m.ru.learn(probe, answered)
+    probing = np.array([0, 1])  # worlds 0 and 1 probe; world 2 does not
+    answered = np.array([True, False])
+    m.ru.learn(probing, answered)
     after = m.ru.credibility
     assert after[0] > before[0]
     assert after[1] < before[1]
@@ -210,8 +210,8 @@ def test_a_drawn_down_guarantor_leaves_entirely_and_stops_answering():
     # 10,000 halves daily: 5,000 ... 625, then 312.5 < 500 leaves on day 5
     assert (m.uk.troops[m.agreed] == 0).all()
     assert not m.uk.bases_in_ukraine()[m.agreed].any()
-    blamed = np.ones(m.worlds, dtype=bool)
-    assert not m.uk.respond(blamed, np.zeros(m.worlds))[m.agreed].any()
+    agreed = np.flatnonzero(m.agreed)
+    assert not m.uk.respond(agreed, np.ones(agreed.size, dtype=bool), np.zeros(agreed.size)).any()
 
 
 def test_troops_stay_while_support_is_above_the_threshold():

@@ -1,7 +1,7 @@
-"""Random draws over a batch of worlds that cost less than one plain draw per world.
+"""Random draws over a batch of worlds, cheaper than the plain numpy draw they stand for.
 
-Both are exact in distribution or documented approximations (docs/ODD.md, eq. 6 and 17); each
-takes the model's generator, so a seed still determines every result.
+``poisson_counts`` is a documented approximation (docs/ODD.md, eq. 6); ``bernoulli_indices`` is exact
+(eq. 17). Each takes the model's generator, so a seed still determines every result.
 """
 
 from __future__ import annotations
@@ -43,7 +43,13 @@ def bernoulli_indices(rng: np.random.Generator, trials: int, probability: float)
         return np.arange(trials)
     expected = trials * probability
     batch = int(expected + 4.0 * np.sqrt(expected)) + 8  # enough in one go nearly always
-    positions = np.cumsum(rng.geometric(probability, batch)) - 1
+
+    def gaps() -> np.ndarray:
+        # a gap beyond the last trial ends the sequence whatever its length: capping it keeps the
+        # cumulative sum from overflowing when the probability is tiny
+        return np.minimum(rng.geometric(probability, batch), trials + 1)
+
+    positions = np.cumsum(gaps()) - 1
     while positions[-1] < trials:
-        positions = np.concatenate((positions, positions[-1] + np.cumsum(rng.geometric(probability, batch))))
+        positions = np.concatenate((positions, positions[-1] + np.cumsum(gaps())))
     return positions[: np.searchsorted(positions, trials)]

@@ -31,6 +31,8 @@ def rng(seed: int) -> np.random.Generator:
 
 @pytest.mark.parametrize("trials, probability, expected", [
     (0, 0.5, []), (10, 0.0, []), (5, 1.0, [0, 1, 2, 3, 4]), (3, 1.5, [0, 1, 2]), (4, -0.1, []),
+    # tiny probabilities: geometric gaps near the int64 maximum must not overflow their running sum
+    (10_000, 1e-19, []), (10_000, 5e-324, []),
 ])
 def test_bernoulli_indices_edge_cases(trials, probability, expected):
     assert bernoulli_indices(rng(0), trials, probability).tolist() == expected

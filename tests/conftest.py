@@ -19,6 +19,19 @@ def make_scenario(overrides: dict[str, Any] | None = None, **top: Any) -> Scenar
     return load_scenario(BASELINE, values)
 
 
+def coalition_sweep_yaml(name: str, *, replications: int, horizon_days: int, seed: int, troops: str,
+                         second_path: str, second_values: str, design: str | None = None) -> str:
+    """A small sweep file: coalition troops (UK and France, half each; ``troops`` is a quoted range)
+    against one other parameter (``second_values`` is a YAML list)."""
+    design_line = f"design: {design}\n" if design else ""
+    return (
+        f"name: {name}\nscenario: {BASELINE}\nreplications: {replications}\nhorizon_days: {horizon_days}\n"
+        f"seed: {seed}\n{design_line}axes:\n"
+        f"  - name: coalition_troops\n    set: {{agents.UK.troops: 0.5, agents.FR.troops: 0.5}}\n"
+        f"    values: {troops}\n  - set: {second_path}\n    values: {second_values}\n"
+    )
+
+
 @pytest.fixture
 def write_yaml(tmp_path: Path):
     """Write YAML text to a file in a temporary folder; returns its path."""

@@ -39,25 +39,15 @@ from sim.sweep_run import (
     run_point,
     run_sweep,
 )
+from tests.conftest import coalition_sweep_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 OUTPUTS = ("sweep.csv", "survival.csv")
 
-GRID = f"""\
-name: tiny_grid
-scenario: {BASELINE}
-replications: 60
-horizon_days: 120
-seed: 7
-design: grid
-axes:
-  - name: coalition_troops
-    set: {{agents.UK.troops: 0.5, agents.FR.troops: 0.5}}
-    values: "0:40000:4"
-  - set: agents.US.detection_probability
-    values: [0.2, 0.9]
-"""
+GRID = coalition_sweep_yaml("tiny_grid", replications=60, horizon_days=120, seed=7, design="grid",
+                            troops='"0:40000:4"', second_path="agents.US.detection_probability",
+                            second_values="[0.2, 0.9]")
 
 
 def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:

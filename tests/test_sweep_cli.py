@@ -18,23 +18,13 @@ import sim.cli as cli
 from sim.plots import PlotInputError
 from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.sweep_run import RECORDS_FILE, partial_dir
+from tests.conftest import coalition_sweep_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 
-SWEEP = f"""\
-name: cli_grid
-scenario: {BASELINE}
-replications: 40
-horizon_days: 60
-seed: 3
-axes:
-  - name: coalition_troops
-    set: {{agents.UK.troops: 0.5, agents.FR.troops: 0.5}}
-    values: "0:30000:3"
-  - set: agents.RU.provocation
-    values: [0.05, 0.3]
-"""
+SWEEP = coalition_sweep_yaml("cli_grid", replications=40, horizon_days=60, seed=3, troops='"0:30000:3"',
+                             second_path="agents.RU.provocation", second_values="[0.05, 0.3]")
 
 DRIVER = """\
 import argparse, sys

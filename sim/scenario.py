@@ -8,16 +8,21 @@ errors that name the file and the field.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
 from sim.errors import InputError
+from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.sources import COMMITMENTS_FILE, load_commitments
+
+DEFAULT_START_DATE = datetime.date(2027, 1, 1)
+"""Day 0 of the ceasefire when a scenario gives no ``start_date``: an assumed start after the Paris talks."""
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 TroopCount = Annotated[float, Field(ge=0.0, le=5_000_000, allow_inf_nan=False)]
@@ -25,6 +30,8 @@ NonNegative = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
 Real = Annotated[float, Field(ge=-1e3, le=1e3, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=0, le=36_500)]
+GrowthRate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -44,6 +51,8 @@ class GuarantorParams(StateParams):
     domestic_support: Probability = Field(description="initial public support for the mission, 0-1")
     permanent_bases: StrictBool = Field(description="permanent bases in Ukraine")
     drawdown_threshold: Probability = Field(description="support below which troops are withdrawn, 0-1")
+    air_role: Probability = Field(description="strength of the air role taken on (air policing), 0-1")
+    maritime_role: Probability = Field(description="strength of the maritime role taken on (Black Sea), 0-1")
 
 
 class ConditionalGuarantorParams(GuarantorParams):
@@ -51,6 +60,8 @@ class ConditionalGuarantorParams(GuarantorParams):
 
     neighbour_troops: TroopCount = Field(description="troops in neighbouring NATO states from day 0")
     deployment_delay_days: Days = Field(description="days the ceasefire must hold before troops enter Ukraine")
+    deployment_probability: Probability = Field(
+        description="probability that Germany moves its troops into Ukraine at all once the delay has passed, 0-1")
 
 
 class MonitorParams(StateParams):
@@ -61,6 +72,8 @@ class MonitorParams(StateParams):
     violation_tolerance: NonNegative = Field(description="detected violations per day tolerated")
     patience: NonNegative = Field(description="accumulated excess violations before monitoring is scaled down")
     scale_down_fraction: Probability = Field(description="share of detection lost when patience runs out")
+    mediation_rounds: Annotated[int, Field(ge=1, le=12)] = Field(
+        description="negotiation rounds the US mediates before it walks away, 1-12")
 
 
 class DefenderParams(StateParams):
@@ -70,6 +83,7 @@ class DefenderParams(StateParams):
     withdrawal_threshold: Probability = Field(
         description="share of the agreed guarantee strength below which Ukraine may leave, 0-1"
     )
+    rearmament_rate: GrowthRate = Field(description="yearly growth of Ukraine's forces in the zone, 0-1")
 
 
 class AggressorParams(StateParams):
@@ -84,6 +98,9 @@ class AggressorParams(StateParams):
     offensive_gain: NonNegative = Field(description="log-hazard weight of the expected gain")
     prior_credibility: Probability = Field(description="prior mean belief that guarantors answer a probe")
     prior_strength: Positive = Field(description="prior weight, in observed probes")
+    table_gain: NonNegative = Field(description="log-odds weight, per unit of intent, of the gains of fighting on")
+    bases_price: NonNegative = Field(description="log-odds of acceptance lost to permanent Western bases")
+    rearmament_rate: GrowthRate = Field(description="yearly growth of Russia's forces in the zone, 0-1")
 
 
 class Agents(_Strict):
@@ -129,6 +146,46 @@ class ModelParams(_Strict):
     min_presence: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
     bases_drawdown_factor: Probability
     withdrawal_hazard: Probability
+    neighbour_objection_weight: Probability
+    objection_scale: Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)]
+    balance_unit: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)]
+    air_weight: Weight
+    maritime_weight: Weight
+    entry_cost: Weight
+    presence_stake: Probability
+    bases_stake: Probability
+    neighbour_stake: Probability
+    commitment_share: Probability
+    joint_calming: Weight
+    verification_restraint: Probability
+    misperception_escalation: Weight
+    verified_incident_damping: Probability
+    self_help_retaliation: Probability
+    spoiler_rate: Probability
+    spoiler_escalation: Weight
+    spiral_hazard: Probability
+    spiral_slope: Weight
+    power_shift_weight: Weight
+    election_turnover: Probability
+    election_shock: Probability
+
+
+class Structure(_Strict):
+    """Which form of each contested mechanism the model uses (``ceasefire structures`` lists them)."""
+
+    objection: str = DEFAULT_STRUCTURE["objection"]
+    capability: str = DEFAULT_STRUCTURE["capability"]
+    credibility: str = DEFAULT_STRUCTURE["credibility"]
+    escalation: str = DEFAULT_STRUCTURE["escalation"]
+    acceptance: str = DEFAULT_STRUCTURE["acceptance"]
+
+    @field_validator("*")
+    @classmethod
+    def _known_form(cls, value: str, info: ValidationInfo) -> str:
+        forms = REGISTRY[info.field_name]
+        if value not in forms:
+            raise ValueError(f"unknown form '{value}' (forms: {', '.join(forms)})")
+        return value
 
 
 class Scenario(_Strict):
@@ -139,6 +196,8 @@ class Scenario(_Strict):
     horizon_days: Annotated[int, Field(ge=1, le=36_500)] = 730
     replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    start_date: datetime.date = Field(default=DEFAULT_START_DATE, description="calendar date of day 0")
+    structure: Structure = Structure()
     agents: Agents
     model: ModelParams
 

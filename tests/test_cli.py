@@ -17,9 +17,9 @@ from sim.runner import plan_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-RUN_FILES = {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "manifest.json",
+RUN_FILES = {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv", "manifest.json",
              "survival.png", "trajectories.png", "causes.png"}
-CSV_FILES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv")
+CSV_FILES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
 
 
 def run_cli(*args: str) -> int:

@@ -565,10 +565,13 @@ def plot_tornado_dir(folder: Path) -> Path:
     """Redraw ``tornado.png`` from ``tornado.csv`` in ``folder``.
 
     Raises:
-        PlotInputError: ``tornado.csv`` is missing, unreadable, empty or lacks columns.
+        PlotInputError: ``tornado.csv`` is missing, unreadable, empty, lacks columns, or holds text,
+            nothing or a probability outside [0, 1] where a number belongs (names the column and line).
     """
     folder = Path(folder)
-    table = read_table(folder / "tornado.csv", TORNADO_COLUMNS)
+    probabilities = [c for c in TORNADO_COLUMNS if c.startswith("p_")]
+    numbers = [c for c in TORNADO_COLUMNS if c not in ("parameter", "scenario")]
+    table = read_table(folder / "tornado.csv", TORNADO_COLUMNS, numbers=numbers, probabilities=probabilities)
     return plot_tornado(table, folder / "tornado.png")
 
 

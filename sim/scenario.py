@@ -310,6 +310,8 @@ def describe_error(error: dict[str, Any], schema: type[BaseModel]) -> str:
     if kind == "model_type" or kind == "dict_type":
         return f"{field}: must be a mapping (got {shown(error.get('input'))})"
     template = _MESSAGES.get(kind)
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") != PLAIN_NAME:
+        template = "must match the pattern {pattern}"  # the message of _MESSAGES describes PLAIN_NAME only
     message = template.format(**error.get("ctx", {})) if template else error["msg"].lower()
     return f"{field}: {message} (got {shown(error.get('input'))})"
 

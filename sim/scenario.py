@@ -93,8 +93,8 @@ class AggressorParams(StateParams):
 
     acceptance_logit: Real = Field(description="log-odds of accepting a ceasefire before other terms")
     war_cost: Real = Field(description="log-odds added by the costs of continued war")
-    troop_objection: NonNegative = Field(description="log-odds lost per unit of foreign capability")
-    provocation: NonNegative = Field(description="hostility per unit of foreign capability")
+    troop_objection: NonNegative = Field(description="log-odds of acceptance lost per unit of foreign presence")
+    provocation: NonNegative = Field(description="hostility per unit of foreign presence")
     probe_rate: Probability = Field(description="daily probability of a probe at zero hostility")
     base_offensive_hazard: Probability = Field(description="daily offensive hazard before gain and deterrence")
     offensive_gain: NonNegative = Field(description="log-hazard weight of the expected gain")

@@ -112,7 +112,8 @@ def test_plot_on_a_damaged_folder_names_the_missing_file(tmp_path, capsys):
 
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: " + str(BASELINE) + "\nname: bad\nagents:\n  UK: {troops: -5}\n")
+    (tmp_path / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    bad.write_text("extends: baseline.yaml\nname: bad\nagents:\n  UK: {troops: -5}\n")
     done = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2

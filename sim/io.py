@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
+from sim.signals import signals_held
 
 CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\n", "float_format": "%.10g"}
 """One way of writing every CSV, so that equal tables give equal bytes."""
@@ -273,36 +273,22 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
     """
     for attempt in range(RACE_ATTEMPTS):
         last = attempt == RACE_ATTEMPTS - 1
-        with _signals_held():
+        with signals_held():
             holder = _set_aside(out_dir)
             if holder is False:  # another writer moved it away first
                 continue
             try:
                 os.replace(tmp, out_dir)
-            except OSError as exc:
+            except BaseException as exc:
                 if holder is not None:
                     _put_back(holder, out_dir)
-                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and not last:
+                if isinstance(exc, OSError) and exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and not last:
                     continue  # another writer put its folder in place between the two renames
                 raise
-        if holder is not None:
-            shutil.rmtree(holder, ignore_errors=True)
+            if holder is not None:  # inside the held block: an interrupt cannot strand the old folder
+                shutil.rmtree(holder, ignore_errors=True)
         return
     raise OSError(errno.EBUSY, "another process kept replacing this folder", str(out_dir))
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C, SIGTERM and SIGHUP while folders are swapped, so a swap is never cut in half."""
-    held = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _set_aside(out_dir: Path) -> Path | None | bool:

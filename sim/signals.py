@@ -31,15 +31,52 @@ def stop_workers() -> None:
 
 
 class _Handler:
-    """Raises ``KeyboardInterrupt`` once; later signals only stop workers, so cleanup is not cut short."""
+    """Raises ``KeyboardInterrupt`` once; later signals only stop workers, so cleanup is not cut short.
+
+    Inside :func:`signals_held` the interrupt is only noted, and raised when the block ends.
+    """
 
     def __init__(self) -> None:
         self.fired = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
+        global _pending
         stop_workers()
-        if not self.fired:
-            self.fired = True
+        if self.fired:
+            return
+        self.fired = True
+        if _held:
+            _pending = True
+            return
+        raise KeyboardInterrupt
+
+
+_held = 0
+"""Depth of :func:`signals_held` blocks now running."""
+
+_pending = False
+"""A stop signal arrived inside a :func:`signals_held` block."""
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold stop signals for a short step that must not be cut in half (swapping folders).
+
+    The signals are blocked for this thread (so Python's own Ctrl-C handler waits too), and one
+    arriving through another thread is only noted by our handler; either takes effect when the block ends.
+    """
+    global _held, _pending
+    mask = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if mask else None
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if _held == 0 and _pending:
+            _pending = False
             raise KeyboardInterrupt
 
 

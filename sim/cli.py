@@ -243,7 +243,7 @@ def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = Tru
     cores = default_workers()
     effective = max(1, min(requested, cores, units))
     if explicit and effective < requested:
-        print(f"note: --workers {requested} capped at {effective} ({cores} cores, {units} {unit_name})",
+        print(f"note: --workers {requested} capped at {effective} (cores: {cores}, {unit_name}: {units})",
               file=sys.stderr)
     return effective
 

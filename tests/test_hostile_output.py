@@ -323,7 +323,8 @@ def test_a_signal_to_a_two_worker_command_exits_130_and_leaves_no_process_behind
     psutil = pytest.importorskip("psutil")
     work = tmp_path / "work"
     work.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "CEASEFIRE_MEMORY_LIMIT_GB": "16"}  # long enough to be signalled mid-run, above the default bound
     children: list = []
     with open(tmp_path / "stderr", "w+") as err_file:  # a file, not a pipe: orphans cannot hold it open
         process = subprocess.Popen(

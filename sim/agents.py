@@ -5,6 +5,8 @@ Each agent owns the rules of its role as short verb methods. An array attribute 
 ``live`` mask (worlds whose ceasefire still holds) and leave the other worlds untouched; the
 methods that follow a probe work on ``probing``, the indices of the worlds that probed today
 (a few per cent of them), with their other arguments and results given for those worlds only.
+The contested mechanisms (objection, capability, credibility, escalation, acceptance) are not
+here: their rival forms live in :mod:`sim.mechanisms`, and the model wires the chosen ones.
 Equations are numbered as in docs/ODD.md.
 """
 
@@ -16,6 +18,7 @@ import mesa
 import numpy as np
 
 from sim.draws import bernoulli_indices, poisson_counts
+from sim.mechanisms.credibility import guarantor_commitment
 from sim.scenario import (
     AggressorParams,
     ConditionalGuarantorParams,
@@ -72,25 +75,46 @@ class Guarantor(State):
     Attributes:
         troops: ground troops inside Ukraine, count >= 0, per world.
         support: domestic support for the mission, 0-1, per world.
+        resolve: probability of answering a blamed probe, 0-1, per world (elections can lower it).
         responses: probes this guarantor answered, per world.
     """
 
-    world_state = ("troops", "support", "responses")
+    world_state = ("troops", "support", "resolve", "responses")
 
     def __init__(self, model: CeasefireModel, code: str, params: GuarantorParams) -> None:
         super().__init__(model, code)
         self.params = params
         self.troops = np.full(self.worlds, float(params.troops))
         self.support = np.full(self.worlds, float(params.domestic_support))
+        self.resolve = np.full(self.worlds, float(params.resolve))
         self.responses = np.zeros(self.worlds, dtype=np.int64)
+        # troops on neighbouring NATO soil: none for a guarantor that deploys into Ukraine from day 0
+        self.neighbour_troops: np.ndarray | float = 0.0
 
     def effective_troops(self) -> np.ndarray:
-        """Troops that count towards the coalition's capability (ODD 1)."""
+        """Troops that count towards the coalition's ground capability (ODD 1)."""
         return self.troops
+
+    def air_maritime(self) -> np.ndarray:
+        """Capability of the air and maritime roles, while this guarantor takes part at all (ODD 1)."""
+        m = self.model.params
+        weight = m.air_weight * self.params.air_role + m.maritime_weight * self.params.maritime_role
+        if weight == 0.0:
+            return np.zeros(self.worlds)
+        return weight * ((self.troops + self.neighbour_troops) > 0.0)
 
     def bases_in_ukraine(self, worlds: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether this guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
         return (self.troops[worlds] > 0) & self.params.permanent_bases
+
+    def commitment(self) -> np.ndarray:
+        """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
+        m = self.model.params
+        initial = self.params.domestic_support
+        support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
+        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
+        return guarantor_commitment(self.resolve, support_ratio, self.troops, self.bases_in_ukraine(),
+                                    neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
 
     def respond(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 10).
@@ -100,9 +124,16 @@ class Guarantor(State):
         Returns:
             whether this guarantor answered, in each of the ``probing`` worlds.
         """
-        answered = blamed & (self.troops[probing] > 0) & (uniform < self.params.resolve)
+        answered = blamed & (self.troops[probing] > 0) & (uniform < self.resolve[probing])
         self.responses[probing] += answered
         return answered
+
+    def hold_election(self, turnover: np.ndarray) -> None:
+        """A new, less committed government in the worlds ``turnover`` (indices): support and resolve
+        fall by ``election_shock`` (ODD 22)."""
+        keep = 1.0 - self.model.params.election_shock
+        self.support[turnover] *= keep
+        self.resolve[turnover] *= keep
 
     def absorb_losses(self, live: np.ndarray, violation_loss: np.ndarray, answered: np.ndarray) -> None:
         """Domestic support erodes with violations and answered probes and recovers slowly (ODD 18).
@@ -148,20 +179,23 @@ class Guarantor(State):
 
 
 class ConditionalGuarantor(Guarantor):
-    """A guarantor that waits in neighbouring NATO states and enters Ukraine once the ceasefire has held (Germany).
+    """A guarantor that waits in neighbouring NATO states and may enter Ukraine once the ceasefire has held
+    (Germany: "n'exclut rien").
 
     Attributes:
         troops: ground troops inside Ukraine (0 until deployment), per world.
         neighbour_troops: troops in neighbouring NATO states, per world.
+        will_deploy: whether Germany would enter Ukraine at all, drawn once per world (ODD 15).
         deployed: whether the troops have entered Ukraine, per world.
     """
 
-    world_state = Guarantor.world_state + ("neighbour_troops", "deployed")
+    world_state = Guarantor.world_state + ("neighbour_troops", "will_deploy", "deployed")
 
     def __init__(self, model: CeasefireModel, code: str, params: ConditionalGuarantorParams) -> None:
         super().__init__(model, code, params)
         self.params: ConditionalGuarantorParams = params
-        self.deployed = np.full(self.worlds, params.deployment_delay_days == 0)
+        self.will_deploy = model.rng.random(self.worlds) < params.deployment_probability
+        self.deployed = self.will_deploy & (params.deployment_delay_days == 0)
         self.troops = np.where(self.deployed, float(params.troops), 0.0)
         self.neighbour_troops = np.full(self.worlds, float(params.neighbour_troops))
 
@@ -170,13 +204,14 @@ class ConditionalGuarantor(Guarantor):
         return self.troops + self.model.params.neighbour_weight * self.neighbour_troops
 
     def update_commitments(self, live: np.ndarray) -> None:
-        """Enter Ukraine once the ceasefire has held for the delay and support allows; else as a guarantor.
+        """Enter Ukraine once the ceasefire has held for the delay, if Germany would and support allows;
+        else as a guarantor.
 
         Entering needs support at or above the drawdown threshold, so no world enters and draws down on
         the same day.
         """
         if self.model.day >= self.params.deployment_delay_days:
-            entering = live & ~self.deployed & (self.support >= self.params.drawdown_threshold)
+            entering = live & self.will_deploy & ~self.deployed & (self.support >= self.params.drawdown_threshold)
             if entering.any():
                 self.troops = np.where(entering, float(self.params.troops), self.troops)
                 self.deployed |= entering
@@ -186,20 +221,22 @@ class ConditionalGuarantor(Guarantor):
 
 
 class Monitor(State):
-    """The US: leads monitoring and verification, sanctions, and may lose patience.
+    """The US: leads monitoring and verification, mediates, sanctions, and may lose patience.
 
     Attributes:
         detection_probability: probability that a violation is detected, 0-1, per world.
+        resolve: probability that a blamed probe draws sanctions, 0-1, per world (elections can lower it).
         impatience: accumulated detected violations above tolerance, per world.
         scaled_down: whether monitoring has been scaled down, per world.
     """
 
-    world_state = ("detection_probability", "impatience", "scaled_down")
+    world_state = ("detection_probability", "resolve", "impatience", "scaled_down")
 
     def __init__(self, model: CeasefireModel, code: str, params: MonitorParams) -> None:
         super().__init__(model, code)
         self.params = params
         self.detection_probability = np.full(self.worlds, float(params.detection_probability))
+        self.resolve = np.full(self.worlds, float(params.resolve))
         self.impatience = np.zeros(self.worlds)
         self.scaled_down = np.zeros(self.worlds, dtype=bool)
 
@@ -215,17 +252,32 @@ class Monitor(State):
         detected, undetected = poisson_counts(self.model.rng, means)
         return detected + undetected, detected
 
-    def attribute_probe(
-        self, probing: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(detected, blamed on Russia) in each of the ``probing`` worlds (ODD 9); undetected probes cannot
-        be punished."""
-        detected = u_detect < self.detection_probability[probing]
+    def verify(self, worlds: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(detected, correctly attributed) for one violation in each of ``worlds`` (indices) (ODD 9)."""
+        detected = u_detect < self.detection_probability[worlds]
         return detected, detected & (u_attribute < self.params.attribution_accuracy)
 
-    def sanction(self, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    def sanction(self, probing: np.ndarray, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Impose new sanctions pressure on a blamed probe with probability ``resolve`` (ODD 12)."""
-        return blamed_probe & (uniform < self.params.resolve)
+        return blamed_probe & (uniform < self.resolve[probing])
+
+    def scale_down(self, worlds: np.ndarray) -> None:
+        """Cut detection by ``scale_down_fraction`` in ``worlds`` (mask or indices) not yet scaled down."""
+        if isinstance(worlds, np.ndarray) and worlds.dtype == bool:
+            worlds = worlds.nonzero()[0]
+        worlds = worlds[~self.scaled_down[worlds]]
+        if worlds.size == 0:
+            return
+        self.model.note_withdrawal(worlds)
+        self.detection_probability[worlds] *= 1.0 - self.params.scale_down_fraction
+        self.scaled_down[worlds] = True
+
+    def hold_election(self, turnover: np.ndarray) -> None:
+        """A less committed administration in the worlds ``turnover``: resolve falls by ``election_shock``
+        and monitoring is scaled down once (ODD 22)."""
+        self.resolve[turnover] *= 1.0 - self.model.params.election_shock
+        self.scale_down(turnover)
 
     def lose_patience(self, live: np.ndarray, detected_violations: np.ndarray) -> None:
         """Accumulate violations above tolerance; past ``patience`` scale monitoring down once (ODD 19)."""
@@ -234,12 +286,7 @@ class Monitor(State):
         self.impatience = np.maximum(0.0, self.impatience + live * excess)
         losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
         if losing.any():
-            self.model.note_withdrawal(losing)
-            self.detection_probability = np.where(
-                losing, self.detection_probability * (1.0 - self.params.scale_down_fraction),
-                self.detection_probability,
-            )
-            self.scaled_down |= losing
+            self.scale_down(losing)
 
 
 class Defender(State):
@@ -256,15 +303,22 @@ class Defender(State):
         self.params = params
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
 
-    def accepts(self, guarantee: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Accept with probability logistic((guarantee - threshold) / sharpness) (ODD 3)."""
+    def acceptance_probability(self, guarantee: np.ndarray) -> np.ndarray:
+        """Probability of accepting in one round: logistic((guarantee - threshold) / sharpness) (ODD 3)."""
         sharpness = self.model.params.acceptance_sharpness
-        return uniform < logistic((guarantee - self.params.guarantee_threshold) / sharpness)
+        return logistic((guarantee - self.params.guarantee_threshold) / sharpness)
 
     def retaliate(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Retaliate against a probe blamed on Russia with probability ``resolve`` (ODD 12), in each of the
-        ``probing`` worlds."""
-        retaliated = blamed & (uniform < self.params.resolve)
+        """Retaliate against a probe, in each of the ``probing`` worlds (ODD 12).
+
+        A probe verified and blamed on Russia goes to the joint mechanism, so Ukraine retaliates with
+        probability ``resolve x (1 - verification_restraint)``; one it perceives on its own, unverified,
+        with probability ``resolve x self_help_retaliation``.
+        """
+        m = self.model.params
+        probability = self.params.resolve * np.where(blamed, 1.0 - m.verification_restraint,
+                                                     m.self_help_retaliation)
+        retaliated = uniform < probability
         self.retaliations[probing] += retaliated
         return retaliated
 
@@ -287,37 +341,38 @@ class Aggressor(State):
     Attributes:
         belief_answered, belief_unanswered: Beta(alpha, beta) counts of Russia's belief that a
             probe will be answered, per world.
-        intent: multiplier of the offensive hazard, mean 1, Gamma-distributed across worlds with
-            variance ``model.intent_variance`` (how much Russia's unobserved intent differs between worlds).
+        intent: Russia's type, mean 1, Gamma-distributed across worlds with variance
+            ``model.intent_variance``: it multiplies the offensive hazard and, under bargaining, the
+            gains Russia expects from fighting on (ODD 4).
     """
 
     world_state = ("belief_answered", "belief_unanswered", "intent")
 
-    def __init__(self, model: CeasefireModel, code: str, params: AggressorParams, bases: bool) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: AggressorParams) -> None:
         super().__init__(model, code)
         self.params = params
-        prior = min(1.0, params.prior_credibility + (model.params.bases_credibility if bases else 0.0))
-        self.belief_answered = np.full(self.worlds, prior * params.prior_strength)
-        self.belief_unanswered = np.full(self.worlds, (1.0 - prior) * params.prior_strength)
         variance = model.params.intent_variance
         self.intent = (
             model.rng.gamma(1.0 / variance, variance, self.worlds) if variance > 0 else np.ones(self.worlds)
         )
+        self.belief_answered = np.zeros(self.worlds)
+        self.belief_unanswered = np.zeros(self.worlds)
+
+    def form_prior(self, bases: np.ndarray) -> None:
+        """Russia's prior belief that probes will be answered; permanent bases raise it (ODD 4)."""
+        p = self.params
+        prior = np.minimum(1.0, p.prior_credibility + self.model.params.bases_credibility * bases)
+        self.belief_answered = prior * p.prior_strength
+        self.belief_unanswered = (1.0 - prior) * p.prior_strength
 
     @property
-    def credibility(self) -> np.ndarray:
-        """Mean of Russia's Beta belief that the guarantee will be honoured, 0-1 (ODD 11)."""
+    def reputation(self) -> np.ndarray:
+        """Mean of Russia's Beta belief that a probe will be answered, 0-1 (ODD 11)."""
         return self.belief_answered / (self.belief_answered + self.belief_unanswered)
 
-    def accepts(self, capability: np.ndarray, us_resolve: float, uniform: np.ndarray) -> np.ndarray:
-        """Accept with a logit that falls with foreign capability and rises with costs and pressure (ODD 3)."""
-        p, m = self.params, self.model.params
-        logit = p.acceptance_logit + p.war_cost + m.pressure_weight * us_resolve - p.troop_objection * capability
-        return uniform < logistic(logit)
-
-    def hostility(self, capability: np.ndarray) -> np.ndarray:
-        """Hostility provoked by foreign forces: ``provocation`` x capability (ODD 7)."""
-        return self.params.provocation * capability
+    def hostility(self, presence: np.ndarray) -> np.ndarray:
+        """Hostility provoked by the foreign presence: ``provocation`` x presence (ODD 7)."""
+        return self.params.provocation * presence
 
     def probe(self, live: np.ndarray, hostility: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Test the guarantors with a limited violation, daily probability probe_rate x (1 + hostility)."""
@@ -329,20 +384,19 @@ class Aggressor(State):
         self.belief_answered[probing] += answered
         self.belief_unanswered[probing] += ~answered
 
-    def offensive_hazard(
-        self, capability: np.ndarray, hostility: np.ndarray, sanctions: np.ndarray,
-        escalation: np.ndarray, force_share: float,
-    ) -> np.ndarray:
-        """Daily probability of a major offensive: expected gain against expected cost (ODD 16)."""
+    def offensive_hazard(self, drive: float, hostility: np.ndarray, expected_cost: np.ndarray,
+                         escalation: np.ndarray) -> np.ndarray:
+        """Daily probability of a major offensive: expected gain against expected cost (ODD 16).
+
+        Args:
+            drive: gain of an offensive plus the power shift since day 0, the same in every world today.
+            expected_cost: K, what Russia expects an offensive to cost, per world.
+        """
         p, m = self.params, self.model.params
         if p.base_offensive_hazard == 0.0:
             return np.zeros(self.worlds)
-        expected_gain = p.offensive_gain * p.resolve * force_share
-        expected_cost = m.deterrence_weight * self.credibility * capability + m.sanctions_weight * sanctions
-        log_hazard = (
-            np.log(p.base_offensive_hazard) + expected_gain + hostility - expected_cost
+        log_hazard = (np.log(p.base_offensive_hazard) + drive) + hostility - expected_cost \
             + m.escalation_hazard_weight * escalation
-        )
         # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)
         return np.minimum(1.0, self.intent * exp32(np.minimum(log_hazard, 50.0)))
 
@@ -352,10 +406,9 @@ def guarantee_strength(
 ) -> np.ndarray:
     """Strength of the guarantee package as Ukraine perceives it, 0-1 (ODD 2).
 
-    ``1 - (1 - cover)(1 - bases_guarantee * bases)(1 - monitoring_weight * detection)`` with
-    ``cover = 1 - exp(-capability)``: each element closes part of the remaining gap.
+    ``1 - e^(-C_UA) (1 - bases_guarantee * bases)(1 - monitoring_weight * detection)``: troops, air and
+    maritime roles, bases and monitoring each close part of the remaining gap.
     """
-    cover = 1.0 - np.exp(-capability)
-    return 1.0 - (1.0 - cover) * (1.0 - params.bases_guarantee * bases) * (
+    return 1.0 - np.exp(-capability) * (1.0 - params.bases_guarantee * bases) * (
         1.0 - params.monitoring_weight * detection_probability
     )

@@ -21,7 +21,11 @@ from sim.agents import (
     Monitor,
     exp32,
     guarantee_strength,
+    logistic,
 )
+from sim.calendar import election_days
+from sim.draws import bernoulli_indices
+from sim.mechanisms import REGISTRY
 from sim.scenario import Scenario
 
 CAUSE_CODES: dict[str, int] = {
@@ -63,6 +67,7 @@ class CeasefireModel(mesa.Model):
         record_trajectories: keep per-day values of ``TRAJECTORY_VARIABLES`` in ``trajectories``.
 
     Attributes:
+        config: the scenario (not ``scenario``, which Mesa 3.5 reserves).
         day: days elapsed since the ceasefire began (0 during the agreement phase).
         trajectories: variable -> array (horizon + 1, worlds), NaN where the ceasefire does not hold.
         agreed, holding: per world, whether a deal was reached and whether it still holds.
@@ -79,14 +84,24 @@ class CeasefireModel(mesa.Model):
         record_trajectories: bool = True,
     ) -> None:
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else make_generator(rng))
-        self.scenario = scenario
+        self.config = scenario
         self.params = scenario.model
         self.worlds = int(worlds)
         self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
         self.horizon_days = scenario.horizon_days
         self.day = 0
         agents = scenario.agents
+        structure = scenario.structure
+        self.objection_form = REGISTRY["objection"][structure.objection]
+        self.capability_form = REGISTRY["capability"][structure.capability]
+        self.credibility_form = REGISTRY["credibility"][structure.credibility]
+        self.spiral_form = REGISTRY["escalation"][structure.escalation]
+        self.acceptance_form = REGISTRY["acceptance"][structure.acceptance]
+        self.elections: dict[int, list[str]] = {}
+        for day, code in election_days(scenario.start_date, self.horizon_days):
+            self.elections.setdefault(day, []).append(code)
 
+        self.ru = Aggressor(self, "RU", agents.RU)  # first: Russia's intent is the first draw
         self.uk = Guarantor(self, "UK", agents.UK)
         self.fr = Guarantor(self, "FR", agents.FR)
         self.de = ConditionalGuarantor(self, "DE", agents.DE)
@@ -94,10 +109,8 @@ class CeasefireModel(mesa.Model):
         self.ua = Defender(self, "UA", agents.UA)
         self.guarantors: list[Guarantor] = [self.uk, self.fr, self.de]
         self.guarantor_set = AgentSet(self.guarantors, random=self.random)
-        any_bases = bool(self._bases_in_ukraine().any())
-        self.ru = Aggressor(self, "RU", agents.RU, bases=any_bases)
-        total = agents.RU.troops + agents.UA.troops
-        self.force_share = agents.RU.troops / total if total > 0 else 0.5
+        self.ru.form_prior(self._bases_in_ukraine())
+        self._force_ratio_0 = self._force_ratio(0)
 
         n = self.worlds
         self.escalation = np.zeros(n)
@@ -110,6 +123,7 @@ class CeasefireModel(mesa.Model):
         self.detected_probes = np.zeros(n, dtype=np.int64)
         self.responses = np.zeros(n, dtype=np.int64)
         self.sanctions_imposed = np.zeros(n, dtype=np.int64)
+        self.spoiler_events = np.zeros(n, dtype=np.int64)
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
 
         self.trajectories: dict[str, np.ndarray] | None = (
@@ -128,7 +142,7 @@ class CeasefireModel(mesa.Model):
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
         "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
-        "eroded",
+        "spoiler_events", "eroded",
     )
     """Attributes of the model that are per-world arrays (the agents list their own)."""
 
@@ -137,12 +151,49 @@ class CeasefireModel(mesa.Model):
         """Length of the state arrays now: all worlds, or fewer while ``run()`` has compacted them."""
         return len(self.world_ids)
 
+    # --- forces in the zone: the same in every world on a given day -----------------------------
+
+    def forces(self, day: int) -> tuple[float, float]:
+        """Russian and Ukrainian troops in the zone on ``day``, after rearmament (ODD 23)."""
+        ru, ua = self.config.agents.RU, self.config.agents.UA
+        years = day / 365.0
+        return ru.troops * (1.0 + ru.rearmament_rate) ** years, ua.troops * (1.0 + ua.rearmament_rate) ** years
+
+    def _force_ratio(self, day: int) -> float:
+        russian, ukrainian = self.forces(day)
+        return russian / ukrainian if russian > 0 and ukrainian > 0 else 1.0
+
+    def drive(self, day: int) -> float:
+        """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16)."""
+        p, m = self.config.agents.RU, self.params
+        russian, ukrainian = self.forces(day)
+        share = russian / (russian + ukrainian) if russian + ukrainian > 0 else 0.5
+        shift = np.log(self._force_ratio(day) / self._force_ratio_0)
+        return p.offensive_gain * p.resolve * share + m.power_shift_weight * shift
+
     # --- quantities derived from the agents' state -------------------------------------------
 
-    def capability(self) -> np.ndarray:
-        """Coalition capability: effective troops / troop_scale, per world (ODD 1)."""
+    def ground_troops(self) -> np.ndarray:
+        """Effective ground troops F: troops in Ukraine plus neighbouring troops at ``neighbour_weight``."""
         uk, fr, de = self.guarantors
-        return (uk.effective_troops() + fr.effective_troops() + de.effective_troops()) / self.params.troop_scale
+        return uk.effective_troops() + fr.effective_troops() + de.effective_troops()
+
+    def air_maritime(self) -> np.ndarray:
+        """Capability of the guarantors' air and maritime roles, A (ODD 1)."""
+        uk, fr, de = self.guarantors
+        return uk.air_maritime() + fr.air_maritime() + de.air_maritime()
+
+    def capability(self, day: int | None = None) -> np.ndarray:
+        """Capability C for deterrence by denial, in the scenario's ``capability`` form (ODD 1)."""
+        m = self.params
+        russian, _ = self.forces(self.day if day is None else day)
+        return self.capability_form(self.ground_troops(), self.air_maritime(), m.troop_scale, m.balance_unit,
+                                    russian)
+
+    def presence(self) -> np.ndarray:
+        """X: the foreign presence Russia objects to and is provoked by, in troop_scale units (ODD 7)."""
+        m = self.params
+        return (self.coalition_troops() + m.neighbour_objection_weight * self.de.neighbour_troops) / m.troop_scale
 
     def coalition_troops(self) -> np.ndarray:
         """European ground troops inside Ukraine, per world."""
@@ -159,15 +210,36 @@ class CeasefireModel(mesa.Model):
 
     def guarantee(self) -> np.ndarray:
         """Guarantee strength Ukraine perceives, 0-1, per world (ODD 2)."""
-        return guarantee_strength(self.capability(), self._bases_in_ukraine(), self.us.detection_probability,
+        ukraine_view = self.ground_troops() / self.params.troop_scale + self.air_maritime()
+        return guarantee_strength(ukraine_view, self._bases_in_ukraine(), self.us.detection_probability,
                                   self.params)
+
+    def commitment(self) -> np.ndarray:
+        """Probability that at least one guarantor would enter a war, 1 - prod(1 - pi_g) (ODD 21)."""
+        uk, fr, de = self.guarantors
+        return 1.0 - (1.0 - uk.commitment()) * (1.0 - fr.commitment()) * (1.0 - de.commitment())
+
+    @property
+    def credibility(self) -> np.ndarray:
+        """Russia's belief that the guarantors would fight, 0-1, in the ``credibility`` form (ODD 11, 21)."""
+        return self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
+
+    def expected_cost(self, credibility: np.ndarray, capability: np.ndarray) -> np.ndarray:
+        """K: what Russia expects an offensive to cost, per world (ODD 16).
+
+        Credibility times denial (``deterrence_weight`` x C) plus the tripwire (``entry_cost``, while any
+        guarantor has troops in Ukraine), plus sanctions.
+        """
+        m = self.params
+        tripwire = m.entry_cost * (self.coalition_troops() > 0.0)
+        return credibility * (m.deterrence_weight * capability + tripwire) + m.sanctions_weight * self.sanctions
 
     def note_withdrawal(self, worlds: np.ndarray) -> None:
         """An agent withdrew troops or monitoring in ``worlds`` (indices or mask): the guarantee may erode
         there."""
         self.eroded[worlds] = True
 
-    def _withdrawals(self, live: np.ndarray, ended: np.ndarray, capability: np.ndarray) -> np.ndarray:
+    def _withdrawals(self, live: np.ndarray, ended: np.ndarray) -> np.ndarray:
         """Indices of the worlds Ukraine leaves today (ODD 17), among those ``live`` and not yet ``ended``.
 
         A withdrawal needs both Ukraine weighing it (a rare daily draw) and an eroded guarantee. The
@@ -179,9 +251,7 @@ class CeasefireModel(mesa.Model):
         where = where[live[where] & ~ended[where] & self.eroded[where]]
         if where.size == 0:
             return where
-        guarantee = guarantee_strength(capability[where], self._bases_in_ukraine(where),
-                                       self.us.detection_probability[where], self.params)
-        return where[self.ua.withdraws(guarantee, self.agreed_guarantee[where])]
+        return where[self.ua.withdraws(self.guarantee()[where], self.agreed_guarantee[where])]
 
     def incident_rate(self) -> np.ndarray:
         """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
@@ -193,11 +263,6 @@ class CeasefireModel(mesa.Model):
         return (m.incident_rate * buffer) * (1.0 - m.monitoring_incident_reduction * self.us.detection_probability)
 
     @property
-    def credibility(self) -> np.ndarray:
-        """Russia's belief that the guarantee will be honoured, 0-1, per world."""
-        return self.ru.credibility
-
-    @property
     def detection_probability(self) -> np.ndarray:
         """US probability of detecting a violation, 0-1, per world."""
         return self.us.detection_probability
@@ -205,54 +270,88 @@ class CeasefireModel(mesa.Model):
     # --- the agreement phase and one day ------------------------------------------------------
 
     def negotiate(self) -> np.ndarray:
-        """Day 0: a deal needs both Ukraine's and Russia's acceptance (ODD 2)."""
-        u_ukraine, u_russia = self.rng.random((2, self.active_worlds))
-        ukraine = self.ua.accepts(self.agreed_guarantee, u_ukraine)
-        russia = self.ru.accepts(self.capability(), self.scenario.agents.US.resolve, u_russia)
-        return ukraine & russia
+        """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3)."""
+        m, ru = self.params, self.config.agents.RU
+        presence = self.presence()
+        price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
+            + ru.bases_price * self._bases_in_ukraine()
+        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.config.agents.US.resolve - price
+        expected_cost = self.expected_cost(self.credibility, self.capability(0))
+        russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
+        ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
+        agreed = np.zeros(self.active_worlds, dtype=bool)
+        for _ in range(self.config.agents.US.mediation_rounds):
+            u_ukraine, u_russia = self.rng.random((2, self.active_worlds))
+            agreed |= (u_ukraine < ukraine) & (u_russia < russia)
+        return agreed
+
+    def hold_elections(self, live: np.ndarray) -> None:
+        """Elections dated today: each may bring a less committed government, per world (ODD 22)."""
+        agent_of = {"UK": self.uk, "FR": self.fr, "DE": self.de, "US": self.us}
+        for code in self.elections.get(self.day, ()):
+            turnover = bernoulli_indices(self.rng, self.active_worlds, self.params.election_turnover)
+            agent_of[code].hold_election(turnover[live[turnover]])
 
     def step(self) -> None:
         """One day in every world whose ceasefire holds (order of events: ODD section 'Process overview')."""
         self.day += 1
         live = self.holding
         m = self.params
+        if self.day in self.elections:
+            self.hold_elections(live)
         self.guarantor_set.do("update_commitments", live)
 
         capability = self.capability()
-        hostility = self.ru.hostility(capability)
-        u_probe, u_offensive = self.rng.random((2, self.active_worlds))
+        hostility = self.ru.hostility(self.presence())
+        u_probe, u_breakdown = self.rng.random((2, self.active_worlds))
 
         # incidents and their detection (ODD 5-6)
-        incidents, detected_violations = self.us.observe_incidents(self.incident_rate() * live)
+        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate() * live)
 
-        # probes, their detection and attribution, answers and learning (ODD 8-11): worked out only in
-        # the worlds that probe today; arrays named *_probing hold one value per probing world
+        # probes, their verification, answers and learning (ODD 8-12): worked out only in the worlds that
+        # probe today; arrays named *_probing hold one value per probing world
         probing = self.ru.probe(live, hostility, u_probe).nonzero()[0]
         u_detect, u_attribute, u_sanction, u_retaliate, *u_answer = self.rng.random(
             (_UNIFORMS_PER_PROBE + len(self.guarantors), probing.size))
-        detected_probing, blamed_probing = self.us.attribute_probe(probing, u_detect, u_attribute)
+        detected_probing, blamed_probing = self.us.verify(probing, u_detect, u_attribute)
         answered_by = {g: g.respond(probing, blamed_probing, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
         uk_answered, fr_answered, de_answered = answered_by.values()
         answered_probing = uk_answered | fr_answered | de_answered
         self.ru.learn(probing, answered_probing)
-        sanctioned_probing = self.us.sanction(blamed_probing, u_sanction)
+        sanctioned_probing = self.us.sanction(probing, blamed_probing, u_sanction)
         retaliated_probing = self.ua.retaliate(probing, blamed_probing, u_retaliate)
+
+        # spoilers: irregulars of either side; calm if verified and rightly attributed (ODD 24)
+        spoiling = bernoulli_indices(self.rng, self.active_worlds, m.spoiler_rate)
+        spoiling = spoiling[live[spoiling]]
+        u_spoiler = self.rng.random((2, spoiling.size))
+        _, handled = self.us.verify(spoiling, u_spoiler[0], u_spoiler[1])
 
         # sanctions and escalation dynamics (ODD 12-13)
         # "x + live * change" leaves x exactly as it was in the worlds that have ended
         self.sanctions = self.sanctions - live * (m.sanctions_decay * self.sanctions)
         self.sanctions[probing] += m.sanctions_step * sanctioned_probing
-        self.escalation = self.escalation + live * (m.incident_escalation * incidents
+        undetected = incidents - detected_incidents
+        stream = undetected + (1.0 - m.verified_incident_damping) * detected_incidents
+        self.escalation = self.escalation + live * (m.incident_escalation * stream
                                                     - m.escalation_decay * self.escalation)
-        self.escalation[probing] += (m.probe_escalation + m.response_escalation * answered_probing
-                                     + m.retaliation_escalation * retaliated_probing)
+        self.escalation[probing] += (
+            m.probe_escalation
+            + np.where(blamed_probing, m.response_escalation * answered_probing - m.joint_calming,
+                       m.misperception_escalation)
+            + m.retaliation_escalation * retaliated_probing)
+        self.escalation[spoiling] += m.spoiler_escalation * ~handled
+        if m.joint_calming > 0.0:
+            self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
-        # breakdown: offensive first, then the spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
-        hazard = self.ru.offensive_hazard(capability, hostility, self.sanctions, self.escalation, self.force_share)
-        offensive = live & (u_offensive < hazard)
-        spiral = live & ~offensive & (self.escalation > m.escalation_threshold)
+        # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
+        expected_cost = self.expected_cost(self.credibility, capability)
+        offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), hostility, expected_cost, self.escalation)
+        spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
+        offensive = live & (u_breakdown < offensive_hazard)
+        spiral = live & ~offensive & (u_breakdown < offensive_hazard + (1.0 - offensive_hazard) * spiral_hazard)
         ended = offensive | spiral
-        withdrawn = self._withdrawals(live, ended, capability)
+        withdrawn = self._withdrawals(live, ended)
         ended[withdrawn] = True
         for worlds, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
                               (withdrawn, "ukrainian_withdrawal")):
@@ -261,6 +360,7 @@ class CeasefireModel(mesa.Model):
         self.holding = live & ~ended
 
         # bookkeeping and slow variables (ODD 18-19)
+        detected_violations = detected_incidents
         detected_violations[probing] += detected_probing
         violation_loss = m.support_loss_per_100_violations / 100.0 * detected_violations
         for g, answered_g in answered_by.items():
@@ -272,6 +372,7 @@ class CeasefireModel(mesa.Model):
         self.detected_probes[probing] += detected_probing
         self.responses[probing] += answered_probing
         self.sanctions_imposed[probing] += sanctioned_probing
+        self.spoiler_events[spoiling] += 1
 
         self._record()
         if self.day >= self.horizon_days or not self.holding.any():

@@ -108,6 +108,8 @@ def run_records(model: CeasefireModel, first_replication: int = 0) -> pd.DataFra
             "final_coalition_troops": model.coalition_troops().round(1),
             "germany_deployed": model.de.deployed,
             "monitoring_scaled_down": model.us.scaled_down,
+            "intent": model.ru.intent.round(6),
+            "spoiler_events": model.spoiler_events,
         }
     )
 

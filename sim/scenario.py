@@ -227,7 +227,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 def resolve_document(path: Path) -> dict[str, Any]:
     """The scenario as a plain mapping: commitments' defaults, then the ``extends`` chain, then the file."""
     document = _merged_chain(Path(path), seen=())
-    merged = load_commitments(COMMITMENTS_FILE).defaults()
+    merged = {"start_date": DEFAULT_START_DATE.isoformat(), "structure": dict(DEFAULT_STRUCTURE),
+              **load_commitments(COMMITMENTS_FILE).defaults()}
     _deep_update(merged, document)
     return merged
 

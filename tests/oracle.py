@@ -542,9 +542,14 @@ class OracleModel(mesa.Model):
         for g in self.guarantors:
             g.absorb_losses(detected_violations, answered_by[g])
         self.us.lose_patience(detected_violations)
-        self.count(incidents=incidents, detected_violations=detected_violations, probes=probe,
-                   detected_probes=detected_probe, responses=answered, sanctions_imposed=sanctioned,
-                   spoiler_events=spoiler)
+        counts = self.counts
+        counts["incidents"] += incidents
+        counts["detected_violations"] += detected_violations
+        counts["probes"] += probe
+        counts["detected_probes"] += detected_probe
+        counts["responses"] += answered
+        counts["sanctions_imposed"] += sanctioned
+        counts["spoiler_events"] += spoiler
         if self.day >= self.scenario.horizon_days:
             self.running = False
 
@@ -580,11 +585,6 @@ class OracleModel(mesa.Model):
             self.end("escalation_spiral")
         elif self.ua.withdraws():
             self.end("ukrainian_withdrawal")
-
-    def count(self, **today: int | bool) -> None:
-        """Add today's events to the world's counters."""
-        for name, value in today.items():
-            self.counts[name] += int(value)
 
     def end(self, cause: str) -> None:
         """The ceasefire breaks down today for ``cause``."""

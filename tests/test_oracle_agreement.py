@@ -70,6 +70,8 @@ class Case:
     oracle_worlds: int
     seed: int
     causes: tuple[str, ...]
+    engine_deviation: str = ""
+    """Where the engine is known to depart from docs/model_spec.md in this case: the test is a strict xfail."""
 
 
 MIN_CAUSE_COUNT = 30
@@ -117,6 +119,18 @@ CASES: dict[str, Case] = {
         {"start_date": "2028-09-01", "model.election_turnover": 0.8, "model.election_shock": 0.6,
          "model.withdrawal_hazard": 0.003, "agents.UA.withdrawal_threshold": 1.0},
         800, 14, ("held", "no_deal", "major_offensive", "ukrainian_withdrawal"),
+    ),
+    # when Russia's credibility is read on a probe day: a probe every day, never detected so never answered,
+    # a weak prior and strong deterrence make the reputation of the day decide the early offensives
+    "reputation_on_probe_days": Case(
+        {"horizon_days": 60, "structure.credibility": "reputation", "structure.capability": "absolute",
+         "agents.RU.prior_strength": 0.5, "agents.RU.probe_rate": 1.0, "agents.US.detection_probability": 0.0,
+         "model.deterrence_weight": 4.0, "model.entry_cost": 0.0, "agents.RU.base_offensive_hazard": 0.05,
+         "model.spoiler_rate": 0.0, "model.spiral_hazard": 0.0, "agents.UA.guarantee_threshold": 0.0,
+         "model.intent_variance": 0.0, "agents.RU.table_gain": 0.0},
+        1000, 15, ("no_deal", "major_offensive"),
+        engine_deviation=("the spec computes credibility c in step 2, before today's probe is learnt; "
+                          "CeasefireModel.step reads self.credibility in step 7, after self.ru.learn"),
     ),
 }
 
@@ -262,7 +276,13 @@ def test_run_oracle_is_deterministic_and_shaped_like_the_run_records(scenario_fi
     assert not run_oracle(scenario, 20, seed=6).equals(first)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+def _case_params() -> list:
+    """Every case, as a strict xfail where the engine is known to depart from the spec."""
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=case.engine_deviation))
+            if case.engine_deviation else name for name, case in CASES.items()]
+
+
+@pytest.mark.parametrize("name", _case_params())
 def test_engine_and_oracle_agree(scenario_file, name):
     oracle, engine = _runs(scenario_file, name)
     counts = oracle["cause"].value_counts()

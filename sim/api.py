@@ -16,7 +16,7 @@ from sim.io import atomic_folder, manifest_base, write_csv, write_json
 from sim.plots import plot_run_dir
 from sim.runner import BLOCK_WORLDS, RunResult
 
-RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv")
+RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
 """The CSV files of a run folder."""
 
 
@@ -43,6 +43,7 @@ def save_run(
         write_csv(result.runs, tmp / "runs.csv")
         write_csv(result.survival, tmp / "survival.csv")
         write_csv(result.summary, tmp / "summary.csv")
+        write_csv(result.intent, tmp / "intent.csv")
         if result.trajectories is not None:
             write_csv(result.trajectories, tmp / "trajectories.csv")
         write_json(manifest(result, command_line, source), tmp / "manifest.json")
@@ -57,6 +58,7 @@ def manifest(
     """What a reader needs to reproduce a run: the resolved scenario, seed, versions, commit, timing."""
     return {
         **manifest_base(result.scenario, command_line, source),
+        "structure": result.scenario.structure.model_dump(),
         "block_worlds": BLOCK_WORLDS,
         "workers": result.workers,
         "wall_seconds": round(result.wall_seconds, 3),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.report_cli import add_report_commands
+from sim.structure_cli import add_structure_commands, add_structure_option, structure_overrides
 from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.tornado_cli import add_tornado_commands
 
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
     run.add_argument("--no-plots", action="store_true", help="write the tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
+    add_structure_option(run)
     run.set_defaults(handler=cmd_run)
 
     compare = commands.add_parser("compare", help="overlay the survival curves of several runs",
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
     listing.set_defaults(handler=cmd_scenarios)
 
+    add_structure_commands(commands)
     add_tornado_commands(commands)
     add_report_commands(commands)
     add_sweep_commands(commands)
@@ -106,6 +109,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     overrides = {key: value for key, value in (
         ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
     ) if value is not None}
+    overrides.update(structure_overrides(args.structure))
     scenario = load_scenario(args.scenario, overrides)
     if args.workers < 1:
         raise InputError(f"--workers: must be >= 1 (got {args.workers})")

@@ -21,7 +21,13 @@ Z_95 = 1.959963984540054
 """Standard-normal quantile for a two-sided 95 % interval."""
 
 HOLD_DAYS: tuple[int, ...] = (90, 365)
-"""Fixed horizons reported in ``summary.csv`` besides the scenario's own horizon."""
+"""Fixed horizons reported in ``summary.csv`` besides the scenario's own horizon (NaN beyond it)."""
+
+LONG_HOLD_DAYS: tuple[int, ...] = (730, 1825, 3650)
+"""Two, five and ten years: reported in ``summary.csv`` only when the horizon reaches them."""
+
+INTENT_QUARTILES: tuple[str, ...] = ("q1", "q2", "q3", "q4")
+"""Labels of the quartiles of Russia's intent in ``intent.csv``, from the most dovish to the most hawkish."""
 
 
 def wilson_interval(
@@ -130,6 +136,9 @@ def summary_row(
             row.update(_proportion(f"p_hold_{day}", float(n_holding[day]), n))
         else:
             row.update({f"p_hold_{day}": np.nan, f"p_hold_{day}_ci_low": np.nan, f"p_hold_{day}_ci_high": np.nan})
+    for day in LONG_HOLD_DAYS:
+        if day <= horizon_days:
+            row.update(_proportion(f"p_hold_{day}", float(n_holding[day]), n))
     row.update(_proportion("p_hold_horizon", float(n_holding[horizon_days]), n))
     broken = runs["breakdown_day"].dropna()
     row["median_breakdown_day"] = float(broken.median()) if len(broken) else np.nan
@@ -144,3 +153,41 @@ def summary_table(
 ) -> pd.DataFrame:
     """``summary_row`` as a one-row table."""
     return pd.DataFrame([summary_row(runs, horizon_days, scenario, seed)])
+
+
+def intent_table(runs: pd.DataFrame, horizon_days: int, hold_day: int = 365) -> pd.DataFrame:
+    """P(deal) and P(holding at ``hold_day`` | deal) by quartile of Russia's intent (``intent.csv``).
+
+    Intent is Russia's type (ODD eq. 4). Under bargaining acceptance, hawkish worlds refuse more often,
+    so P(hold | deal) pooled over all worlds mixes the effect of troops with selection; within a quartile,
+    intent is roughly fixed. Quartiles are cut at the empirical quartiles of intent over all worlds.
+
+    Returns:
+        One row per quartile: ``quartile``, ``intent_low``, ``intent_high``, ``n_worlds``, ``n_agreed``,
+        ``p_agreed`` and ``p_hold_<hold_day>_given_deal`` with Wilson 95 % intervals (NaN beyond the horizon).
+    """
+    intent = runs["intent"].to_numpy(dtype=float)
+    cuts = np.quantile(intent, [0.25, 0.5, 0.75]) if len(intent) else np.zeros(3)
+    quartile = np.searchsorted(cuts, intent, side="right")
+    agreed = runs["agreed"].to_numpy(dtype=bool)
+    breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
+    held = agreed & ~(breakdown <= hold_day)
+    rows = []
+    for index, label in enumerate(INTENT_QUARTILES):
+        members = quartile == index
+        n_worlds, n_agreed = int(members.sum()), int((members & agreed).sum())
+        row: dict[str, float | int | str] = {
+            "quartile": label,
+            "intent_low": float(intent[members].min()) if n_worlds else np.nan,
+            "intent_high": float(intent[members].max()) if n_worlds else np.nan,
+            "n_worlds": n_worlds,
+            "n_agreed": n_agreed,
+        }
+        row.update(_proportion("p_agreed", float(n_agreed), n_worlds))
+        column = f"p_hold_{hold_day}_given_deal"
+        if hold_day <= horizon_days:
+            row.update(_proportion(column, float((members & held).sum()), n_agreed))
+        else:
+            row.update({column: np.nan, f"{column}_ci_low": np.nan, f"{column}_ci_high": np.nan})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.metrics import summary_table, survival_table
+from sim.metrics import intent_table, summary_table, survival_table
 from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
 from sim.scenario import Scenario
 
@@ -54,6 +54,7 @@ class RunResult:
         survival: P(holding) per day with Wilson intervals (``survival.csv``).
         summary: one row of headline figures (``summary.csv``).
         trajectories: per-day means and 10th/90th percentiles (``trajectories.csv``), or None.
+        intent: P(deal) and P(hold 365 | deal) by quartile of Russia's intent (``intent.csv``).
     """
 
     scenario: Scenario
@@ -61,6 +62,7 @@ class RunResult:
     survival: pd.DataFrame
     summary: pd.DataFrame
     trajectories: pd.DataFrame | None
+    intent: pd.DataFrame
     wall_seconds: float
     workers: int
 
@@ -144,6 +146,7 @@ def run_scenario(
         survival=survival_table(runs, scenario.horizon_days),
         summary=summary_table(runs, scenario.horizon_days, scenario.name, scenario.seed),
         trajectories=trajectories,
+        intent=intent_table(runs, scenario.horizon_days),
         wall_seconds=time.perf_counter() - start,
         workers=workers,
     )

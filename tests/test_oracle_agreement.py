@@ -59,7 +59,7 @@ LEGACY = {
     "model.self_help_retaliation": 0.0, "model.spoiler_rate": 0.0, "model.power_shift_weight": 0.0,
     "model.election_turnover": 0.0,
 }
-"""The first version of the model as a structure and parameters (docs/model_spec, section Legacy)."""
+"""The first version of the model: spec section "Legacy", the same as ``scenarios/legacy_v1.yaml``."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,15 @@ def _case_params() -> list:
     """Every case, as a strict xfail where the engine is known to depart from the spec."""
     return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=case.engine_deviation))
             if case.engine_deviation else name for name, case in CASES.items()]
+
+
+def test_legacy_case_is_the_bundled_legacy_scenario(scenario_file):
+    """The legacy case tests what ``scenarios/legacy_v1.yaml`` runs: the same forms and parameters."""
+    ours = load_scenario(scenario_file, LEGACY)
+    bundled = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "legacy_v1.yaml")
+    assert ours.structure == bundled.structure
+    assert ours.agents == bundled.agents
+    assert ours.model == bundled.model
 
 
 @pytest.mark.parametrize("name", _case_params())

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test fuzz bench clean
 
 run: $(STAMP)
 	$(BIN)/ceasefire run scenarios/baseline.yaml --out results/baseline
@@ -12,6 +12,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py tests/test_properties.py tests/test_hostile_input.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

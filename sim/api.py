@@ -33,10 +33,15 @@ def save_run(
 
     Args:
         result: what ``run_scenario`` returned.
-        out_dir: destination folder; replaced as a whole if it exists.
+        out_dir: destination folder; if it exists it is replaced as a whole, but only when it is empty or
+            was written by ``ceasefire`` (see :func:`sim.io.check_output_folder`).
         command_line: recorded in the manifest.
         plots: also draw ``survival.png``, ``trajectories.png`` and ``causes.png``.
         source: the scenario file, recorded in the manifest.
+
+    Raises:
+        InputError: ``out_dir`` holds files ``ceasefire`` did not write, or is the current folder or above it.
+        OSError: the disk is full or read-only; the previous folder is then left as it was.
     """
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as tmp:

@@ -1,7 +1,7 @@
 """Dated events of 2027-2036 that the model uses: guarantor and US elections (ODD eq. 22).
 
 Each election is a dated shock: in every world whose ceasefire holds on that day, with probability
-``model.election_turnover``, the state's government becomes less committed (ODD 7, step 0).
+``model.election_turnover``, the state's government becomes less committed (ODD eq. 22; section 3, step 0).
 Dates are the scheduled or latest legal dates; where only a window is known, the date is the one
 named in ``basis``. Later elections follow the fixed terms (France 5 years, UK at most 5,
 Germany 4, US presidential 4).

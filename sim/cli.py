@@ -1,24 +1,33 @@
 """The ``ceasefire`` command: argument parsing, messages and exit codes over the library API.
 
-Exit codes: 0 success, 2 bad input (one line ``error: FILE: FIELD: what to fix``), 1 unexpected failure.
+Exit codes (:mod:`sim.exit_codes`): 0 success, 2 bad input (one line ``error: FILE: FIELD: what to fix``),
+1 an environment failure (one line, e.g. a full disk) or unexpected failure, 130 interrupted (Ctrl-C,
+SIGTERM, SIGHUP). Output folders are replaced only when empty or written by ``ceasefire``
+(:func:`sim.io.check_output_folder`), and this is checked before any simulation.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
+from sim.signals import interrupt_on_signals
 from sim.structure_cli import add_structure_commands, add_structure_option, structure_overrides
 from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.tornado_cli import add_tornado_commands
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM",
+                                                           "EIO") if hasattr(errno, name))
+"""Errors that mean results could not be written: reported as ``cannot write (...)``."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,6 +46,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:
+        print("error: out of memory; lower --replications or --horizon", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        print(f"error: {environment_message(exc, getattr(args, 'out', None))}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def environment_message(exc: OSError, out: Path | None) -> str:
+    """One line for a failure of the machine rather than of the input: a full disk, a read-only folder."""
+    path = exc.filename if exc.filename is not None else (out if out is not None else "output")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in WRITE_ERRNOS:
+        return f"{path}: cannot write ({reason}); the previous results, if any, are unchanged"
+    return f"{path}: {reason}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ceasefire",
         description="Would a ceasefire in Ukraine, guaranteed by European troops and monitored by the US, hold?",
-        epilog="Exit codes: 0 success, 1 unexpected failure, 2 bad input.",
+        epilog="Exit codes: 0 success, 1 environment (disk full, unwritable) or unexpected failure, 2 bad input, "
+               "130 interrupted. An existing output folder is replaced only if it is empty or was written by "
+               "ceasefire.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -101,9 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire run``."""
+    """``ceasefire run``: the output folder is checked and the workers capped before any simulation."""
     from sim.api import default_out_dir, save_run
-    from sim.runner import run_scenario
+    from sim.io import check_output_folder
+    from sim.runner import BLOCK_WORLDS, run_scenario
     from sim.scenario import load_scenario
 
     overrides = {key: value for key, value in (
@@ -111,15 +138,13 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     ) if value is not None}
     overrides.update(structure_overrides(args.structure))
     scenario = load_scenario(args.scenario, overrides)
-    if args.workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
+    workers = cap_workers(args.workers, math.ceil(scenario.replications / BLOCK_WORLDS), "blocks")
     out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
-    from sim.io import check_writable
-
-    check_writable(out_dir)
-    with progress_bar(scenario.replications, "worlds", enabled=not args.quiet) as advance:
-        result = run_scenario(scenario, workers=args.workers, progress=advance)
-    save_run(result, out_dir, command_line=["ceasefire", *argv], plots=not args.no_plots, source=args.scenario)
+    check_output_folder(out_dir, inputs=[args.scenario])
+    with interrupt_on_signals():
+        with progress_bar(scenario.replications, "worlds", enabled=not args.quiet) as advance:
+            result = run_scenario(scenario, workers=workers, progress=advance)
+        save_run(result, out_dir, command_line=["ceasefire", *argv], plots=not args.no_plots, source=args.scenario)
     if not args.quiet:
         print(headline(result.summary.iloc[0].to_dict(), out_dir))
     return EXIT_OK
@@ -127,9 +152,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire compare``."""
-    from sim.io import atomic_file
+    from sim.io import atomic_file, check_output_file
     from sim.plots import PlotInputError, compare_dirs
 
+    check_output_file(args.out, ".png")
     with _plot_errors(PlotInputError), atomic_file(args.out) as tmp:
         compare_dirs(args.dirs, tmp, given_deal=args.given_deal)
     print(f"wrote {args.out}")
@@ -166,26 +192,64 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire validation``."""
-    from sim.io import atomic_folder, check_writable, write_csv
+    """``ceasefire validation``: writes validation.csv, validation.md, validation.png and manifest.json."""
+    from sim.io import atomic_folder, check_output_folder, write_csv, write_json
     from sim.plots import plot_validation
+    from sim.runner import BLOCK_WORLDS
     from sim.validation import RUNS, VALIDATION_DOC, markdown, refreshed, run_validation
 
-    if args.workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
-    check_writable(args.out)
+    blocks = max(math.ceil(run.replications / BLOCK_WORLDS) for run in RUNS)
+    workers = cap_workers(args.workers, blocks, "blocks per run")
+    check_output_folder(args.out)
     total = sum(run.replications for run in RUNS)
-    with progress_bar(total, "worlds", enabled=not args.quiet) as advance:
-        table = run_validation(workers=args.workers, progress=advance)
-    with atomic_folder(args.out) as tmp:
-        write_csv(table, tmp / "validation.csv")
-        (tmp / "validation.md").write_text(markdown(table) + "\n", encoding="utf-8")
-        plot_validation(table, tmp / "validation.png")
+    with interrupt_on_signals():
+        with progress_bar(total, "worlds", enabled=not args.quiet) as advance:
+            table = run_validation(workers=workers, progress=advance)
+        with atomic_folder(args.out) as tmp:
+            write_csv(table, tmp / "validation.csv")
+            (tmp / "validation.md").write_text(markdown(table) + "\n", encoding="utf-8")
+            plot_validation(table, tmp / "validation.png")
+            write_json(validation_manifest(workers, ["ceasefire", *argv]), tmp / "manifest.json")
     if args.update_docs:
         VALIDATION_DOC.write_text(refreshed(VALIDATION_DOC.read_text(encoding="utf-8"), table), encoding="utf-8")
     consistent = int(table["consistent"].sum())
     print(f"{consistent} of {len(table)} anchors consistent with the model; results in {args.out}/")
     return EXIT_OK
+
+
+def validation_manifest(workers: int, command_line: Sequence[str]) -> dict[str, object]:
+    """What a validation folder records: its kind (so it is known as ours), the runs, seed and versions."""
+    from dataclasses import asdict
+
+    from sim.io import git_commit, versions
+    from sim.validation import RUNS, SEED
+
+    return {"kind": "validation", "seed": SEED, "runs": [asdict(run) for run in RUNS], "workers": workers,
+            "versions": versions(), "git_commit": git_commit(), "command_line": list(command_line)}
+
+
+def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = True) -> int:
+    """The worker count actually used: ``requested`` capped at the CPU count and at ``units`` of work.
+
+    Args:
+        requested: ``--workers`` (>= 1).
+        units: blocks or points the work splits into; more workers than that would idle.
+        unit_name: what ``units`` counts, for the note.
+        explicit: the user gave ``--workers``; only then is a note printed on stderr when capped.
+
+    Raises:
+        InputError: ``requested`` < 1.
+    """
+    from sim.runner import default_workers
+
+    if requested < 1:
+        raise InputError(f"--workers: must be >= 1 (got {requested})")
+    cores = default_workers()
+    effective = max(1, min(requested, cores, units))
+    if explicit and effective < requested:
+        print(f"note: --workers {requested} capped at {effective} (cores: {cores}, {unit_name}: {units})",
+              file=sys.stderr)
+    return effective
 
 
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -7,6 +7,7 @@ Every function here reads tables produced by :mod:`sim.metrics` (``survival.csv`
 
 from __future__ import annotations
 
+import errno
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,15 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("scenario", "replications", "horizon_days") 
     f"share_{cause}" for cause in CAUSES
 )
 
+SURVIVAL_NUMBERS: tuple[str, ...] = ("day", "n_worlds", "n_agreed", "p_holding", "ci_low", "ci_high")
+"""Columns of ``survival.csv`` that hold a number on every line."""
+SURVIVAL_GIVEN_DEAL: tuple[str, ...] = ("p_holding_given_deal", "ci_low_given_deal", "ci_high_given_deal")
+"""Columns of ``survival.csv`` that are empty where no world reached a deal."""
+SURVIVAL_PROBABILITIES: tuple[str, ...] = SURVIVAL_NUMBERS[3:] + SURVIVAL_GIVEN_DEAL
+SUMMARY_NUMBERS: tuple[str, ...] = SUMMARY_COLUMNS[1:]
+
+_READ_ONLY = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
 CAUSE_LABELS: dict[str, str] = {
     "no_deal": "no deal",
     "major_offensive": "major offensive",
@@ -88,19 +98,24 @@ def check_columns(table: pd.DataFrame, required: Sequence[str], source: str) -> 
         raise PlotInputError(f"{source}: missing columns: {', '.join(missing)}")
 
 
-def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
-    """Read a CSV table and check it has rows and the ``required`` columns.
+def read_table(path: Path, required: Sequence[str], *, numbers: Sequence[str] = (),
+               optional_numbers: Sequence[str] = (), probabilities: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV table and check it has rows, the ``required`` columns and numbers where numbers belong.
 
     Args:
         path: CSV file to read.
         required: column names that must be present.
+        numbers: columns that must hold a finite number on every line.
+        optional_numbers: columns that hold a finite number or nothing.
+        probabilities: columns (among the two above) whose numbers must lie in [0, 1].
 
     Returns:
-        The table.
+        The table, with the number columns as floats or integers.
 
     Raises:
-        PlotInputError: one-line message naming the file if it is missing, cannot be
-            parsed, has no rows or lacks columns.
+        PlotInputError: one-line message naming the file (and the column and line) if it is missing,
+            cannot be parsed, has no rows, lacks columns, or holds text, nothing or an impossible
+            value where a number belongs.
     """
     path = Path(path)
     if not path.is_file():
@@ -110,12 +125,85 @@ def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise PlotInputError(f"{path}: empty file (no header, no rows)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        reason = " ".join(str(exc).split())
+        reason = " ".join(str(exc).split())[:200]
         raise PlotInputError(f"{path}: cannot parse CSV: {reason}") from None
     check_columns(table, required, str(path))
     if table.empty:
         raise PlotInputError(f"{path}: empty table (header but no rows)")
+    for column in (*numbers, *optional_numbers):
+        table[column] = check_numbers(table[column], f"{path}: column {column}", column in numbers)
+    for column in probabilities:
+        outside = ~table[column].between(0.0, 1.0) & table[column].notna()
+        if outside.any():
+            raise PlotInputError(f"{path}: column {column}: must be a probability in [0, 1] on line "
+                                 f"{_line(outside)}: {float(table[column][outside].iloc[0]):g}")
     return table
+
+
+def check_numbers(values: pd.Series, label: str, required: bool = True) -> pd.Series:
+    """``values`` as numbers; raise PlotInputError (``label: ...``) at the first text, infinity or (if ``required``)
+    empty cell, giving its line in the file (the header is line 1)."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    text = numeric.isna() & values.notna()
+    if text.any():
+        raise PlotInputError(f"{label}: not a number on line {_line(text)}: {_cell(values[text].iloc[0])}")
+    infinite = numeric.abs().eq(np.inf)
+    if infinite.any():
+        raise PlotInputError(f"{label}: not a finite number on line {_line(infinite)}")
+    if required and numeric.isna().any():
+        raise PlotInputError(f"{label}: empty on line {_line(numeric.isna())}; a number is required")
+    return numeric
+
+
+def _line(mask: pd.Series) -> int:
+    """The file line of the first row where ``mask`` holds (line 1 is the header)."""
+    return int(np.flatnonzero(mask.to_numpy())[0]) + 2
+
+
+def _cell(value: object) -> str:
+    """A cell for a message: quoted, cut short, control characters escaped."""
+    text = repr(str(value))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_days(table: pd.DataFrame, source: str, horizon_days: int | None = None) -> None:
+    """The ``day`` column runs 0, 1, 2, ... without gaps, to ``horizon_days`` when it is known.
+
+    Raises:
+        PlotInputError: a day is missing, repeated or out of order (the table is truncated or damaged).
+    """
+    days = table["day"].to_numpy(float)
+    wrong = days != np.arange(len(days))
+    if wrong.any():
+        first = int(np.flatnonzero(wrong)[0])
+        raise PlotInputError(f"{source}: column day: must run 0, 1, 2, ... without gaps; line {first + 2} has "
+                             f"{days[first]:g} where {first} belongs (a damaged or truncated table)")
+    if horizon_days is not None and len(days) != horizon_days + 1:
+        raise PlotInputError(f"{source}: days 0..{len(days) - 1}, but summary.csv says the horizon is "
+                             f"{horizon_days} days (a truncated table)")
+
+
+def read_run_tables(run_dir: Path, trajectories: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """``survival.csv``, ``trajectories.csv`` (if asked) and ``summary.csv`` of a run folder, all checked.
+
+    Raises:
+        PlotInputError: a table is missing or damaged, or its days do not match the summary's horizon.
+    """
+    run_dir = Path(run_dir)
+    survival = read_table(run_dir / "survival.csv", SURVIVAL_COLUMNS, numbers=SURVIVAL_NUMBERS,
+                          optional_numbers=SURVIVAL_GIVEN_DEAL, probabilities=SURVIVAL_PROBABILITIES)
+    path = run_dir / "trajectories.csv"
+    table = read_table(path, TRAJECTORY_COLUMNS, numbers=("day",),
+                       optional_numbers=TRAJECTORY_COLUMNS[1:]) if trajectories else None
+    summary = read_table(run_dir / "summary.csv", SUMMARY_COLUMNS, numbers=SUMMARY_NUMBERS,
+                         probabilities=SUMMARY_NUMBERS[2:])
+    horizon = summary["horizon_days"].iloc[0]
+    if horizon != int(horizon) or horizon < 0:
+        raise PlotInputError(f"{run_dir / 'summary.csv'}: column horizon_days: must be a whole number of days")
+    check_days(survival, str(run_dir / "survival.csv"), int(horizon))
+    if table is not None:
+        check_days(table, str(path), int(horizon))
+    return survival, table, summary
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -131,11 +219,23 @@ def new_figure(
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Save ``fig`` as PNG to ``path`` (creating the folder) and release it."""
+    """Save ``fig`` as PNG to ``path`` (creating the folder) and release it.
+
+    Raises:
+        PlotInputError: the folder cannot be written (read-only, no permission); other OSErrors
+            (a full disk) propagate as they are.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
-    fig.clear()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=DPI, format="png")
+    except OSError as exc:
+        if exc.errno not in _READ_ONLY:
+            raise
+        raise PlotInputError(f"{path}: cannot write the figure ({exc.strerror}); the folder is read-only "
+                             "for you: copy it somewhere writable") from None
+    finally:
+        fig.clear()
     return path
 
 
@@ -354,12 +454,11 @@ def plot_run_dir(run_dir: Path) -> list[Path]:
         Paths of the written PNG files, in the order of :data:`RUN_PLOTS`.
 
     Raises:
-        PlotInputError: if a table is missing, unreadable, empty or lacks columns.
+        PlotInputError: if a table is missing, unreadable, empty, lacks columns, holds a non-number
+            where a number belongs, or has fewer days than its horizon.
     """
     run_dir = Path(run_dir)
-    survival = read_table(run_dir / "survival.csv", SURVIVAL_COLUMNS)
-    trajectories = read_table(run_dir / "trajectories.csv", TRAJECTORY_COLUMNS)
-    summary = read_table(run_dir / "summary.csv", SUMMARY_COLUMNS)
+    survival, trajectories, summary = read_run_tables(run_dir)
     scenario = _scenario_name(summary)
     survival_png, trajectories_png, causes_png = (run_dir / name for name in RUN_PLOTS)
     return [
@@ -396,8 +495,9 @@ def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) 
         ``out``.
     """
     run_dirs = [Path(d) for d in run_dirs]
-    tables = [read_table(d / "survival.csv", SURVIVAL_COLUMNS) for d in run_dirs]
-    names = [_scenario_name(read_table(d / "summary.csv", ("scenario",))) for d in run_dirs]
+    pairs = [read_run_tables(d, trajectories=False) for d in run_dirs]
+    tables = [survival for survival, _, _ in pairs]
+    names = [_scenario_name(summary) for _, _, summary in pairs]
     labels = unique_labels(names, run_dirs)
     return plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal)
 

@@ -525,14 +525,15 @@ def check_out_file(out: Path) -> None:
 
 
 def write_atomically(out: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``out``, then rename it over ``out``."""
-    try:
-        with _temporary_beside(out) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-    except OSError as exc:
-        raise InputError(f"{out}: --out: cannot write ({exc.strerror or exc})") from None
+    """Write ``text`` to a temporary file beside ``out``, then rename it over ``out``.
+
+    An ``OSError`` (a full disk, a read-only folder) propagates: the command line reports it in one
+    line with exit code 1, and ``out`` is unchanged.
+    """
+    with _temporary_beside(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
 
 
 @contextlib.contextmanager

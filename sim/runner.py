@@ -19,10 +19,14 @@ import pandas as pd
 
 from sim.metrics import intent_table, summary_table, survival_table
 from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
+from sim.resources import check_run_memory, worker_init
 from sim.scenario import Scenario
 
 BLOCK_WORLDS = 10_000
 """Worlds per block: the unit of seeding and of parallel work. Changing it changes the random streams."""
+
+TABLE_DAYS = 64
+"""Days per slice when ``trajectory_table`` joins the blocks, so its working copies stay small."""
 
 _CAUSE_NAMES = np.array(sorted(CAUSE_CODES, key=CAUSE_CODES.get))
 
@@ -129,7 +133,13 @@ def run_scenario(
         workers: local processes to use (>= 1); 1 runs in this process.
         progress: called with the number of worlds each time a block finishes.
         record_trajectories: also compute ``trajectories.csv`` (costs memory: 4 floats per world-day).
+
+    Raises:
+        InputError: the run would need more memory than :func:`sim.resources.memory_limit_bytes`
+            (checked before anything is simulated).
     """
+    check_run_memory(scenario.replications, scenario.horizon_days, record_trajectories,
+                     min(max(1, workers), len(plan_blocks(scenario.replications))))
     start = time.perf_counter()
     blocks = plan_blocks(scenario.replications)
     results: list[BlockResult | None] = [None] * len(blocks)
@@ -174,9 +184,14 @@ def iter_blocks(
 
 
 def local_executor(workers: int) -> Executor:
-    """A process pool with an explicit 'spawn' context: no fork of this process's state."""
+    """A process pool with an explicit 'spawn' context: no fork of this process's state.
+
+    Its workers ignore Ctrl-C (this process stops them) and exit when this process dies
+    (:func:`sim.resources.worker_init`).
+    """
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_init,
+                               initargs=(os.getpid(),))
 
 
 def default_workers() -> int:
@@ -187,11 +202,26 @@ def default_workers() -> int:
 
 
 def trajectory_table(results: Sequence[BlockResult], horizon_days: int) -> pd.DataFrame:
-    """Per-day mean and 10th/90th percentiles of each trajectory variable over holding worlds."""
-    table: dict[str, np.ndarray] = {"day": np.arange(horizon_days + 1)}
+    """Per-day mean and 10th/90th percentiles of each trajectory variable over holding worlds.
+
+    The blocks are joined ``TABLE_DAYS`` days at a time, so beyond the blocks themselves memory grows
+    by one slice (``TABLE_DAYS`` x worlds), not by copies of every day; each day's figures are
+    computed exactly as over all days at once.
+    """
     ordered = sorted(results, key=lambda r: r.block.index)
+    slices = [_trajectory_slice(ordered, first, min(first + TABLE_DAYS, horizon_days + 1))
+              for first in range(0, horizon_days + 1, TABLE_DAYS)]
+    frame = pd.concat(slices, ignore_index=True)
+    value_columns = [c for c in frame.columns if c not in ("day", "n_holding")]
+    frame[value_columns] = frame[value_columns].round(6)
+    return frame
+
+
+def _trajectory_slice(ordered: Sequence[BlockResult], first: int, stop: int) -> pd.DataFrame:
+    """Rows ``first .. stop - 1`` (days) of the trajectory table, before rounding."""
+    table: dict[str, np.ndarray] = {"day": np.arange(first, stop)}
     for name in TRAJECTORY_VARIABLES:
-        values = np.concatenate([r.trajectories[name] for r in ordered], axis=1)
+        values = np.concatenate([r.trajectories[name][first:stop] for r in ordered], axis=1)
         holding = ~np.isnan(values)
         count = holding.sum(axis=1)
         if name == TRAJECTORY_VARIABLES[0]:
@@ -200,10 +230,7 @@ def trajectory_table(results: Sequence[BlockResult], horizon_days: int) -> pd.Da
             table[f"{name}_mean"] = np.where(count > 0, np.nansum(values, axis=1, dtype=np.float64) / count, np.nan)
         p10, p90 = _nan_quantiles(values, count, (0.1, 0.9))
         table[f"{name}_p10"], table[f"{name}_p90"] = p10, p90
-    frame = pd.DataFrame(table)
-    value_columns = [c for c in frame.columns if c not in ("day", "n_holding")]
-    frame[value_columns] = frame[value_columns].round(6)
-    return frame
+    return pd.DataFrame(table)
 
 
 def _nan_quantiles(values: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> list[np.ndarray]:

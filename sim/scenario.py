@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime
 import difflib
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
-from sim.errors import InputError
+from sim.errors import InputError, one_line, shown
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.sources import COMMITMENTS_FILE, load_commitments
+from sim.strict_yaml import load_yaml, reject_bools_for_numbers
 
 DEFAULT_START_DATE = datetime.date(2027, 1, 1)
 """Day 0 of the ceasefire when a scenario gives no ``start_date``: an assumed start after the Paris talks."""
@@ -32,6 +32,8 @@ Real = Annotated[float, Field(ge=-1e3, le=1e3, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=0, le=36_500)]
 GrowthRate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+PLAIN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""Scenario and sweep names (they become folder names): no '.', '..', leading dot or separator."""
 
 
 class _Strict(BaseModel):
@@ -91,8 +93,8 @@ class AggressorParams(StateParams):
 
     acceptance_logit: Real = Field(description="log-odds of accepting a ceasefire before other terms")
     war_cost: Real = Field(description="log-odds added by the costs of continued war")
-    troop_objection: NonNegative = Field(description="log-odds lost per unit of foreign capability")
-    provocation: NonNegative = Field(description="hostility per unit of foreign capability")
+    troop_objection: NonNegative = Field(description="log-odds of acceptance lost per unit of foreign presence")
+    provocation: NonNegative = Field(description="hostility per unit of foreign presence")
     probe_rate: Probability = Field(description="daily probability of a probe at zero hostility")
     base_offensive_hazard: Probability = Field(description="daily offensive hazard before gain and deterrence")
     offensive_gain: NonNegative = Field(description="log-hazard weight of the expected gain")
@@ -191,7 +193,7 @@ class Structure(_Strict):
 class Scenario(_Strict):
     """A fully resolved scenario: every parameter has a value."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=PLAIN_NAME)]
     description: str = ""
     horizon_days: Annotated[int, Field(ge=1, le=36_500)] = 730
     replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
@@ -235,6 +237,7 @@ def resolve_document(path: Path) -> dict[str, Any]:
 
 def validate_document(document: dict[str, Any], source: Path) -> Scenario:
     """Validate a merged mapping against the schema, raising InputError on the first problem."""
+    reject_bools_for_numbers(document, Scenario, source)
     try:
         return Scenario.model_validate(document)
     except ValidationError as exc:
@@ -280,44 +283,58 @@ def numeric_paths(scenario: Scenario) -> list[str]:
     return paths
 
 
+MAX_EXTENDS = 16
+"""Longest ``extends`` chain, in files."""
+
+
 def _merged_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in seen:
-        raise InputError(f"{path}: extends: circular chain through {path.name}")
+        raise InputError(f"{path}: extends: circular chain through {shown(path.name)}")
+    if len(seen) >= MAX_EXTENDS:
+        raise InputError(f"{path}: extends: chain of more than {MAX_EXTENDS} files")
     document = read_yaml_mapping(path)
-    parent_name = document.pop("extends", None)
-    if parent_name is None:
+    if "extends" not in document:
         return document
-    if not isinstance(parent_name, str):
-        raise InputError(f"{path}: extends: must be a file name (got {parent_name!r})")
-    parent_path = path.parent / parent_name
-    if not parent_path.is_file():
-        raise InputError(f"{path}: extends: no such file {parent_path}")
+    parent_path = _parent_file(path, document.pop("extends"))
     merged = _merged_chain(parent_path, seen + (resolved,))
     _deep_update(merged, document)
     return merged
 
 
+def _parent_file(path: Path, name: Any) -> Path:
+    """The file ``extends: name`` names: a relative path that stays inside ``path``'s folder.
+
+    Absolute paths, ``..``, backslashes and symbolic links out of the folder are refused, so a
+    scenario can only build on files kept beside it (or below it).
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{path}: extends: must be a file name, such as baseline.yaml (got {shown(name)})")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts:
+        raise InputError(f"{path}: extends: must be a file in this file's folder, such as baseline.yaml "
+                         f"(no absolute path, '..' or '\\'; got {shown(name)})")
+    parent_path = path.parent / name
+    try:
+        inside = parent_path.resolve().is_relative_to(path.parent.resolve())
+        found = parent_path.exists()
+    except (OSError, RuntimeError):  # a name too long, a symbolic-link loop
+        inside, found = True, False
+    if not inside:
+        raise InputError(f"{path}: extends: {shown(name)} links out of this file's folder")
+    if not found:
+        raise InputError(f"{path}: extends: no such file {shown(name)} beside this file")
+    return parent_path
+
+
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Load a YAML file safely (no Python tags) and check it is a mapping."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise InputError(f"{path}: not valid YAML{where}: {problem}") from None
+    """Load a YAML file strictly (:mod:`sim.strict_yaml`) and check it is a mapping with text keys."""
+    document = load_yaml(Path(path))
     if not isinstance(document, dict):
         raise InputError(f"{path}: must be a mapping of fields (got {type(document).__name__})")
     bad = [k for k in document if not isinstance(k, str)]
     if bad:
-        raise InputError(f"{path}: {bad[0]!r}: keys must be text")
+        raise InputError(f"{path}: {shown(bad[0])}: keys must be text")
     return document
 
 
@@ -335,25 +352,28 @@ _MESSAGES = {
     "less_than_equal": "must be <= {le}",
     "less_than": "must be < {lt}",
     "missing": "is required",
-    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.'",
+    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.', and must start with a "
+                               "letter or digit",
     "string_too_short": "must not be empty",
 }
 
 
 def describe_error(error: dict[str, Any], schema: type[BaseModel]) -> str:
-    """Turn one pydantic error into ``field.path: what is wrong (got value)``."""
+    """Turn one pydantic error into ``field.path: what is wrong (got value)``; echoes are clipped."""
     loc = [str(part) for part in error["loc"]]
-    field = ".".join(loc) or "(top level)"
+    field = one_line(".".join(loc), 120) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{field}: unknown key{suggest(loc[-1], _field_names(schema, loc[:-1]))}"
     if kind == "missing":
         return f"{field}: is required"
     if kind == "model_type" or kind == "dict_type":
-        return f"{field}: must be a mapping (got {error.get('input')!r})"
+        return f"{field}: must be a mapping (got {shown(error.get('input'))})"
     template = _MESSAGES.get(kind)
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") != PLAIN_NAME:
+        template = "must match the pattern {pattern}"  # the message of _MESSAGES describes PLAIN_NAME only
     message = template.format(**error.get("ctx", {})) if template else error["msg"].lower()
-    return f"{field}: {message} (got {error.get('input')!r})"
+    return f"{field}: {message} (got {shown(error.get('input'))})"
 
 
 def _field_names(schema: type[BaseModel], loc: list[str]) -> list[str]:
@@ -367,7 +387,8 @@ def _field_names(schema: type[BaseModel], loc: list[str]) -> list[str]:
 
 
 def suggest(key: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    """`` (did you mean 'x'?)`` for the closest valid name, the valid names when few, or nothing."""
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5) if len(key) <= 200 else []
     if close:
         return f" (did you mean '{close[0]}'?)"
     return f" (valid: {', '.join(valid)})" if valid and len(valid) <= 12 else ""

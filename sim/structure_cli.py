@@ -34,8 +34,10 @@ def add_structure_option(parser: argparse.ArgumentParser) -> None:
 
 def cmd_structures(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire structures``."""
+    from sim.exit_codes import EXIT_OK
+
     print(structures_text())
-    return 0
+    return EXIT_OK
 
 
 def structures_text() -> str:

@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.errors import InputError
+from sim.errors import InputError, one_line, shown
 from sim.metrics import CAUSES
 from sim.runner import BLOCK_WORLDS
 from sim.scenario import (
+    PLAIN_NAME,
     Scenario,
     describe_error,
     get_path,
@@ -48,13 +49,28 @@ from sim.scenario import (
     suggest,
     validate_document,
 )
+from sim.strict_yaml import reject_bools_for_numbers
 
 Design = Literal["grid", "lhs", "sobol"]
 SWEEP_SETTINGS: tuple[str, ...] = ("replications", "seed", "horizon_days")
 """Scenario fields a sweep sets once for all points; they cannot be axes."""
 
 MAX_POINTS = 1_000_000
-"""Largest number of points a design may have (a guard against typos such as ``0:1:100000``)."""
+"""Largest number of points a design may have (a guard against typos such as ``0:1:10000000``);
+counted from the ranges before any value is built."""
+
+MAX_AXES = 50
+"""Most axes of a sweep, in a file or as ``--param`` options."""
+
+SOBOL_MIN_SAMPLES = 8
+"""Fewest Saltelli base samples of a Sobol design.
+
+The 95 % intervals of the indices come from bootstrapping the ``samples`` base rows, and ``N`` rows
+have only C(2N-1, N) distinct resamples: 1 for N = 1 (so the interval has zero width around an
+arbitrary number), 35 for N = 4, 462 for N = 6 -- fewer than the :data:`SOBOL_RESAMPLES` drawn, so
+the interval would be built from repeats. N = 7 is the first with more (1,716); 8 is the first
+power of 2 above it. At 8 the intervals are wide but honest; use 256 or more to rank parameters.
+"""
 
 DESIGN_KEY = 2**32 - 1
 """``SeedSequence`` spawn key of the design's sampler (points use keys ``(point, block)``)."""
@@ -99,7 +115,7 @@ class AxisSpec(_FileModel):
 class SweepSpec(_FileModel):
     """A sweep file as written."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=PLAIN_NAME)]
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
     replications: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
@@ -108,7 +124,7 @@ class SweepSpec(_FileModel):
     design: Design = "grid"
     samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
     fixed: dict[str, Any] = Field(default_factory=dict)
-    axes: Annotated[list[AxisSpec], Field(min_length=1, max_length=50)]
+    axes: Annotated[list[AxisSpec], Field(min_length=1, max_length=MAX_AXES)]
 
 
 @dataclass(frozen=True)
@@ -239,13 +255,18 @@ def load_sweep(path: str | Path, settings: Mapping[str, int] | None = None) -> S
     if "axes" not in document and "scenario" not in document:
         raise InputError(f"{path}: axes: is required (if this is a scenario, give --param PATH=VALUES "
                          "for a quick sweep)")
+    reject_bools_for_numbers(document, SweepSpec, path)
     try:
         spec = SweepSpec.model_validate(document)
     except ValidationError as exc:
         raise InputError(f"{path}: {describe_error(exc.errors()[0], SweepSpec)}") from None
     scenario_file = path.parent / spec.scenario
-    if not scenario_file.is_file():
-        raise InputError(f"{path}: scenario: no such file {scenario_file}")
+    try:
+        found = "\x00" not in spec.scenario and scenario_file.exists()
+    except OSError:  # e.g. a name too long
+        found = False
+    if not found:
+        raise InputError(f"{path}: scenario: no such file {shown(spec.scenario)} (relative to this file)")
     return build_sweep(spec, scenario_file, source=str(path), settings=settings)
 
 
@@ -261,13 +282,15 @@ def quick_sweep(scenario_file: str | Path, params: Sequence[str], settings: Mapp
         name: sweep name (default ``<scenario name>_sweep``).
     """
     scenario_file = Path(scenario_file)
+    if len(params) > MAX_AXES:
+        raise InputError(f"--param: at most {MAX_AXES} axes (got {len(params)})")
     if "axes" in read_yaml_mapping(scenario_file):
         raise InputError(f"{scenario_file}: --param: this is a sweep file; --param sweeps a scenario file")
     axes = []
     for raw in params:
         paths, sep, values = raw.partition("=")
         if not sep or not paths.strip():
-            raise InputError(f"--param {raw}: must be PATH=VALUES, e.g. agents.UK.troops=0:20000:5")
+            raise InputError(f"--param {one_line(raw, 80)}: must be PATH=VALUES, e.g. agents.UK.troops=0:20000:5")
         targets = [p.strip() for p in paths.split(",")]
         axes.append(AxisSpec.model_construct(name="+".join(targets), set=targets, scale=None,
                                              values=values.strip(), bounds=None))
@@ -276,7 +299,7 @@ def quick_sweep(scenario_file: str | Path, params: Sequence[str], settings: Mapp
         scenario=str(scenario_file), replications=None, seed=None, horizon_days=None, design="grid",
         samples=None, fixed={}, axes=axes,
     )
-    labels = [_fixed_label(f"--param {raw}") for raw in params]
+    labels = [_fixed_label(f"--param {one_line(raw, 80)}") for raw in params]
     sweep = build_sweep(spec, scenario_file, source=str(scenario_file), settings=settings, labels=labels)
     return sweep if name else replace(sweep, name=f"{sweep.base.name}_sweep")
 
@@ -290,12 +313,15 @@ def build_sweep(spec: SweepSpec, scenario_file: Path, source: str, settings: Map
     """
     base = _base_scenario(spec, scenario_file, source, settings or {})
     _check_samples(spec, source)
+    if spec.design == "grid":
+        _check_count(spec.design, math.prod(declared_count(axis.values) for axis in spec.axes), source)
     valid = [p for p in numeric_paths(base) if p not in SWEEP_SETTINGS]
     document = base.model_dump(mode="python")
     labels = labels or [_field_label(f"{source}: axes.{i}") for i in range(len(spec.axes))]
     axes = [build_axis(axis_spec, spec.design, valid, document, label)
             for axis_spec, label in zip(spec.axes, labels, strict=True)]
     _check_axes_disjoint(axes, labels)
+    _check_whole_numbers(axes, spec.design, document, labels)
     for axis, label in zip(axes, labels, strict=True):
         fixed = [path for path, _ in axis.targets if path in spec.fixed]
         if fixed:
@@ -375,7 +401,7 @@ def _targets(raw: Any, mode: str, valid: Sequence[str], document: Mapping[str, A
         pairs = list(raw.items())
     else:
         shape = "a path or a list of paths" + (", or a mapping path: weight" if mode == "set" else "")
-        raise InputError(f"{label}: must be {shape} (got {raw!r})")
+        raise InputError(f"{label}: must be {shape} (got {shown(raw)})")
     if not pairs:
         raise InputError(f"{label}: names no parameter")
     seen = set()
@@ -385,13 +411,13 @@ def _targets(raw: Any, mode: str, valid: Sequence[str], document: Mapping[str, A
             raise InputError(f"{label}: {path} is named twice")
         seen.add(path)
         if not _is_number(weight):
-            raise InputError(f"{label}: {path}: weight must be a number (got {weight!r})")
+            raise InputError(f"{label}: {path}: weight must be a number (got {shown(weight)})")
     return tuple((path, float(weight)) for path, weight in pairs)
 
 
 def _check_path(path: Any, valid: Sequence[str], document: Mapping[str, Any], label: str) -> None:
     if not isinstance(path, str):
-        raise InputError(f"{label}: parameter paths must be text (got {path!r})")
+        raise InputError(f"{label}: parameter paths must be text (got {shown(path)})")
     if path in valid:
         return
     if path in SWEEP_SETTINGS:
@@ -399,7 +425,7 @@ def _check_path(path: Any, valid: Sequence[str], document: Mapping[str, Any], la
                          "file or with --replications/--seed/--horizon)")
     if isinstance(get_path(document, path), bool):
         raise InputError(f"{label}: {path} is yes/no, not numeric; fix it in the scenario or under 'fixed'")
-    raise InputError(f"{label}: unknown parameter '{path}'{suggest(path, list(valid))}")
+    raise InputError(f"{label}: unknown parameter {shown(path)}{suggest(path, list(valid))}")
 
 
 def _base_values(base: Scenario, axes: Sequence[Axis]) -> dict[str, Any]:
@@ -427,6 +453,9 @@ def _check_samples(spec: SweepSpec, source: str) -> None:
         return
     if spec.samples is None:
         raise InputError(f"{source}: samples: is required for a {spec.design} design")
+    if spec.design == "sobol" and spec.samples < SOBOL_MIN_SAMPLES:
+        raise InputError(f"{source}: samples: at least {SOBOL_MIN_SAMPLES} for a Sobol design (got {spec.samples}; "
+                         "fewer give confidence intervals made of repeats; 256 or more to rank parameters)")
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
         suggestion = 1 << max(1, round(math.log2(spec.samples)))
         raise InputError(f"{source}: samples: must be a power of 2 for a Sobol design (got {spec.samples}; "
@@ -434,7 +463,10 @@ def _check_samples(spec: SweepSpec, source: str) -> None:
 
 
 def _check_size(design: Design, axes: Sequence[Axis], samples: int | None, source: str) -> None:
-    count = design_size(design, axes, samples)
+    _check_count(design, design_size(design, axes, samples), source)
+
+
+def _check_count(design: Design, count: int, source: str) -> None:
     if count > MAX_POINTS:
         hint = " (use an 'lhs' design)" if design == "grid" else ""
         raise InputError(f"{source}: {design} design of {count:,} points; at most {MAX_POINTS:,}{hint}")
@@ -445,6 +477,55 @@ def design_size(design: Design, axes: Sequence[Axis], samples: int | None) -> in
     if design == "grid":
         return math.prod(len(axis.values or ()) for axis in axes)
     return int(samples or 0) * (len(axes) + 2 if design == "sobol" else 1)
+
+
+def declared_count(raw: Any) -> int:
+    """How many values a grid axis's ``values`` declares, counted without building them.
+
+    ``"0:1:10000000"`` counts 10,000,000 from its ``steps`` alone; something unreadable counts 1
+    (:func:`parse_values` then says what is wrong).
+    """
+    if isinstance(raw, list):
+        return len(raw)
+    if not isinstance(raw, str):
+        return 1
+    text = raw.strip()
+    if ":" not in text:
+        return text.count(",") + 1
+    parts = text.split(":")
+    try:
+        return max(int(parts[2]), 1) if len(parts) == 3 else 1
+    except ValueError:  # also digit strings longer than Python converts
+        return 1
+
+
+def _check_whole_numbers(axes: Sequence[Axis], design: Design, document: Mapping[str, Any],
+                         labels: Sequence[Label]) -> None:
+    """Whole-number parameters (days) take whole values at every point: no silent rounding.
+
+    A grid's values must give whole numbers; a sampled design (``lhs``, ``sobol``) draws fractions,
+    so it may not move them at all.
+    """
+    for axis, label in zip(axes, labels, strict=True):
+        base = _base_values_of(document, axis)
+        whole = [path for path, _ in axis.targets if isinstance(base[path], int)]
+        if not whole:
+            continue
+        if axis.values is None:
+            raise InputError(f"{label('bounds')}: {whole[0]} takes whole numbers (days) and a {design} design "
+                             "draws fractions; sweep it on a grid of whole values")
+        for value in axis.values:
+            assigned = {path: (weight * value if axis.mode == "set" else base[path] * value)
+                        for path, weight in axis.targets if path in whole}
+            for path, raw in assigned.items():
+                if abs(raw - round(raw)) > 1e-9 * max(1.0, abs(raw)):
+                    gives = "" if raw == value else f" gives {raw:g}"
+                    raise InputError(f"{label('values')}: {path} takes whole numbers (days); value {value:g}"
+                                     f"{gives} is not one")
+
+
+def _base_values_of(document: Mapping[str, Any], axis: Axis) -> dict[str, Any]:
+    return {path: get_path(document, path) for path, _ in axis.targets}
 
 
 def _is_number(value: Any) -> bool:
@@ -467,43 +548,49 @@ def parse_values(raw: Any, label: str) -> tuple[float, ...]:
         values = parse_range(text, label) if ":" in text else [_number(part, label) for part in text.split(",")]
     elif isinstance(raw, list):
         values = [_number(item, label) for item in raw]
-    elif _is_number(raw):
-        raise InputError(f"{label}: must be {_RANGE_HINT} (got {raw!r}; quote ranges such as '10:50:5', "
-                         "which YAML otherwise reads as one base-60 number)")
     else:
-        raise InputError(f"{label}: must be {_RANGE_HINT} (got {raw!r})")
+        raise InputError(f"{label}: must be {_RANGE_HINT} (got {shown(raw)})")
     if not values:
         raise InputError(f"{label}: empty list of values")
-    repeated = [v for i, v in enumerate(values) if v in values[:i]]
-    if repeated:
-        raise InputError(f"{label}: value {repeated[0]:g} is repeated")
+    seen: set[float] = set()
+    for value in values:  # a set: linear in the number of values (a range holds up to MAX_POINTS)
+        if value in seen:
+            raise InputError(f"{label}: value {value:g} is repeated")
+        seen.add(value)
     return tuple(values)
 
 
 def parse_range(text: str, label: str) -> list[float]:
-    """``"start:stop:steps"`` -> ``steps`` evenly spaced values from start to stop inclusive."""
+    """``"start:stop:steps"`` -> ``steps`` evenly spaced values from start to stop inclusive.
+
+    Raises:
+        InputError: on a malformed range or more than :data:`MAX_POINTS` steps (checked before
+            any value is built).
+    """
     parts = text.split(":")
     if len(parts) != 3:
-        raise InputError(f"{label}: range must be start:stop:steps (got {text!r})")
+        raise InputError(f"{label}: range must be start:stop:steps (got {shown(text)})")
     start, stop = _number(parts[0], label), _number(parts[1], label)
     try:
         steps = int(parts[2])
     except ValueError:
-        raise InputError(f"{label}: steps must be a whole number (got {parts[2]!r})") from None
+        raise InputError(f"{label}: steps must be a whole number (got {shown(parts[2])})") from None
     if steps < 1:
-        raise InputError(f"{label}: steps must be >= 1 (got {steps})")
+        raise InputError(f"{label}: steps must be >= 1 (got {shown(steps)})")
+    if steps > MAX_POINTS:
+        raise InputError(f"{label}: {steps:,} steps; a design has at most {MAX_POINTS:,} points")
     if steps > 1 and start == stop:
-        raise InputError(f"{label}: empty range {text!r} (start equals stop; give one value instead)")
+        raise InputError(f"{label}: empty range {shown(text)} (start equals stop; give one value instead)")
     return [float(v) for v in np.linspace(start, stop, steps)]
 
 
 def parse_bounds(raw: Any, label: str) -> tuple[float, float]:
     """``[low, high]`` with ``low < high``."""
     if not isinstance(raw, list) or len(raw) != 2:
-        raise InputError(f"{label}: must be [low, high] (got {raw!r})")
+        raise InputError(f"{label}: must be [low, high] (got {shown(raw)})")
     low, high = (_number(v, label) for v in raw)
     if not low < high:
-        raise InputError(f"{label}: low must be < high (got {raw!r})")
+        raise InputError(f"{label}: low must be < high (got {shown(raw)})")
     return low, high
 
 
@@ -512,9 +599,9 @@ def _number(raw: Any, label: str) -> float:
         try:
             raw = float(raw)
         except ValueError:
-            raise InputError(f"{label}: not a number: {raw.strip()!r}") from None
+            raise InputError(f"{label}: not a number: {shown(raw.strip())}") from None
     if not _is_number(raw):
-        raise InputError(f"{label}: not a finite number: {raw!r}")
+        raise InputError(f"{label}: not a finite number: {shown(raw)}")
     return float(raw)
 
 

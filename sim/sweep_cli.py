@@ -8,12 +8,9 @@ a command runs.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,25 +57,35 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire sweep``: exit 0 done, 2 bad input, 1 a worker died or a point failed, 130 interrupted."""
-    from sim.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+    """``ceasefire sweep``: exit 0 done, 2 bad input, 1 a worker died or a point failed, 130 interrupted.
+
+    The output folder is checked (:func:`sim.io.check_output_folder`) and the workers capped at the
+    CPU count and the number of points before any point runs.
+    """
+    from sim.cli import cap_workers
+    from sim.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+    from sim.io import check_output_folder
     from sim.runner import default_workers
+    from sim.signals import interrupt_on_signals
     from sim.sweep import load_sweep, quick_sweep
     from sim.sweep_run import SweepAborted, SweepInterrupted, run_sweep
 
     if args.resume and args.restart:
         raise InputError("--resume, --restart: choose one")
-    workers = default_workers() if args.workers is None else args.workers
-    if workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {workers})")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
     settings = {key: value for key, value in (
         ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
     ) if value is not None}
     sweep = quick_sweep(args.file, args.param, settings) if args.param else load_sweep(args.file, settings)
+    workers = default_workers() if args.workers is None else args.workers
+    if args.scheduler is None:
+        workers = cap_workers(workers, sweep.n_points, "points", explicit=args.workers is not None)
     out_dir = args.out if args.out is not None else Path("results") / sweep.name
+    check_output_folder(out_dir, inputs=[args.file, sweep.scenario_file])
     progress = TqdmProgress(enabled=not args.quiet)
     try:
-        with _sigterm_as_interrupt():
+        with interrupt_on_signals():
             outcome = run_sweep(sweep, out_dir, workers=workers, scheduler=args.scheduler, resume=args.resume,
                                 restart=args.restart, progress=progress, plots=not args.no_plots,
                                 command_line=["ceasefire", *argv])
@@ -149,23 +156,6 @@ class TqdmProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while a sweep runs, so workers are stopped and saved points kept."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def is_sweep_dir(directory: Path) -> bool:

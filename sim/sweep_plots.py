@@ -20,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from sim.metrics import HOLD_DAYS, wilson_interval
-from sim.plots import HOLD_LABEL, PlotInputError, line_with_band, new_figure, read_table, save_figure
-from sim.sweep import METRIC_COLUMNS
+from sim.plots import HOLD_LABEL, PlotInputError, check_numbers, line_with_band, new_figure, read_table, save_figure
+from sim.sweep import METRIC_COLUMNS, SOBOL_OUTPUTS
 
 SWEEP_PLOTS: dict[str, str] = {
     "hold": "hold.png",
@@ -32,6 +32,11 @@ SWEEP_PLOTS: dict[str, str] = {
 """Figure kind -> file name in a sweep folder."""
 
 SWEEP_REQUIRED: tuple[str, ...] = ("point", *METRIC_COLUMNS)
+SWEEP_NUMBERS: tuple[str, ...] = ("point", "horizon_days", "replications", "p_agreed", "p_hold_horizon",
+                                  "p_hold_horizon_ci_low", "p_hold_horizon_ci_high")
+"""Columns of ``sweep.csv`` that hold a number on every line; the other metric columns may be empty."""
+SWEEP_PROBABILITIES: tuple[str, ...] = tuple(
+    c for c in METRIC_COLUMNS if c.startswith("share_") or any(c.startswith(p) for p in SOBOL_OUTPUTS))
 SOBOL_REQUIRED: tuple[str, ...] = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf")
 MAX_LEVELS = 25
 """An axis with more distinct values than this is binned (into ``BINS`` quantile bins) in main effects."""
@@ -205,6 +210,20 @@ def _design(sweep_dir: Path) -> str | None:
         return None
 
 
+def read_sweep_table(path: Path) -> pd.DataFrame:
+    """``sweep.csv``, with numbers where numbers belong (axes included) and probabilities in [0, 1].
+
+    Raises:
+        PlotInputError: the table is missing or damaged; names the file, column and line.
+    """
+    optional = [c for c in METRIC_COLUMNS if c not in SWEEP_NUMBERS]
+    table = read_table(path, SWEEP_REQUIRED, numbers=SWEEP_NUMBERS, optional_numbers=optional,
+                       probabilities=SWEEP_PROBABILITIES)
+    for axis in axis_columns(table, str(path)):
+        table[axis] = check_numbers(table[axis], f"{path}: column {axis}")
+    return table
+
+
 def plot_sweep_dir(sweep_dir: str | Path) -> list[Path]:
     """Redraw the figures of a sweep folder from ``sweep.csv`` (and ``sobol.csv``).
 
@@ -215,14 +234,15 @@ def plot_sweep_dir(sweep_dir: str | Path) -> list[Path]:
         PlotInputError: a table is missing, unreadable, empty or lacks columns; says which.
     """
     sweep_dir = Path(sweep_dir)
-    table = read_table(sweep_dir / "sweep.csv", SWEEP_REQUIRED)
+    table = read_sweep_table(sweep_dir / "sweep.csv")
     axes = axis_columns(table, str(sweep_dir / "sweep.csv"))
     sobol_path = sweep_dir / "sobol.csv"
     written: list[Path] = []
     if sobol_path.exists() or _design(sweep_dir) == "sobol":
         if not sobol_path.exists():
             raise PlotInputError(f"{sobol_path}: file not found (a Sobol sweep needs it for {SWEEP_PLOTS['sobol']})")
-        written.append(plot_sobol(read_table(sobol_path, SOBOL_REQUIRED), sweep_dir / SWEEP_PLOTS["sobol"]))
+        sobol = read_table(sobol_path, SOBOL_REQUIRED, optional_numbers=SOBOL_REQUIRED[2:])
+        written.append(plot_sobol(sobol, sweep_dir / SWEEP_PLOTS["sobol"]))
     if len(axes) == 1:
         written.append(plot_hold_vs_axis(table, axes[0], sweep_dir / SWEEP_PLOTS["hold"]))
     elif len(axes) == 2 and is_full_grid(table, axes):

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -33,7 +35,8 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.io import CSV_OPTIONS, atomic_folder, check_writable, git_commit, versions, write_csv, write_json
-from sim.metrics import holding_counts, summary_row, wilson_interval
+from sim.metrics import CAUSES, HOLD_DAYS, holding_counts, summary_row, wilson_interval
+from sim.resources import check_memory, point_memory_bytes
 from sim.runner import local_executor, plan_blocks, simulate_block
 from sim.scenario import Scenario
 from sim.sweep import METRIC_COLUMNS, Sweep, sweep_sobol_table
@@ -51,6 +54,12 @@ SURVIVAL_BATCH = 64
 
 WINDOW_PER_SLOT = 2
 """Points submitted ahead per worker slot: keeps workers busy, keeps memory flat."""
+
+OWN_FILES = frozenset({RECORDS_FILE, DEFINITION_FILE})
+"""The only files a partial folder holds; ``--restart`` deletes a folder holding nothing else."""
+
+TOLERANCE = 1e-9
+"""Slack when a saved record's figures are checked against each other (they agree to rounding)."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -141,6 +150,9 @@ class RecordStore:
         self.sweep = sweep
         self.created = created
         self.path = folder / RECORDS_FILE
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+            raise InputError(f"{self.path}: not a regular file, so not the saved points of a sweep; "
+                             "move it away or choose another --out")
         self._file = open(self.path, "a+b")  # noqa: SIM115 - closed by close()
         _lock(self._file, folder)
         self.offsets = self._scan()
@@ -155,7 +167,9 @@ class RecordStore:
                 ``resume`` is given and the sweep's hash changed.
         """
         digest = sweep.digest()
+        _check_partial_folder(folder)
         if folder.exists() and restart:
+            _check_own_folder(folder)
             with open(folder / RECORDS_FILE, "a+b") as handle:
                 _lock(handle, folder)  # refuse to discard the points of a sweep that is still running
             shutil.rmtree(folder)
@@ -174,30 +188,47 @@ class RecordStore:
         return cls(folder, sweep, created=True)
 
     def _scan(self) -> dict[int, int]:
-        """Byte offset of each point's record; drops a torn last line (killed mid-write)."""
+        """Byte offset of each point's record, every record checked; drops a torn last line (killed mid-write).
+
+        Raises:
+            InputError: a line is not a valid record (not UTF-8 JSON, keys missing, values of the wrong
+                type or out of range, a point saved twice with different figures); names the line.
+        """
         offsets: dict[int, int] = {}
+        limit = max_record_bytes(self.sweep.base.horizon_days)
         self._file.seek(0)
         position = 0
-        for number, line in enumerate(iter(self._file.readline, b""), start=1):
+        for number, line in enumerate(iter(lambda: self._file.readline(limit), b""), start=1):
             if not line.endswith(b"\n"):
+                if len(line) >= limit:
+                    self._damaged(number, f"longer than any record ({limit:,} bytes)")
                 self._file.truncate(position)
                 break
-            point = self._check(json.loads(line) if line.strip() else None, number)
+            point = self._check(_parse(line), number)
+            if point in offsets:
+                self._check_duplicate(point, line, offsets[point], number)
             offsets.setdefault(point, position)
             position += len(line)
         self._file.seek(0, os.SEEK_END)
         return offsets
 
     def _check(self, record: Any, number: int) -> int:
-        """The point of a record, after checking its shape."""
-        horizon = self.sweep.base.horizon_days
-        ok = (isinstance(record, dict) and isinstance(record.get("point"), int)
-              and 0 <= record["point"] < self.sweep.n_points
-              and isinstance(record.get("summary"), dict)
-              and len(record.get("n_holding") or ()) == horizon + 1)
-        if not ok:
-            raise InputError(f"{self.path}: line {number}: damaged record; delete the line or use --restart")
+        """The point of a record, after checking every field against the sweep (see :func:`record_problem`)."""
+        base = self.sweep.base
+        problem = record_problem(record, self.sweep.n_points, base.replications, base.horizon_days)
+        if problem:
+            self._damaged(number, problem)
         return int(record["point"])
+
+    def _check_duplicate(self, point: int, line: bytes, first: int, number: int) -> None:
+        """A point saved twice must be saved with the same figures (a resumed point finished twice)."""
+        with open(self.path, "rb") as handle:
+            handle.seek(first)
+            if json.loads(handle.readline()) != json.loads(line):
+                self._damaged(number, f"point {point} was saved before with different figures")
+
+    def _damaged(self, number: int, problem: str) -> None:
+        raise InputError(f"{self.path}: line {number}: {problem}; delete the line or use --restart")
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one point's record and force it to disk."""
@@ -236,6 +267,130 @@ def _lock(handle: Any, folder: Path) -> None:
     except OSError:
         handle.close()
         raise InputError(f"{folder}: another sweep is writing here; wait for it or choose another --out") from None
+
+
+def _check_partial_folder(folder: Path) -> None:
+    """A partial folder is absent or a real folder (not a file, not a link)."""
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot read it ({exc.strerror or exc})") from None
+    if not stat.S_ISDIR(mode):
+        raise InputError(f"{folder}: exists and is not a folder (a sweep keeps its unfinished points there); "
+                         "move it away or choose another --out")
+
+
+def _check_own_folder(folder: Path) -> None:
+    """``--restart`` deletes a partial folder only if it holds nothing but a sweep's own files."""
+    foreign = sorted(entry.name for entry in folder.iterdir() if entry.name not in OWN_FILES)
+    if foreign:
+        raise InputError(f"{folder}: holds files a sweep did not write ({', '.join(foreign[:3])[:120]}), so "
+                         "--restart will not delete it; move them away or choose another --out")
+
+
+def max_record_bytes(horizon_days: int) -> int:
+    """The longest line a record of a sweep over ``horizon_days`` days can have (bytes, with slack)."""
+    return 8192 + 12 * (horizon_days + 1)
+
+
+def _parse(line: bytes) -> Any:
+    """A JSON line as data, or None if it is not UTF-8 JSON."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+
+
+def record_problem(record: Any, n_points: int, replications: int, horizon_days: int) -> str | None:
+    """What is wrong with one saved record of ``points.jsonl``, or None if it can be trusted.
+
+    A record is ``{"point": p, "summary": {...}, "n_holding": [...]}`` as written by :func:`run_point`:
+    ``0 <= p < n_points``; ``summary`` holds exactly :data:`sim.sweep.METRIC_COLUMNS`, with the sweep's
+    ``replications`` and ``horizon_days``, probabilities and shares in [0, 1] inside their intervals;
+    ``n_holding`` is ``horizon_days + 1`` counts in [0, replications], never increasing, that agree
+    with the summary's P(holding).
+    """
+    if not isinstance(record, dict):
+        return "not a JSON record (damaged or not UTF-8)"
+    missing = [key for key in ("point", "summary", "n_holding") if key not in record]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    point = record["point"]
+    if type(point) is not int or not 0 <= point < n_points:
+        return f"point: must be a whole number in [0, {n_points - 1}] (got {_shown(point)})"
+    n_holding = record["n_holding"]
+    problem = _counts_problem(n_holding, replications, horizon_days)
+    if problem:
+        return problem
+    return _summary_problem(record["summary"], n_holding, replications, horizon_days)
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, cut short (a damaged file may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _counts_problem(n_holding: Any, replications: int, horizon_days: int) -> str | None:
+    if not isinstance(n_holding, list) or len(n_holding) != horizon_days + 1:
+        return f"n_holding: must be a list of {horizon_days + 1} counts (days 0..{horizon_days})"
+    if set(map(type, n_holding)) != {int}:
+        return "n_holding: must hold whole numbers only"
+    if min(n_holding) < 0 or max(n_holding) > replications:
+        return f"n_holding: counts must be in [0, {replications}] (the worlds of a point)"
+    if any(later > earlier for earlier, later in zip(n_holding, n_holding[1:], strict=False)):
+        return "n_holding: must never increase from one day to the next"
+    return None
+
+
+def _summary_problem(summary: Any, n_holding: list[int], replications: int, horizon_days: int) -> str | None:
+    if not isinstance(summary, dict):
+        return "summary: must be a record of the sweep.csv figures"
+    missing = [key for key in METRIC_COLUMNS if key not in summary]
+    extra = [key for key in summary if key not in METRIC_COLUMNS]
+    if missing or extra:
+        return f"summary: {'missing ' + ', '.join(missing) if missing else 'unknown ' + ', '.join(extra)}"[:160]
+    for key, expected in (("replications", replications), ("horizon_days", horizon_days)):
+        if type(summary[key]) is not int or summary[key] != expected:
+            return f"summary.{key}: must be {expected}, the sweep's (got {_shown(summary[key])})"
+    for key in METRIC_COLUMNS[2:]:
+        if type(summary[key]) not in (int, float):
+            return f"summary.{key}: must be a number (got {_shown(summary[key])})"
+    expected_p = {f"p_hold_{day}": n_holding[day] / replications for day in HOLD_DAYS if day <= horizon_days}
+    expected_p["p_hold_horizon"] = n_holding[horizon_days] / replications
+    expected_p["share_held"] = n_holding[horizon_days] / replications
+    for key in ("p_agreed", *(f"p_hold_{day}" for day in HOLD_DAYS), "p_hold_horizon"):
+        problem = _proportion_problem(summary, key, key in expected_p or key == "p_agreed")
+        if problem:
+            return problem
+    shares = [summary[f"share_{cause}"] for cause in CAUSES]
+    if not all(0.0 <= share <= 1.0 for share in shares) or abs(sum(shares) - 1.0) > TOLERANCE:
+        return "summary: share_*: must be in [0, 1] and add up to 1"
+    expected_p["share_no_deal"] = 1.0 - summary["p_agreed"]
+    for key, value in expected_p.items():
+        if abs(summary[key] - value) > TOLERANCE:
+            return f"summary.{key}: {_shown(summary[key])} disagrees with the saved counts ({value:.6g})"
+    median = summary["median_breakdown_day"]
+    if not (math.isnan(median) or 0 <= median <= horizon_days):
+        return f"summary.median_breakdown_day: must be empty or in [0, {horizon_days}] (got {_shown(median)})"
+    return None
+
+
+def _proportion_problem(summary: dict[str, Any], key: str, defined: bool) -> str | None:
+    """A proportion and its interval: in [0, 1], low <= p <= high; all NaN where undefined (day > horizon)."""
+    values = [summary[key], summary[f"{key}_ci_low"], summary[f"{key}_ci_high"]]
+    if not defined:
+        if all(math.isnan(v) for v in values):
+            return None
+        return f"summary.{key}: must be empty (the day is past the horizon)"
+    p, low, high = values
+    if not all(0.0 <= v <= 1.0 for v in values):  # NaN fails too
+        return f"summary.{key}: must be a probability in [0, 1] with its interval (got {_shown(p)})"
+    if not low - TOLERANCE <= p <= high + TOLERANCE:
+        return f"summary.{key}: must lie within its interval [{key}_ci_low, {key}_ci_high]"
+    return None
 
 
 def _saved_hash(folder: Path) -> str:
@@ -390,6 +545,9 @@ def run_sweep(
     out_dir = Path(out_dir)
     if workers < 1:
         raise InputError(f"--workers: must be >= 1 (got {workers})")
+    slots = 1 if scheduler else min(workers, sweep.n_points)  # a cluster's memory is its own
+    check_memory(point_memory_bytes(sweep.base.replications, slots),
+                 f"--replications {sweep.base.replications} x --workers {slots}", "--replications or --workers")
     check_writable(out_dir)
     progress = progress or _NoProgress()
     start = time.perf_counter()

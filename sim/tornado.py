@@ -75,6 +75,7 @@ from sim.errors import InputError
 from sim.io import atomic_folder, manifest_base, write_csv, write_json
 from sim.metrics import HOLD_DAYS, holding_counts, wilson_interval
 from sim.plots import BAND_ALPHA, PlotInputError, check_columns, new_figure, read_table, save_figure
+from sim.resources import RUN_ROW_BYTES, check_memory
 from sim.runner import BLOCK_WORLDS, Block, BlockResult, local_executor, plan_blocks, simulate_block
 from sim.scenario import Scenario, get_path, numeric_paths, set_path, suggest, validate_document
 
@@ -461,6 +462,10 @@ def run_tornado(
     keys = [_scenario_key(p.scenario) for p in points]
     distinct = list(dict.fromkeys(keys))
     scenarios = [points[keys.index(key)].scenario for key in distinct]
+    # every point's runs table is held until the swings are computed
+    check_memory(len(scenarios) * scenario.replications * RUN_ROW_BYTES,
+                 f"--replications {scenario.replications} x {len(scenarios)} points",
+                 "--replications or the number of parameters")
 
     def done(index: int) -> None:
         if progress is not None:
@@ -565,10 +570,13 @@ def plot_tornado_dir(folder: Path) -> Path:
     """Redraw ``tornado.png`` from ``tornado.csv`` in ``folder``.
 
     Raises:
-        PlotInputError: ``tornado.csv`` is missing, unreadable, empty or lacks columns.
+        PlotInputError: ``tornado.csv`` is missing, unreadable, empty, lacks columns, or holds text,
+            nothing or a probability outside [0, 1] where a number belongs (names the column and line).
     """
     folder = Path(folder)
-    table = read_table(folder / "tornado.csv", TORNADO_COLUMNS)
+    probabilities = [c for c in TORNADO_COLUMNS if c.startswith("p_")]
+    numbers = [c for c in TORNADO_COLUMNS if c not in ("parameter", "scenario")]
+    table = read_table(folder / "tornado.csv", TORNADO_COLUMNS, numbers=numbers, probabilities=probabilities)
     return plot_tornado(table, folder / "tornado.png")
 
 

@@ -7,6 +7,7 @@ are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,13 @@ def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire tornado``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli import EXIT_OK, progress_bar
-    from sim.io import check_writable
+    """``ceasefire tornado``: exit 0 done, 2 bad input (before any simulation), 130 interrupted."""
+    from sim.cli import cap_workers, progress_bar
+    from sim.exit_codes import EXIT_OK
+    from sim.io import check_output_folder
+    from sim.runner import BLOCK_WORLDS
     from sim.scenario import load_scenario
+    from sim.signals import interrupt_on_signals
     from sim.tornado import default_out_dir, resolve_parameters, run_tornado, save_tornado
 
     if args.workers < 1:
@@ -70,12 +74,15 @@ def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
     ) if value is not None}
     scenario = load_scenario(args.scenario, overrides)
     perturbations = resolve_parameters(scenario, args.params, args.fraction)
+    points = 1 + 2 * len(perturbations)
+    workers = cap_workers(args.workers, points * math.ceil(scenario.replications / BLOCK_WORLDS), "point blocks")
     out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
-    check_writable(out_dir)
-    with progress_bar(1 + 2 * len(perturbations), "points", enabled=not args.quiet) as advance:
-        result = run_tornado(scenario, perturbations, workers=args.workers, progress=advance,
-                             fraction=args.fraction)
-    save_tornado(result, out_dir, command_line=["ceasefire", *argv], source=args.scenario)
+    check_output_folder(out_dir, inputs=[args.scenario])
+    with interrupt_on_signals():
+        with progress_bar(points, "points", enabled=not args.quiet) as advance:
+            result = run_tornado(scenario, perturbations, workers=workers, progress=advance,
+                                 fraction=args.fraction)
+        save_tornado(result, out_dir, command_line=["ceasefire", *argv], source=args.scenario)
     if not args.quiet:
         print(summary_lines(result.table, result.day_note, out_dir))
     return EXIT_OK

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+# "ci" (the default): the same examples on every run, so `make test` cannot flake; a failure it
+# finds is found again. "fuzz" (HYPOTHESIS_PROFILE=fuzz, `make fuzz`): fresh random examples, 20 times
+# as many; tests scale their max_examples by settings.default.max_examples / 100.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=100, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, database=None, max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def make_scenario(overrides: dict[str, Any] | None = None, **top: Any) -> Scenario:

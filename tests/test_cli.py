@@ -17,9 +17,9 @@ from sim.runner import plan_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-RUN_FILES = {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "manifest.json",
+RUN_FILES = {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv", "manifest.json",
              "survival.png", "trajectories.png", "causes.png"}
-CSV_FILES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv")
+CSV_FILES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
 
 
 def run_cli(*args: str) -> int:
@@ -112,7 +112,8 @@ def test_plot_on_a_damaged_folder_names_the_missing_file(tmp_path, capsys):
 
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: " + str(BASELINE) + "\nname: bad\nagents:\n  UK: {troops: -5}\n")
+    (tmp_path / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    bad.write_text("extends: baseline.yaml\nname: bad\nagents:\n  UK: {troops: -5}\n")
     done = subprocess.run([sys.executable, "-m", "sim", "run", str(bad), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
@@ -34,13 +34,20 @@ documents = st.fixed_dictionaries(
     {"name": st.one_of(st.just("fuzz"), st.text(max_size=10), st.integers())},
     optional={"agents": st.one_of(agent_sections, values), "model": st.one_of(model_sections, values),
               "horizon_days": values, "replications": values, "seed": values, "description": values,
-              "extends": st.one_of(st.just(str(BASELINE)), st.text(max_size=10)), "unknown": values},
+              "extends": st.one_of(st.just("baseline.yaml"), st.text(max_size=10)), "unknown": values},
 )
 
 
+def _examples(ci: int) -> int:
+    """``ci`` examples under the default profile, proportionally more under HYPOTHESIS_PROFILE=fuzz."""
+    return ci * settings.default.max_examples // 100
+
+
 def _validate(text: str) -> tuple[int, str]:
-    """Exit code and stderr of ``ceasefire validate`` on a file holding ``text``."""
+    """Exit code and stderr of ``ceasefire validate`` on a file holding ``text`` (beside a copy of the
+    baseline, which it may extend)."""
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "baseline.yaml").write_bytes(BASELINE.read_bytes())
         path = Path(tmp) / "fuzz.yaml"
         path.write_text(text, encoding="utf-8")
         err, out = io.StringIO(), io.StringIO()
@@ -49,15 +56,19 @@ def _validate(text: str) -> tuple[int, str]:
         return code, err.getvalue()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=documents)
+@example(document={"name": "fuzz", "extends": "\n"})  # once gave a two-line error
+@example(document={"name": "fuzz", "extends": "baseline.yaml", "replications": True})
 def test_random_scenario_documents_exit_0_or_2(document):
     code, err = _validate(yaml.safe_dump(document, allow_unicode=True))
     assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=200))
+@example(text="name: x\nextends: \"\\n\"\n")
+@example(text="name: &a x\ndescription: *a\n")
 def test_random_text_files_exit_0_or_2(text):
     code, err = _validate(text)
     assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err
@@ -81,8 +92,9 @@ sweep_documents = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=sweep_documents)
+@example(document={"name": "..", "scenario": str(BASELINE), "axes": [{"set": "agents.UK.troops", "values": "\n"}]})
 def test_random_sweep_documents_load_or_fail_with_one_line(document):
     from sim.errors import InputError
     from sim.sweep import load_sweep

@@ -169,7 +169,7 @@ def test_parameters_show_provenance_and_mark_scenario_overrides(report: Path) ->
     baseline, no_troops = text.split('<section id="run-1">')[1].split('<section id="run-2">')
     assert 'class="override"' not in baseline  # the baseline takes every default
     assert "none: every parameter is the commitments&#x27; default" in baseline
-    assert "<td>article</td>" in baseline and "« Londres et Paris" in baseline
+    assert "<td>inspired</td>" in baseline and "« Londres et Paris" in baseline
     for owner in ("UK", "FR", "DE"):
         assert f'<tr class="override"><td>{owner}</td><td><code>troops</code></td><td class="num">0</td>' in no_troops
     assert no_troops.count('class="override"') == 4  # UK, FR, DE troops and DE neighbour troops

@@ -1,0 +1,404 @@
+"""Hostile runtime cases (issue 13): memory bounded up front, workers that die with their parent,
+``--resume`` that checks what it reads, and one-line errors for damaged tables.
+
+Each test is named for the failure it pins.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from sim import runner
+from sim.cli import main
+from sim.errors import InputError
+from sim.model import TRAJECTORY_VARIABLES
+from sim.resources import MEMORY_LIMIT_ENV, check_run_memory, memory_limit_bytes, run_memory_bytes
+from sim.runner import BlockResult, local_executor, plan_blocks, simulate_block, trajectory_table
+from sim.sweep import quick_sweep
+from sim.sweep_run import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir, run_point, run_sweep
+from tests.conftest import make_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+PARAM = "agents.UK.troops=0:20000:3"
+SWEEP_SETTINGS = {"replications": 40, "horizon_days": 20}
+
+
+def cli(*args: object) -> int:
+    return main([str(a) for a in args])
+
+
+def one_line(text: str) -> str:
+    """The single line of ``text``; fails if there are more (a traceback) or none."""
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def python_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_ten_million_worlds_is_refused_in_seconds_not_a_memory_error(tmp_path: Path) -> None:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--replications", "10000000",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=python_env(),
+                          cwd=tmp_path, timeout=60)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 2, done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith("error: --replications 10000000 x --horizon 730: would need about ")
+    assert "GB of memory" in line and "lower --replications or --horizon" in line
+    assert elapsed < 5.0
+    assert not (tmp_path / "out").exists()
+
+
+def test_long_horizon_block_is_refused_before_a_memory_error() -> None:
+    scenario = make_scenario(replications=10_000, horizon_days=36_500)
+    with pytest.raises(InputError, match=r"--replications 10000 x --horizon 36500: would need about 5.8 GB"):
+        runner.run_scenario(scenario)
+
+
+def test_memory_estimate_counts_trajectories_runs_and_blocks_in_flight() -> None:
+    variables = len(TRAJECTORY_VARIABLES)
+    bare = run_memory_bytes(1000, 99, record_trajectories=False)
+    with_traj = run_memory_bytes(1000, 99, record_trajectories=True)
+    assert with_traj - bare == 1000 * 100 * variables * 4
+    in_flight = run_memory_bytes(20_000, 99, True, workers=2) - run_memory_bytes(20_000, 99, True, workers=1)
+    assert in_flight == 2 * 2 * 10_000 * 100 * variables * 4
+
+
+def test_memory_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.001")
+    assert memory_limit_bytes() == 1_000_000
+    with pytest.raises(InputError, match=r"limit 0.0 GB, set by CEASEFIRE_MEMORY_LIMIT_GB"):
+        check_run_memory(1000, 730)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(InputError, match=r"^CEASEFIRE_MEMORY_LIMIT_GB: must be a positive number"):
+        memory_limit_bytes()
+
+
+def test_sweep_too_large_for_memory_is_refused_before_any_folder(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")
+    sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
+    with pytest.raises(InputError, match=r"^--replications 40 x --workers 1: .* lower --replications or --workers"):
+        run_sweep(sweep, tmp_path / "out", plots=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trajectory_table_in_day_slices_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joining the blocks a few days at a time must not change a byte of trajectories.csv."""
+    scenario = make_scenario(replications=30, horizon_days=12)
+    results = [simulate_block(scenario, block, 5) for block in plan_blocks(30, block_worlds=7)]
+    whole = trajectory_table(results, 12)
+    monkeypatch.setattr(runner, "TABLE_DAYS", 5)
+    sliced = trajectory_table(results, 12)
+    assert whole.to_csv() == sliced.to_csv() and len(sliced) == 13
+    assert isinstance(results[0], BlockResult)
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def test_pool_workers_ignore_ctrl_c_so_only_the_parent_reports_it() -> None:
+    with local_executor(1) as executor:
+        assert executor.submit(signal.getsignal, signal.SIGINT).result(timeout=120) == signal.SIG_IGN
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_sigkilled_sweep_leaves_no_orphan_workers(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "sim", "sweep", str(BASELINE), "--param", "agents.UK.troops=0:20000:8",
+               "--replications", "20000", "--workers", "2", "--no-plots", "--quiet", "--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, env=python_env(), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            workers = [pid for pid in _descendants(process.pid)
+                       if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+            if len(workers) >= 2:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the sweep's workers never started")
+        time.sleep(1.0)  # workers past their initializer
+        family = _descendants(process.pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in family):
+            time.sleep(0.2)
+        survivors = [pid for pid in family if _alive(pid)]
+        for pid in survivors:  # leave nothing behind even when the test fails
+            os.kill(pid, signal.SIGKILL)
+        assert not survivors
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------- --resume
+
+
+@pytest.fixture
+def interrupted(tmp_path: Path) -> tuple[Path, Path, list[dict]]:
+    """A sweep folder ``out`` whose partial folder holds the genuine records of points 0 and 1 of 3."""
+    out = tmp_path / "out"
+    sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
+    records = [run_point(sweep.scenario_at(i), i) for i in (0, 1)]
+    with RecordStore.open(partial_dir(out), sweep, resume=False, restart=False) as store:
+        for record in records:
+            store.append(record)
+    return out, partial_dir(out) / RECORDS_FILE, records
+
+
+def resume(out: Path) -> int:
+    return cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--no-plots", "--quiet", "--resume", "--out", out)
+
+
+def _tampered(record: dict, change: str) -> bytes:
+    record = json.loads(json.dumps(record))
+    if change == "missing keys":
+        del record["n_holding"]
+    elif change == "p = 7.5":
+        record["summary"]["p_agreed"] = 7.5
+    elif change == "n_holding > worlds":
+        record["n_holding"][0] = 10**6
+    elif change == "n_holding increases":
+        record["n_holding"][-1] = record["n_holding"][0] + 1
+    elif change == "point out of range":
+        record["point"] = 3
+    elif change == "point as text":
+        record["point"] = "1"
+    elif change == "replications changed":
+        record["summary"]["replications"] = 41
+    elif change == "share disagrees with counts":
+        record["summary"]["share_held"], record["summary"]["share_no_deal"] = (
+            record["summary"]["share_no_deal"], record["summary"]["share_held"])
+    return (json.dumps(record) + "\n").encode()
+
+
+BAD_LINES = {
+    "garbled": lambda r: b'{"point": 1, "summ\n',
+    "non-UTF-8": lambda r: b'{"point": 1, "\xff\xfe": 2}\n',
+    "empty": lambda r: b"\n",
+    "deep nesting": lambda r: b"[" * 100_000 + b"\n",
+    **{change: (lambda r, c=change: _tampered(r, c)) for change in (
+        "missing keys", "p = 7.5", "n_holding > worlds", "n_holding increases", "point out of range",
+        "point as text", "replications changed", "share disagrees with counts")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LINES))
+def test_resume_refuses_a_damaged_record_with_its_line_number(interrupted: tuple[Path, Path, list[dict]],
+                                                              case: str, capsys: pytest.CaptureFixture) -> None:
+    out, records, saved = interrupted
+    lines = records.read_bytes().splitlines(keepends=True)
+    records.write_bytes(lines[0] + BAD_LINES[case](saved[1]))
+    assert resume(out) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {records}: line 2: ") and "--restart" in line
+    assert not out.exists()  # nothing tampered reached sweep.csv
+
+
+def test_resume_refuses_a_point_saved_twice_with_different_figures(interrupted: tuple[Path, Path, list[dict]],
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    out, records, saved = interrupted
+    other = json.loads(json.dumps(saved[1]))
+    other["point"] = 0
+    with open(records, "ab") as handle:
+        handle.write((json.dumps(other) + "\n").encode())
+    assert resume(out) == 2
+    assert "line 3: point 0 was saved before with different figures" in one_line(capsys.readouterr().err)
+
+
+def test_resume_accepts_genuine_records_and_a_repeated_identical_one(interrupted: tuple[Path, Path, list[dict]],
+                                                                     capsys: pytest.CaptureFixture) -> None:
+    out, records, saved = interrupted
+    with open(records, "ab") as handle:
+        handle.write((json.dumps(saved[0], separators=(",", ":")) + "\n").encode())
+    assert resume(out) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 3 and table["p_agreed"].between(0, 1).all()
+
+
+def test_partial_that_is_a_file_is_one_line_and_kept(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    partial = tmp_path / ("out" + PARTIAL_SUFFIX)
+    partial.write_bytes(b"mine")
+    for flag in ("--resume", "--restart"):
+        assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+                   "--no-plots", "--quiet", flag, "--out", out) == 2
+        assert "exists and is not a folder" in one_line(capsys.readouterr().err)
+    assert partial.read_bytes() == b"mine"
+
+
+def test_points_file_that_is_a_folder_is_one_line(interrupted: tuple[Path, Path, list[dict]],
+                                                  capsys: pytest.CaptureFixture) -> None:
+    out, records, _ = interrupted
+    records.unlink()
+    records.mkdir()
+    assert resume(out) == 2
+    assert "points.jsonl: not a regular file" in one_line(capsys.readouterr().err)
+
+
+def test_restart_never_deletes_files_a_sweep_did_not_write(interrupted: tuple[Path, Path, list[dict]],
+                                                           capsys: pytest.CaptureFixture) -> None:
+    out, records, _ = interrupted
+    foreign = records.parent / "thesis.tex"
+    foreign.write_text("chapter 1")
+    assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--no-plots", "--quiet", "--restart", "--out", out) == 2
+    assert "--restart will not delete it" in one_line(capsys.readouterr().err)
+    assert foreign.read_text() == "chapter 1"
+
+
+# --------------------------------------------------------------------------- damaged tables
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("run") / "r"
+    assert cli("run", BASELINE, "--replications", 60, "--horizon", 15, "--no-plots", "--quiet", "--out", folder) == 0
+    return folder
+
+
+@pytest.fixture
+def damaged(run_folder: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the run's tables, to damage."""
+    copy = tmp_path / "r"
+    copy.mkdir()
+    for name in ("survival.csv", "trajectories.csv", "summary.csv", "manifest.json"):
+        (copy / name).write_bytes((run_folder / name).read_bytes())
+    return copy
+
+
+def _set_cell(path: Path, row: int, column: str, value: str) -> None:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[row, column] = value
+    table.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(("name", "column", "value", "expected"), [
+    ("survival.csv", "p_holding", "lots", "column p_holding: not a number on line 5: 'lots'"),
+    ("survival.csv", "n_worlds", "", "column n_worlds: empty on line 5; a number is required"),
+    ("survival.csv", "ci_high", "7.5", "column ci_high: must be a probability in [0, 1] on line 5: 7.5"),
+    ("survival.csv", "day", "9", "column day: must run 0, 1, 2, ... without gaps; line 5 has 9"),
+    ("trajectories.csv", "escalation_mean", "x", "column escalation_mean: not a number on line 5"),
+    ("trajectories.csv", "credibility_p10", "inf", "column credibility_p10: not a finite number on line 5"),
+    ("summary.csv", "replications", "many", "column replications: not a number on line 2"),
+])
+def test_plot_on_a_table_with_a_bad_cell_is_one_line(damaged: Path, name: str, column: str, value: str,
+                                                     expected: str, capsys: pytest.CaptureFixture) -> None:
+    _set_cell(damaged / name, 3 if name != "summary.csv" else 0, column, value)
+    assert cli("plot", damaged) == 2
+    assert one_line(capsys.readouterr().err).startswith(f"error: {damaged / name}: {expected}")
+    assert not list(damaged.glob("*.png"))
+
+
+def test_compare_on_a_truncated_survival_table_is_one_line(run_folder: Path, damaged: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    survival = damaged / "survival.csv"
+    survival.write_text("".join(survival.read_text().splitlines(keepends=True)[:8]))
+    assert cli("compare", run_folder, damaged, "--out", tmp_path / "c.png") == 2
+    line = one_line(capsys.readouterr().err)
+    assert line == f"error: {survival}: days 0..6, but summary.csv says the horizon is 15 days (a truncated table)"
+    assert not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "empty file (no header, no rows)"),
+    (b"a,b,c\n1,2,3\n", "missing columns: day, n_worlds"),
+])
+def test_plot_on_an_empty_or_foreign_survival_table_is_one_line(damaged: Path, content: bytes, expected: str,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    (damaged / "survival.csv").write_bytes(content)
+    assert cli("plot", damaged) == 2
+    assert expected in one_line(capsys.readouterr().err)
+
+
+def test_plot_on_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture) -> None:
+    def refuse(self: Figure, path: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(Figure, "savefig", refuse)  # tests run as root, where chmod would not stop a write
+    assert cli("plot", damaged) == 2
+    assert "cannot write the figure (Permission denied); the folder is read-only" in one_line(capsys.readouterr().err)
+
+
+def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "s"
+    sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
+    run_sweep(sweep, out, plots=False)
+    _set_cell(out / "sweep.csv", 1, "agents.UK.troops", "ten thousand")
+    assert cli("plot", out) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line == f"error: {out / 'sweep.csv'}: column agents.UK.troops: not a number on line 3: 'ten thousand'"
+    _set_cell(out / "sweep.csv", 1, "agents.UK.troops", "10000")
+    _set_cell(out / "sweep.csv", 2, "p_hold_horizon", "7.5")
+    assert cli("plot", out) == 2
+    assert "column p_hold_horizon: must be a probability in [0, 1] on line 4: 7.5" in one_line(capsys.readouterr().err)
+
+
+def test_tornado_plot_on_a_text_probability_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from sim.tornado import TORNADO_COLUMNS
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    row = {column: 0.5 for column in TORNADO_COLUMNS}
+    row.update(parameter="agents.UK.troops", scenario="baseline", day=365, replications=100, seed=1, p_low="half")
+    pd.DataFrame([row], columns=list(TORNADO_COLUMNS)).to_csv(folder / "tornado.csv", index=False)
+    assert cli("plot", folder) == 2
+    assert one_line(capsys.readouterr().err) == (f"error: {folder / 'tornado.csv'}: column p_low: not a number on "
+                                                 "line 2: 'half'")
+    assert np.isfinite(0.5)

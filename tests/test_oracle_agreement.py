@@ -1,18 +1,25 @@
 """The batch engine and the one-world oracle (tests/oracle.py) produce the same distribution of outcomes.
 
-For each scenario, the oracle runs ``n`` worlds and the engine ``10 n`` worlds with fixed seeds,
-and three kinds of comparison are made:
+For each case, the oracle runs ``n`` worlds and the engine ``10 n`` worlds with fixed seeds, and
+four kinds of comparison are made:
 
 * the share of worlds ending in each cause (two-proportion z-test with the pooled proportion);
 * the distribution of the breakdown day over the worlds that broke down (two-sample
   Kolmogorov-Smirnov, asymptotic critical value);
 * the mean of each event count over the worlds that reached a deal (two-sample z-test with
-  unpooled variances).
+  unpooled variances);
+* the mean of Russia's intent over the worlds that reached a deal (same test): under bargaining
+  hawkish types refuse more often, so who agrees is selected; independent acceptance selects no one.
+
+The cases cover the default structure, each non-default form switched on alone, the first
+version of the model (the "legacy" combination), and stress cases that make the rare causes and
+mechanisms frequent: escalation spirals, Ukrainian withdrawal, elections of every guarantor and of
+the US within the horizon. Every case must end often enough in each cause it claims.
 
 Tolerances are not tuned: every comparison uses the critical value for a per-comparison error of
 ``FAMILY_ALPHA / N_COMPARISONS`` (Bonferroni), so that if the two implementations agree, the
 whole file fails by chance with probability at most about ``FAMILY_ALPHA``. A power check shows
-the same comparisons do reject an engine run with a visibly different parameter.
+the same comparisons do reject an engine run with a visibly different parameter or form.
 """
 
 from __future__ import annotations
@@ -29,19 +36,30 @@ import pytest
 
 from sim.model import CAUSE_CODES, CeasefireModel
 from sim.scenario import Scenario, load_scenario
-from tests.oracle import CAUSE_NAMES, run_oracle
+from tests.oracle import CAUSE_NAMES, COUNT_COLUMNS, run_oracle
 
 HORIZON = 365
 ENGINE_FACTOR = 10
-COUNTS = ("incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed")
+COUNTS = COUNT_COLUMNS
 
 NO_TROOPS = {
     "agents.UK.troops": 0, "agents.FR.troops": 0, "agents.DE.troops": 0, "agents.DE.neighbour_troops": 0,
 }
 HARDLINE = {"agents.RU.probe_rate": 0.2, "agents.RU.resolve": 0.9, "agents.RU.base_offensive_hazard": 0.01}
-
-
 IMPATIENT_US = {"agents.US.violation_tolerance": 0, "agents.US.patience": 20_000}
+
+LEGACY = {
+    "structure.objection": "linear", "structure.capability": "absolute", "structure.credibility": "reputation",
+    "structure.escalation": "threshold", "structure.acceptance": "independent",
+    **{f"agents.{g}.{role}": 0.0 for g in ("UK", "FR", "DE") for role in ("air_role", "maritime_role")},
+    "agents.DE.deployment_probability": 1.0, "agents.US.mediation_rounds": 1, "agents.RU.bases_price": 0.0,
+    "agents.RU.rearmament_rate": 0.0, "agents.UA.rearmament_rate": 0.0, "model.entry_cost": 0.0,
+    "model.neighbour_objection_weight": 0.25, "model.joint_calming": 0.0, "model.verification_restraint": 0.0,
+    "model.misperception_escalation": 0.0, "model.verified_incident_damping": 0.0,
+    "model.self_help_retaliation": 0.0, "model.spoiler_rate": 0.0, "model.power_shift_weight": 0.0,
+    "model.election_turnover": 0.0,
+}
+"""The first version of the model: spec section "Legacy", the same as ``scenarios/legacy_v1.yaml``."""
 
 
 @dataclass(frozen=True)
@@ -52,31 +70,72 @@ class Case:
     oracle_worlds: int
     seed: int
     causes: tuple[str, ...]
+    engine_deviation: str = ""
+    """Where the engine is known to depart from docs/model_spec.md in this case: the test is a strict xfail."""
 
 
 MIN_CAUSE_COUNT = 30
 """Oracle worlds each of a case's ``causes`` must end in, so that the case exercises what it claims."""
 
+BUSY = {"agents.RU.base_offensive_hazard": 0.004, "model.spoiler_rate": 0.05, "model.spiral_hazard": 0.4}
+"""Offensives and spirals a few times more frequent than at baseline, so that each form's effect on them shows."""
+
+ALL_CAUSES = ("held", "no_deal", "major_offensive", "escalation_spiral")
+"""The causes of a busy case (Ukrainian withdrawal has its own stress cases)."""
+
 CASES: dict[str, Case] = {
-    # defaults: offensives against deterrence; guarantors draw down; Germany deploys on day 180
-    "baseline": Case({}, 2000, 11, ("held", "no_deal", "major_offensive")),
-    # no European forces: no answers, no bases; Ukraine agrees to less (so deals happen) and, once the
-    # impatient US halves its monitoring (about day 22), withdraws at a raised daily hazard
+    # the default structure with every parameter at its default; France's election falls on day 114
+    "baseline": Case({}, 1000, 11, ("held", "no_deal", "major_offensive")),
+    # each non-default form alone, in busy worlds
+    "objection_linear": Case({**BUSY, "structure.objection": "linear"}, 800, 21, ALL_CAUSES),
+    "objection_categorical": Case({**BUSY, "structure.objection": "categorical"}, 800, 22, ALL_CAUSES),
+    "capability_absolute": Case({**BUSY, "structure.capability": "absolute"}, 800, 23, ALL_CAUSES),
+    "credibility_reputation": Case({**BUSY, "structure.credibility": "reputation"}, 800, 24, ALL_CAUSES),
+    "credibility_commitment": Case({**BUSY, "structure.credibility": "commitment"}, 800, 25, ALL_CAUSES),
+    # with calming, escalation seldom passes the default threshold of 6: a lower cliff makes spirals happen
+    "escalation_threshold": Case({**BUSY, "structure.escalation": "threshold", "model.escalation_threshold": 4.0},
+                                 800, 26, ALL_CAUSES),
+    # a large table gain changes nothing under independent acceptance; the power check below uses it
+    "acceptance_independent": Case({**BUSY, "structure.acceptance": "independent", "agents.RU.table_gain": 4.0},
+                                   800, 27, ALL_CAUSES),
+    # the first version of the model; probes twice as frequent so that its spiral cliff is reached
+    "legacy": Case({**LEGACY, "agents.RU.probe_rate": 0.08}, 800, 31, ALL_CAUSES),
+    # frequent probes by a resolute, rearming Russia facing a slowly rearming Ukraine: spirals, offensives
+    # that grow with the power shift, heavy drawdown
+    "hardline_rearming_russia": Case(
+        {**HARDLINE, "agents.RU.rearmament_rate": 0.1, "agents.UA.rearmament_rate": 0.03,
+         "model.power_shift_weight": 6.0},
+        800, 13, ALL_CAUSES,
+    ),
+    # no European forces: no answers, no bases, no commitment; Ukraine agrees to less (so deals happen)
+    # and, once the impatient US halves its monitoring (about day 22), withdraws at a raised daily hazard
     "no_european_troops": Case(
         {**NO_TROOPS, **IMPATIENT_US, "agents.UA.guarantee_threshold": 0.3, "model.withdrawal_hazard": 0.02},
-        3000, 12, ("no_deal", "major_offensive", "ukrainian_withdrawal"),
+        2000, 12, ("no_deal", "major_offensive", "escalation_spiral", "ukrainian_withdrawal"),
     ),
-    # frequent probes by a resolute Russia: escalation spirals, heavy drawdown, and offensives at a
-    # hazard high enough for Russia's heterogeneous intent to matter
-    "hardline_russia": Case(HARDLINE, 3000, 13, ("no_deal", "major_offensive", "escalation_spiral")),
-    # weak US monitoring: few probes are detected, answered or sanctioned
-    "low_us_detection": Case(
-        {"agents.US.detection_probability": 0.2}, 2000, 14, ("held", "no_deal", "major_offensive")
+    # a ceasefire from September 2028: US election day 67, German day 181, British day 348; most bring a
+    # much less committed government, and Ukraine may leave as soon as its guarantee falls below day 0's
+    "elections": Case(
+        {"start_date": "2028-09-01", "model.election_turnover": 0.8, "model.election_shock": 0.6,
+         "model.withdrawal_hazard": 0.003, "agents.UA.withdrawal_threshold": 1.0},
+        800, 14, ("held", "no_deal", "major_offensive", "ukrainian_withdrawal"),
+    ),
+    # when Russia's credibility is read on a probe day: a probe every day, never detected so never answered,
+    # a weak prior and strong deterrence make the reputation of the day decide the early offensives
+    "reputation_on_probe_days": Case(
+        {"horizon_days": 60, "structure.credibility": "reputation", "structure.capability": "absolute",
+         "agents.RU.prior_strength": 0.5, "agents.RU.probe_rate": 1.0, "agents.US.detection_probability": 0.0,
+         "model.deterrence_weight": 4.0, "model.entry_cost": 0.0, "agents.RU.base_offensive_hazard": 0.05,
+         "model.spoiler_rate": 0.0, "model.spiral_hazard": 0.0, "agents.UA.guarantee_threshold": 0.0,
+         "model.intent_variance": 0.0, "agents.RU.table_gain": 0.0},
+        1000, 15, ("no_deal", "major_offensive"),
+        engine_deviation=("the spec computes credibility c in step 2, before today's probe is learnt; "
+                          "CeasefireModel.step reads self.credibility in step 7, after self.ru.learn"),
     ),
 }
 
 FAMILY_ALPHA = 0.001
-COMPARISONS_PER_CASE = len(CAUSE_CODES) + 1 + len(COUNTS)
+COMPARISONS_PER_CASE = len(CAUSE_CODES) + 1 + len(COUNTS) + 1
 N_COMPARISONS = len(CASES) * COMPARISONS_PER_CASE
 ALPHA = FAMILY_ALPHA / N_COMPARISONS
 Z_CRIT = NormalDist().inv_cdf(1.0 - ALPHA / 2.0)
@@ -140,7 +199,7 @@ def ks_check(name: str, x: np.ndarray, y: np.ndarray, c: float = KS_C) -> Check:
 
 
 def compare(oracle: pd.DataFrame, engine: pd.DataFrame) -> list[Check]:
-    """Every comparison of two run tables: cause shares, breakdown days, mean counts given a deal."""
+    """Every comparison of two run tables: cause shares, breakdown days, mean counts and intent given a deal."""
     checks = [
         proportion_check(f"share {cause}", int((oracle["cause"] == cause).sum()), len(oracle),
                          int((engine["cause"] == cause).sum()), len(engine))
@@ -151,6 +210,7 @@ def compare(oracle: pd.DataFrame, engine: pd.DataFrame) -> list[Check]:
     checks.append(ks_check("breakdown day (KS, over breakdowns)", x, y))
     deal_o, deal_e = oracle[oracle["agreed"]], engine[engine["agreed"]]
     checks += [mean_check(f"mean {count} given a deal", deal_o[count], deal_e[count]) for count in COUNTS]
+    checks.append(mean_check("mean intent given a deal", deal_o["intent"], deal_e["intent"]))
     assert len(checks) == COMPARISONS_PER_CASE
     return checks
 
@@ -173,6 +233,7 @@ def engine_runs(scenario: Scenario, worlds: int, seed: int) -> pd.DataFrame:
         "agreed": model.agreed,
         "breakdown_day": np.where(model.breakdown_day >= 0, model.breakdown_day, np.nan),
         "cause": [CAUSE_NAMES[int(code)] for code in model.cause],
+        "intent": model.ru.intent,
         **{count: getattr(model, count) for count in COUNTS},
     })
 
@@ -191,9 +252,9 @@ def _runs(path: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_family_wise_error_budget_is_derived_from_the_number_of_comparisons():
-    assert len(CASES) * (len(CAUSE_CODES) + 1 + len(COUNTS)) == N_COMPARISONS
-    assert 4.0 < Z_CRIT < 4.5
-    assert 2.2 < KS_C < 2.5
+    assert len(CASES) * (len(CAUSE_CODES) + 1 + len(COUNTS) + 1) == N_COMPARISONS
+    assert 4.3 < Z_CRIT < 4.8
+    assert 2.4 < KS_C < 2.7
 
 
 def test_ks_statistic_matches_a_hand_computed_example():
@@ -206,15 +267,31 @@ def test_run_oracle_is_deterministic_and_shaped_like_the_run_records(scenario_fi
     scenario = load_scenario(scenario_file, {"horizon_days": 60})
     first, second = run_oracle(scenario, 20, seed=5), run_oracle(scenario, 20, seed=5)
     pd.testing.assert_frame_equal(first, second)
-    assert list(first.columns[:4]) == ["replication", "agreed", "breakdown_day", "cause"]
+    assert list(first.columns[:5]) == ["replication", "agreed", "breakdown_day", "cause", "intent"]
     assert set(COUNTS) <= set(first.columns)
+    assert (first["intent"] > 0).all()
     assert set(first["cause"]) <= set(CAUSE_CODES)
     assert first["breakdown_day"].dtype == float
     assert (first["breakdown_day"].isna() == first["cause"].isin(["held", "no_deal"])).all()
     assert not run_oracle(scenario, 20, seed=6).equals(first)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+def _case_params() -> list:
+    """Every case, as a strict xfail where the engine is known to depart from the spec."""
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=case.engine_deviation))
+            if case.engine_deviation else name for name, case in CASES.items()]
+
+
+def test_legacy_case_is_the_bundled_legacy_scenario(scenario_file):
+    """The legacy case tests what ``scenarios/legacy_v1.yaml`` runs: the same forms and parameters."""
+    ours = load_scenario(scenario_file, LEGACY)
+    bundled = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "legacy_v1.yaml")
+    assert ours.structure == bundled.structure
+    assert ours.agents == bundled.agents
+    assert ours.model == bundled.model
+
+
+@pytest.mark.parametrize("name", _case_params())
 def test_engine_and_oracle_agree(scenario_file, name):
     oracle, engine = _runs(scenario_file, name)
     counts = oracle["cause"].value_counts()
@@ -228,14 +305,18 @@ POWER_CASES = [
     # (case, engine overrides, a comparison that must reject)
     ("baseline", {"agents.RU.probe_rate": 0.05}, "mean probes given a deal"),  # probes 25 % more often
     ("baseline", {"agents.RU.base_offensive_hazard": 0.0045}, "share major_offensive"),  # 3x the hazard
-    ("hardline_russia", {"model.intent_variance": 0.0}, "share major_offensive"),  # no heterogeneity
+    ("hardline_rearming_russia", {"model.intent_variance": 0.0}, "share major_offensive"),  # no heterogeneity
+    # bargaining instead of independent acceptance: hawkish types refuse, deals select dovish ones
+    ("acceptance_independent", {"structure.acceptance": "bargaining"}, "mean intent given a deal"),
+    # no election brings a less committed government: the US keeps monitoring, Ukraine stays
+    ("elections", {"model.election_turnover": 0.0}, "share ukrainian_withdrawal"),
 ]
 
 
 @pytest.mark.parametrize(("name", "overrides", "must_reject"), POWER_CASES)
 def test_comparisons_reject_an_engine_with_a_visibly_different_parameter(scenario_file, name, overrides,
                                                                          must_reject):
-    """Power: the same comparisons, oracle of a case against the engine with one parameter changed."""
+    """Power: the same comparisons, oracle of a case against the engine with one parameter or form changed."""
     oracle, _ = _runs(scenario_file, name)
     case = CASES[name]
     different = load_scenario(scenario_file, {**case.overrides, **overrides})

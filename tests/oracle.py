@@ -503,7 +503,6 @@ class OracleModel(mesa.Model):
         # 2. the quantities of the day, from today's troops
         russians, ukrainians = self.forces(self.day)
         capability = self.capability(russians)
-        credibility = self.credibility()
         hostility = self.scenario.agents.RU.provocation * self.presence()
 
         # 3. incidents
@@ -535,7 +534,8 @@ class OracleModel(mesa.Model):
                                                       retaliated, spoiler_unhandled))
 
         # 7. breakdown, the first cause that applies
-        self.break_down(capability, credibility, hostility, russians, ukrainians)
+        # the offensive is weighed with today's belief, after today's probe has been learnt (ODD step 7)
+        self.break_down(capability, self.credibility(), hostility, russians, ukrainians)
 
         # 8. slow variables and bookkeeping
         detected_violations = detected_incidents + detected_probe

@@ -120,8 +120,9 @@ CASES: dict[str, Case] = {
          "model.withdrawal_hazard": 0.003, "agents.UA.withdrawal_threshold": 1.0},
         800, 14, ("held", "no_deal", "major_offensive", "ukrainian_withdrawal"),
     ),
-    # when Russia's credibility is read on a probe day: a probe every day, never detected so never answered,
-    # a weak prior and strong deterrence make the reputation of the day decide the early offensives
+    # when Russia's credibility is read on a probe day (after today's probe is learnt, as in the first
+    # version): a probe every day, never detected so never answered, a weak prior and strong deterrence make
+    # the reputation of the day decide the early offensives
     "reputation_on_probe_days": Case(
         {"horizon_days": 60, "structure.credibility": "reputation", "structure.capability": "absolute",
          "agents.RU.prior_strength": 0.5, "agents.RU.probe_rate": 1.0, "agents.US.detection_probability": 0.0,
@@ -129,8 +130,6 @@ CASES: dict[str, Case] = {
          "model.spoiler_rate": 0.0, "model.spiral_hazard": 0.0, "agents.UA.guarantee_threshold": 0.0,
          "model.intent_variance": 0.0, "agents.RU.table_gain": 0.0},
         1000, 15, ("no_deal", "major_offensive"),
-        engine_deviation=("the spec computes credibility c in step 2, before today's probe is learnt; "
-                          "CeasefireModel.step reads self.credibility in step 7, after self.ru.learn"),
     ),
 }
 

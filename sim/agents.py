@@ -111,9 +111,12 @@ class Guarantor(State):
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
         m = self.model.params
         initial = self.params.domestic_support
-        support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
-        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
-        return guarantor_commitment(self.resolve, support_ratio, self.troops, self.bases_in_ukraine(),
+        support_ratio = self.support / initial if initial > 0.0 else 1.0
+        bases = self.bases_in_ukraine() if self.params.permanent_bases else False
+        # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass
+        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0) \
+            if isinstance(self.neighbour_troops, np.ndarray) else False
+        return guarantor_commitment(self.resolve, support_ratio, self.troops, bases,
                                     neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
 
     def respond(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:

@@ -125,6 +125,7 @@ class CeasefireModel(mesa.Model):
         self.sanctions_imposed = np.zeros(n, dtype=np.int64)
         self.spoiler_events = np.zeros(n, dtype=np.int64)
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
+        self.credibility = np.zeros(n)  # today's, set by assess_credibility
 
         self.trajectories: dict[str, np.ndarray] | None = (
             {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32) for name in TRAJECTORY_VARIABLES}
@@ -142,7 +143,7 @@ class CeasefireModel(mesa.Model):
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
         "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
-        "spoiler_events", "eroded",
+        "spoiler_events", "eroded", "credibility",
     )
     """Attributes of the model that are per-world arrays (the agents list their own)."""
 
@@ -219,10 +220,11 @@ class CeasefireModel(mesa.Model):
         uk, fr, de = self.guarantors
         return 1.0 - (1.0 - uk.commitment()) * (1.0 - fr.commitment()) * (1.0 - de.commitment())
 
-    @property
-    def credibility(self) -> np.ndarray:
-        """Russia's belief that the guarantors would fight, 0-1, in the ``credibility`` form (ODD 11, 21)."""
-        return self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
+    def assess_credibility(self) -> np.ndarray:
+        """Russia's belief that the guarantors would fight, 0-1, in the ``credibility`` form (ODD 11, 21);
+        also kept as ``self.credibility``, today's value (recorded in the trajectories)."""
+        self.credibility = self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
+        return self.credibility
 
     def expected_cost(self, credibility: np.ndarray, capability: np.ndarray) -> np.ndarray:
         """K: what Russia expects an offensive to cost, per world (ODD 16).
@@ -276,7 +278,7 @@ class CeasefireModel(mesa.Model):
         price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
             + ru.bases_price * self._bases_in_ukraine()
         base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.config.agents.US.resolve - price
-        expected_cost = self.expected_cost(self.credibility, self.capability(0))
+        expected_cost = self.expected_cost(self.assess_credibility(), self.capability(0))
         russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
         ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
         agreed = np.zeros(self.active_worlds, dtype=bool)
@@ -345,7 +347,7 @@ class CeasefireModel(mesa.Model):
             self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
         # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
-        expected_cost = self.expected_cost(self.credibility, capability)
+        expected_cost = self.expected_cost(self.assess_credibility(), capability)
         offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), hostility, expected_cost, self.escalation)
         spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
         offensive = live & (u_breakdown < offensive_hazard)

@@ -585,7 +585,7 @@ def test_commitment_rises_with_resolve_and_falls_as_support_erodes():
     np.testing.assert_allclose(m.uk.commitment(), 0.5 * pi_uk)
     assert (m.commitment() < before).all()
     share = p.commitment_share
-    np.testing.assert_allclose(m.credibility, share * m.commitment() + (1 - share) * m.ru.reputation)
+    np.testing.assert_allclose(m.assess_credibility(), share * m.commitment() + (1 - share) * m.ru.reputation)
 
 
 def test_the_comparison_budget_counts_every_statistical_comparison():

@@ -213,13 +213,18 @@ def best_troops(table: pd.DataFrame, outcome: str = "p_hold_1y") -> pd.DataFrame
 # --------------------------------------------------------------------------- figure
 
 
+PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
+           "tab:cyan")
+"""Line colours of the other variants; grey and black are kept for legacy and the default."""
+
+
 def _style(name: str, index: int) -> dict[str, Any]:
     """Default drawn bold in black, legacy dashed, the others in the tab10 colours."""
     if name == DEFAULT_VARIANT.name:
         return {"color": "black", "lw": 2.8, "ls": "-", "zorder": 5}
     if name == LEGACY_VARIANT.name:
         return {"color": "tab:gray", "lw": 1.8, "ls": "--", "zorder": 4}
-    return {"color": f"C{index % 10}", "lw": 1.4, "ls": "-", "zorder": 3}
+    return {"color": PALETTE[index % len(PALETTE)], "lw": 1.4, "ls": "-", "zorder": 3}
 
 
 def plot_bet(table: pd.DataFrame, path: str | Path | None = None) -> Figure:

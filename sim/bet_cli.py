@@ -74,22 +74,24 @@ def chosen_variants(text: str | None) -> tuple[Any, ...]:
 
 def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire bet``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli import EXIT_OK, progress_bar
-    from sim.io import check_writable
+    from sim.cli import progress_bar
+    from sim.exit_codes import EXIT_OK
+    from sim.io import check_output_folder
+    from sim.signals import interrupt_on_signals
 
     if args.replications < 1:
         raise InputError(f"--replications: must be >= 1 (got {args.replications})")
     if args.horizon < 1:
         raise InputError(f"--horizon: must be >= 1 day (got {args.horizon})")
     variants = chosen_variants(args.variants)
-    check_writable(args.out)
     from sim.bet import BET_SWEEP, run_bet
     from sim.sweep import load_sweep
 
+    check_output_folder(args.out, inputs=[BET_SWEEP])
     points = len(variants) * load_sweep(BET_SWEEP).n_points
-    with progress_bar(points, "points", enabled=not args.quiet) as advance:
+    with interrupt_on_signals(), progress_bar(points, "points", enabled=not args.quiet) as advance:
         result = run_bet(args.replications, args.seed, variants, args.horizon, BET_SWEEP, progress=advance)
-    save_bet(result, args.out, command_line=["ceasefire", *argv])
+        save_bet(result, args.out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, args.out))
     return EXIT_OK

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.bet_cli import add_bet_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tornado_commands(commands)
     add_report_commands(commands)
     add_sweep_commands(commands)
+    add_bet_commands(commands)
     return parser
 
 

@@ -1,23 +1,36 @@
-"""Validation against the empirical record: the statistics, and docs/VALIDATION.md's table reproduced."""
+"""Validation against the empirical record: the tests can fail, the roles are kept, wrong models are run."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 
+import sim.validation
+from sim.cli import main
 from sim.validation import (
     ANCHORS,
     BEGIN,
     END,
     RUNS,
     VALIDATION_DOC,
+    calibration_anchors,
+    compositions,
+    counts_test,
     failed_within,
+    fit_difference,
+    fit_statistic,
     hazard_reduction,
+    held_out_anchors,
+    held_through,
     kaplan_meier,
     markdown,
     run_validation,
 )
+from sim.variants import VARIANTS, discriminate, variant
 
 
 class _Result:
@@ -37,10 +50,14 @@ def _runs(days: list[float | None], causes: list[str] | None = None) -> pd.DataF
 
 
 def test_failed_within_counts_breakdowns_up_to_the_day_among_deals():
-    results = {"r": _Result(_runs([10, 90, 91, None]))}
-    estimate = failed_within("r", 90)(results)
-    assert estimate.value == 0.5
+    estimate = failed_within("r", 90)({"r": _Result(_runs([10, 90, 91, None]))})
+    assert estimate.value == 0.5 and (estimate.events, estimate.trials) == (2, 4)
     assert estimate.low < 0.5 < estimate.high
+
+
+def test_held_through_counts_worlds_that_never_broke_down_as_held():
+    estimate = held_through("r", 90)({"r": _Result(_runs([10, 91, None, None]))})
+    assert (estimate.events, estimate.trials) == (3, 4)
 
 
 def test_hazard_reduction_is_zero_for_equal_rates_and_positive_when_fewer_break():
@@ -50,26 +67,68 @@ def test_hazard_reduction_is_zero_for_equal_rates_and_positive_when_fewer_break(
     assert hazard_reduction("a", "b", 100)(fewer).value > 0
 
 
-def test_kaplan_meier_equals_the_empirical_survival_without_censoring():
-    times = np.array([1.0, 2.0, 2.0, 5.0, 9.0])
-    events = np.ones(5, dtype=bool)
-    assert kaplan_meier(times, events, at=4).value == pytest.approx(2 / 5)
-
-
 def test_kaplan_meier_treats_censored_worlds_as_at_risk_until_censored():
     times = np.array([1.0, 3.0, 3.0, 8.0])
     events = np.array([True, False, True, True])
-    # S(3) = (1 - 1/4) * (1 - 1/3) = 0.5
-    assert kaplan_meier(times, events, at=3).value == pytest.approx(0.5)
+    assert kaplan_meier(times, events, at=3).value == pytest.approx(0.5)  # (1 - 1/4) * (1 - 1/3)
 
 
-def test_every_anchor_has_a_citation_a_figure_and_a_known_run():
+def test_roles_are_the_agreed_split_and_every_anchor_is_cited_with_counts_or_a_range():
+    assert [a.key for a in calibration_anchors()] == [
+        "no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
+        "minsk_recorded_violations_per_day"]
+    assert len(held_out_anchors()) + len(calibration_anchors()) == len(ANCHORS)
     keys = [a.key for a in ANCHORS]
     assert len(keys) == len(set(keys))
     runs = {r.key for r in RUNS}
     for anchor in ANCHORS:
         assert anchor.citation and anchor.run in runs
-        assert np.isfinite(anchor.empirical.value)
+        has_counts = anchor.events is not None and anchor.cases is not None
+        assert has_counts or np.isfinite([anchor.empirical.low, anchor.empirical.high]).all(), anchor.key
+
+
+def test_both_codings_of_minsk_ii_are_held_out_anchors():
+    codings = {a.coding: a.key for a in held_out_anchors() if a.coding}
+    assert set(codings) == {"held", "debaltseve"}
+
+
+def test_the_exact_counts_test_agrees_with_the_binomial_test_when_the_model_is_known_precisely():
+    alpha = np.array([0.2, 0.8]) * 1e7  # a beta-binomial this concentrated is a binomial(p = 0.2)
+    for k in (0, 3, 7, 12):
+        p_value, _ = counts_test(np.array([k, 20 - k]), alpha)
+        assert p_value == pytest.approx(binomtest(k, 20, 0.2).pvalue, rel=1e-4)
+
+
+def test_two_deals_in_two_attempts_have_probability_p_squared():
+    p_value, log_lik = counts_test(np.array([2, 0]), np.array([0.06, 0.94]) * 1e7)
+    assert math.exp(log_lik) == pytest.approx(0.06**2, rel=1e-4)
+    assert p_value == pytest.approx(0.06**2, rel=1e-4)  # the least likely of the three outcomes
+
+
+def test_compositions_enumerate_every_split_once():
+    rows = compositions(5, 3)
+    assert len(rows) == math.comb(7, 2) and (rows.sum(axis=1) == 5).all()
+    assert len({tuple(r) for r in rows}) == len(rows)
+
+
+def test_a_component_the_variant_does_not_touch_adds_no_noise_to_the_difference():
+    table = pd.DataFrame({
+        "anchor": ["a", "b"], "role": ["held_out", "held_out"], "in_fit": [True, True], "coding": ["", ""],
+        "group": ["", ""], "observed_events": [1, 2], "observed_cases": [1, 2],
+        "model_events": [100.0, 300.0], "model_trials": [1000.0, 1000.0],
+    })
+    other = table.assign(model_events=[100.0, 500.0])
+    difference, se = fit_difference(other, table)
+    assert difference == pytest.approx(fit_statistic(other) - fit_statistic(table))
+    assert difference == pytest.approx(2 * math.log(501 / 301), abs=0.01)
+    _, se_same = fit_difference(table, table)
+    assert se_same == 0.0 and se > 0
+
+
+def test_the_power_shift_variant_adds_half_a_log_hazard_unit_a_year():
+    overrides = variant("power_shift_0_5").overrides(sim.validation.SCENARIO_DIR / "baseline.yaml")
+    weight = overrides["model.power_shift_weight"]
+    assert weight * math.log(1.03) == pytest.approx(0.5)  # RU rearms 3 % a year, UA not at all
 
 
 def test_validation_reproduces_the_table_in_the_docs():
@@ -78,3 +137,53 @@ def test_validation_reproduces_the_table_in_the_docs():
     assert markdown(run_validation(workers=2)) == documented, (
         "docs/VALIDATION.md is stale: run `ceasefire validation --update-docs`"
     )
+
+
+@pytest.fixture(scope="module")
+def discrimination() -> pd.DataFrame:
+    """The default and three variants at a quarter of the validation's worlds."""
+    wanted = [variant(key) for key in ("troops_dont_deter", "provocation_x3_3", "monitoring_does_nothing")]
+    summary, _ = discriminate(workers=2, scale=0.25, variants=wanted)
+    return summary.set_index("variant")
+
+
+def test_the_record_cannot_tell_the_default_from_troops_dont_deter_or_provocation_x3(discrimination):
+    """What is true of model v2 (docs/VALIDATION.md): the held-out fit of these variants is within a
+    likelihood ratio of 3 of the default's either way, i.e. the record gives no real evidence between them."""
+    for key in ("troops_dont_deter", "provocation_x3_3"):
+        difference = discrimination.loc[key, "difference_held"]
+        assert abs(difference) < math.log(3), (key, difference)
+
+
+def test_the_fit_statistic_can_reject_a_wrong_model(discrimination):
+    """Monitoring that does nothing makes two monitoring-only deals far less likely: rejected by far."""
+    row = discrimination.loc["monitoring_does_nothing"]
+    assert row["difference_held"] < -3 * row["difference_held_se"] and row["difference_held"] < -2
+
+
+def test_a_bundled_wrong_variant_fails_a_held_out_anchor(discrimination):
+    assert (discrimination.drop(index="default")["failed_held_out_count"] > 0).any()
+    assert {v.key for v in VARIANTS} >= {"troops_dont_deter", "provocation_x3_3", "escalation_cliff_5",
+                                          "base_hazard_x2", "power_shift_0_5", "monitoring_does_nothing",
+                                          "russia_never_probes"}
+
+
+@pytest.fixture(scope="module")
+def tiny_table() -> pd.DataFrame:
+    return run_validation(workers=1, scale=0.005)
+
+
+@pytest.mark.parametrize("failing", [True, False])
+def test_the_exit_code_does_not_depend_on_anchors_passing(failing, tiny_table, tmp_path, monkeypatch, capsys):
+    table = tiny_table.assign(p_value=1e-6 if failing else 0.9, failed=failing)
+    monkeypatch.setattr(sim.validation, "run_validation", lambda workers, progress: table)
+    assert main(["validation", "--out", str(tmp_path / "v"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert ("FAIL" in out) == failing and "p-value" in out and "role" in out
+    assert (tmp_path / "v" / "validation.csv").exists() and (tmp_path / "v" / "manifest.json").exists()
+
+
+def test_bad_input_exits_2_before_any_simulation(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim.validation, "run_validation", lambda **kwargs: pytest.fail("simulated"))
+    assert main(["validation", "--out", str(tmp_path / "v"), "--workers", "0"]) == 2
+    assert capsys.readouterr().err.startswith("error: --workers")

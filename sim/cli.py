@@ -24,6 +24,7 @@ from sim.signals import interrupt_on_signals
 from sim.structure_cli import add_structure_commands, add_structure_option, structure_overrides
 from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.tornado_cli import add_tornado_commands
+from sim.validation_cli import add_validation_commands
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM",
@@ -105,17 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
     validate.set_defaults(handler=cmd_validate)
 
-    validation = commands.add_parser(
-        "validation", help="compare the model with the empirical record (docs/VALIDATION.md)",
-        description="Run the validation scenarios and compare each empirical anchor with the model's figure; "
-                    "write validation.csv, validation.md and validation.png.")
-    validation.add_argument("--out", type=Path, default=Path("results/validation"), metavar="DIR",
-                            help="output folder (default: results/validation/)")
-    validation.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
-    validation.add_argument("--update-docs", action="store_true",
-                            help="also refresh the table in docs/VALIDATION.md")
-    validation.add_argument("--quiet", action="store_true", help="no progress bar")
-    validation.set_defaults(handler=cmd_validation)
+    add_validation_commands(commands)
 
     listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
     listing.set_defaults(handler=cmd_scenarios)
@@ -191,43 +182,6 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         else:
             print(f"ok: {path} ({scenario.name})")
     return status
-
-
-def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire validation``: writes validation.csv, validation.md, validation.png and manifest.json."""
-    from sim.io import atomic_folder, check_output_folder, write_csv, write_json
-    from sim.plots import plot_validation
-    from sim.runner import BLOCK_WORLDS
-    from sim.validation import RUNS, VALIDATION_DOC, markdown, refreshed, run_validation
-
-    blocks = max(math.ceil(run.replications / BLOCK_WORLDS) for run in RUNS)
-    workers = cap_workers(args.workers, blocks, "blocks per run")
-    check_output_folder(args.out)
-    total = sum(run.replications for run in RUNS)
-    with interrupt_on_signals():
-        with progress_bar(total, "worlds", enabled=not args.quiet) as advance:
-            table = run_validation(workers=workers, progress=advance)
-        with atomic_folder(args.out) as tmp:
-            write_csv(table, tmp / "validation.csv")
-            (tmp / "validation.md").write_text(markdown(table) + "\n", encoding="utf-8")
-            plot_validation(table, tmp / "validation.png")
-            write_json(validation_manifest(workers, ["ceasefire", *argv]), tmp / "manifest.json")
-    if args.update_docs:
-        VALIDATION_DOC.write_text(refreshed(VALIDATION_DOC.read_text(encoding="utf-8"), table), encoding="utf-8")
-    consistent = int(table["consistent"].sum())
-    print(f"{consistent} of {len(table)} anchors consistent with the model; results in {args.out}/")
-    return EXIT_OK
-
-
-def validation_manifest(workers: int, command_line: Sequence[str]) -> dict[str, object]:
-    """What a validation folder records: its kind (so it is known as ours), the runs, seed and versions."""
-    from dataclasses import asdict
-
-    from sim.io import git_commit, versions
-    from sim.validation import RUNS, SEED
-
-    return {"kind": "validation", "seed": SEED, "runs": [asdict(run) for run in RUNS], "workers": workers,
-            "versions": versions(), "git_commit": git_commit(), "command_line": list(command_line)}
 
 
 def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = True) -> int:

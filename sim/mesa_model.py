@@ -25,7 +25,10 @@ horizon is reached. ``datacollector`` records, on day 0 and after every step (li
 ``day``, ``p_holding`` (share of all worlds whose ceasefire holds, 0-1), ``credibility_mean``,
 ``escalation_mean`` and ``coalition_troops_mean`` (means over the worlds that hold that day, as in
 ``trajectories.csv``; NaN on a day no world holds, rather than a 0 that would read as a value), and
-``seed``.
+``seed``. ``batch_run`` with ``max_steps`` below the horizon reports day ``max_steps`` on Mesa 3.3 and 3.5;
+for a run that ends itself Mesa 3.3 reports its last-but-one day (it reads the collector at ``steps - 1``);
+the ``day`` column always says which day a row is. Seeds that work on every Mesa: ``parameters={"seed":
+[1, 2, 3]}`` (Mesa 3.5 replaces an ``rng`` given in ``parameters`` by its own ``rng=`` argument).
 """
 
 from __future__ import annotations

@@ -151,8 +151,7 @@ FLOAT_COLUMN = re.compile(r"^(p_|share_|ci_|final_|intent|median_)|_(mean|p10|p9
 
 
 def column_dtype(column: str) -> str | None:
-    """The dtype of a column of the CSVs ``ceasefire`` writes, or None for a column it does not know
-    (a sweep's axis columns: pandas infers them)."""
+    """The dtype of a column of the CSVs ``ceasefire`` writes, or None for a column it does not know."""
     for names, dtype in ((TEXT_COLUMNS, "str"), (BOOL_COLUMNS, "bool"), (OPTIONAL_INT_COLUMNS, "Int64"),
                          (INT_COLUMNS, "int64")):
         if column in names:
@@ -165,8 +164,11 @@ def read_csv(path: str | Path, **options: Any) -> pd.DataFrame:
 
     ``pandas.read_csv`` alone reads ``breakdown_day`` as float (it has empty cells) and a float column
     whose every value is whole (``share_ukrainian_withdrawal`` = 0) as int; this gives back what was
-    written. ``options`` go to ``pandas.read_csv``.
+    written. A sweep's axis columns (between ``point`` and ``horizon_days``) are floats. ``options`` go to
+    ``pandas.read_csv``.
     """
-    header = pd.read_csv(path, nrows=0).columns
+    header = list(pd.read_csv(path, nrows=0).columns)
     dtypes = {c: d for c in header if (d := column_dtype(c)) is not None}
+    if "point" in header and "horizon_days" in header:  # sweep.csv: its axes hold numbers (sim.sweep.parse_values)
+        dtypes.update(dict.fromkeys(header[header.index("point") + 1: header.index("horizon_days")], "float64"))
     return pd.read_csv(path, dtype={**dtypes, **options.pop("dtype", {})}, **options)

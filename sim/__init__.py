@@ -1,15 +1,27 @@
 """ceasefire: would a ceasefire in Ukraine, guaranteed by European troops and monitored by the US, hold?
 
 An agent-based model (Mesa) of six states stepping a batch of independent worlds as numpy arrays.
-The public API, in the order data flows:
+The public API, in the order data flows (``dir(sim)`` lists it; each name is imported on first use):
 
-- ``load_scenario`` (YAML -> validated ``Scenario``),
-- ``CeasefireModel`` (the Mesa model), ``run_scenario`` (worlds -> tables, ``RunResult``),
-- ``save_run`` (tables -> CSV, manifest and plots), ``plot_run_dir`` / ``compare_dirs`` (CSV -> plots).
+Scenarios
+    ``load_scenario(path, overrides)`` -> a validated ``Scenario``; ``variant(scenario, overrides, name=)``
+    -> a validated copy named after its overrides; ``InputError`` for bad input.
+Runs
+    ``run_scenario(scenario, workers=1)`` -> ``RunResult`` (tables as DataFrames); ``save_run(result, folder)``
+    writes the CSVs, manifest and plots; ``read_csv(path)`` reads any of those CSVs back with the dtypes
+    it was written with (docs/COLUMNS.md describes every column).
+Mesa
+    ``ScenarioModel``: keyword parameters and a DataCollector, for ``mesa.batch_run`` and SolaraViz;
+    ``CeasefireModel``: the batch engine it wraps.
+Figures (each returns a matplotlib Figure, and saves a PNG when given a path)
+    ``plot_survival``, ``plot_trajectories``, ``plot_causes``, ``plot_compare``, ``plot_validation``;
+    sweeps: ``plot_hold_vs_axis``, ``plot_heatmap``, ``plot_main_effects``, ``plot_sobol``;
+    folders: ``plot_run_dir``, ``compare_dirs``, ``plot_sweep_dir``.
+Sweeps
+    ``load_sweep(path)`` / ``quick_sweep(scenario_file, params)`` -> ``Sweep``; ``run_sweep(sweep, folder)``.
 """
 
-from importlib import import_module
-from typing import Any
+from importlib import import_module as _import_module
 
 # Names are imported on first use, so that a worker process (or `ceasefire --help`) does not pay
 # for matplotlib and pandas before it needs them.
@@ -18,30 +30,41 @@ _EXPORTS = {
     "InputError": "sim.errors",
     "RunResult": "sim.runner",
     "Scenario": "sim.scenario",
+    "ScenarioModel": "sim.mesa_model",
+    "Sweep": "sim.sweep",
     "compare_dirs": "sim.plots",
     "load_scenario": "sim.scenario",
+    "load_sweep": "sim.sweep",
+    "plot_causes": "sim.plots",
+    "plot_compare": "sim.plots",
+    "plot_heatmap": "sim.sweep_plots",
+    "plot_hold_vs_axis": "sim.sweep_plots",
+    "plot_main_effects": "sim.sweep_plots",
     "plot_run_dir": "sim.plots",
+    "plot_sobol": "sim.sweep_plots",
+    "plot_survival": "sim.plots",
+    "plot_sweep_dir": "sim.sweep_plots",
+    "plot_trajectories": "sim.plots",
+    "plot_validation": "sim.plots",
+    "quick_sweep": "sim.sweep",
+    "read_csv": "sim.api",
     "run_scenario": "sim.runner",
+    "run_sweep": "sim.sweep_run",
     "save_run": "sim.api",
+    "variant": "sim.api",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
-
-
-__all__ = [
-    "CeasefireModel",
-    "InputError",
-    "RunResult",
-    "Scenario",
-    "compare_dirs",
-    "load_scenario",
-    "plot_run_dir",
-    "run_scenario",
-    "save_run",
-]
+__all__ = sorted(_EXPORTS)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(_import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    """The public API and the module's own attributes, for ``dir(sim)`` and tab completion."""
+    return sorted({*(n for n in globals() if n.startswith("__") or not n.startswith("_")), *__all__})

@@ -2,19 +2,28 @@
 
 The command line (``sim.cli``) is a thin layer over these functions; a notebook can call them directly::
 
-    from sim import load_scenario, run_scenario, save_run
+    from sim import load_scenario, read_csv, run_scenario, save_run, variant
     result = run_scenario(load_scenario("scenarios/baseline.yaml"))
     save_run(result, "results/baseline")
+    more = run_scenario(variant(result.scenario, {"agents.UK.troops": 20000}))  # "baseline-UK.troops-20000"
+    runs = read_csv("results/baseline/runs.csv")  # dtypes as written (docs/COLUMNS.md)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from sim.io import atomic_folder, manifest_base, write_csv, write_json
+from sim.mesa_model import resolve_scenario, with_overrides
 from sim.plots import plot_run_dir
 from sim.runner import BLOCK_WORLDS, RunResult
+from sim.scenario import Scenario
 
 RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
 """The CSV files of a run folder."""
@@ -68,3 +77,98 @@ def manifest(
         "workers": result.workers,
         "wall_seconds": round(result.wall_seconds, 3),
     }
+
+
+# --------------------------------------------------------------------------- variants
+
+MAX_NAME = 80
+"""Longest scenario name (``Scenario.name``)."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def variant(scenario: str | Path | Scenario, overrides: Mapping[str, Any], name: str | None = None) -> Scenario:
+    """A validated copy of ``scenario`` with values set by dotted path, named after them.
+
+    Args:
+        scenario: a ``Scenario``, a bundled scenario's name or a scenario file.
+        overrides: values by dotted path, e.g. ``{"agents.UK.troops": 20000}``.
+        name: the variant's name (letters, digits, '_', '-', '.'); by default :func:`variant_name`, so
+            ``summary.csv``, plots and folders tell variants apart.
+
+    Raises:
+        InputError: an unknown path (with the closest valid one) or an out-of-range value.
+    """
+    base = resolve_scenario(scenario)
+    overrides = dict(overrides)
+    if name is None and "name" not in overrides:
+        name = variant_name(base.name, overrides)
+    if name is not None:
+        overrides["name"] = name
+    return with_overrides(base, overrides, source=Path(str(scenario) if not isinstance(scenario, Scenario)
+                                                       else base.name))
+
+
+def variant_name(base: str, overrides: Mapping[str, Any]) -> str:
+    """``base`` followed by each override as ``-path-value``, the ``agents.``/``model.`` prefix dropped.
+
+    ``variant_name("baseline", {"agents.UK.troops": 20000})`` is ``"baseline-UK.troops-20000"``. Characters
+    a folder name should not hold become '_'; a name longer than ``MAX_NAME`` is cut and ends in a hash of
+    the overrides, so different variants keep different names.
+    """
+    parts = [base]
+    for path, value in overrides.items():
+        short = path.removeprefix("agents.").removeprefix("model.")
+        parts += [short, _value_text(value)]
+    name = _UNSAFE.sub("_", "-".join(parts))
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(repr(sorted(overrides.items())).encode()).hexdigest()[:8]
+    return f"{name[:MAX_NAME - 9]}-{digest}"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- reading tables back
+
+TEXT_COLUMNS = frozenset({"scenario", "cause", "quartile"})
+BOOL_COLUMNS = frozenset({"agreed", "germany_deployed", "monitoring_scaled_down"})
+OPTIONAL_INT_COLUMNS = frozenset({"breakdown_day"})
+"""Whole numbers with empty cells (a world that held has no breakdown day): pandas' nullable ``Int64``."""
+INT_COLUMNS = frozenset({
+    "replication", "day", "point", "n_worlds", "n_agreed", "n_holding", "replications", "seed", "horizon_days",
+    "incidents", "detected_violations", "probes", "detected_probes", "responses", "retaliations",
+    "sanctions_imposed", "spoiler_events",
+})
+FLOAT_COLUMN = re.compile(r"^(p_|share_|ci_|final_|intent|median_)|_(mean|p10|p90)$")
+"""Every other column ``ceasefire`` writes is a float; a float written as ``0`` would otherwise read as int."""
+
+
+def column_dtype(column: str) -> str | None:
+    """The dtype of a column of the CSVs ``ceasefire`` writes, or None for a column it does not know."""
+    for names, dtype in ((TEXT_COLUMNS, "str"), (BOOL_COLUMNS, "bool"), (OPTIONAL_INT_COLUMNS, "Int64"),
+                         (INT_COLUMNS, "int64")):
+        if column in names:
+            return dtype
+    return "float64" if FLOAT_COLUMN.search(column) else None
+
+
+def read_csv(path: str | Path, **options: Any) -> pd.DataFrame:
+    """Read a CSV ``ceasefire`` wrote (runs, survival, summary, trajectories, intent, sweep) with its dtypes.
+
+    ``pandas.read_csv`` alone reads ``breakdown_day`` as float (it has empty cells) and a float column
+    whose every value is whole (``share_ukrainian_withdrawal`` = 0) as int; this gives back what was
+    written. A sweep's axis columns (between ``point`` and ``horizon_days``) are floats. ``options`` go to
+    ``pandas.read_csv``.
+    """
+    header = list(pd.read_csv(path, nrows=0).columns)
+    dtypes = {c: d for c in header if (d := column_dtype(c)) is not None}
+    if "point" in header and "horizon_days" in header:  # sweep.csv: its axes hold numbers (sim.sweep.parse_values)
+        dtypes.update(dict.fromkeys(header[header.index("point") + 1: header.index("horizon_days")], "float64"))
+    return pd.read_csv(path, dtype={**dtypes, **options.pop("dtype", {})}, **options)

@@ -1,8 +1,9 @@
 """Figures drawn from result tables (CSV) only, so any figure can be redrawn from a run folder.
 
-Every function here reads tables produced by :mod:`sim.metrics` (``survival.csv``,
-``trajectories.csv``, ``summary.csv``) and writes PNG files. Figures are built on
-:class:`matplotlib.figure.Figure` directly, so no global pyplot state is touched.
+Every ``plot_*`` function draws tables produced by :mod:`sim.metrics` (``survival.csv``,
+``trajectories.csv``, ``summary.csv``), returns the :class:`matplotlib.figure.Figure` (a notebook shows it,
+and it can be adjusted) and, when given a path, also saves it there as PNG. Figures are built on
+:class:`~matplotlib.figure.Figure` directly, so no global pyplot state is touched.
 """
 
 from __future__ import annotations
@@ -218,8 +219,8 @@ def new_figure(
     return fig, axes
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Save ``fig`` as PNG to ``path`` (creating the folder) and release it.
+def save_figure(fig: Figure, path: Path, release: bool = True) -> Path:
+    """Save ``fig`` as PNG to ``path`` (creating the folder) and, if ``release``, clear it to free its memory.
 
     Raises:
         PlotInputError: the folder cannot be written (read-only, no permission); other OSErrors
@@ -235,8 +236,16 @@ def save_figure(fig: Figure, path: Path) -> Path:
         raise PlotInputError(f"{path}: cannot write the figure ({exc.strerror}); the folder is read-only "
                              "for you: copy it somewhere writable") from None
     finally:
-        fig.clear()
+        if release:
+            fig.clear()
     return path
+
+
+def finish_figure(fig: Figure, path: str | Path | None) -> Figure:
+    """Save ``fig`` as PNG to ``path`` when one is given (see :func:`save_figure`); return ``fig``."""
+    if path is not None:
+        save_figure(fig, Path(path), release=False)
+    return fig
 
 
 def line_with_band(
@@ -307,16 +316,16 @@ def _draw_survival(ax: Axes, survival: pd.DataFrame, given_deal: bool, label: st
 # --------------------------------------------------------------------------- figures
 
 
-def plot_survival(survival: pd.DataFrame, scenario: str, path: Path) -> Path:
+def plot_survival(survival: pd.DataFrame, scenario: str, path: str | Path | None = None) -> Figure:
     """P(ceasefire holding) by day, over all worlds and given a deal, with Wilson 95% bands.
 
     Args:
         survival: table in the ``survival.csv`` format (days, probabilities in [0, 1]).
         scenario: scenario name for the title.
-        path: PNG file to write.
+        path: PNG file to write, if any.
 
     Returns:
-        ``path``.
+        The figure.
     """
     check_columns(survival, SURVIVAL_COLUMNS, "survival table")
     n_worlds = int(survival["n_worlds"].iloc[0])
@@ -326,10 +335,10 @@ def plot_survival(survival: pd.DataFrame, scenario: str, path: Path) -> Path:
     _draw_survival(ax, survival, False, f"all worlds, no deal = not holding (N={n_worlds})", "tab:blue")
     _draw_survival(ax, survival, True, f"worlds that reached a deal (N={n_agreed})", "tab:orange")
     _survival_axes(ax, float(survival["day"].max()), f"{scenario}: probability the ceasefire holds")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
-def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> Path:
+def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: str | Path | None = None) -> Figure:
     """2×2 panels of state variables over time: mean with 10th–90th percentile band.
 
     Statistics are over the worlds where the ceasefire still holds that day.
@@ -337,10 +346,10 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> 
     Args:
         trajectories: table in the ``trajectories.csv`` format (days; units per variable).
         scenario: scenario name for the title.
-        path: PNG file to write.
+        path: PNG file to write, if any.
 
     Returns:
-        ``path``.
+        The figure.
     """
     check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
     fig, axes = new_figure(11.0, 7.5, 2, 2)
@@ -368,18 +377,18 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: Path) -> 
         "Statistics over worlds where the ceasefire still holds that day; gaps where none holds.",
         fontsize=9, color="0.35",
     )
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
-def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
+def plot_causes(summary: pd.DataFrame, path: str | Path | None = None) -> Figure:
     """Share of worlds by outcome (why the ceasefire failed, or that it held), with Wilson 95% error bars.
 
     Args:
         summary: one-row table in the ``summary.csv`` format (shares in [0, 1]).
-        path: PNG file to write.
+        path: PNG file to write, if any.
 
     Returns:
-        ``path``.
+        The figure.
     """
     check_columns(summary, SUMMARY_COLUMNS, "summary table")
     row = summary.iloc[0]
@@ -407,19 +416,21 @@ def plot_causes(summary: pd.DataFrame, path: Path) -> Path:
         f"{row['scenario']}: outcome by day {int(row['horizon_days'])} (N={n} worlds)"
     )
     ax.grid(axis="x", alpha=0.3)
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
-def plot_compare(runs: Sequence[tuple[str, pd.DataFrame]], path: Path, given_deal: bool = False) -> Path:
+def plot_compare(
+    runs: Sequence[tuple[str, pd.DataFrame]], path: str | Path | None = None, given_deal: bool = False
+) -> Figure:
     """Overlay the survival curves of several runs, each with its Wilson 95% band.
 
     Args:
         runs: (label, survival table) pairs, tables in the ``survival.csv`` format.
-        path: PNG file to write.
+        path: PNG file to write, if any.
         given_deal: plot P(holding | deal) instead of P(holding) over all worlds.
 
     Returns:
-        ``path``.
+        The figure.
     """
     if not runs:
         raise PlotInputError("plot_compare: no runs to compare")
@@ -433,7 +444,7 @@ def plot_compare(runs: Sequence[tuple[str, pd.DataFrame]], path: Path, given_dea
     horizon = max(float(survival["day"].max()) for _, survival in runs)
     condition = "given a deal" if given_deal else "all worlds, no deal = not holding"
     _survival_axes(ax, horizon, f"Probability the ceasefire holds: scenarios compared ({condition})")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- run folders
@@ -461,11 +472,15 @@ def plot_run_dir(run_dir: Path) -> list[Path]:
     survival, trajectories, summary = read_run_tables(run_dir)
     scenario = _scenario_name(summary)
     survival_png, trajectories_png, causes_png = (run_dir / name for name in RUN_PLOTS)
-    return [
-        plot_survival(survival, scenario, survival_png),
-        plot_trajectories(trajectories, scenario, trajectories_png),
-        plot_causes(summary, causes_png),
-    ]
+    _written(plot_survival(survival, scenario, survival_png))
+    _written(plot_trajectories(trajectories, scenario, trajectories_png))
+    _written(plot_causes(summary, causes_png))
+    return [survival_png, trajectories_png, causes_png]
+
+
+def _written(fig: Figure) -> None:
+    """Free a figure already saved (figures hold reference cycles: without this they wait for the collector)."""
+    fig.clear()
 
 
 def unique_labels(names: Sequence[str], run_dirs: Sequence[Path]) -> list[str]:
@@ -499,7 +514,8 @@ def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) 
     tables = [survival for survival, _, _ in pairs]
     names = [_scenario_name(summary) for _, _, summary in pairs]
     labels = unique_labels(names, run_dirs)
-    return plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal)
+    _written(plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal))
+    return Path(out)
 
 
 VALIDATION_COLUMNS: tuple[str, ...] = (
@@ -507,8 +523,9 @@ VALIDATION_COLUMNS: tuple[str, ...] = (
 )
 
 
-def plot_validation(table: pd.DataFrame, path: Path) -> Path:
-    """Each anchor's empirical figure (with its range) beside the model's (with its 95 % CI).
+def plot_validation(table: pd.DataFrame, path: str | Path | None = None) -> Figure:
+    """Each anchor's empirical figure (with its range) beside the model's (with its 95 % CI); saved to ``path``
+    if given; returns the figure.
 
     Probabilities (values in [0, 1]) share one panel; counts (violations per day) get their own.
     """
@@ -540,4 +557,4 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=9)
     fig.suptitle("Validation: the model beside the empirical record")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,11 @@ from sim.scenario import Scenario
 
 BLOCK_WORLDS = 10_000
 """Worlds per block: the unit of seeding and of parallel work. Changing it changes the random streams."""
+
+WORKER_START_MESSAGE = (
+    "error: a worker process, importing the script that started it, was asked to run scenarios too: put the "
+    "script's code under 'if __name__ == \"__main__\":' or use one process (workers=1)")
+"""What a worker prints before it exits when it finds itself re-running an unguarded script."""
 
 TABLE_DAYS = 64
 """Days per slice when ``trajectory_table`` joins the blocks, so its working copies stay small."""
@@ -138,6 +144,7 @@ def run_scenario(
         InputError: the run would need more memory than :func:`sim.resources.memory_limit_bytes`
             (checked before anything is simulated).
     """
+    exit_if_starting_worker()
     check_run_memory(scenario.replications, scenario.horizon_days, record_trajectories,
                      min(max(1, workers), len(plan_blocks(scenario.replications))))
     start = time.perf_counter()
@@ -170,28 +177,60 @@ def iter_blocks(
         for block in blocks:
             yield simulate_block(scenario, block, scenario.seed, key, record_trajectories)
         return
-    with local_executor(min(workers, len(blocks))) as executor:
-        futures = [
-            executor.submit(simulate_block, scenario, block, scenario.seed, key, record_trajectories)
-            for block in blocks
-        ]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+    try:
+        with local_executor(min(workers, len(blocks))) as executor:
+            futures = [
+                executor.submit(simulate_block, scenario, block, scenario.seed, key, record_trajectories)
+                for block in blocks
+            ]
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+    except BrokenProcessPool:
+        raise WorkersStoppedError(workers) from None
+
+
+class WorkersStoppedError(RuntimeError):
+    """The worker processes of ``run_scenario(workers > 1)`` stopped; the message says the likely cause."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(
+            f"run_scenario(workers={workers}): the worker processes stopped before finishing (BrokenProcessPool). "
+            "Each worker imports the script that started it again: in a script, put the code that runs "
+            "scenarios under 'if __name__ == \"__main__\":', or pass workers=1. With that guard in place, "
+            "a worker ran out of memory or was killed.")
 
 
 def local_executor(workers: int) -> Executor:
     """A process pool with an explicit 'spawn' context: no fork of this process's state.
 
     Its workers ignore Ctrl-C (this process stops them) and exit when this process dies
-    (:func:`sim.resources.worker_init`).
+    (:func:`sim.resources.worker_init`). See :func:`exit_if_starting_worker`.
     """
+    exit_if_starting_worker()
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_init,
                                initargs=(os.getpid(),))
+
+
+def starting_worker() -> bool:
+    """Whether this process is a multiprocessing worker still importing its parent's main module."""
+    # the flag multiprocessing itself checks before refusing to start a process from a starting one; it is
+    # set only while a spawned process imports its parent's main module
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
+def exit_if_starting_worker() -> None:
+    """Stop a worker that is re-running an unguarded script (its import of the parent's main module) with
+    one line, before it runs scenarios or starts processes of its own (multiprocessing's long traceback).
+
+    Its parent then sees the pool break (:class:`WorkersStoppedError` from ``run_scenario``).
+    """
+    if starting_worker():
+        raise SystemExit(WORKER_START_MESSAGE)
 
 
 def default_workers() -> int:

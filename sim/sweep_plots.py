@@ -5,22 +5,35 @@ one line per horizon, Wilson 95 % bands); two axes on a full grid -> ``heatmap.p
 at 365 days) with the 0.5 contour); otherwise -> ``main_effects.png`` (one panel per axis);
 Sobol sweeps add ``sobol.png`` (S1 and ST with 95 % bootstrap error bars).
 
+Each ``plot_*`` function returns the :class:`matplotlib.figure.Figure` and also saves it as PNG when given
+a path; :func:`plot_sweep_dir` writes the files and returns their paths.
+
 The axes of ``sweep.csv`` are its columns between ``point`` and ``horizon_days``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from sim.metrics import HOLD_DAYS, wilson_interval
-from sim.plots import HOLD_LABEL, PlotInputError, check_numbers, line_with_band, new_figure, read_table, save_figure
+from sim.plots import (
+    HOLD_LABEL,
+    PlotInputError,
+    check_numbers,
+    finish_figure,
+    line_with_band,
+    new_figure,
+    read_table,
+)
 from sim.sweep import METRIC_COLUMNS, SOBOL_OUTPUTS
 
 SWEEP_PLOTS: dict[str, str] = {
@@ -80,7 +93,7 @@ def _format_axis(ax: Axes, name: str, values: pd.Series, which: str = "x", centr
     (ax.set_xlabel if which == "x" else ax.set_ylabel)(name)
 
 
-def plot_hold_vs_axis(table: pd.DataFrame, axis: str, path: Path, title: str = "") -> Path:
+def plot_hold_vs_axis(table: pd.DataFrame, axis: str, path: str | Path | None = None, title: str = "") -> Figure:
     """P(holding) against one parameter, one line per horizon, each with its Wilson 95 % band."""
     ordered = table.sort_values(axis, kind="stable")
     fig, axes = new_figure(8.0, 5.0)
@@ -96,7 +109,7 @@ def plot_hold_vs_axis(table: pd.DataFrame, axis: str, path: Path, title: str = "
     ax.grid(alpha=0.3)
     ax.legend(loc="best", title=f"shaded: Wilson 95% CI, N={n} worlds/point", fontsize=9, title_fontsize=9)
     ax.set_title(title or f"Probability the ceasefire holds against {axis}")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def is_full_grid(table: pd.DataFrame, axes: Sequence[str]) -> bool:
@@ -113,7 +126,7 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
 
 
-def plot_heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "") -> Path:
+def plot_heatmap(table: pd.DataFrame, x: str, y: str, path: str | Path | None = None, title: str = "") -> Figure:
     """P(holding at 365 days) over a two-axis grid, with the contour where it equals 0.5."""
     column, label = hold_metric(table)
     grid = table.pivot(index=y, columns=x, values=column).sort_index().sort_index(axis=1)
@@ -129,7 +142,7 @@ def plot_heatmap(table: pd.DataFrame, x: str, y: str, path: Path, title: str = "
     _format_axis(ax, y, table[y], which="y", centres=True)
     n = int(table["replications"].iloc[0])
     ax.set_title(title or f"{label} (N={n} worlds per cell; black line: 0.5)")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _levels(values: pd.Series) -> pd.Series:
@@ -139,7 +152,9 @@ def _levels(values: pd.Series) -> pd.Series:
     return pd.qcut(values, BINS, duplicates="drop").cat.codes
 
 
-def plot_main_effects(table: pd.DataFrame, axes_names: Sequence[str], path: Path, title: str = "") -> Path:
+def plot_main_effects(
+    table: pd.DataFrame, axes_names: Sequence[str], path: str | Path | None = None, title: str = ""
+) -> Figure:
     """One panel per axis: P(holding) pooled over the other axes at each level (or bin), Wilson 95 % band.
 
     Dots are the individual points; the line pools their worlds (successes and trials add up).
@@ -166,10 +181,10 @@ def plot_main_effects(table: pd.DataFrame, axes_names: Sequence[str], path: Path
         ax.set_visible(False)
     grid.flat[0].legend(loc="best", fontsize=8, title="band: Wilson 95% CI", title_fontsize=8)
     fig.suptitle(title or f"Main effects on {label}")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
-def plot_sobol(sobol: pd.DataFrame, path: Path, title: str = "") -> Path:
+def plot_sobol(sobol: pd.DataFrame, path: str | Path | None = None, title: str = "") -> Figure:
     """First-order (S1) and total (ST) Sobol indices per parameter, one panel per output, 95 % error bars.
 
     A dashed line marks ``noise_share`` when the table has it: the ST a parameter without effect gets.
@@ -199,7 +214,7 @@ def plot_sobol(sobol: pd.DataFrame, path: Path, title: str = "") -> Path:
         ax.set_visible(False)
     grid.flat[0].legend(loc="lower right", fontsize=8, title="error bars: 95% bootstrap CI", title_fontsize=8)
     fig.suptitle(title or "Sobol sensitivity indices")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _design(sweep_dir: Path) -> str | None:
@@ -242,11 +257,17 @@ def plot_sweep_dir(sweep_dir: str | Path) -> list[Path]:
         if not sobol_path.exists():
             raise PlotInputError(f"{sobol_path}: file not found (a Sobol sweep needs it for {SWEEP_PLOTS['sobol']})")
         sobol = read_table(sobol_path, SOBOL_REQUIRED, optional_numbers=SOBOL_REQUIRED[2:])
-        written.append(plot_sobol(sobol, sweep_dir / SWEEP_PLOTS["sobol"]))
+        written.append(_saved(plot_sobol, sweep_dir / SWEEP_PLOTS["sobol"], sobol))
     if len(axes) == 1:
-        written.append(plot_hold_vs_axis(table, axes[0], sweep_dir / SWEEP_PLOTS["hold"]))
+        written.append(_saved(plot_hold_vs_axis, sweep_dir / SWEEP_PLOTS["hold"], table, axes[0]))
     elif len(axes) == 2 and is_full_grid(table, axes):
-        written.append(plot_heatmap(table, axes[0], axes[1], sweep_dir / SWEEP_PLOTS["heatmap"]))
+        written.append(_saved(plot_heatmap, sweep_dir / SWEEP_PLOTS["heatmap"], table, axes[0], axes[1]))
     else:
-        written.append(plot_main_effects(table, axes, sweep_dir / SWEEP_PLOTS["main_effects"]))
+        written.append(_saved(plot_main_effects, sweep_dir / SWEEP_PLOTS["main_effects"], table, axes))
     return written
+
+
+def _saved(draw: Callable[..., Figure], path: Path, *args: Any) -> Path:
+    """Draw a figure into ``path``, free it and return ``path``."""
+    draw(*args, path=path).clear()
+    return path

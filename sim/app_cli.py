@@ -37,7 +37,7 @@ def add_app_commands(subparsers: argparse._SubParsersAction) -> None:
 def cmd_app(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire app``: the extra and the port are checked before anything is loaded or served."""
     from sim.errors import InputError, shown
-    from sim.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+    from sim.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
     missing = missing_extra()
     if missing is not None:
@@ -49,7 +49,11 @@ def cmd_app(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.app.server import serve
 
     print(f"ceasefire dashboard: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    serve(args.host, args.port, open_browser=args.open)
+    try:
+        serve(args.host, args.port, open_browser=args.open)
+    except KeyboardInterrupt:
+        print("ceasefire dashboard stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

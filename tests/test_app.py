@@ -240,3 +240,17 @@ def test_page_redraws_when_the_troops_slider_is_released(small):
     sentence = rc.find(widgets.Html, class_="ceasefire-sentence").widget.children[0]
     assert sentence.startswith("UK troops 10,000 → 30,000: P(deal) ")
     rc.close()
+
+
+def test_page_redraws_when_a_structural_form_is_chosen(small):
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as widgets
+
+    from sim.app.page import Page
+
+    _, rc = solara.render(Page(), handle_error=False)
+    select = rc.find(widgets.Select, label="Objection form").widget
+    select.v_model = other_form("objection")
+    sentence = rc.find(widgets.Html, class_="ceasefire-sentence").widget.children[0]
+    assert sentence.startswith(f"objection {DEFAULT_STRUCTURE['objection']} → {other_form('objection')}: P(deal) ")
+    rc.close()

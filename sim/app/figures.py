@@ -40,7 +40,7 @@ def dashboard_figure(variant: RunResult, baseline: RunResult) -> Figure:
 def dashboard_png(variant: RunResult, baseline: RunResult) -> bytes:
     """:func:`dashboard_figure` rendered as PNG bytes."""
     buffer = io.BytesIO()
-    dashboard_figure(variant, baseline).savefig(buffer, format="png", dpi=DPI)
+    dashboard_figure(variant, baseline).savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

@@ -1,0 +1,239 @@
+"""The dashboard's computation, free of any user-interface code: controls -> overrides -> run -> sentence, YAML.
+
+The page (:mod:`sim.app.page`) keeps one mapping ``{dotted scenario path: value}`` of its controls; everything
+here is a pure function of that mapping, except :func:`baseline_result`, computed once per process and cached.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import sim
+from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
+from sim.runner import RunResult, run_scenario
+from sim.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
+from sim.sources import COMMITMENTS_FILE, load_commitments
+
+APP_WORLDS = 2000
+"""Worlds per run in the dashboard: enough for P(deal) to within about +/-0.02, fast enough to redraw in < 1 s."""
+
+HOLD_DAY = 365
+"""The day of the P(holding) quoted in the sentence (the horizon when shorter)."""
+
+DEFAULT_NAME = "dashboard"
+"""Name of a downloaded scenario when the page's name field holds nothing usable."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of the page: a scenario path and, for sliders, its range (units of the parameter)."""
+
+    path: str
+    label: str
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.05
+    choices: tuple[str, ...] = ()
+
+    @property
+    def is_select(self) -> bool:
+        """True for a choice among named forms, False for a slider."""
+        return bool(self.choices)
+
+
+SLIDERS: tuple[Control, ...] = (
+    Control("agents.UK.troops", "UK troops", 0, 40_000, 1_000),
+    Control("agents.FR.troops", "France troops", 0, 40_000, 1_000),
+    Control("agents.DE.troops", "Germany troops (once deployed)", 0, 40_000, 1_000),
+    Control("agents.UK.resolve", "UK resolve"),
+    Control("agents.FR.resolve", "France resolve"),
+    Control("agents.DE.resolve", "Germany resolve"),
+    Control("agents.US.detection_probability", "US detection probability"),
+    Control("agents.RU.provocation", "Russia's provocation", 0.0, 0.5, 0.01),
+    Control("agents.RU.troop_objection", "Russia's troop objection", 0.0, 1.2, 0.05),
+    Control("horizon_days", "Horizon (days)", 30, 1095, 5),
+)
+"""Sliders: troop counts, probabilities in [0, 1], Russia's log-odds weights over their priors' ranges, days."""
+
+SELECTS: tuple[Control, ...] = tuple(
+    Control(f"structure.{mechanism}", f"{mechanism.capitalize()} form", choices=tuple(forms))
+    for mechanism, forms in REGISTRY.items()
+)
+"""One select per contested mechanism, its options the registered forms."""
+
+CONTROLS: tuple[Control, ...] = SLIDERS + SELECTS
+_BY_PATH = {control.path: control for control in CONTROLS}
+
+
+def baseline_path() -> Path:
+    """The bundled baseline scenario file (the only place that knows where it lives)."""
+    return Path(sim.__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+
+
+@lru_cache(maxsize=1)
+def baseline_scenario() -> Scenario:
+    """The baseline at the dashboard's size (:data:`APP_WORLDS` worlds, its own seed and horizon)."""
+    return load_scenario(baseline_path(), {"replications": APP_WORLDS})
+
+
+@lru_cache(maxsize=1)
+def baseline_result() -> RunResult:
+    """The baseline's run, computed once per process: the reference of every comparison on the page."""
+    return run_scenario(baseline_scenario(), workers=1, record_trajectories=True)
+
+
+def default_values() -> dict[str, Any]:
+    """The baseline's value of every control, by path."""
+    document = baseline_scenario().model_dump()
+    return {control.path: _whole(control, get_path(document, control.path)) for control in CONTROLS}
+
+
+def _whole(control: Control, value: Any) -> Any:
+    """A whole-number float (troops are stored as floats) as an int on an integer-step slider."""
+    if isinstance(value, float) and value.is_integer() and float(control.step).is_integer():
+        return int(value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _commitment_defaults() -> dict[str, Any]:
+    """What a scenario file gets when it leaves a field out: the commitments' values and the default forms."""
+    return {"structure": dict(DEFAULT_STRUCTURE), **load_commitments(COMMITMENTS_FILE).defaults()}
+
+
+def snap(path: str, value: Any) -> Any:
+    """A control's value made exact: a form name as is; a slider value rounded to its step and range
+    (an int for integer steps, so troops and days stay whole)."""
+    control = _BY_PATH[path]
+    if control.is_select:
+        return str(value)
+    steps = round((float(value) - control.low) / control.step)
+    snapped = min(max(control.low + steps * control.step, control.low), control.high)
+    if float(control.step).is_integer() and float(control.low).is_integer():
+        return int(round(snapped))
+    return round(snapped, 6)
+
+
+def changed(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """The controls whose value differs from ``reference``, in the page's order."""
+    return {path: values[path] for path in _ordered(values) if values[path] != reference.get(path)}
+
+
+def overrides(values: dict[str, Any]) -> dict[str, Any]:
+    """``load_scenario`` overrides for the controls that differ from the baseline (dotted path -> value)."""
+    return {"replications": APP_WORLDS, **changed(values, default_values())}
+
+
+def run_variant(values: dict[str, Any]) -> tuple[RunResult, float]:
+    """Run :data:`APP_WORLDS` worlds of the baseline with the page's values; returns the result and the
+    wall time in seconds. The baseline's own values return its cached run."""
+    start = time.perf_counter()
+    if not changed(values, default_values()):
+        return baseline_result(), time.perf_counter() - start
+    scenario = load_scenario(baseline_path(), overrides(values))
+    return run_scenario(scenario, workers=1, record_trajectories=True), time.perf_counter() - start
+
+
+def hold_day(result: RunResult) -> int:
+    """The day P(holding) is quoted for: one year, or the horizon when it is shorter."""
+    return min(HOLD_DAY, result.scenario.horizon_days)
+
+
+def p_holding(result: RunResult, day: int) -> float:
+    """Share of all worlds whose ceasefire holds at the end of ``day`` (0-1)."""
+    return float(result.survival["p_holding"].iloc[day])
+
+
+def headline(result: RunResult) -> str:
+    """``P(deal) 0.774 (95 % CI 0.755-0.790)``."""
+    row = result.summary.iloc[0]
+    return (f"P(deal) {row['p_agreed']:.3f} (95 % CI {row['p_agreed_ci_low']:.3f}\u2013"
+            f"{row['p_agreed_ci_high']:.3f})")
+
+
+def describe_change(path: str, old: Any, new: Any) -> str:
+    """``UK troops 10,000 → 20,000`` or ``objection saturating → linear``."""
+    control = _BY_PATH[path]
+    label = path.split(".")[-1] if control.is_select else control.label
+    return f"{label} {describe_value(old)} \u2192 {describe_value(new)}"
+
+
+def sentence(values: dict[str, Any], variant: RunResult, baseline: RunResult) -> str:
+    """What changed against the baseline, in one sentence, e.g. ``UK troops 10,000 → 20,000 and objection
+    saturating → linear: P(deal) 0.79 → 0.74, P(hold 1 y) 0.67 → 0.70``."""
+    defaults = default_values()
+    day = hold_day(variant)
+    when = "1 y" if day == HOLD_DAY else f"{day} d"
+    base_deal = baseline.summary.iloc[0]["p_agreed"]
+    deal = variant.summary.iloc[0]["p_agreed"]
+    hold_old, hold_new = p_holding(baseline, day), p_holding(variant, day)
+    differences = changed(values, defaults)
+    if not differences:
+        return f"The baseline: P(deal) {deal:.2f}, P(hold {when}) {hold_new:.2f}"
+    changes = [describe_change(path, defaults[path], value) for path, value in differences.items()]
+    listed = changes[0] if len(changes) == 1 else ", ".join(changes[:-1]) + " and " + changes[-1]
+    return (f"{listed}: P(deal) {base_deal:.2f} \u2192 {deal:.2f}, "
+            f"P(hold {when}) {hold_old:.2f} \u2192 {hold_new:.2f}")
+
+
+def plain_name(text: str) -> str:
+    """``text`` made a valid scenario name (letters, digits, ``_ - .``; 1-80 characters), else ``dashboard``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip())[:80].lstrip("._-")
+    return name if re.fullmatch(PLAIN_NAME, name) else DEFAULT_NAME
+
+
+def scenario_document(values: dict[str, Any], name: str, description: str) -> dict[str, Any]:
+    """A standalone scenario: run settings plus only the fields that differ from the commitments' defaults.
+
+    No ``extends``: the file validates wherever it is saved, its other fields coming from the commitments.
+    """
+    scenario = baseline_scenario()
+    document: dict[str, Any] = {
+        "name": plain_name(name), "description": description,
+        "horizon_days": scenario.horizon_days, "replications": APP_WORLDS, "seed": scenario.seed,
+    }
+    defaults = _commitment_defaults()
+    for path, value in values.items():
+        if path == "horizon_days":
+            document[path] = value
+        elif value != get_path(defaults, path):
+            _set_nested(document, path, value)
+    return document
+
+
+def scenario_yaml(values: dict[str, Any], name: str, description: str) -> str:
+    """:func:`scenario_document` as YAML text that ``ceasefire validate`` and ``ceasefire run`` accept."""
+    return yaml.safe_dump(scenario_document(values, name, description), sort_keys=False, allow_unicode=True,
+                          width=100)
+
+
+def _set_nested(document: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = document
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+
+
+def _ordered(values: dict[str, Any]) -> list[str]:
+    """Paths in the page's order (controls first, anything else after)."""
+    known = [control.path for control in CONTROLS if control.path in values]
+    return known + [path for path in values if path not in _BY_PATH]
+
+
+def describe_value(value: Any) -> str:
+    """A control's value as the page shows it: ``10,000`` for whole numbers, ``0.65`` for fractions, names
+    as they are."""
+    if isinstance(value, str):
+        return value
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if not math.isnan(value) else "n/a"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.app_cli import add_app_commands
 from sim.bet_cli import add_bet_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)
     add_sweep_commands(commands)
     add_bet_commands(commands)
+    add_app_commands(commands)
     return parser
 
 

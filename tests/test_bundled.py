@@ -165,6 +165,21 @@ def test_validate_and_sweep_accept_bundled_names(tmp_path, monkeypatch, capsys):
     assert "no bundled sweep" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "attribute", "expected"), [
+    (["tornado", "baseline"], "scenario", bundled.SCENARIOS_DIR / "baseline.yaml"),
+    (["sweep", "coalition_troops"], "file", bundled.SWEEPS_DIR / "coalition_troops.yaml"),
+    (["sweep", "baseline", "--param", "agents.UK.troops=0,1"], "file", bundled.SCENARIOS_DIR / "baseline.yaml"),
+    (["run", "sub/baseline"], "scenario", Path("sub/baseline")),  # a path, even when no such file exists
+])
+def test_command_arguments_resolve_bundled_names(tmp_path, monkeypatch, argv, attribute, expected):
+    from sim.cli import build_parser, resolve_bundled_names
+
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(argv)
+    resolve_bundled_names(args)
+    assert getattr(args, attribute) == expected
+
+
 def test_scenarios_lists_the_bundled_names(capsys):
     assert main(["scenarios"]) == 0
     out = capsys.readouterr().out

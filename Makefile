@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz bench clean
+.PHONY: run test fuzz bench bundle clean
 
 run: $(STAMP)
 	$(BIN)/ceasefire run scenarios/baseline.yaml --out results/baseline
@@ -18,6 +18,10 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# After editing seeds/ or scenarios/: copy them into the package (sim/data), which is what ships.
+bundle: $(STAMP)
+	$(BIN)/python -m sim.bundled --sync
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

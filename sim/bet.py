@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.bundled import scenario_path, sweep_path
 from sim.metrics import holding_counts, intent_table, wilson_interval
 from sim.runner import run_scenario
 from sim.scenario import Scenario, load_scenario
 from sim.sweep import Sweep, load_sweep
 
-ROOT = Path(__file__).resolve().parent.parent
-BET_SWEEP = ROOT / "scenarios" / "sweeps" / "the_bet.yaml"
+BET_SWEEP = sweep_path("the_bet")
 """The sweep that defines the troop grid, worlds, seed and horizon of the bet."""
 
 ONE_YEAR, FIVE_YEARS = 365, 1825
@@ -75,7 +75,7 @@ def structure_variant(mechanism: str, form: str) -> Variant:
 
 
 DEFAULT_VARIANT = Variant("default")
-LEGACY_VARIANT = Variant("legacy_v1", ROOT / "scenarios" / "legacy_v1.yaml")
+LEGACY_VARIANT = Variant("legacy_v1", scenario_path("legacy_v1"))
 STRUCTURE_VARIANTS: tuple[Variant, ...] = (
     DEFAULT_VARIANT,
     structure_variant("objection", "linear"),
@@ -90,8 +90,8 @@ STRUCTURE_VARIANTS: tuple[Variant, ...] = (
 """The default structure, each non-default form alone, and the first version of the model."""
 
 SIDE_VARIANTS: tuple[Variant, ...] = (
-    Variant("deterrence_wins", ROOT / "scenarios" / "bet_deterrence_wins.yaml"),
-    Variant("provocation_wins", ROOT / "scenarios" / "bet_provocation_wins.yaml"),
+    Variant("deterrence_wins", scenario_path("bet_deterrence_wins")),
+    Variant("provocation_wins", scenario_path("bet_provocation_wins")),
 )
 """The two documented parameter sets under which each side of the bet wins at the table."""
 

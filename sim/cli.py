@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import math
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from sim.app_cli import add_app_commands
 from sim.bet_cli import add_bet_commands
+from sim.bundled import SCENARIOS_DIR, resolve_scenario, resolve_sweep, scenario_names, sweep_names
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
@@ -27,7 +29,8 @@ from sim.sweep_cli import add_sweep_commands, plot_any_dir
 from sim.tornado_cli import add_tornado_commands
 from sim.validation_cli import add_validation_commands
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = SCENARIOS_DIR
+"""The bundled scenarios (package data; see :mod:`sim.bundled`)."""
 WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM",
                                                            "EIO") if hasattr(errno, name))
 """Errors that mean results could not be written: reported as ``cannot write (...)``."""
@@ -42,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed its usage message
         return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
     try:
+        resolve_bundled_names(args)
         return args.handler(args, argv)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -49,12 +53,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `ceasefire scenarios | head`: the reader has gone, nothing to report
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return EXIT_OK
     except MemoryError:
         print("error: out of memory; lower --replications or --horizon", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
         print(f"error: {environment_message(exc, getattr(args, 'out', None))}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def resolve_bundled_names(args: argparse.Namespace) -> None:
+    """Replace a bundled name given as the SCENARIO of ``run`` and ``tornado``, or the FILE of ``sweep``
+    (a sweep; a scenario with ``--param``), by its file, so that messages and manifests name the file.
+    ``validate`` takes names too, through :func:`sim.scenario.load_scenario`."""
+    if args.command in ("run", "tornado"):
+        args.scenario = resolve_scenario(args.scenario)
+    elif args.command == "sweep":
+        args.file = resolve_scenario(args.file) if args.param else resolve_sweep(args.file)
 
 
 def environment_message(exc: OSError, out: Path | None) -> str:
@@ -80,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a scenario and write CSV tables and plots",
                               description="Run a scenario file; write runs.csv, survival.csv, summary.csv, "
                                           "trajectories.csv, manifest.json and three plots.")
-    run.add_argument("scenario", type=Path, help="scenario YAML file (see `ceasefire scenarios`)")
+    run.add_argument("scenario", type=Path,
+                     help="scenario YAML file, or a bundled scenario's name (see `ceasefire scenarios`)")
     run.add_argument("--replications", type=int, metavar="N", help="independent worlds (default: the file's)")
     run.add_argument("--seed", type=int, metavar="S", help="random seed (default: the file's)")
     run.add_argument("--horizon", type=int, metavar="DAYS", help="days simulated after the deal (default: the file's)")
@@ -104,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.set_defaults(handler=cmd_plot)
 
     validate = commands.add_parser("validate", help="check scenario files; exit 0 if all are valid, else 2")
-    validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
+                          help="scenario YAML files or bundled names")
     validate.set_defaults(handler=cmd_validate)
 
     add_validation_commands(commands)
@@ -211,13 +230,22 @@ def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = Tru
 
 
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire scenarios``: the bundled scenario files with their descriptions."""
+    """``ceasefire scenarios``: the bundled scenarios (run one by name) with their descriptions, then the
+    bundled sweeps; an installation without them is an environment failure, not an empty list."""
     from sim.scenario import load_scenario
 
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
-        scenario = load_scenario(path)
-        description = " ".join(scenario.description.split())
-        print(f"{path.name}\n    {description}\n")
+    names = scenario_names()
+    if not names:
+        print(f"error: {SCENARIO_DIR}: no bundled scenarios found; the installation is incomplete "
+              "(reinstall ceasefire)", file=sys.stderr)
+        return EXIT_FAILURE
+    for name in names:
+        description = " ".join(load_scenario(SCENARIO_DIR / f"{name}.yaml").description.split())
+        print(f"{name}\n    {description}\n")
+    print("Run one with `ceasefire run NAME`, or copy its file from " + str(SCENARIO_DIR) + " to change it.")
+    sweeps = sweep_names()
+    if sweeps:
+        print(f"Bundled sweeps (`ceasefire sweep NAME`): {', '.join(sweeps)}")
     return EXIT_OK
 
 

@@ -100,7 +100,10 @@ def check_output_folder(path: str | Path, flag: str = "--out", inputs: Sequence[
         raise refuse(f"cannot resolve ({getattr(exc, 'strerror', None) or exc})") from None
     if target == cwd or target in cwd.parents:
         raise refuse("is the current folder or a parent of it; choose a new folder such as results/NAME")
-    for inside, reason in [*protected, (BUNDLED_SCENARIOS, "holds the bundled scenario files")]:
+    from sim.bundled import SCENARIOS_DIR
+
+    bundled = [(folder.resolve(), "holds the bundled scenario files") for folder in (BUNDLED_SCENARIOS, SCENARIOS_DIR)]
+    for inside, reason in [*protected, *bundled]:
         if inside == target or target in inside.parents:
             raise refuse(f"{reason}; choose an empty or new folder")
     if path.is_symlink():

@@ -169,12 +169,7 @@ def resolve_scenario(scenario: str | Path | Scenario) -> Scenario:
     """A ``Scenario`` as it is, or loaded from a bundled scenario's name or a scenario file."""
     if isinstance(scenario, Scenario):
         return scenario
-    name_or_path = scenario
-    # Until load_scenario resolves bundled names itself: a bare name is read from the repository's scenarios/.
-    bundled = Path(__file__).resolve().parent.parent / "scenarios" / f"{name_or_path}.yaml"
-    if isinstance(name_or_path, str) and not Path(name_or_path).suffix and bundled.is_file():
-        return load_scenario(bundled)
-    return load_scenario(name_or_path)
+    return load_scenario(scenario)
 
 
 def _source_of(scenario: str | Path | Scenario) -> Path:

@@ -12,10 +12,11 @@ import datetime
 import difflib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
+from sim.bundled import resolve_scenario
 from sim.errors import InputError, one_line, shown
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.sources import COMMITMENTS_FILE, load_commitments
@@ -38,6 +39,21 @@ PLAIN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied, validated like a freshly loaded one (pydantic's own skips that).
+
+        ``update`` values may be plain values, mappings or models; a nested model is replaced whole.
+
+        Raises:
+            pydantic.ValidationError: the updated copy breaks the schema (e.g. negative troops).
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        merged = {name: getattr(self, name) for name in type(self).model_fields}
+        merged.update(update)  # an unknown key is named by the ValidationError (extra="forbid")
+        copied = type(self).model_validate(merged)
+        return copied.model_copy(deep=True) if deep else copied
 
 
 class StateParams(_Strict):
@@ -213,13 +229,15 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     """Read, merge and validate a scenario file.
 
     Args:
-        path: the scenario YAML.
+        path: the scenario YAML, or the name of a bundled scenario (``"baseline"``; see
+            ``ceasefire scenarios``). A path that exists wins over a bundled name.
         overrides: values by dotted path (``"replications"``, ``"agents.UK.troops"``) applied last.
 
     Raises:
-        InputError: one line naming the file and the field, e.g. ``x.yaml: agents.UK.troops: must be >= 0``.
+        InputError: one line naming the file and the field, e.g. ``x.yaml: agents.UK.troops: must be >= 0``;
+            a bare name that is neither a file nor a bundled scenario (the message lists them).
     """
-    path = Path(path)
+    path = resolve_scenario(path)
     document = resolve_document(path)
     for dotted, value in (overrides or {}).items():
         set_path(document, dotted, value, source=path)

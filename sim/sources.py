@@ -17,10 +17,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim import bundled
 from sim.errors import InputError
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
-COMMITMENTS_FILE = SEEDS_DIR / "commitments.yaml"
+SEEDS_DIR = bundled.SEEDS_DIR
+"""The package copy of ``seeds/`` (it mirrors the repository's; see :mod:`sim.bundled`)."""
+COMMITMENTS_FILE = bundled.COMMITMENTS_FILE
 
 ParamValue = bool | int | float
 Kind = Literal["stated", "inspired", "external", "assumption"]

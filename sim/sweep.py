@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.bundled import is_bare_name, scenario_names, scenario_path
 from sim.errors import InputError, one_line, shown
 from sim.metrics import CAUSES
 from sim.runner import BLOCK_WORLDS
@@ -265,8 +266,11 @@ def load_sweep(path: str | Path, settings: Mapping[str, int] | None = None) -> S
         found = "\x00" not in spec.scenario and scenario_file.exists()
     except OSError:  # e.g. a name too long
         found = False
+    if not found and is_bare_name(spec.scenario) and spec.scenario in scenario_names():
+        scenario_file, found = scenario_path(spec.scenario), True  # `scenario: baseline`, the bundled one
     if not found:
-        raise InputError(f"{path}: scenario: no such file {shown(spec.scenario)} (relative to this file)")
+        raise InputError(f"{path}: scenario: no such file {shown(spec.scenario)} (relative to this file; "
+                         f"or a bundled scenario: {', '.join(scenario_names())})")
     return build_sweep(spec, scenario_file, source=str(path), settings=settings)
 
 

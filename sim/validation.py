@@ -33,11 +33,11 @@ import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
 
+from sim.bundled import scenario_path
 from sim.metrics import Z_95, wilson_interval
 from sim.runner import RunResult, run_scenario
 from sim.scenario import load_scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 VALIDATION_DOC = Path(__file__).resolve().parent.parent / "docs" / "VALIDATION.md"
 BEGIN, END = "<!-- validation:begin -->", "<!-- validation:end -->"
 DISCRIMINATION_BEGIN, DISCRIMINATION_END = "<!-- discrimination:begin -->", "<!-- discrimination:end -->"
@@ -316,7 +316,7 @@ def simulate(workers: int = 1, progress: Callable[[int], None] | None = None, sc
     """
     results = {}
     for run in RUNS:
-        path = SCENARIO_DIR / f"{run.scenario}.yaml"
+        path = scenario_path(run.scenario)
         values = {**(overrides(path) if overrides else {}), "replications": max(1, round(run.replications * scale)),
                   "horizon_days": run.horizon_days, "seed": SEED}
         results[run.key] = run_scenario(load_scenario(path, values), workers=workers, progress=progress,

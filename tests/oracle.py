@@ -316,7 +316,7 @@ class OracleModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, rng=None) -> None:
         super().__init__(rng=rng)
-        self.scenario = scenario
+        self.config = scenario
         self.params = scenario.model
         self.structure = scenario.structure
         self.day = 0
@@ -445,7 +445,7 @@ class OracleModel(mesa.Model):
 
     def russian_logit(self) -> float:
         """Russia's log-odds of accepting in one round, in the scenario's ``acceptance`` form."""
-        a, m = self.scenario.agents, self.params
+        a, m = self.config.agents, self.params
         ru = a.RU
         logit = (ru.acceptance_logit + ru.war_cost + m.pressure_weight * a.US.resolve
                  - OBJECTION[self.structure.objection](self.presence(), ru.troop_objection, m.objection_scale))
@@ -462,7 +462,7 @@ class OracleModel(mesa.Model):
     def negotiate(self) -> bool:
         """Up to ``mediation_rounds`` rounds; a deal as soon as both accept in the same round."""
         logit = self.russian_logit()
-        for _ in range(self.scenario.agents.US.mediation_rounds):
+        for _ in range(self.config.agents.US.mediation_rounds):
             if self.ua.accepts(self.agreed_guarantee) and self.ru.accepts(logit):
                 return True
         return False
@@ -503,7 +503,7 @@ class OracleModel(mesa.Model):
         # 2. the quantities of the day, from today's troops
         russians, ukrainians = self.forces(self.day)
         capability = self.capability(russians)
-        hostility = self.scenario.agents.RU.provocation * self.presence()
+        hostility = self.config.agents.RU.provocation * self.presence()
 
         # 3. incidents
         incidents, detected_incidents = self.observe_incidents()
@@ -550,7 +550,7 @@ class OracleModel(mesa.Model):
         counts["responses"] += answered
         counts["sanctions_imposed"] += sanctioned
         counts["spoiler_events"] += spoiler
-        if self.day >= self.scenario.horizon_days:
+        if self.day >= self.config.horizon_days:
             self.running = False
 
     def escalation_added(self, incidents: int, detected: int, probe: bool, blamed: bool, answered: bool,
@@ -572,7 +572,7 @@ class OracleModel(mesa.Model):
     def break_down(self, capability: float, credibility: float, hostility: float, russians: float,
                    ukrainians: float) -> None:
         """Step 7: offensive, else spiral, else Ukraine's withdrawal; at most one cause."""
-        m, ru = self.params, self.scenario.agents.RU
+        m, ru = self.params, self.config.agents.RU
         cost = self.expected_cost(credibility, capability) + m.sanctions_weight * self.sanctions
         gain = ru.offensive_gain * ru.resolve * self.force_share(russians, ukrainians)
         exponent = (gain + hostility - cost + m.escalation_hazard_weight * self.escalation

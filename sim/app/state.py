@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-import sim
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.runner import RunResult, run_scenario
 from sim.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
@@ -75,7 +74,9 @@ _BY_PATH = {control.path: control for control in CONTROLS}
 
 def baseline_path() -> Path:
     """The bundled baseline scenario file (the only place that knows where it lives)."""
-    return Path(sim.__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+    from sim.bundled import scenario_path
+
+    return scenario_path("baseline")
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import binomtest
 
 import sim.validation
+from sim.bundled import scenario_path
 from sim.cli import main
 from sim.validation import (
     ANCHORS,
@@ -126,7 +127,7 @@ def test_a_component_the_variant_does_not_touch_adds_no_noise_to_the_difference(
 
 
 def test_the_power_shift_variant_adds_half_a_log_hazard_unit_a_year():
-    overrides = variant("power_shift_0_5").overrides(sim.validation.SCENARIO_DIR / "baseline.yaml")
+    overrides = variant("power_shift_0_5").overrides(scenario_path("baseline"))
     weight = overrides["model.power_shift_weight"]
     assert weight * math.log(1.03) == pytest.approx(0.5)  # RU rearms 3 % a year, UA not at all
 

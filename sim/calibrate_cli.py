@@ -24,7 +24,7 @@ examples:
   ceasefire calibrate --workers 2          # faster, but pyabc's parallel sampler is not reproducible
 
 --quick: 100 particles, 4 generations, 3,000 worlds per evaluation (under 10 minutes on one core).
-Full: 400 particles, 8 generations, 10,000 worlds per evaluation (hours; see docs/CALIBRATION.md).
+Full: 300 particles, 6 generations, 6,000 worlds per evaluation (hours; see docs/CALIBRATION.md).
 Writes posterior.csv (one weighted particle per row), posterior_summary.csv, populations.csv,
 posterior.png and manifest.json. Only the calibration anchors are used; held-out ones never are.
 """

@@ -152,3 +152,60 @@ def test_posterior_runs_do_not_depend_on_the_worker_count(tmp_path):
     one = run_with_posterior(scenario, posterior, draws=3, workers=1)
     two = run_with_posterior(scenario, posterior, draws=3, workers=2)
     pd.testing.assert_frame_equal(one.result.runs, two.result.runs)
+
+
+def test_apply_posterior_refuses_more_draws_than_worlds_before_running(tmp_path):
+    import argparse
+
+    from sim.posterior import apply_posterior
+
+    scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 5, "horizon_days": 10})
+    assert apply_posterior(argparse.Namespace(posterior=None, draws=50), scenario) is None
+    path = _posterior_file(tmp_path, {"model.intent_variance": [1.0], "weight": [1.0]})
+    with pytest.raises(InputError, match="--draws: must be between 1 and the number of worlds, 5"):
+        apply_posterior(argparse.Namespace(posterior=path, draws=6), scenario)
+
+
+def test_a_posterior_run_folder_says_its_intervals_include_parameters(tmp_path):
+    import json
+
+    from sim.posterior import save_posterior_run
+
+    posterior = load_posterior(_posterior_file(tmp_path, {"model.intent_variance": [1.0, 4.0], "weight": [1, 1]}))
+    scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 200, "horizon_days": 30})
+    out = save_posterior_run(run_with_posterior(scenario, posterior, draws=2), tmp_path / "run", ["test"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["interval"] == "parameters+monte_carlo" and manifest["posterior_draws"] == 2
+    assert set(pd.read_csv(out / "summary.csv")["interval"]) == {"parameters+monte_carlo"}
+    assert (out / "survival.png").exists() and len(pd.read_csv(out / "draws.csv")) == 2
+
+
+def _calibrate_args(*argv: str):
+    import argparse
+
+    from sim.calibrate_cli import add_calibrate_commands
+
+    parser = argparse.ArgumentParser()
+    add_calibrate_commands(parser.add_subparsers())
+    return parser.parse_args(["calibrate", *argv])
+
+
+def test_calibrate_quick_settings_and_bad_sizes_are_refused_in_one_line():
+    from sim.calibrate import QUICK
+    from sim.calibrate_cli import settings_from_args
+
+    assert settings_from_args(_calibrate_args("--quick")) == QUICK
+    assert settings_from_args(_calibrate_args("--quick", "--generations", "7")).generations == 7
+    with pytest.raises(InputError, match="--particles: must be >= 1"):
+        settings_from_args(_calibrate_args("--particles", "0"))
+
+
+def test_calibrate_refuses_a_folder_it_did_not_write_before_any_simulation(tmp_path, monkeypatch):
+    import sim.calibrate
+
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setattr(sim.calibrate, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
+    args = _calibrate_args("--quick", "--out", str(tmp_path))
+    with pytest.raises(InputError, match="did not write"):
+        args.handler(args, [])
+    assert (tmp_path / "notes.txt").read_text() == "mine"

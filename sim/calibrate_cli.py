@@ -52,6 +52,15 @@ def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     return calibrate
 
 
+def add_posterior_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--posterior FILE`` and ``--draws N`` to a command's parser (``run``; later ``sweep``, ``report``)."""
+    parser.add_argument("--posterior", type=Path, metavar="FILE",
+                        help="draw the fitted parameters from a posterior CSV (e.g. seeds/posterior/posterior.csv); "
+                             "intervals then include parameter uncertainty")
+    parser.add_argument("--draws", type=int, default=50, metavar="N",
+                        help="posterior draws with --posterior; the worlds are split among them (default: 50)")
+
+
 def settings_from_args(args: argparse.Namespace) -> Any:
     """The run's Settings: --quick or full, then any explicit size, seed or workers."""
     from sim.calibrate import FULL, QUICK

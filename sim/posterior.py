@@ -320,24 +320,28 @@ def posterior_manifest(run: PosteriorRun) -> dict[str, Any]:
 # --------------------------------------------------------------------------- command-line helpers
 
 
-def add_posterior_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--posterior FILE`` and ``--draws N`` to a command's parser."""
-    parser.add_argument("--posterior", type=Path, metavar="FILE",
-                        help="draw the fitted parameters from a posterior CSV (e.g. seeds/posterior/posterior.csv); "
-                             "intervals then include parameter uncertainty")
-    parser.add_argument("--draws", type=int, default=50, metavar="N",
-                        help="posterior draws with --posterior; the worlds are split among them (default: 50)")
+def posterior_from_args(args: argparse.Namespace, scenario: Scenario) -> Posterior | None:
+    """``--posterior FILE`` read and checked against ``scenario`` (and ``--draws`` against its worlds),
+    before any simulation; None without ``--posterior``.
+
+    Raises:
+        InputError: a bad posterior file, or ``--draws`` outside 1..replications.
+    """
+    if getattr(args, "posterior", None) is None:
+        return None
+    posterior = load_posterior(args.posterior, template=scenario)
+    if not 1 <= args.draws <= scenario.replications:
+        raise InputError(f"--draws: must be between 1 and the number of worlds, {scenario.replications} "
+                         f"(got {args.draws})")
+    return posterior
 
 
 def apply_posterior(args: argparse.Namespace, scenario: Scenario, workers: int = 1,
                     progress: Callable[[int], None] | None = None) -> PosteriorRun | None:
     """With ``--posterior``: read it (errors before any simulation) and run; without: None."""
-    if getattr(args, "posterior", None) is None:
+    posterior = posterior_from_args(args, scenario)
+    if posterior is None:
         return None
-    posterior = load_posterior(args.posterior, template=scenario)
-    if args.draws < 1 or args.draws > scenario.replications:
-        raise InputError(f"--draws: must be between 1 and the number of worlds, {scenario.replications} "
-                         f"(got {args.draws})")
     return run_with_posterior(scenario, posterior, args.draws, workers=workers, progress=progress)
 
 

@@ -84,7 +84,7 @@ class Settings:
 
 
 QUICK = Settings(particles=100, generations=4, worlds=3000)
-FULL = Settings(particles=300, generations=6, worlds=6000)
+FULL = Settings(particles=300, generations=8, worlds=6000)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ examples:
   ceasefire calibrate                      # the full calibration, into seeds/posterior/
   ceasefire calibrate --workers 2          # faster, but pyabc's parallel sampler is not reproducible
 
---quick: 100 particles, 4 generations, 3,000 worlds per evaluation (under 10 minutes on one core).
-Full: 300 particles, 6 generations, 6,000 worlds per evaluation (hours; see docs/CALIBRATION.md).
+--quick: 100 particles, 4 generations, 3,000 worlds per evaluation (4-8 minutes on one core).
+Full: 300 particles, 8 generations, 6,000 worlds per evaluation (about 20-35 minutes on one core;
+see docs/CALIBRATION.md).
 Writes posterior.csv (one weighted particle per row), posterior_summary.csv, populations.csv,
 posterior.png and manifest.json. Only the calibration anchors are used; held-out ones never are.
 """

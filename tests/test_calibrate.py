@@ -1,0 +1,211 @@
+"""Calibration by ABC-SMC (sim.calibrate) and runs drawn from a posterior (sim.posterior)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibrate import (
+    CALIBRATION_ANCHORS,
+    FAILED_DIVERGENT,
+    FITTED,
+    SCENARIO_FILE,
+    Settings,
+    distance,
+    distance_scales,
+    evaluation_seed,
+    observed_values,
+    summary_statistics,
+)
+from sim.errors import InputError
+from sim.posterior import load_posterior, run_with_posterior
+from sim.runner import run_scenario
+from sim.scenario import load_scenario
+from sim.validation import ANCHORS
+
+AGREED_ANCHORS = {"no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
+                  "minsk_recorded_violations_per_day"}
+
+
+def test_fitting_uses_only_the_four_calibration_anchors_never_a_held_out_one():
+    assert set(CALIBRATION_ANCHORS) == AGREED_ANCHORS
+    for anchor in ANCHORS:
+        role = getattr(anchor, "role", None)
+        if anchor.key in AGREED_ANCHORS and role is not None:
+            assert role == "calibration", anchor.key
+
+
+def test_summary_statistics_of_a_tiny_run_have_one_finite_value_per_calibration_anchor():
+    scenario = load_scenario(SCENARIO_FILE, {"replications": 400, "horizon_days": 100, "seed": 5})
+    stats = summary_statistics(run_scenario(scenario, record_trajectories=False))
+    assert set(stats) == set(CALIBRATION_ANCHORS)
+    assert all(math.isfinite(v) for v in stats.values()), stats
+    assert 0 <= stats["no_peacekeepers_fail_90d"] <= stats["no_peacekeepers_fail_2y"] <= 1
+
+
+def test_distance_is_zero_at_the_observed_values_and_grows_away_from_them():
+    observed, scales = observed_values(), distance_scales()
+    assert distance(observed, observed, scales) == 0.0
+    key = "no_peacekeepers_fail_1y"
+    near = distance({**observed, key: observed[key] + 0.05}, observed, scales)
+    far = distance({**observed, key: observed[key] + 0.20}, observed, scales)
+    assert 0 < near < far
+    assert distance({**observed, key: float("nan")}, observed, scales) == FAILED_DIVERGENT
+
+
+def test_evaluation_seed_depends_on_the_parameters_not_on_their_order():
+    a = evaluation_seed(1, {"x": 0.5, "y": 2.0})
+    assert a == evaluation_seed(1, {"y": 2.0, "x": 0.5})
+    assert a != evaluation_seed(1, {"x": 0.5, "y": 2.0000001})
+    assert a != evaluation_seed(2, {"x": 0.5, "y": 2.0})
+
+
+TINY = Settings(particles=10, generations=1, worlds=50, seed=11, horizon_days=60)
+
+
+@pytest.fixture(scope="module")
+def tiny_calibration(tmp_path_factory: pytest.TempPathFactory):
+    pytest.importorskip("pyabc", reason="pyabc not installed (pip install 'ceasefire[calibrate]'); CI installs it")
+    from sim.calibrate import run_calibration, save_calibration
+
+    calibration = run_calibration(TINY)
+    out = save_calibration(calibration, tmp_path_factory.mktemp("calib") / "posterior", ["test"])
+    return calibration, out
+
+
+def test_tiny_abc_run_writes_a_posterior_whose_weights_sum_to_one(tiny_calibration):
+    calibration, out = tiny_calibration
+    table = pd.read_csv(out / "posterior.csv")
+    assert len(table) == TINY.particles
+    assert set(FITTED) <= set(table.columns)
+    assert table["weight"].sum() == pytest.approx(1.0)
+    assert (out / "posterior.png").stat().st_size > 0
+    assert (out / "manifest.json").exists()
+    posterior = load_posterior(out / "posterior.csv")  # what calibrate writes, run and sweep can read
+    assert list(posterior.parameters.columns) == list(FITTED)
+
+
+def test_tiny_abc_run_is_reproducible_with_one_worker(tiny_calibration):
+    from sim.calibrate import run_calibration
+
+    again = run_calibration(TINY)
+    pd.testing.assert_frame_equal(again.posterior, tiny_calibration[0].posterior)
+
+
+def _posterior_file(tmp_path: Path, columns: dict[str, object]) -> Path:
+    path = tmp_path / "posterior.csv"
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"model.no_such_thing": [1.0], "weight": [1.0]}, "model.no_such_thing': unknown parameter column"),
+    ({"model.intent_variance": [1.0, 2.0], "weight": [1.0, -0.5]}, "weight: must be >= 0"),
+    ({"model.spoiler_rate": [0.5, 1.5], "weight": [1.0, 1.0]}, "model.spoiler_rate: must be <= 1"),
+    ({"model.intent_variance": [1.0], "weight": [0.0]}, "weight: weights must sum to more than 0"),
+    ({"model.intent_variance": [1.0]}, "weight: column is missing"),
+])
+def test_load_posterior_rejects_a_bad_file_in_one_line(tmp_path, columns, message):
+    with pytest.raises(InputError) as caught:
+        load_posterior(_posterior_file(tmp_path, columns))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def _scenario(replications: int = 4000):
+    return load_scenario(SCENARIO_FILE.parent / "baseline.yaml",
+                         {"replications": replications, "horizon_days": 90, "seed": 3})
+
+
+def test_a_posterior_on_one_point_gives_a_plain_run_statistically(tmp_path):
+    point = {"agents.RU.base_offensive_hazard": [0.004] * 3, "weight": [1.0, 2.0, 1.0]}
+    posterior = load_posterior(_posterior_file(tmp_path, point))
+    pooled = run_with_posterior(_scenario(), posterior, draws=4).result.summary.iloc[0]
+    plain = run_scenario(load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {
+        "replications": 4000, "horizon_days": 90, "seed": 99, "agents.RU.base_offensive_hazard": 0.004,
+    }), record_trajectories=False).summary.iloc[0]
+    se = math.sqrt(2 * plain["p_hold_90"] * (1 - plain["p_hold_90"]) / 4000)
+    assert abs(pooled["p_hold_90"] - plain["p_hold_90"]) < 4 * se
+    assert pooled["p_hold_90_parameter_sd"] < 0.02  # only Monte Carlo noise between draws
+    assert pooled["interval"] == "parameters+monte_carlo"
+
+
+def test_a_spread_posterior_widens_the_interval_beyond_monte_carlo(tmp_path):
+    spread = {"agents.RU.base_offensive_hazard": np.geomspace(0.0003, 0.006, 8),
+              "model.intent_variance": np.linspace(0.5, 6, 8), "weight": np.ones(8)}
+    posterior = load_posterior(_posterior_file(tmp_path, spread))
+    row = run_with_posterior(_scenario(), posterior, draws=8).result.summary.iloc[0]
+    width = row["p_hold_90_ci_high"] - row["p_hold_90_ci_low"]
+    mc_width = row["p_hold_90_mc_ci_high"] - row["p_hold_90_mc_ci_low"]
+    assert width > 1.5 * mc_width
+    assert row["p_hold_90_parameter_sd"] > 0
+
+
+def test_posterior_runs_do_not_depend_on_the_worker_count(tmp_path):
+    spread = {"model.intent_variance": [0.5, 3.0, 6.0], "weight": [1.0, 1.0, 1.0]}
+    posterior = load_posterior(_posterior_file(tmp_path, spread))
+    scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 300, "horizon_days": 30})
+    one = run_with_posterior(scenario, posterior, draws=3, workers=1)
+    two = run_with_posterior(scenario, posterior, draws=3, workers=2)
+    pd.testing.assert_frame_equal(one.result.runs, two.result.runs)
+
+
+def test_apply_posterior_refuses_more_draws_than_worlds_before_running(tmp_path):
+    import argparse
+
+    from sim.posterior import apply_posterior
+
+    scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 5, "horizon_days": 10})
+    assert apply_posterior(argparse.Namespace(posterior=None, draws=50), scenario) is None
+    path = _posterior_file(tmp_path, {"model.intent_variance": [1.0], "weight": [1.0]})
+    with pytest.raises(InputError, match="--draws: must be between 1 and the number of worlds, 5"):
+        apply_posterior(argparse.Namespace(posterior=path, draws=6), scenario)
+
+
+def test_a_posterior_run_folder_says_its_intervals_include_parameters(tmp_path):
+    import json
+
+    from sim.posterior import save_posterior_run
+
+    posterior = load_posterior(_posterior_file(tmp_path, {"model.intent_variance": [1.0, 4.0], "weight": [1, 1]}))
+    scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 200, "horizon_days": 30})
+    out = save_posterior_run(run_with_posterior(scenario, posterior, draws=2), tmp_path / "run", ["test"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["interval"] == "parameters+monte_carlo" and manifest["posterior_draws"] == 2
+    assert set(pd.read_csv(out / "summary.csv")["interval"]) == {"parameters+monte_carlo"}
+    assert (out / "survival.png").exists() and len(pd.read_csv(out / "draws.csv")) == 2
+
+
+def _calibrate_args(*argv: str):
+    import argparse
+
+    from sim.calibrate_cli import add_calibrate_commands
+
+    parser = argparse.ArgumentParser()
+    add_calibrate_commands(parser.add_subparsers())
+    return parser.parse_args(["calibrate", *argv])
+
+
+def test_calibrate_quick_settings_and_bad_sizes_are_refused_in_one_line():
+    from sim.calibrate import QUICK
+    from sim.calibrate_cli import settings_from_args
+
+    assert settings_from_args(_calibrate_args("--quick")) == QUICK
+    assert settings_from_args(_calibrate_args("--quick", "--generations", "7")).generations == 7
+    with pytest.raises(InputError, match="--particles: must be >= 1"):
+        settings_from_args(_calibrate_args("--particles", "0"))
+
+
+def test_calibrate_refuses_a_folder_it_did_not_write_before_any_simulation(tmp_path, monkeypatch):
+    import sim.calibrate
+
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setattr(sim.calibrate, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
+    args = _calibrate_args("--quick", "--out", str(tmp_path))
+    with pytest.raises(InputError, match="did not write"):
+        args.handler(args, [])
+    assert (tmp_path / "notes.txt").read_text() == "mine"

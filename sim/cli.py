@@ -20,6 +20,7 @@ from pathlib import Path
 from sim.app_cli import add_app_commands
 from sim.bet_cli import add_bet_commands
 from sim.bundled import SCENARIOS_DIR, resolve_scenario, resolve_sweep, scenario_names, sweep_names
+from sim.calibrate_cli import add_calibrate_commands, add_posterior_option
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="write the tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     add_structure_option(run)
+    add_posterior_option(run)
     run.set_defaults(handler=cmd_run)
 
     compare = commands.add_parser("compare", help="overlay the survival curves of several runs",
@@ -137,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_commands(commands)
     add_bet_commands(commands)
     add_app_commands(commands)
+    add_calibrate_commands(commands)
     return parser
 
 
@@ -144,6 +147,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire run``: the output folder is checked and the workers capped before any simulation."""
     from sim.api import default_out_dir, save_run
     from sim.io import check_output_folder
+    from sim.posterior import posterior_from_args, run_with_posterior, save_posterior_run
     from sim.runner import BLOCK_WORLDS, run_scenario
     from sim.scenario import load_scenario
 
@@ -152,13 +156,23 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     ) if value is not None}
     overrides.update(structure_overrides(args.structure))
     scenario = load_scenario(args.scenario, overrides)
-    workers = cap_workers(args.workers, math.ceil(scenario.replications / BLOCK_WORLDS), "blocks")
+    posterior = posterior_from_args(args, scenario)  # refused in one line before any simulation
+    units = args.draws if posterior is not None else math.ceil(scenario.replications / BLOCK_WORLDS)
+    workers = cap_workers(args.workers, units, "draws" if posterior is not None else "blocks")
     out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
-    check_output_folder(out_dir, inputs=[args.scenario])
+    check_output_folder(out_dir, inputs=[args.scenario, *([args.posterior] if posterior is not None else [])])
+    command_line = ["ceasefire", *argv]
     with interrupt_on_signals():
         with progress_bar(scenario.replications, "worlds", enabled=not args.quiet) as advance:
-            result = run_scenario(scenario, workers=workers, progress=advance)
-        save_run(result, out_dir, command_line=["ceasefire", *argv], plots=not args.no_plots, source=args.scenario)
+            if posterior is not None:
+                drawn = run_with_posterior(scenario, posterior, args.draws, workers=workers, progress=advance)
+                result = drawn.result
+            else:
+                result = run_scenario(scenario, workers=workers, progress=advance)
+        if posterior is not None:
+            save_posterior_run(drawn, out_dir, command_line=command_line, source=args.scenario)
+        else:
+            save_run(result, out_dir, command_line=command_line, plots=not args.no_plots, source=args.scenario)
     if not args.quiet:
         print(headline(result.summary.iloc[0].to_dict(), out_dir))
     return EXIT_OK
@@ -265,6 +279,8 @@ def headline(summary: dict[str, object], out_dir: Path) -> str:
         f"  P(holding at 90 days)    {fmt('p_hold_90')}",
         f"  P(holding at 365 days)   {fmt('p_hold_365')}",
         f"  P(holding at horizon)    {fmt('p_hold_horizon')}",
+        *([f"intervals: {summary['interval']} (parameters drawn from the posterior)"]
+          if isinstance(summary.get("interval"), str) else ["intervals: Monte Carlo only (95 %, Wilson)"]),
         f"results in {out_dir}/",
     ])
 

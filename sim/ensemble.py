@@ -343,7 +343,11 @@ class EnsembleResult:
 
 
 def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], None] | None = None) -> EnsembleResult:
-    """Run every cell of the design; results are the same whatever ``workers`` or the finishing order."""
+    """Run every cell of the design; results are the same whatever ``workers`` or the finishing order.
+
+    Raises:
+        sim.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
+    """
     from sim.sweep_run import open_executor
 
     start = time.perf_counter()
@@ -355,16 +359,31 @@ def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], Non
                 if progress is not None:
                     progress(1)
         else:
-            futures = [executor.submit(run_cell, design.scenario(*cell), cell) for cell in design.cells]
-            from concurrent.futures import as_completed
-
-            for future in as_completed(futures):
-                record = future.result()
+            for record in _pooled_cells(design, executor, workers):
                 found[tuple(record["cell"])] = record
                 if progress is not None:
                     progress(1)
     runs = runs_table(design, [found[cell] for cell in design.cells])
     return EnsembleResult(design, runs, time.perf_counter() - start, workers)
+
+
+def _pooled_cells(design: Design, executor: Any, workers: int) -> Any:
+    """Yield cell records from the process pool as they finish.
+
+    Raises:
+        sim.runner.WorkersStoppedError: the workers stopped (killed, out of memory, an unguarded script).
+    """
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.runner import WorkersStoppedError
+
+    futures = [executor.submit(run_cell, design.scenario(*cell), cell) for cell in design.cells]
+    try:
+        for future in as_completed(futures):
+            yield future.result()
+    except BrokenProcessPool:
+        raise WorkersStoppedError(workers) from None
 
 
 def runs_table(design: Design, records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -472,7 +491,8 @@ def variance_table(result: EnsembleResult) -> pd.DataFrame:
     for output in OUTPUTS:
         y = grid(result.runs, output, shape)
         v = mc_variance(grid(result.runs, f"{output}_k", shape), grid(result.runs, f"{output}_n", shape))
-        rows.append({"output": output, **balanced_shares(y, v)})
+        parts = balanced_shares(y, v)
+        rows.append({"output": output, **{key: parts[key] for key in VARIANCE_COLUMNS}})
     return pd.DataFrame(rows)
 
 

@@ -8,6 +8,7 @@ imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -58,11 +59,11 @@ def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_ensemble(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire ensemble``: exit 0 done, 2 bad input (before any simulation)."""
+    """``ceasefire ensemble``: exit 0 done, 2 bad input (before any simulation), 1 the workers stopped."""
     from sim.bundled import resolve_scenario
     from sim.cli import cap_workers, progress_bar
     from sim.ensemble import make_design, run_ensemble
-    from sim.exit_codes import EXIT_OK
+    from sim.exit_codes import EXIT_FAILURE, EXIT_OK
     from sim.io import check_output_folder
     from sim.signals import interrupt_on_signals
 
@@ -73,8 +74,15 @@ def cmd_ensemble(args: argparse.Namespace, argv: Sequence[str]) -> int:
     inputs = [scenario_file] + ([args.posterior] if args.posterior is not None else [])
     check_output_folder(out_dir, inputs=inputs)
     workers = cap_workers(args.workers, len(design.cells), "runs")
+    from sim.runner import WorkersStoppedError
+
     with interrupt_on_signals(), progress_bar(len(design.cells), "runs", enabled=not args.quiet) as advance:
-        result = run_ensemble(design, workers=workers, progress=advance)
+        try:
+            result = run_ensemble(design, workers=workers, progress=advance)
+        except WorkersStoppedError:
+            print(f"error: --workers {workers}: the worker processes stopped before finishing (out of memory or "
+                  "killed); nothing was written; try --workers 1", file=sys.stderr)
+            return EXIT_FAILURE
         tables = save_ensemble(result, out_dir, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, *tables, out_dir))

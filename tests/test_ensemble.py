@@ -122,6 +122,13 @@ def test_a_bad_posterior_file_is_refused_naming_the_file_and_field(tmp_path: Pat
         make_design(BASELINE, "sample:1", draws=2, replications=5, horizon_days=5, posterior=posterior)
 
 
+def test_runs_are_the_same_whatever_the_number_of_workers():
+    design = make_design(BASELINE, "sample:2", draws=2, replications=30, horizon_days=20, seed=5)
+    one = ensemble.run_ensemble(design, workers=1).runs
+    two = ensemble.run_ensemble(design, workers=2).runs
+    pd.testing.assert_frame_equal(one, two)
+
+
 # --------------------------------------------------------------------------- variance decomposition
 
 
@@ -227,7 +234,7 @@ def ceasefire(monkeypatch):
 
 def test_ensemble_all_writes_one_row_per_combination_plus_pooled_and_the_variance_shares(ceasefire, tmp_path):
     out = tmp_path / "ens"
-    assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 4, "--horizon", 30, "--out", out,
+    assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 4, "--horizon", 5, "--out", out,
                      "--quiet") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["ensemble.csv", "variance.csv", "runs.csv", "draws.csv", "ensemble.png", "manifest.json"])
@@ -246,9 +253,10 @@ def test_ensemble_all_writes_one_row_per_combination_plus_pooled_and_the_varianc
         assert math.isclose(pooled[f"{output}_max_structure"], combos[f"{output}_mean"].max(), abs_tol=1e-9)
     variance = pd.read_csv(out / "variance.csv")
     assert list(variance["output"]) == list(OUTPUTS)
+    assert list(variance.columns[:4]) == ["output", "share_structure", "share_parameters", "share_monte_carlo"]
     shares = variance.set_index("output")[["share_structure", "share_parameters", "share_monte_carlo"]]
     assert np.allclose(shares.loc[["p_deal", "p_hold_horizon"]].sum(axis=1), 1.0)
-    assert shares.loc["p_hold_365"].isna().all()  # a 30-day horizon has no 365-day headline
+    assert shares.loc["p_hold_365"].isna().all()  # a 5-day horizon has no 365-day headline
 
 
 def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_parameter_source(ceasefire, tmp_path):

@@ -246,7 +246,7 @@ class Design:
 def make_design(
     scenario_file: Path,
     combinations: str = "all",
-    draws: int = 8,
+    draws: int = 16,
     replications: int = 500,
     horizon_days: int | None = None,
     seed: int | None = None,

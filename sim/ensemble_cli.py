@@ -25,7 +25,7 @@ examples:
 Runs the scenario under every combination of the five contested mechanisms' forms (72; or a seeded
 uniform sample with sample:N) crossed with K parameter draws (the same K for every combination) from the
 priors of seeds/commitments.yaml, or from a posterior file with --posterior. Draw d runs with seed S + d
-in every combination (common random numbers). Default: 72 x 8 runs of 500 worlds over the scenario's
+in every combination (common random numbers). Default: 72 x 16 runs of 500 worlds over the scenario's
 horizon, a few minutes on one core. Writes ensemble.csv (one row per combination plus the pooled row),
 variance.csv (shares of structure, parameters and Monte Carlo noise), runs.csv, draws.csv, ensemble.png
 and manifest.json; see docs/ENSEMBLE.md.
@@ -44,7 +44,7 @@ def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
     ensemble.add_argument("scenario", type=Path, help="scenario YAML file, or a bundled scenario's name")
     ensemble.add_argument("--combinations", default="all", metavar="all|sample:N",
                           help="every combination of forms (default) or N of them at random")
-    ensemble.add_argument("--draws", type=int, default=8, metavar="K", help="parameter draws (default: 8)")
+    ensemble.add_argument("--draws", type=int, default=16, metavar="K", help="parameter draws (default: 16)")
     ensemble.add_argument("--replications", type=int, default=500, metavar="N",
                           help="worlds per run (default: 500)")
     ensemble.add_argument("--horizon", type=int, metavar="DAYS", help="days after the deal (default: the file's)")

@@ -21,6 +21,7 @@ from sim.app_cli import add_app_commands
 from sim.bet_cli import add_bet_commands
 from sim.bundled import SCENARIOS_DIR, resolve_scenario, resolve_sweep, scenario_names, sweep_names
 from sim.calibrate_cli import add_calibrate_commands, add_posterior_option
+from sim.ensemble_cli import add_ensemble_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)
     add_sweep_commands(commands)
     add_bet_commands(commands)
+    add_ensemble_commands(commands)
     add_app_commands(commands)
     add_calibrate_commands(commands)
     return parser

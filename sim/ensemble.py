@@ -163,43 +163,16 @@ def _typed(current: Any, value: Any) -> Any:
 
 
 def read_posterior(path: Path, base: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
-    """A posterior file's particles (one column per dotted path) and normalised weights.
-
-    Uses :func:`sim.posterior.load_posterior` when that module exists; otherwise this minimal reader of the
-    same format (a CSV with one column per dotted scenario path, a ``weight`` column, an optional
-    ``distance`` column), which is meant to be replaced by it.
+    """A posterior file's particles (one column per dotted path) and normalised weights
+    (:func:`sim.posterior.load_posterior`, which checks every column and value).
 
     Raises:
         InputError: unreadable file, no ``weight`` column, an unknown column, bad weights or values.
     """
-    try:
-        from sim.posterior import load_posterior  # type: ignore[import-not-found]
-    except ImportError:
-        return _read_posterior_csv(path, base)
+    from sim.posterior import load_posterior
+
     posterior = load_posterior(path, base)
     return posterior.parameters, np.asarray(posterior.weights, dtype=float)
-
-
-def _read_posterior_csv(path: Path, base: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
-    try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: --posterior: no such file") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: --posterior: not a readable CSV ({' '.join(str(exc).split())[:120]})") from None
-    if "weight" not in table.columns:
-        raise InputError(f"{path}: weight: column is missing (one weight per row)")
-    weights = pd.to_numeric(table["weight"], errors="coerce").to_numpy(float)
-    if len(weights) == 0 or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
-        raise InputError(f"{path}: weight: every weight must be a finite number >= 0, and their sum > 0")
-    current = base.model_dump()
-    columns = [c for c in table.columns if c not in ("weight", "distance")]
-    for column in columns:
-        if get_path(current, column) is None or column.startswith("structure."):
-            raise InputError(f"{path}: {column}: not a parameter path (e.g. agents.RU.war_cost, model.troop_scale)")
-        if pd.to_numeric(table[column], errors="coerce").isna().any():
-            raise InputError(f"{path}: {column}: every value must be a number")
-    return table[columns].apply(pd.to_numeric), weights / weights.sum()
 
 
 def posterior_draws(path: Path, base: Scenario, k: int, seed: int) -> ParameterDraws:

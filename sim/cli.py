@@ -25,6 +25,7 @@ from sim.ensemble_cli import add_ensemble_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
 from sim.report_cli import add_report_commands
+from sim.screening_cli import add_screen_commands
 from sim.signals import interrupt_on_signals
 from sim.structure_cli import add_structure_commands, add_structure_option, structure_overrides
 from sim.sweep_cli import add_sweep_commands, plot_any_dir
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ensemble_commands(commands)
     add_app_commands(commands)
     add_calibrate_commands(commands)
+    add_screen_commands(commands)
     return parser
 
 

@@ -35,14 +35,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.bundled import scenario_path
 from sim.errors import InputError
 from sim.metrics import Z_95
 from sim.runner import RunResult, run_scenario
 from sim.scenario import load_scenario
 from sim.sources import Prior, priors
-from sim.validation import ANCHORS, SCENARIO_DIR, Estimate, detected_per_day, failed_within
+from sim.validation import ANCHORS, Estimate, detected_per_day, failed_within
 
-SCENARIO_FILE = SCENARIO_DIR / "no_european_troops.yaml"
+SCENARIO_FILE = scenario_path("no_european_troops")
 """The scenario the calibration anchors are compared with: monitoring only, no European troops."""
 RUN_KEY = "calibration"
 HORIZON_DAYS = 730
@@ -335,7 +336,7 @@ def manifest(calibration: Calibration, command_line: Sequence[str] | None) -> di
     settings = asdict(calibration.settings)
     return {
         "kind": "calibration",
-        "scenario_file": str(SCENARIO_FILE.relative_to(SCENARIO_DIR.parent)),
+        "scenario_file": f"scenarios/{SCENARIO_FILE.name}",
         "horizon_days": calibration.settings.horizon_days,
         "settings": settings,
         "seed": calibration.settings.seed,

@@ -141,10 +141,10 @@ def _typed(current: Any, value: float) -> Any:
 
 
 def _baseline() -> Scenario:
+    from sim.bundled import scenario_path
     from sim.scenario import load_scenario
-    from sim.validation import SCENARIO_DIR
 
-    return load_scenario(SCENARIO_DIR / "baseline.yaml")
+    return load_scenario(scenario_path("baseline"))
 
 
 # --------------------------------------------------------------------------- running

@@ -1,0 +1,31 @@
+"""Every module of the package imports: a name moved in one module and still imported by another is
+caught here, not by the first user of the command (ruff does not resolve names across modules)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import sim
+
+OPTIONAL = {"sim.app.page", "sim.app.server"}
+"""Modules that need an optional extra (the dashboard's solara); imported only when it is installed."""
+
+
+def modules() -> list[str]:
+    # sim.__main__ runs the command line on import
+    return sorted(info.name for info in pkgutil.walk_packages(sim.__path__, prefix="sim.") if info.name != "sim.__main__")
+
+
+def test_the_walk_finds_the_package_modules():
+    found = modules()
+    assert {"sim.model", "sim.calibrate", "sim.mechanisms.objection", "sim.cli"} <= set(found)
+
+
+@pytest.mark.parametrize("name", modules())
+def test_every_module_imports(name: str):
+    if name in OPTIONAL:
+        pytest.importorskip("solara")
+    importlib.import_module(name)

@@ -15,8 +15,8 @@ OPTIONAL = {"sim.app.page", "sim.app.server"}
 
 
 def modules() -> list[str]:
-    # sim.__main__ runs the command line on import
-    return sorted(info.name for info in pkgutil.walk_packages(sim.__path__, prefix="sim.") if info.name != "sim.__main__")
+    found = (info.name for info in pkgutil.walk_packages(sim.__path__, prefix="sim."))
+    return sorted(name for name in found if name != "sim.__main__")  # sim.__main__ runs the command line
 
 
 def test_the_walk_finds_the_package_modules():

@@ -74,7 +74,7 @@ def chosen_variants(text: str | None) -> tuple[Any, ...]:
 
 def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire bet``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli import progress_bar
+    from sim.cli_common import progress_bar
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_folder
     from sim.signals import interrupt_on_signals

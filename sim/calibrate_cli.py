@@ -80,7 +80,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire calibrate``: the folder and pyabc are checked before any simulation."""
     from sim.calibrate import import_pyabc, posterior_summary, run_calibration, save_calibration
-    from sim.cli import cap_workers
+    from sim.cli_common import cap_workers
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_folder
     from sim.signals import interrupt_on_signals

@@ -14,13 +14,13 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 from sim.app_cli import add_app_commands
 from sim.bet_cli import add_bet_commands
 from sim.bundled import SCENARIOS_DIR, resolve_scenario, resolve_sweep, scenario_names, sweep_names
 from sim.calibrate_cli import add_calibrate_commands, add_posterior_option
+from sim.cli_common import cap_workers, plot_errors, progress_bar
 from sim.ensemble_cli import add_ensemble_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
@@ -188,7 +188,7 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.plots import PlotInputError, compare_dirs
 
     check_output_file(args.out, ".png")
-    with _plot_errors(PlotInputError), atomic_file(args.out) as tmp:
+    with plot_errors(PlotInputError), atomic_file(args.out) as tmp:
         compare_dirs(args.dirs, tmp, given_deal=args.given_deal)
     print(f"wrote {args.out}")
     return EXIT_OK
@@ -201,7 +201,7 @@ def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     if not args.dir.is_dir():
         raise InputError(f"{args.dir}: not a folder")
-    with _plot_errors(PlotInputError):
+    with plot_errors(PlotInputError):
         paths = [plot_tornado_dir(args.dir)] if (args.dir / "tornado.csv").exists() else plot_any_dir(args.dir)
     print("wrote " + ", ".join(str(p) for p in paths))
     return EXIT_OK
@@ -221,30 +221,6 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         else:
             print(f"ok: {path} ({scenario.name})")
     return status
-
-
-def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = True) -> int:
-    """The worker count actually used: ``requested`` capped at the CPU count and at ``units`` of work.
-
-    Args:
-        requested: ``--workers`` (>= 1).
-        units: blocks or points the work splits into; more workers than that would idle.
-        unit_name: what ``units`` counts, for the note.
-        explicit: the user gave ``--workers``; only then is a note printed on stderr when capped.
-
-    Raises:
-        InputError: ``requested`` < 1.
-    """
-    from sim.runner import default_workers
-
-    if requested < 1:
-        raise InputError(f"--workers: must be >= 1 (got {requested})")
-    cores = default_workers()
-    effective = max(1, min(requested, cores, units))
-    if explicit and effective < requested:
-        print(f"note: --workers {requested} capped at {effective} (cores: {cores}, {unit_name}: {units})",
-              file=sys.stderr)
-    return effective
 
 
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -287,30 +263,6 @@ def headline(summary: dict[str, object], out_dir: Path) -> str:
           if isinstance(summary.get("interval"), str) else ["intervals: Monte Carlo only (95 %, Wilson)"]),
         f"results in {out_dir}/",
     ])
-
-
-@contextmanager
-def progress_bar(total: int, unit: str, enabled: bool = True):
-    """A tqdm bar on stderr when it is a terminal and ``enabled``; yields an ``advance(n)`` callable."""
-    if not enabled or not sys.stderr.isatty():
-        yield _ignore
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, dynamic_ncols=True) as bar:
-        yield bar.update
-
-
-def _ignore(n: int) -> None:
-    return None
-
-
-@contextmanager
-def _plot_errors(error_type: type[Exception]):
-    try:
-        yield
-    except error_type as exc:
-        raise InputError(str(exc)) from None
 
 
 def entry_point() -> None:

@@ -61,7 +61,7 @@ def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_ensemble(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire ensemble``: exit 0 done, 2 bad input (before any simulation), 1 the workers stopped."""
     from sim.bundled import resolve_scenario
-    from sim.cli import cap_workers, progress_bar
+    from sim.cli_common import cap_workers, progress_bar
     from sim.ensemble import make_design, run_ensemble
     from sim.exit_codes import EXIT_FAILURE, EXIT_OK
     from sim.io import check_output_folder

@@ -30,14 +30,14 @@ def add_report_commands(subparsers: argparse._SubParsersAction) -> None:
 def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire report``: bad or foreign folders, or an ``--out`` that is not a new or existing regular
     ``.html`` file, become one-line input errors (exit 2)."""
-    from sim.cli import _plot_errors
+    from sim.cli_common import plot_errors
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_file
     from sim.plots import PlotInputError
     from sim.report import build_report
 
     check_output_file(args.out, ".html")
-    with _plot_errors(PlotInputError):
+    with plot_errors(PlotInputError):
         path = build_report(args.dirs, args.out)
     print(f"wrote {path}")
     return EXIT_OK

@@ -64,7 +64,7 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_screen(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire screen``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli import progress_bar
+    from sim.cli_common import progress_bar
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_folder
     from sim.screening import BASELINE_FILE, check_sizes, planned_runs, run_screening

@@ -62,7 +62,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     The output folder is checked (:func:`sim.io.check_output_folder`) and the workers capped at the
     CPU count and the number of points before any point runs.
     """
-    from sim.cli import cap_workers
+    from sim.cli_common import cap_workers
     from sim.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
     from sim.io import check_output_folder
     from sim.runner import default_workers

@@ -59,7 +59,7 @@ def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire tornado``: exit 0 done, 2 bad input (before any simulation), 130 interrupted."""
-    from sim.cli import cap_workers, progress_bar
+    from sim.cli_common import cap_workers, progress_bar
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_folder
     from sim.runner import BLOCK_WORLDS

@@ -48,7 +48,7 @@ def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import math
 
     import sim.validation as validation
-    from sim.cli import cap_workers, progress_bar
+    from sim.cli_common import cap_workers, progress_bar
     from sim.exit_codes import EXIT_OK
     from sim.io import atomic_folder, check_output_folder, write_csv, write_json
     from sim.plots import plot_validation

@@ -29,3 +29,15 @@ def test_every_module_imports(name: str):
     if name in OPTIONAL:
         pytest.importorskip("solara")
     importlib.import_module(name)
+
+
+def test_no_command_module_imports_the_cli_back():
+    """sim.cli imports every *_cli module; none of them may import sim.cli (the circle of the first version)."""
+    from pathlib import Path
+
+    package = Path(sim.__file__).parent
+    offenders = [path.name for path in sorted(package.glob("*_cli.py"))
+                 if "from sim.cli import" in path.read_text(encoding="utf-8")
+                 or "import sim.cli" in path.read_text(encoding="utf-8")]
+    assert len(list(package.glob("*_cli.py"))) >= 8
+    assert offenders == []

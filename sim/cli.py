@@ -258,6 +258,7 @@ def headline(summary: dict[str, object], out_dir: Path) -> str:
         f"  P(deal)                  {fmt('p_agreed')}",
         f"  P(holding at 90 days)    {fmt('p_hold_90')}",
         f"  P(holding at 365 days)   {fmt('p_hold_365')}",
+        f"  ... given a deal         {fmt('p_hold_365_given_deal')}",
         f"  P(holding at horizon)    {fmt('p_hold_horizon')}",
         *([f"intervals: {summary['interval']} (parameters drawn from the posterior)"]
           if isinstance(summary.get("interval"), str) else ["intervals: Monte Carlo only (95 %, Wilson)"]),

@@ -140,6 +140,9 @@ def summary_row(
         if day <= horizon_days:
             row.update(_proportion(f"p_hold_{day}", float(n_holding[day]), n))
     row.update(_proportion("p_hold_horizon", float(n_holding[horizon_days]), n))
+    # once agreed, does it hold? (the same counts over the worlds that reached a deal)
+    given_deal_day = min(365, horizon_days)
+    row.update(_proportion("p_hold_365_given_deal", float(n_holding[given_deal_day]), float(n_agreed)))
     broken = runs["breakdown_day"].dropna()
     row["median_breakdown_day"] = float(broken.median()) if len(broken) else np.nan
     counts = runs["cause"].value_counts()

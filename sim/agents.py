@@ -111,6 +111,17 @@ class Guarantor(State):
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
         m = self.model.params
         initial = self.params.domestic_support
+        if not isinstance(self.neighbour_troops, np.ndarray):
+            # the common case (UK, France): no troops on neighbouring soil, so the stakes are a constant
+            # where troops are in Ukraine and 0 elsewhere; support never exceeds its initial value (it
+            # recovers towards it from below), so its ratio needs no cap. Equal to guarantor_commitment.
+            stakes = min(1.0, m.presence_stake + m.bases_stake * self.params.permanent_bases)
+            pi = self.resolve * (self.troops > 0.0)
+            if initial > 0.0:
+                pi *= self.support
+                stakes /= initial
+            pi *= stakes
+            return pi
         support_ratio = self.support / initial if initial > 0.0 else 1.0
         bases = self.bases_in_ukraine() if self.params.permanent_bases else False
         # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass

@@ -184,17 +184,26 @@ class CeasefireModel(mesa.Model):
         uk, fr, de = self.guarantors
         return uk.air_maritime() + fr.air_maritime() + de.air_maritime()
 
-    def capability(self, day: int | None = None) -> np.ndarray:
-        """Capability C for deterrence by denial, in the scenario's ``capability`` form (ODD 1)."""
+    def capability(self, day: int | None = None, ground: np.ndarray | None = None,
+                   air_maritime: np.ndarray | None = None) -> np.ndarray:
+        """Capability C for deterrence by denial, in the scenario's ``capability`` form (ODD 1).
+
+        ``ground`` and ``air_maritime``, if given, are today's :meth:`ground_troops` and :meth:`air_maritime`.
+        """
         m = self.params
         russian, _ = self.forces(self.day if day is None else day)
-        return self.capability_form(self.ground_troops(), self.air_maritime(), m.troop_scale, m.balance_unit,
-                                    russian)
+        ground = self.ground_troops() if ground is None else ground
+        air_maritime = self.air_maritime() if air_maritime is None else air_maritime
+        return self.capability_form(ground, air_maritime, m.troop_scale, m.balance_unit, russian)
 
-    def presence(self) -> np.ndarray:
-        """X: the foreign presence Russia objects to and is provoked by, in troop_scale units (ODD 7)."""
+    def presence(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
+        """X: the foreign presence Russia objects to and is provoked by, in troop_scale units (ODD 7).
+
+        ``in_ukraine``, if given, is today's :meth:`coalition_troops`.
+        """
         m = self.params
-        return (self.coalition_troops() + m.neighbour_objection_weight * self.de.neighbour_troops) / m.troop_scale
+        in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
+        return (in_ukraine + m.neighbour_objection_weight * self.de.neighbour_troops) / m.troop_scale
 
     def coalition_troops(self) -> np.ndarray:
         """European ground troops inside Ukraine, per world."""
@@ -226,14 +235,16 @@ class CeasefireModel(mesa.Model):
         self.credibility = self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
         return self.credibility
 
-    def expected_cost(self, credibility: np.ndarray, capability: np.ndarray) -> np.ndarray:
+    def expected_cost(self, credibility: np.ndarray, capability: np.ndarray,
+                      in_ukraine: np.ndarray | None = None) -> np.ndarray:
         """K: what Russia expects an offensive to cost, per world (ODD 16).
 
         Credibility times denial (``deterrence_weight`` x C) plus the tripwire (``entry_cost``, while any
-        guarantor has troops in Ukraine), plus sanctions.
+        guarantor has troops in Ukraine), plus sanctions. ``in_ukraine``: today's :meth:`coalition_troops`.
         """
         m = self.params
-        tripwire = m.entry_cost * (self.coalition_troops() > 0.0)
+        in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
+        tripwire = m.entry_cost * (in_ukraine > 0.0)
         return credibility * (m.deterrence_weight * capability + tripwire) + m.sanctions_weight * self.sanctions
 
     def note_withdrawal(self, worlds: np.ndarray) -> None:
@@ -241,7 +252,8 @@ class CeasefireModel(mesa.Model):
         there."""
         self.eroded[worlds] = True
 
-    def _withdrawals(self, live: np.ndarray, ended: np.ndarray) -> np.ndarray:
+    def _withdrawals(self, live: np.ndarray, ended: np.ndarray, ground: np.ndarray,
+                     air_maritime: np.ndarray) -> np.ndarray:
         """Indices of the worlds Ukraine leaves today (ODD 17), among those ``live`` and not yet ``ended``.
 
         A withdrawal needs both Ukraine weighing it (a rare daily draw) and an eroded guarantee. The
@@ -253,13 +265,17 @@ class CeasefireModel(mesa.Model):
         where = where[live[where] & ~ended[where] & self.eroded[where]]
         if where.size == 0:
             return where
-        return where[self.ua.withdraws(self.guarantee()[where], self.agreed_guarantee[where])]
+        ukraine_view = ground[where] / self.params.troop_scale + air_maritime[where]
+        guarantee = guarantee_strength(ukraine_view, self._bases_in_ukraine(where),
+                                       self.us.detection_probability[where], self.params)
+        return where[self.ua.withdraws(guarantee, self.agreed_guarantee[where])]
 
-    def incident_rate(self) -> np.ndarray:
+    def incident_rate(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
         """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
-        monitoring."""
+        monitoring. ``in_ukraine``: today's :meth:`coalition_troops`."""
         m = self.params
-        uncovered = exp32(self.coalition_troops() * (-1.0 / m.troop_scale))  # 1 - cover
+        in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
+        uncovered = exp32(in_ukraine * (-1.0 / m.troop_scale))  # 1 - cover
         # 1 - buffer_reduction * cover, written as (1 - buffer_reduction) + buffer_reduction * (1 - cover)
         buffer = (1.0 - m.buffer_incident_reduction) + m.buffer_incident_reduction * uncovered
         return (m.incident_rate * buffer) * (1.0 - m.monitoring_incident_reduction * self.us.detection_probability)
@@ -303,12 +319,14 @@ class CeasefireModel(mesa.Model):
             self.hold_elections(live)
         self.guarantor_set.do("update_commitments", live)
 
-        capability = self.capability()
-        hostility = self.ru.hostility(self.presence())
+        # today's forces, computed once: they change only with the commitments above
+        ground, air_maritime, in_ukraine = self.ground_troops(), self.air_maritime(), self.coalition_troops()
+        capability = self.capability(ground=ground, air_maritime=air_maritime)
+        hostility = self.ru.hostility(self.presence(in_ukraine))
         u_probe, u_breakdown = self.rng.random((2, self.active_worlds))
 
         # incidents and their detection (ODD 5-6)
-        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate() * live)
+        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate(in_ukraine) * live)
 
         # probes, their verification, answers and learning (ODD 8-12): worked out only in the worlds that
         # probe today; arrays named *_probing hold one value per probing world
@@ -347,13 +365,13 @@ class CeasefireModel(mesa.Model):
             self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
         # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
-        expected_cost = self.expected_cost(self.assess_credibility(), capability)
+        expected_cost = self.expected_cost(self.assess_credibility(), capability, in_ukraine)
         offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), hostility, expected_cost, self.escalation)
         spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
         offensive = live & (u_breakdown < offensive_hazard)
         spiral = live & ~offensive & (u_breakdown < offensive_hazard + (1.0 - offensive_hazard) * spiral_hazard)
         ended = offensive | spiral
-        withdrawn = self._withdrawals(live, ended)
+        withdrawn = self._withdrawals(live, ended, ground, air_maritime)
         ended[withdrawn] = True
         for worlds, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
                               (withdrawn, "ukrainian_withdrawal")):

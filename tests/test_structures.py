@@ -288,3 +288,21 @@ def test_validate_accepts_a_known_form_in_the_structure_block(tmp_path, capsys):
     path.write_text("name: linear\nstructure:\n  objection: linear\n  escalation: threshold\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"ok: {path}")
+
+
+def test_the_guarantors_fast_commitment_equals_the_mechanism_function():
+    """UK and France take a shortcut (no neighbouring troops); it must equal guarantor_commitment."""
+    from sim.model import CeasefireModel
+    from sim.scenario import load_scenario
+
+    model = CeasefireModel(load_scenario("baseline"), 400, rng=3)
+    rng = np.random.default_rng(4)
+    m = model.params
+    for g in (model.uk, model.fr):
+        g.troops = np.where(rng.random(400) < 0.3, 0.0, rng.uniform(0, 20_000, 400))
+        g.support = rng.uniform(0, g.params.domestic_support, 400)
+        g.resolve = rng.uniform(0, 1, 400)
+        expected = guarantor_commitment(g.resolve, g.support / g.params.domestic_support, g.troops,
+                                        g.bases_in_ukraine(), False, m.presence_stake, m.bases_stake,
+                                        m.neighbour_stake)
+        np.testing.assert_allclose(g.commitment(), expected, rtol=1e-12)

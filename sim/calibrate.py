@@ -37,6 +37,7 @@ import pandas as pd
 
 from sim.bundled import scenario_path
 from sim.errors import InputError
+from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.metrics import Z_95
 from sim.runner import RunResult, run_scenario
 from sim.scenario import load_scenario
@@ -82,6 +83,7 @@ class Settings:
     workers: int = 1
     fitted: tuple[str, ...] = FITTED
     horizon_days: int = HORIZON_DAYS
+    structure: tuple[tuple[str, str], ...] = ()  # (mechanism, form) pairs; () = the default structure
 
 
 QUICK = Settings(particles=100, generations=4, worlds=3000)
@@ -179,10 +181,12 @@ def evaluation_seed(seed: int, parameters: Mapping[str, float]) -> int:
 
 
 def simulate(parameters: Mapping[str, float], worlds: int, seed: int,
-             horizon_days: int = HORIZON_DAYS) -> dict[str, float]:
-    """Run the calibration scenario with ``parameters`` (dotted paths) and return its statistics."""
+             horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
+    """Run the calibration scenario with ``parameters`` (dotted paths) in ``structure`` ((mechanism, form)
+    pairs; the default forms otherwise) and return its statistics."""
     overrides = {"replications": worlds, "horizon_days": horizon_days,
-                 "seed": evaluation_seed(seed, parameters), **parameters}
+                 "seed": evaluation_seed(seed, parameters), **parameters,
+                 **{f"structure.{mechanism}": form for mechanism, form in structure}}
     scenario = load_scenario(SCENARIO_FILE, overrides)
     return summary_statistics(run_scenario(scenario, workers=1, record_trajectories=False))
 
@@ -251,7 +255,7 @@ def import_pyabc() -> Any:
 def _model_function(coordinates: Sequence[Coordinate], settings: Settings) -> Callable[[Mapping[str, float]], dict]:
     def model(particle: Mapping[str, float]) -> dict[str, float]:
         values = {c.path: c.to_value(particle[c.name]) for c in coordinates}
-        return simulate(values, settings.worlds, settings.seed, settings.horizon_days)
+        return simulate(values, settings.worlds, settings.seed, settings.horizon_days, settings.structure)
 
     return model
 
@@ -338,6 +342,7 @@ def manifest(calibration: Calibration, command_line: Sequence[str] | None) -> di
         "kind": "calibration",
         "scenario_file": f"scenarios/{SCENARIO_FILE.name}",
         "horizon_days": calibration.settings.horizon_days,
+        "structure": {**DEFAULT_STRUCTURE, **dict(calibration.settings.structure)},
         "settings": settings,
         "seed": calibration.settings.seed,
         "reproducible": calibration.settings.workers <= 1,

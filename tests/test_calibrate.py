@@ -209,3 +209,23 @@ def test_calibrate_refuses_a_folder_it_did_not_write_before_any_simulation(tmp_p
     with pytest.raises(InputError, match="did not write"):
         args.handler(args, [])
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_calibrate_takes_a_structure_and_simulates_in_it(monkeypatch):
+    import sim.calibrate
+    from sim.calibrate_cli import settings_from_args
+
+    settings = settings_from_args(_calibrate_args("--quick", "--structure", "escalation=threshold"))
+    assert settings.structure == (("escalation", "threshold"),)
+    seen = {}
+
+    def capture(path, overrides):
+        seen.update(overrides)
+        raise InputError("stop here")
+
+    monkeypatch.setattr(sim.calibrate, "load_scenario", capture)
+    with pytest.raises(InputError, match="stop here"):
+        sim.calibrate.simulate({}, 10, 1, 30, settings.structure)
+    assert seen["structure.escalation"] == "threshold"
+    with pytest.raises(InputError, match="unknown form"):
+        settings_from_args(_calibrate_args("--structure", "escalation=cliff"))

@@ -12,6 +12,7 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures import InvalidStateError
 from contextlib import contextmanager
 from types import FrameType
 
@@ -23,11 +24,33 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 
 def stop_workers() -> None:
     """Terminate every live child process started through :mod:`multiprocessing` (pool workers)."""
+    _quiet_pool_teardown()
     for child in multiprocessing.active_children():
         try:
             child.terminate()
         except (OSError, ValueError):  # already gone, or closed by its pool meanwhile
             continue
+
+
+def _quiet_pool_teardown() -> None:
+    """Keep a process pool's manager thread from printing a traceback while its workers are stopped.
+
+    When workers are terminated under a ``ProcessPoolExecutor``, its manager thread marks the pending
+    futures broken; one that the main thread has just cancelled raises ``InvalidStateError`` in that
+    thread (a race in the standard library), which would print a traceback after our one-line message.
+    Only that error is silenced; any other thread exception still reaches the previous hook.
+    """
+    previous = threading.excepthook
+    if getattr(previous, "_ceasefire_quiet", False):
+        return
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not None and issubclass(args.exc_type, InvalidStateError):
+            return
+        previous(args)
+
+    hook._ceasefire_quiet = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 class _Handler:

@@ -310,7 +310,7 @@ SIGNALLED = {
     "run": ("run", BASELINE, "--replications", "40000", "--horizon", "3650"),
     "sweep": ("sweep", BASELINE, "--param", "agents.UK.troops=0:30000:8", "--replications", "10000",
               "--horizon", "1500"),
-    "tornado": ("tornado", BASELINE, "--params", "agents.UK.troops", "--replications", "20000", "--horizon", "1500"),
+    "tornado": ("tornado", BASELINE, "--params", "agents.UK.troops", "--replications", "40000", "--horizon", "3000"),
     "validation": ("validation",),
 }
 
@@ -367,3 +367,31 @@ def test_an_interrupt_during_the_folder_swap_waits_until_the_swap_is_whole(
         (tmp / "manifest.json").write_text(json.dumps({"written_by": "ceasefire", "seed": 2}))
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still_show(capsys) -> None:
+    """The pool's manager thread may raise InvalidStateError while its workers are stopped (a race in
+    concurrent.futures); that must not print a traceback after the one-line message. Nothing else is hidden."""
+    import threading
+    from concurrent.futures import InvalidStateError
+
+    import sim.signals
+
+    saved = threading.excepthook
+    try:
+        sim.signals.stop_workers()
+
+        def raise_in_thread(error: Exception) -> None:
+            def target() -> None:
+                raise error
+
+            thread = threading.Thread(target=target)
+            thread.start()
+            thread.join()
+
+        raise_in_thread(InvalidStateError("CANCELLED: <Future>"))
+        assert "InvalidStateError" not in capsys.readouterr().err
+        raise_in_thread(ValueError("a real bug"))
+        assert "a real bug" in capsys.readouterr().err
+    finally:
+        threading.excepthook = saved

@@ -369,7 +369,7 @@ def test_an_interrupt_during_the_folder_swap_waits_until_the_swap_is_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still_show(capsys) -> None:
+def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still_show() -> None:
     """The pool's manager thread may raise InvalidStateError while its workers are stopped (a race in
     concurrent.futures); that must not print a traceback after the one-line message. Nothing else is hidden."""
     import threading
@@ -378,6 +378,8 @@ def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still
     import sim.signals
 
     saved = threading.excepthook
+    reported: list[type[BaseException]] = []
+    threading.excepthook = lambda args: reported.append(args.exc_type)  # stands for the printing hook
     try:
         sim.signals.stop_workers()
 
@@ -390,8 +392,7 @@ def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still
             thread.join()
 
         raise_in_thread(InvalidStateError("CANCELLED: <Future>"))
-        assert "InvalidStateError" not in capsys.readouterr().err
         raise_in_thread(ValueError("a real bug"))
-        assert "a real bug" in capsys.readouterr().err
     finally:
         threading.excepthook = saved
+    assert reported == [ValueError]

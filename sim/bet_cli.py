@@ -13,8 +13,8 @@ from typing import Any
 
 from sim.errors import InputError
 
-BET_FILES = ("the_bet.csv", "intent.csv", "the_bet.png", "manifest.json")
-"""What ``ceasefire bet`` writes into its folder."""
+BET_FILES = ("the_bet.csv", "intent.csv", "optimum.csv", "the_bet.png", "manifest.json")
+"""What ``ceasefire bet`` writes into its folder (``optimum.csv`` unless ``--bootstrap 0``)."""
 
 SUMMARY_TROOPS = (0.0, 20000.0, 60000.0)
 """Troop levels whose P(deal) the closing summary prints."""
@@ -24,13 +24,15 @@ examples:
   ceasefire bet
   ceasefire bet --replications 500 --horizon 365 --out results/the_bet_quick
   ceasefire bet --variants default,deterrence_wins,provocation_wins --out results/the_bet_sides
+  ceasefire bet --bootstrap 2000        # a finer bootstrap of where the optimum lies
 
 Runs the troop grid of scenarios/sweeps/the_bet.yaml (UK + France, 0 to 60,000 troops, 13 points)
 for each variant, every point with the same seed (common random numbers). Default variants: the
 default structure, each non-default form alone, and legacy_v1 (the first version of the model).
 Also available: deterrence_wins and provocation_wins (scenarios/bet_*_wins.yaml).
-Writes the_bet.csv, intent.csv (P(hold 1 y | deal) by quartile of Russia's intent), the_bet.png
-and manifest.json; see docs/THE_BET.md.
+Writes the_bet.csv, intent.csv (P(hold 1 y | deal) by quartile of Russia's intent), optimum.csv
+(per variant and outcome, the best troop level with a paired-bootstrap 95 % interval of where the
+optimum lies), the_bet.png and manifest.json; see docs/THE_BET.md.
 """
 
 
@@ -50,6 +52,10 @@ def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
                      help="days simulated after the deal (default: 1825, five years)")
     bet.add_argument("--variants", metavar="NAME[,NAME...]",
                      help="comma-separated variants (default: the structural forms and legacy_v1)")
+    bet.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                     help="resamples of the paired bootstrap of the best troop level, written to optimum.csv "
+                          "(worlds resampled jointly across troop levels, seeded by --seed; ties go to the "
+                          "lowest level); 0 = no bootstrap, no optimum.csv (default: 1000)")
     bet.add_argument("--out", type=Path, default=Path("results/the_bet"), metavar="DIR",
                      help="output folder (default: results/the_bet/)")
     bet.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
@@ -83,6 +89,8 @@ def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise InputError(f"--replications: must be >= 1 (got {args.replications})")
     if args.horizon < 1:
         raise InputError(f"--horizon: must be >= 1 day (got {args.horizon})")
+    if args.bootstrap < 0:
+        raise InputError(f"--bootstrap: must be >= 0 resamples (got {args.bootstrap}; 0 turns it off)")
     variants = chosen_variants(args.variants)
     from sim.bet import BET_SWEEP, run_bet
     from sim.sweep import load_sweep
@@ -90,7 +98,8 @@ def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
     check_output_folder(args.out, inputs=[BET_SWEEP])
     points = len(variants) * load_sweep(BET_SWEEP).n_points
     with interrupt_on_signals(), progress_bar(points, "points", enabled=not args.quiet) as advance:
-        result = run_bet(args.replications, args.seed, variants, args.horizon, BET_SWEEP, progress=advance)
+        result = run_bet(args.replications, args.seed, variants, args.horizon, BET_SWEEP, progress=advance,
+                         bootstrap=args.bootstrap)
         save_bet(result, args.out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, args.out))
@@ -98,13 +107,16 @@ def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def save_bet(result: Any, out_dir: Path, command_line: Sequence[str] | None = None) -> Path:
-    """Write ``the_bet.csv``, ``intent.csv``, ``the_bet.png`` and ``manifest.json``, all or nothing."""
+    """Write ``the_bet.csv``, ``intent.csv``, ``optimum.csv`` (if bootstrapped), ``the_bet.png`` and
+    ``manifest.json``, all or nothing."""
     from sim.bet import plot_bet
     from sim.io import atomic_folder, write_csv, write_json
 
     with atomic_folder(out_dir) as tmp:
         write_csv(result.table, tmp / "the_bet.csv")
         write_csv(result.intent, tmp / "intent.csv")
+        if result.optimum is not None:
+            write_csv(result.optimum, tmp / "optimum.csv")
         plot_bet(result.table, tmp / "the_bet.png").clear()
         write_json(bet_manifest(result, command_line), tmp / "manifest.json")
     return out_dir
@@ -112,6 +124,7 @@ def save_bet(result: Any, out_dir: Path, command_line: Sequence[str] | None = No
 
 def bet_manifest(result: Any, command_line: Sequence[str] | None = None) -> dict[str, Any]:
     """What a reader needs to reproduce the bet: sweep, variants, seed, worlds, versions, commit, timing."""
+    from sim.bet import BOOTSTRAP_BATCH, BOOTSTRAP_LEVEL, OPTIMUM_KEY
     from sim.io import manifest_base
     from sim.runner import BLOCK_WORLDS
 
@@ -127,6 +140,12 @@ def bet_manifest(result: Any, command_line: Sequence[str] | None = None) -> dict
         "outcomes": "P(deal); P(holding at 365 days | deal); P(holding at 365 and 1825 days) over all worlds "
                     "(no deal = not holding); Wilson 95% intervals",
         "block_worlds": BLOCK_WORLDS,
+        "optimum": ({"file": "optimum.csv", "resamples": result.bootstrap, "level": BOOTSTRAP_LEVEL,
+                     "seed": int(sweep.base.seed), "spawn_key": [OPTIMUM_KEY], "batch": BOOTSTRAP_BATCH,
+                     "method": "paired bootstrap: replication indices resampled with replacement, the same at "
+                               "every troop level of a variant; argmax troop level per resample, ties to the "
+                               "lowest; percentile interval of the optima"}
+                    if result.optimum is not None else None),
         "wall_seconds": round(result.wall_seconds, 3),
     }
 
@@ -139,12 +158,19 @@ def summary_lines(result: Any, out_dir: Path) -> str:
              f"{int(first['horizon_days'])} days, {len(result.variants)} variants x {result.sweep.n_points} points, "
              f"{result.wall_seconds:.0f} s"]
     width = max(len(v.name) for v in result.variants)
+    optimum = result.optimum
     for name, rows in table.groupby("variant", sort=False):
         best = rows.loc[rows["p_hold_1y"].idxmax()]
         ends = rows[rows["troops"].isin(SUMMARY_TROOPS)]
         deals = "/".join(f"{p:.2f}" for p in ends["p_deal"])
         at = "/".join(f"{t / 1000:g}k" for t in ends["troops"])
+        where = ""
+        if optimum is not None:
+            found = optimum[(optimum["variant"] == name) & (optimum["outcome"] == "p_hold_1y")]
+            if len(found):
+                low, high = found.iloc[0]["interval_low"] / 1000, found.iloc[0]["interval_high"] / 1000
+                where = f" (optimum 95 %: {low:g}k)" if low == high else f" (optimum 95 %: {low:g}-{high:g}k)"
         lines.append(f"  {name:<{width}}  P(deal) at {at}: {deals}   "
-                     f"P(hold 1 y) peaks at {best['troops'] / 1000:g}k: {best['p_hold_1y']:.3f}")
+                     f"P(hold 1 y) peaks at {best['troops'] / 1000:g}k: {best['p_hold_1y']:.3f}{where}")
     lines.append(f"results in {out_dir}/")
     return "\n".join(lines)

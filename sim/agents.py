@@ -17,16 +17,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.draws import bernoulli_indices, poisson_counts
 from sim.mechanisms.credibility import guarantor_commitment
-from sim.scenario import (
-    AggressorParams,
-    ConditionalGuarantorParams,
-    DefenderParams,
-    GuarantorParams,
-    ModelParams,
-    MonitorParams,
-)
+from sim.streams import Lane, gamma_quantile, geometric_gap, normal_pairs, poisson_quantile, uniforms
+from sim.world_params import ParamView, at
 
 if TYPE_CHECKING:
     from sim.model import CeasefireModel
@@ -81,12 +74,12 @@ class Guarantor(State):
 
     world_state = ("troops", "support", "resolve", "responses")
 
-    def __init__(self, model: CeasefireModel, code: str, params: GuarantorParams) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
         super().__init__(model, code)
         self.params = params
-        self.troops = np.full(self.worlds, float(params.troops))
-        self.support = np.full(self.worlds, float(params.domestic_support))
-        self.resolve = np.full(self.worlds, float(params.resolve))
+        self.troops = per_world(params.troops, self.worlds)
+        self.support = per_world(params.domestic_support, self.worlds)
+        self.resolve = per_world(params.resolve, self.worlds)
         self.responses = np.zeros(self.worlds, dtype=np.int64)
         # troops on neighbouring NATO soil: none for a guarantor that deploys into Ukraine from day 0
         self.neighbour_troops: np.ndarray | float = 0.0
@@ -205,13 +198,13 @@ class ConditionalGuarantor(Guarantor):
 
     world_state = Guarantor.world_state + ("neighbour_troops", "will_deploy", "deployed")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ConditionalGuarantorParams) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
         super().__init__(model, code, params)
-        self.params: ConditionalGuarantorParams = params
-        self.will_deploy = model.rng.random(self.worlds) < params.deployment_probability
+        u_deploy = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[1]
+        self.will_deploy = u_deploy < params.deployment_probability
         self.deployed = self.will_deploy & (params.deployment_delay_days == 0)
-        self.troops = np.where(self.deployed, float(params.troops), 0.0)
-        self.neighbour_troops = np.full(self.worlds, float(params.neighbour_troops))
+        self.troops = np.where(self.deployed, params.troops, 0.0)
+        self.neighbour_troops = per_world(params.neighbour_troops, self.worlds)
 
     def effective_troops(self) -> np.ndarray:
         """Troops in Ukraine plus neighbouring troops at their lower weight (ODD 1)."""
@@ -227,7 +220,7 @@ class ConditionalGuarantor(Guarantor):
         if self.model.day >= self.params.deployment_delay_days:
             entering = live & self.will_deploy & ~self.deployed & (self.support >= self.params.drawdown_threshold)
             if entering.any():
-                self.troops = np.where(entering, float(self.params.troops), self.troops)
+                self.troops = np.where(entering, self.params.troops, self.troops)
                 self.deployed |= entering
         drawing_down = self.drawing_down(live)
         self.troops = self.draw_down(self.troops, drawing_down)
@@ -246,11 +239,11 @@ class Monitor(State):
 
     world_state = ("detection_probability", "resolve", "impatience", "scaled_down")
 
-    def __init__(self, model: CeasefireModel, code: str, params: MonitorParams) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
         super().__init__(model, code)
         self.params = params
-        self.detection_probability = np.full(self.worlds, float(params.detection_probability))
-        self.resolve = np.full(self.worlds, float(params.resolve))
+        self.detection_probability = per_world(params.detection_probability, self.worlds)
+        self.resolve = per_world(params.resolve, self.worlds)
         self.impatience = np.zeros(self.worlds)
         self.scaled_down = np.zeros(self.worlds, dtype=bool)
 
@@ -263,7 +256,8 @@ class Monitor(State):
         means = np.empty((2, rate.size))
         np.multiply(rate, self.detection_probability, out=means[0])  # detected
         np.subtract(rate, means[0], out=means[1])  # undetected
-        detected, undetected = poisson_counts(self.model.rng, means)
+        u_counts = uniforms(self.model.keys, (Lane.INCIDENTS,), self.model.day)
+        detected, undetected = poisson_quantile(normal_pairs(u_counts), means)
         return detected + undetected, detected
 
     def verify(self, worlds: np.ndarray, u_detect: np.ndarray, u_attribute: np.ndarray
@@ -310,12 +304,16 @@ class Defender(State):
         retaliations: retaliations against probes, per world.
     """
 
-    world_state = ("retaliations",)
+    world_state = ("retaliations", "withdrawal_draws", "next_withdrawal_day")
 
-    def __init__(self, model: CeasefireModel, code: str, params: DefenderParams) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
         super().__init__(model, code)
         self.params = params
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
+        # the days Ukraine weighs leaving: geometric gaps of a daily Bernoulli(withdrawal_hazard) (ODD 17)
+        self.withdrawal_draws = np.ones(self.worlds, dtype=np.int64)
+        self.next_withdrawal_day = geometric_gap(uniforms(model.keys, (Lane.WITHDRAWAL_GAP,), 0)[0],
+                                                 model.params.withdrawal_hazard)
 
     def acceptance_probability(self, guarantee: np.ndarray) -> np.ndarray:
         """Probability of accepting in one round: logistic((guarantee - threshold) / sharpness) (ODD 3)."""
@@ -337,9 +335,16 @@ class Defender(State):
         return retaliated
 
     def consider_withdrawal(self) -> np.ndarray:
-        """Indices of the worlds where Ukraine weighs leaving today: each with probability
-        ``withdrawal_hazard`` (ODD 17), a rare event drawn without one uniform per world."""
-        return bernoulli_indices(self.model.rng, self.worlds, self.model.params.withdrawal_hazard)
+        """Indices of the worlds where Ukraine weighs leaving today: each day with probability
+        ``withdrawal_hazard`` (ODD 17), drawn as the gap to the next such day, so without one uniform per
+        world and day. Draws the next day in those worlds."""
+        model = self.model
+        weighing = (self.next_withdrawal_day == model.day).nonzero()[0]
+        if weighing.size:
+            u_gap = uniforms(model.keys[weighing], (Lane.WITHDRAWAL_GAP,), self.withdrawal_draws[weighing])[0]
+            self.next_withdrawal_day[weighing] += geometric_gap(u_gap, at(model.params.withdrawal_hazard, weighing))
+            self.withdrawal_draws[weighing] += 1
+        return weighing
 
     def withdraws(self, guarantee: np.ndarray, agreed_guarantee: np.ndarray) -> np.ndarray:
         """Whether Ukraine leaves, where it weighs leaving: once the guarantee has eroded (ODD 17).
@@ -362,13 +367,11 @@ class Aggressor(State):
 
     world_state = ("belief_answered", "belief_unanswered", "intent")
 
-    def __init__(self, model: CeasefireModel, code: str, params: AggressorParams) -> None:
+    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
         super().__init__(model, code)
         self.params = params
-        variance = model.params.intent_variance
-        self.intent = (
-            model.rng.gamma(1.0 / variance, variance, self.worlds) if variance > 0 else np.ones(self.worlds)
-        )
+        u_intent = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[0]
+        self.intent = gamma_quantile(u_intent, model.params.intent_variance)
         self.belief_answered = np.zeros(self.worlds)
         self.belief_unanswered = np.zeros(self.worlds)
 
@@ -407,16 +410,23 @@ class Aggressor(State):
             expected_cost: K, what Russia expects an offensive to cost, per world.
         """
         p, m = self.params, self.model.params
-        if p.base_offensive_hazard == 0.0:
+        if np.all(p.base_offensive_hazard == 0.0):
             return np.zeros(self.worlds)
-        log_hazard = (np.log(p.base_offensive_hazard) + drive) + hostility - expected_cost \
+        with np.errstate(divide="ignore"):  # a zero base hazard in some worlds gives -inf: hazard 0 there
+            log_base = np.log(p.base_offensive_hazard)
+        log_hazard = (log_base + drive) + hostility - expected_cost \
             + m.escalation_hazard_weight * escalation
         # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)
         return np.minimum(1.0, self.intent * exp32(np.minimum(log_hazard, 50.0)))
 
 
+def per_world(value: np.ndarray | float, worlds: int) -> np.ndarray:
+    """A new float array of ``worlds`` values: ``value`` everywhere, or a copy of it if it is per world."""
+    return np.array(np.broadcast_to(np.asarray(value, dtype=float), (worlds,)))
+
+
 def guarantee_strength(
-    capability: np.ndarray, bases: np.ndarray, detection_probability: np.ndarray, params: ModelParams
+    capability: np.ndarray, bases: np.ndarray, detection_probability: np.ndarray, params: ParamView
 ) -> np.ndarray:
     """Strength of the guarantee package as Ukraine perceives it, 0-1 (ODD 2).
 

@@ -24,9 +24,10 @@ from sim.agents import (
     logistic,
 )
 from sim.calendar import election_days
-from sim.draws import bernoulli_indices
 from sim.mechanisms import REGISTRY
 from sim.scenario import Scenario
+from sim.streams import Lane, geometric_gap, uniforms, world_keys
+from sim.world_params import ParamView, at, split_world_values
 
 CAUSE_CODES: dict[str, int] = {
     "held": 0,
@@ -41,17 +42,16 @@ TRAJECTORY_VARIABLES: tuple[str, ...] = ("credibility", "escalation", "coalition
 """Per-day quantities recorded over the worlds whose ceasefire holds."""
 
 COMPACT_ENDED_SHARE = 0.0625
-"""``run()`` drops ended worlds from the stepped arrays once they are this share of them. Changing it
-changes the random streams (draws are made for the stepped worlds)."""
+"""``run()`` drops ended worlds from the stepped arrays once they are this share of them (no effect on
+any result: every draw belongs to one world, ``sim.streams``)."""
 
-_UNIFORMS_PER_PROBE = 4  # detect, attribute, sanction, retaliate; then one per guarantor
+_PROBE_LANES = (Lane.PROBE_VERIFICATION, Lane.SANCTION_AND_RETALIATION, Lane.ANSWER_UK_FR, Lane.ANSWER_DE)
 
 
 def make_generator(seed: int | np.random.SeedSequence | None) -> np.random.Generator:
-    """The model's random number generator: numpy's SFC64 bit generator seeded with ``seed``.
+    """Mesa's random number generator for the model: numpy's SFC64 bit generator seeded with ``seed``.
 
-    SFC64 rather than numpy's default PCG64 because random draws are the largest single cost of a
-    day (SFC64 is about 20 % faster here); both pass the standard statistical test batteries.
+    The engine's own draws do not come from it but from each world's streams (``sim.streams``).
     """
     return np.random.Generator(np.random.SFC64(seed))
 
@@ -65,6 +65,10 @@ class CeasefireModel(mesa.Model):
         rng: numpy Generator for Mesa's random number generator, or a seed (int or SeedSequence) for
             one built by ``make_generator``.
         record_trajectories: keep per-day values of ``TRAJECTORY_VARIABLES`` in ``trajectories``.
+        keys: each world's 64-bit stream key (``sim.streams.world_keys``); by default worlds
+            ``0 .. worlds - 1`` of ``rng`` (a seed), or keys drawn from ``rng`` (a Generator).
+        world_values: dotted path (in ``sim.world_params.PACKABLE``) -> one value per world, for the
+            parameters that differ between the worlds of this batch.
 
     Attributes:
         config: the scenario (not ``scenario``, which Mesa 3.5 reserves).
@@ -82,15 +86,29 @@ class CeasefireModel(mesa.Model):
         worlds: int,
         rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         record_trajectories: bool = True,
+        keys: np.ndarray | None = None,
+        world_values: dict[str, np.ndarray] | None = None,
     ) -> None:
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else make_generator(rng))
-        self.config = scenario
-        self.params = scenario.model
         self.worlds = int(worlds)
+        if keys is None:
+            keys = (rng.integers(0, 2**64 - 1, self.worlds, dtype=np.uint64, endpoint=True)
+                    if isinstance(rng, np.random.Generator)
+                    else world_keys(rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng),
+                                    (), np.arange(self.worlds)))
+        self.keys = np.asarray(keys, dtype=np.uint64)
+        if self.keys.shape != (self.worlds,):
+            raise ValueError(f"{self.keys.size} keys for {self.worlds} worlds")
+        views = split_world_values(world_values, self.worlds)
+        self.config = scenario
+        self.params = ParamView(scenario.model, views.get("model"))
+        self._param_views = [self.params] + [
+            ParamView(getattr(scenario.agents, code), views.get(f"agents.{code}"))
+            for code in ("RU", "UK", "FR", "DE", "US", "UA")]
+        ru_params, uk_params, fr_params, de_params, us_params, ua_params = self._param_views[1:]
         self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
         self.horizon_days = scenario.horizon_days
         self.day = 0
-        agents = scenario.agents
         structure = scenario.structure
         self.objection_form = REGISTRY["objection"][structure.objection]
         self.capability_form = REGISTRY["capability"][structure.capability]
@@ -101,12 +119,12 @@ class CeasefireModel(mesa.Model):
         for day, code in election_days(scenario.start_date, self.horizon_days):
             self.elections.setdefault(day, []).append(code)
 
-        self.ru = Aggressor(self, "RU", agents.RU)  # first: Russia's intent is the first draw
-        self.uk = Guarantor(self, "UK", agents.UK)
-        self.fr = Guarantor(self, "FR", agents.FR)
-        self.de = ConditionalGuarantor(self, "DE", agents.DE)
-        self.us = Monitor(self, "US", agents.US)
-        self.ua = Defender(self, "UA", agents.UA)
+        self.ru = Aggressor(self, "RU", ru_params)
+        self.uk = Guarantor(self, "UK", uk_params)
+        self.fr = Guarantor(self, "FR", fr_params)
+        self.de = ConditionalGuarantor(self, "DE", de_params)
+        self.us = Monitor(self, "US", us_params)
+        self.ua = Defender(self, "UA", ua_params)
         self.guarantors: list[Guarantor] = [self.uk, self.fr, self.de]
         self.guarantor_set = AgentSet(self.guarantors, random=self.random)
         self.ru.form_prior(self._bases_in_ukraine())
@@ -126,6 +144,9 @@ class CeasefireModel(mesa.Model):
         self.spoiler_events = np.zeros(n, dtype=np.int64)
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
         self.credibility = np.zeros(n)  # today's, set by assess_credibility
+        # spoiler attacks: each world's next attack day, drawn as geometric gaps (ODD 24)
+        self.spoiler_draws = np.ones(n, dtype=np.int64)
+        self.next_spoiler_day = geometric_gap(uniforms(self.keys, (Lane.SPOILER_GAP,), 0)[0], self.params.spoiler_rate)
 
         self.trajectories: dict[str, np.ndarray] | None = (
             {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32) for name in TRAJECTORY_VARIABLES}
@@ -143,7 +164,7 @@ class CeasefireModel(mesa.Model):
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
         "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
-        "spoiler_events", "eroded", "credibility",
+        "spoiler_events", "eroded", "credibility", "keys", "spoiler_draws", "next_spoiler_day",
     )
     """Attributes of the model that are per-world arrays (the agents list their own)."""
 
@@ -166,7 +187,7 @@ class CeasefireModel(mesa.Model):
 
     def drive(self, day: int) -> float:
         """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16)."""
-        p, m = self.config.agents.RU, self.params
+        p, m = self.ru.params, self.params
         russian, ukrainian = self.forces(day)
         share = russian / (russian + ukrainian) if russian + ukrainian > 0 else 0.5
         shift = np.log(self._force_ratio(day) / self._force_ratio_0)
@@ -229,11 +250,13 @@ class CeasefireModel(mesa.Model):
         uk, fr, de = self.guarantors
         return 1.0 - (1.0 - uk.commitment()) * (1.0 - fr.commitment()) * (1.0 - de.commitment())
 
-    def assess_credibility(self) -> np.ndarray:
+    def assess_credibility(self, live: np.ndarray | None = None) -> np.ndarray:
         """Russia's belief that the guarantors would fight, 0-1, in the ``credibility`` form (ODD 11, 21);
-        also kept as ``self.credibility``, today's value (recorded in the trajectories)."""
-        self.credibility = self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
-        return self.credibility
+        also kept as ``self.credibility``, today's value (recorded in the trajectories), in the ``live``
+        worlds if given: elsewhere it stays as it was when their ceasefire ended."""
+        credibility = self.credibility_form(self.ru.reputation, self.commitment(), self.params.commitment_share)
+        self.credibility = credibility if live is None else np.where(live, credibility, self.credibility)
+        return credibility
 
     def expected_cost(self, credibility: np.ndarray, capability: np.ndarray,
                       in_ukraine: np.ndarray | None = None) -> np.ndarray:
@@ -289,26 +312,37 @@ class CeasefireModel(mesa.Model):
 
     def negotiate(self) -> np.ndarray:
         """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3)."""
-        m, ru = self.params, self.config.agents.RU
+        m, ru = self.params, self.ru.params
         presence = self.presence()
         price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
             + ru.bases_price * self._bases_in_ukraine()
-        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.config.agents.US.resolve - price
+        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.us.params.resolve - price
         expected_cost = self.expected_cost(self.assess_credibility(), self.capability(0))
         russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
         ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
         agreed = np.zeros(self.active_worlds, dtype=bool)
-        for _ in range(self.config.agents.US.mediation_rounds):
-            u_ukraine, u_russia = self.rng.random((2, self.active_worlds))
+        for round_ in range(self.config.agents.US.mediation_rounds):
+            u_ukraine, u_russia = uniforms(self.keys, (Lane.NEGOTIATION,), round_)
             agreed |= (u_ukraine < ukraine) & (u_russia < russia)
         return agreed
+
+    def _spoiler_attacks(self, live: np.ndarray) -> np.ndarray:
+        """Indices of the live worlds where irregulars attack today (ODD 24); each such world's next
+        attack day is drawn (a geometric gap: a daily Bernoulli(``spoiler_rate``) event)."""
+        attacking = (self.next_spoiler_day == self.day).nonzero()[0]
+        if attacking.size:
+            u_gap = uniforms(self.keys[attacking], (Lane.SPOILER_GAP,), self.spoiler_draws[attacking])[0]
+            self.next_spoiler_day[attacking] += geometric_gap(u_gap, at(self.params.spoiler_rate, attacking))
+            self.spoiler_draws[attacking] += 1
+        return attacking[live[attacking]]
 
     def hold_elections(self, live: np.ndarray) -> None:
         """Elections dated today: each may bring a less committed government, per world (ODD 22)."""
         agent_of = {"UK": self.uk, "FR": self.fr, "DE": self.de, "US": self.us}
-        for code in self.elections.get(self.day, ()):
-            turnover = bernoulli_indices(self.rng, self.active_worlds, self.params.election_turnover)
-            agent_of[code].hold_election(turnover[live[turnover]])
+        for position, code in enumerate(self.elections.get(self.day, ())):
+            u_turnover = uniforms(self.keys, (Lane.ELECTION,), self.day * 8 + position)[0]
+            turnover = (live & (u_turnover < self.params.election_turnover)).nonzero()[0]
+            agent_of[code].hold_election(turnover)
 
     def step(self) -> None:
         """One day in every world whose ceasefire holds (order of events: ODD section 'Process overview')."""
@@ -323,7 +357,7 @@ class CeasefireModel(mesa.Model):
         ground, air_maritime, in_ukraine = self.ground_troops(), self.air_maritime(), self.coalition_troops()
         capability = self.capability(ground=ground, air_maritime=air_maritime)
         hostility = self.ru.hostility(self.presence(in_ukraine))
-        u_probe, u_breakdown = self.rng.random((2, self.active_worlds))
+        u_probe, u_breakdown = uniforms(self.keys, (Lane.PROBE_AND_BREAKDOWN,), self.day)
 
         # incidents and their detection (ODD 5-6)
         incidents, detected_incidents = self.us.observe_incidents(self.incident_rate(in_ukraine) * live)
@@ -331,8 +365,8 @@ class CeasefireModel(mesa.Model):
         # probes, their verification, answers and learning (ODD 8-12): worked out only in the worlds that
         # probe today; arrays named *_probing hold one value per probing world
         probing = self.ru.probe(live, hostility, u_probe).nonzero()[0]
-        u_detect, u_attribute, u_sanction, u_retaliate, *u_answer = self.rng.random(
-            (_UNIFORMS_PER_PROBE + len(self.guarantors), probing.size))
+        u_detect, u_attribute, u_sanction, u_retaliate, *u_answer, _ = uniforms(
+            self.keys[probing], _PROBE_LANES, self.day)
         detected_probing, blamed_probing = self.us.verify(probing, u_detect, u_attribute)
         answered_by = {g: g.respond(probing, blamed_probing, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
         uk_answered, fr_answered, de_answered = answered_by.values()
@@ -342,30 +376,29 @@ class CeasefireModel(mesa.Model):
         retaliated_probing = self.ua.retaliate(probing, blamed_probing, u_retaliate)
 
         # spoilers: irregulars of either side; calm if verified and rightly attributed (ODD 24)
-        spoiling = bernoulli_indices(self.rng, self.active_worlds, m.spoiler_rate)
-        spoiling = spoiling[live[spoiling]]
-        u_spoiler = self.rng.random((2, spoiling.size))
+        spoiling = self._spoiler_attacks(live)
+        u_spoiler = uniforms(self.keys[spoiling], (Lane.SPOILER_VERIFICATION,), self.day)
         _, handled = self.us.verify(spoiling, u_spoiler[0], u_spoiler[1])
 
         # sanctions and escalation dynamics (ODD 12-13)
         # "x + live * change" leaves x exactly as it was in the worlds that have ended
         self.sanctions = self.sanctions - live * (m.sanctions_decay * self.sanctions)
-        self.sanctions[probing] += m.sanctions_step * sanctioned_probing
+        self.sanctions[probing] += at(m.sanctions_step, probing) * sanctioned_probing
         undetected = incidents - detected_incidents
         stream = undetected + (1.0 - m.verified_incident_damping) * detected_incidents
         self.escalation = self.escalation + live * (m.incident_escalation * stream
                                                     - m.escalation_decay * self.escalation)
         self.escalation[probing] += (
-            m.probe_escalation
-            + np.where(blamed_probing, m.response_escalation * answered_probing - m.joint_calming,
-                       m.misperception_escalation)
-            + m.retaliation_escalation * retaliated_probing)
-        self.escalation[spoiling] += m.spoiler_escalation * ~handled
+            at(m.probe_escalation, probing)
+            + np.where(blamed_probing, at(m.response_escalation, probing) * answered_probing - m.joint_calming,
+                       at(m.misperception_escalation, probing))
+            + at(m.retaliation_escalation, probing) * retaliated_probing)
+        self.escalation[spoiling] += at(m.spoiler_escalation, spoiling) * ~handled
         if m.joint_calming > 0.0:
             self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
         # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
-        expected_cost = self.expected_cost(self.assess_credibility(), capability, in_ukraine)
+        expected_cost = self.expected_cost(self.assess_credibility(live), capability, in_ukraine)
         offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), hostility, expected_cost, self.escalation)
         spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
         offensive = live & (u_breakdown < offensive_hazard)
@@ -426,7 +459,7 @@ class CeasefireModel(mesa.Model):
     # --- compaction: step only the worlds whose ceasefire holds -----------------------------
 
     def _state_owners(self) -> list[object]:
-        return [self, *self.agents]
+        return [self, *self.agents, *(view for view in self._param_views if view.world_state)]
 
     def _compact(self) -> None:
         """Archive the final state of ended worlds and drop them from every per-world array."""

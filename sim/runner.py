@@ -1,8 +1,9 @@
 """Running a scenario: split its worlds into fixed blocks, run them on local processes, gather tables.
 
-Reproducibility: the worlds are cut into blocks of ``BLOCK_WORLDS``; block ``b`` of a run is seeded
-with ``SeedSequence(seed, spawn_key=(*key, b))``. The blocks, and so every output, are the same
-whatever the number of workers or the order in which blocks finish.
+Reproducibility: every world draws from its own streams (``sim.streams``), keyed by the run's
+``seed``, its stream ``key`` and the world's replication number. The worlds are cut into blocks of
+``BLOCK_WORLDS`` to share the work, but a world's result does not depend on its block, so every
+output is the same whatever the block size, the number of workers or the order in which blocks finish.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from sim.metrics import intent_table, summary_table, survival_table
 from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
 from sim.resources import check_run_memory, worker_init
 from sim.scenario import Scenario
+from sim.streams import world_keys
 
 BLOCK_WORLDS = 10_000
-"""Worlds per block: the unit of seeding and of parallel work. Changing it changes the random streams."""
+"""Worlds per block: the unit of parallel work (it does not change any result)."""
 
 WORKER_START_MESSAGE = (
     "error: a worker process, importing the script that started it, was asked to run scenarios too: put the "
@@ -84,8 +86,15 @@ def plan_blocks(replications: int, block_worlds: int = BLOCK_WORLDS) -> list[Blo
 
 
 def block_seed(seed: int, key: Sequence[int], block: Block) -> np.random.SeedSequence:
-    """The seed of one block: a child of ``seed`` addressed by ``(*key, block.index)``."""
+    """The seed of Mesa's generator in one block: a child of ``seed`` addressed by ``(*key, block.index)``
+    (the engine's draws come from each world's keys, :func:`block_keys`)."""
     return np.random.SeedSequence(seed, spawn_key=(*key, block.index))
+
+
+def block_keys(seed: int, key: Sequence[int], block: Block) -> np.ndarray:
+    """The stream keys of the worlds of ``block``: replications ``first .. first + worlds - 1`` of the
+    stream ``key`` of ``seed``."""
+    return world_keys(seed, key, np.arange(block.first, block.first + block.worlds))
 
 
 def simulate_block(
@@ -93,7 +102,7 @@ def simulate_block(
 ) -> BlockResult:
     """Run one block of worlds to the horizon and return its records."""
     model = CeasefireModel(scenario, block.worlds, rng=block_seed(seed, key, block),
-                           record_trajectories=record_trajectories).run()
+                           record_trajectories=record_trajectories, keys=block_keys(seed, key, block)).run()
     model.release()
     return BlockResult(block, run_records(model, block.first), model.trajectories)
 

@@ -37,7 +37,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.bundled import is_bare_name, scenario_names, scenario_path
 from sim.errors import InputError, one_line, shown
 from sim.metrics import CAUSES
-from sim.runner import BLOCK_WORLDS
 from sim.scenario import (
     PLAIN_NAME,
     Scenario,
@@ -172,6 +171,8 @@ class Sweep:
         source: where the sweep came from, for messages (the file, or ``--param``).
         base: the base scenario with the sweep's replications, seed, horizon and fixed values.
         points: (n_points, n_axes) axis values; row ``p`` is point ``p``.
+        common_random_numbers: every point runs the same worlds' streams (paired comparisons);
+            off, each point has streams of its own (``sim.sweep_run.point_stream``).
     """
 
     name: str
@@ -183,6 +184,7 @@ class Sweep:
     samples: int | None
     axes: tuple[Axis, ...]
     points: np.ndarray = field(repr=False, compare=False)
+    common_random_numbers: bool = True
 
     @property
     def n_points(self) -> int:
@@ -213,13 +215,13 @@ class Sweep:
         """Everything that determines the results, as plain data (names and descriptions excluded)."""
         points = np.ascontiguousarray(self.points, dtype="<f8")
         return {
-            "format": 1,
+            "format": 2,  # 2: per-world random streams (sim.streams)
             "design": self.design,
             "samples": self.samples,
             "replications": self.base.replications,
             "seed": self.base.seed,
             "horizon_days": self.base.horizon_days,
-            "block_worlds": BLOCK_WORLDS,
+            "random_numbers": "common" if self.common_random_numbers else "independent",
             "base_scenario": self.base.model_dump(mode="json", exclude={"name", "description"}),
             "axes": [axis.describe() for axis in self.axes],
             "n_points": self.n_points,

@@ -8,6 +8,7 @@ a command runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -50,6 +51,9 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
                        help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs 'distributed')")
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep from its saved points")
     sweep.add_argument("--restart", action="store_true", help="discard the saved points of an interrupted sweep")
+    sweep.add_argument("--independent-streams", action="store_true",
+                       help="give every point random streams of its own (default: common random numbers, the "
+                            "same worlds at every point, so neighbouring points are paired comparisons)")
     sweep.add_argument("--no-plots", action="store_true", help="write the tables only")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     sweep.set_defaults(handler=cmd_sweep)
@@ -78,6 +82,8 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
     ) if value is not None}
     sweep = quick_sweep(args.file, args.param, settings) if args.param else load_sweep(args.file, settings)
+    if args.independent_streams:
+        sweep = dataclasses.replace(sweep, common_random_numbers=False)
     workers = default_workers() if args.workers is None else args.workers
     if args.scheduler is None:
         workers = cap_workers(workers, sweep.n_points, "points", explicit=args.workers is not None)

@@ -1,9 +1,12 @@
 """Running a sweep: points farmed out to local processes or a Dask cluster, streamed to disk, resumable.
 
-Each point is the base scenario with its axis values applied; its worlds are the blocks of
-:func:`sim.runner.plan_blocks`, block ``b`` of point ``p`` seeded with
-``SeedSequence(seed, spawn_key=(p, b))``. Every number is therefore the same whatever the
-number of workers, the executor or the order in which points finish.
+Each point is the base scenario with its axis values applied. Its worlds are replications
+``0 .. replications - 1``, each with its own random streams (``sim.streams``): by default the same
+streams at every point (**common random numbers**: neighbouring points differ only through their
+parameters, not through luck), or, with ``common_random_numbers`` off, streams of the point's own
+(stream key ``(p,)``). Points are run packed, many to a batch (``sim.packing``); a world's result does
+not depend on its batch, so every number is the same whatever the packing, the number of workers,
+the executor or the order in which points finish.
 
 While a sweep runs, each finished point is appended as one JSON line to ``points.jsonl`` in
 ``<out>.partial/`` and flushed to disk, so memory stays flat and an interruption (Ctrl-C,
@@ -22,7 +25,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -36,8 +39,9 @@ import pandas as pd
 from sim.errors import InputError
 from sim.io import CSV_OPTIONS, atomic_folder, check_writable, git_commit, versions, write_csv, write_json
 from sim.metrics import CAUSES, HOLD_DAYS, holding_counts, summary_row, wilson_interval
+from sim.packing import PACK_WORLDS, plan_packs, run_packed
 from sim.resources import check_memory, point_memory_bytes
-from sim.runner import local_executor, plan_blocks, simulate_block
+from sim.runner import local_executor
 from sim.scenario import Scenario
 from sim.sweep import METRIC_COLUMNS, Sweep, sweep_sobol_table
 
@@ -102,17 +106,33 @@ class SweepOutcome:
 # --------------------------------------------------------------------------- one point (runs on workers)
 
 
-def run_point(scenario: Scenario, index: int) -> dict[str, Any]:
-    """Simulate every world of point ``index`` and reduce it to its ``sweep.csv`` row and daily counts.
+def point_stream(index: int, common_random_numbers: bool = True) -> tuple[int, ...]:
+    """The stream key of the worlds of point ``index``: ``()`` (the streams of ``ceasefire run``) with
+    common random numbers, else ``(index,)``."""
+    return () if common_random_numbers else (index,)
+
+
+def run_points(points: Sequence[tuple[int, Scenario]], common_random_numbers: bool = True) -> list[dict[str, Any]]:
+    """Simulate the worlds of several points, packed (``sim.packing``), and reduce each to its record.
 
     Returns:
-        ``{"point": index, "summary": {metric column: value}, "n_holding": [worlds holding on day 0..horizon]}``.
+        one ``{"point": index, "summary": {metric column: value}, "n_holding": [worlds holding on day
+        0..horizon]}`` per point, in the order given.
     """
-    parts = [
-        simulate_block(scenario, block, scenario.seed, key=(index,), record_trajectories=False).runs
-        for block in plan_blocks(scenario.replications)
-    ]
-    runs = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    indices = [index for index, _ in points]
+    scenarios = [scenario for _, scenario in points]
+    parts = run_packed(scenarios, [point_stream(index, common_random_numbers) for index in indices])
+    return [point_record(index, scenario, runs) for index, scenario, runs in zip(indices, scenarios, parts,
+                                                                                  strict=True)]
+
+
+def run_point(scenario: Scenario, index: int, common_random_numbers: bool = True) -> dict[str, Any]:
+    """The record of point ``index`` alone (see :func:`run_points`)."""
+    return run_points([(index, scenario)], common_random_numbers)[0]
+
+
+def point_record(index: int, scenario: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
+    """A point's ``runs`` reduced to its ``sweep.csv`` row and daily counts of worlds holding."""
     row = summary_row(runs, scenario.horizon_days, scenario.name, scenario.seed)
     n_holding, _ = holding_counts(runs, scenario.horizon_days)
     return {
@@ -469,35 +489,41 @@ def _stop_local(executor: Executor) -> None:
 
 def completed_points(sweep: Sweep, todo: Iterable[int], executor: Executor | None, slots: int
                      ) -> Iterator[dict[str, Any]]:
-    """Run the points ``todo`` and yield their records as they finish (in any order).
+    """Run the points ``todo``, packed, and yield their records as they finish (in any order).
 
-    At most ``WINDOW_PER_SLOT × slots`` points are in flight, so memory does not grow with the sweep.
+    At most ``WINDOW_PER_SLOT × slots`` packs are in flight, so memory does not grow with the sweep.
+    Packs hold at most ``PACK_WORLDS`` worlds, fewer when that keeps every worker busy.
 
     Raises:
         SweepAborted: a worker died or a point failed.
     """
-    todo = iter(todo)
+    todo = list(todo)
+    scenarios = [sweep.scenario_at(index) for index in todo]
+    total = sum(scenario.replications for scenario in scenarios)
+    pack_worlds = max(1, min(PACK_WORLDS, math.ceil(total / (WINDOW_PER_SLOT * slots))))
+    packs = iter([[(todo[i], scenarios[i]) for i in pack] for pack in plan_packs(scenarios, pack_worlds)])
+    crn = sweep.common_random_numbers
     if executor is None:
-        for index in todo:
-            yield run_point(sweep.scenario_at(index), index)
+        for pack in packs:
+            yield from run_points(pack, crn)
         return
     pending: dict[Future, int] = {}
     try:
         while True:
-            while len(pending) < WINDOW_PER_SLOT * slots and (index := next(todo, None)) is not None:
-                pending[executor.submit(run_point, sweep.scenario_at(index), index)] = index
+            while len(pending) < WINDOW_PER_SLOT * slots and (pack := next(packs, None)) is not None:
+                pending[executor.submit(run_points, pack, crn)] = pack[0][0]
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 index = pending.pop(future)
-                yield _result(future, index)
+                yield from _result(future, index)
     finally:
         for future in pending:
             future.cancel()
 
 
-def _result(future: Future, index: int) -> dict[str, Any]:
+def _result(future: Future, index: int) -> list[dict[str, Any]]:
     try:
         return future.result()
     except BrokenProcessPool:

@@ -13,9 +13,10 @@ manifest say so. Worlds are simulated only up to that day, which changes nothing
 horizon only stops the loop), so ``p_baseline`` equals ``p_hold_365`` of ``ceasefire run`` with the
 same seed and replications.
 
-**Random numbers.** Every point runs the same worlds from the same seed (common random numbers,
-:func:`simulate_points`), so a swing measures the parameter, not the luck of two samples; a
-parameter the model ignores has a swing of exactly 0.
+**Random numbers.** Every point runs the same worlds with the same streams, one per mechanism
+(common random numbers, :func:`simulate_points`), so a swing measures the parameter, not the luck of
+two samples; a parameter the model ignores has a swing of exactly 0. ``--independent-streams``
+gives every point streams of its own instead.
 
 **Low and high values** (:func:`perturb`):
 
@@ -62,8 +63,7 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import as_completed
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,9 +74,9 @@ import pandas as pd
 from sim.errors import InputError
 from sim.io import atomic_folder, manifest_base, write_csv, write_json
 from sim.metrics import HOLD_DAYS, holding_counts, wilson_interval
+from sim.packing import run_packed
 from sim.plots import BAND_ALPHA, PlotInputError, check_columns, new_figure, read_table, save_figure
 from sim.resources import RUN_ROW_BYTES, check_memory
-from sim.runner import BLOCK_WORLDS, Block, BlockResult, local_executor, plan_blocks, simulate_block
 from sim.scenario import Scenario, get_path, numeric_paths, set_path, suggest, validate_document
 
 HOLD_DAY = HOLD_DAYS[-1]
@@ -339,63 +339,29 @@ def build_points(scenario: Scenario, perturbations: Sequence[Perturbation]) -> l
 
 
 def simulate_points(
-    scenarios: Sequence[Scenario], workers: int = 1, done: Callable[[int], None] | None = None
+    scenarios: Sequence[Scenario], workers: int = 1, done: Callable[[int], None] | None = None,
+    common_random_numbers: bool = True,
 ) -> list[pd.DataFrame]:
-    """Run records (``runs.csv`` rows) of each scenario, with **common random numbers**.
+    """Run records (``runs.csv`` rows) of each scenario, by default with **common random numbers**.
 
-    Every scenario is run with the same seed and the same blocks as ``ceasefire run``: block ``b``
-    of *every* point draws from ``SeedSequence(seed, spawn_key=(b,))``. World ``i`` therefore
-    starts from the same random stream at every point: the same draws for Russia's intent and for
-    agreement (eq. 3-4; unless the point changes ``intent_variance``, the Gamma's shape), and the
-    same daily draws for as long as the sequence of draws is unchanged. A difference between two
-    points is then the effect of the parameter, not of two different samples of worlds, and a
-    parameter the model does not read gives exactly the same records. Independent seeds per
-    point, as in a sweep, would add the noise of two samples to every swing.
-
-    The pairing is partial: the model draws everything from one stream, so the worlds stay matched
-    draw for draw only until the first world whose course differs, or until a parameter changes a
-    Poisson rate (whose sampler uses a varying number of draws). On the baseline with 1,000 worlds,
-    the spread of the ``RU.base_offensive_hazard`` swing over 8 seeds fell from 0.012 with
-    independent seeds to 0.009. The Wilson intervals are those of each point on its own; a
-    difference between points is somewhat more precise than two overlapping intervals suggest.
+    World ``i`` of every point draws from the same streams as world ``i`` of ``ceasefire run`` with
+    the scenario's seed, one stream per mechanism (``sim.streams``): Russia's intent, the agreement
+    rounds, probes, incidents, answers and the daily breakdown draw are the same uniforms at every
+    point, whatever the parameter changes, so a difference between two points is the effect of the
+    parameter, not of two samples of worlds, and a parameter the model does not read gives exactly
+    the same records. With ``common_random_numbers`` off, point ``p`` has streams of its own
+    (stream key ``(p,)``), as two independent samples. The Wilson intervals are those of each point
+    on its own; with common random numbers a difference between points is more precise than two
+    overlapping intervals suggest (``docs/SWEEPS.md`` measures how much).
 
     Args:
         scenarios: the points; duplicates are fine but cost a run each (see :func:`run_tornado`).
         workers: local processes (>= 1); results do not depend on it.
-        done: called with a scenario's index when its last block has finished.
+        done: called with a scenario's index when its worlds have finished.
     """
-    tasks = [(i, block) for i, scenario in enumerate(scenarios) for block in plan_blocks(scenario.replications)]
-    parts: list[dict[int, pd.DataFrame]] = [{} for _ in scenarios]
-    for index, result in _completed_blocks(scenarios, tasks, workers):
-        parts[index][result.block.index] = result.runs
-        if len(parts[index]) == len(plan_blocks(scenarios[index].replications)) and done is not None:
-            done(index)
-    return [pd.concat([blocks[b] for b in sorted(blocks)], ignore_index=True) for blocks in parts]
-
-
-def _completed_blocks(
-    scenarios: Sequence[Scenario], tasks: Sequence[tuple[int, Block]], workers: int
-) -> Iterator[tuple[int, BlockResult]]:
-    """Yield (scenario index, block result) as blocks finish, on ``workers`` local processes.
-
-    Every block is run as ``ceasefire run`` runs it, ``simulate_block(scenario, block, seed, key=())``:
-    the same seeds at every point (the common random numbers). Workers import only ``sim.runner``.
-    """
-    def arguments(index: int, block: Block) -> tuple[Any, ...]:
-        return scenarios[index], block, scenarios[index].seed, (), False
-
-    if workers <= 1 or len(tasks) <= 1:
-        for index, block in tasks:
-            yield index, simulate_block(*arguments(index, block))
-        return
-    with local_executor(min(workers, len(tasks))) as executor:
-        futures = {executor.submit(simulate_block, *arguments(i, block)): i for i, block in tasks}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+    streams = [() if common_random_numbers else (index,) for index in range(len(scenarios))]
+    return run_packed(scenarios, streams, workers=workers,
+                      done=None if done is None else (lambda index, _: done(index)))
 
 
 def hold_probability(runs: pd.DataFrame, day: int) -> tuple[float, float, float]:
@@ -418,6 +384,7 @@ class TornadoResult:
         table: ``tornado.csv``: one row per parameter, sorted by swing, largest first.
         day: the day P(holding) is read at (365, or the horizon if shorter).
         runs_simulated: distinct scenarios simulated (points pinned to the baseline are reused).
+        common_random_numbers: whether every point had the same worlds' streams.
     """
 
     scenario: Scenario
@@ -428,6 +395,7 @@ class TornadoResult:
     runs_simulated: int
     workers: int
     wall_seconds: float
+    common_random_numbers: bool = True
 
     @property
     def day_note(self) -> str | None:
@@ -444,6 +412,7 @@ def run_tornado(
     workers: int = 1,
     progress: Progress | None = None,
     fraction: float = DEFAULT_FRACTION,
+    common_random_numbers: bool = True,
 ) -> TornadoResult:
     """Simulate the baseline and every low and high point with common random numbers; rank by swing.
 
@@ -456,6 +425,7 @@ def run_tornado(
         workers: local processes (>= 1); results do not depend on it.
         progress: called with a number of points done (1 + 2 per parameter in all).
         fraction: recorded in the manifest (the perturbations already hold the values).
+        common_random_numbers: the same worlds' streams at every point (see :func:`simulate_points`).
     """
     start = time.perf_counter()
     points = build_points(scenario, perturbations)
@@ -471,13 +441,13 @@ def run_tornado(
         if progress is not None:
             progress(keys.count(distinct[index]))
 
-    runs = simulate_points(scenarios, workers, done)
+    runs = simulate_points(scenarios, workers, done, common_random_numbers)
     day = hold_day(scenario)
     probability = {key: hold_probability(table, day) for key, table in zip(distinct, runs, strict=True)}
     outcomes = {(p.parameter, p.side): probability[k] for p, k in zip(points, keys, strict=True)}
     table = tornado_table(scenario, perturbations, outcomes, day)
     return TornadoResult(scenario, list(perturbations), fraction, table, day, len(distinct), workers,
-                         time.perf_counter() - start)
+                         time.perf_counter() - start, common_random_numbers)
 
 
 def _scenario_key(scenario: Scenario) -> str:
@@ -558,9 +528,9 @@ def tornado_manifest(
              "values": "explicit" if p.explicit else "rule"}
             for p in result.perturbations
         ],
-        "random_numbers": "common: every point runs the same blocks with the same seeds as `ceasefire run`",
+        "random_numbers": ("common: world i of every point has the streams of world i of `ceasefire run`"
+                           if result.common_random_numbers else "independent: every point has streams of its own"),
         "runs_simulated": result.runs_simulated,
-        "block_worlds": BLOCK_WORLDS,
         "workers": result.workers,
         "wall_seconds": round(result.wall_seconds, 3),
     }

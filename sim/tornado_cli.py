@@ -52,6 +52,8 @@ def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
                          help="days (default: the file's); P(holding) is read at min(365, DAYS)")
     tornado.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<name>-tornado/)")
     tornado.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
+    tornado.add_argument("--independent-streams", action="store_true",
+                         help="give every point random streams of its own (default: common random numbers)")
     tornado.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     tornado.set_defaults(handler=cmd_tornado)
     return tornado
@@ -81,7 +83,7 @@ def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
     with interrupt_on_signals():
         with progress_bar(points, "points", enabled=not args.quiet) as advance:
             result = run_tornado(scenario, perturbations, workers=workers, progress=advance,
-                                 fraction=args.fraction)
+                                 fraction=args.fraction, common_random_numbers=not args.independent_streams)
         save_tornado(result, out_dir, command_line=["ceasefire", *argv], source=args.scenario)
     if not args.quiet:
         print(summary_lines(result.table, result.day_note, out_dir))

@@ -1,0 +1,169 @@
+"""Many parameter points in one batch: the worlds of several points stepped side by side.
+
+A day of the engine costs a fixed part (a few hundred numpy calls, whatever the number of worlds)
+plus a part per world. A sweep point has 500-1,000 worlds, so run alone it is mostly fixed cost;
+packed 40 to a batch of 20,000 worlds, the fixed cost is shared (``docs/performance.md``).
+
+Packing changes no result: every world keeps its own streams, keyed by (seed, stream of its point,
+replication) (``sim.streams``), and parameters that differ between the points of a pack are
+per-world arrays (``sim.world_params``). Points that differ in a parameter that cannot be per
+world, or in structure, horizon or start date, go to different packs. ``tests/test_packing.py``
+checks that packed and one-by-one runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import as_completed
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model import CeasefireModel
+from sim.runner import local_executor, run_records
+from sim.scenario import Scenario
+from sim.streams import world_keys
+from sim.world_params import PACKABLE
+
+PACK_WORLDS = 20_000
+"""Worlds per pack: enough to share the fixed cost of a day, few enough to keep memory flat
+(about 2 KB per world while it runs)."""
+
+_PACKED_BLOCKS = ("model", "agents")
+
+
+def flat_values(scenario: Scenario) -> dict[str, Any]:
+    """Every parameter of ``scenario`` by dotted path (``model.*``, ``agents.CODE.*``)."""
+    values: dict[str, Any] = {f"model.{k}": v for k, v in scenario.model.model_dump().items()}
+    for code, block in scenario.agents.model_dump().items():
+        values.update({f"agents.{code}.{k}": v for k, v in block.items()})
+    return values
+
+
+def pack_signature(scenario: Scenario) -> str:
+    """What points of one pack must share: everything but the packable parameters, replications and
+    seed (the worlds' keys carry the seed)."""
+    fixed = {path: value for path, value in flat_values(scenario).items() if path not in PACKABLE}
+    rest = scenario.model_dump(mode="json", exclude={"name", "description", "replications", "seed", *_PACKED_BLOCKS})
+    return repr((sorted(fixed.items()), sorted(rest.items())))
+
+
+def plan_packs(scenarios: Sequence[Scenario], pack_worlds: int = PACK_WORLDS) -> list[list[int]]:
+    """Indices of ``scenarios`` grouped into packs: same :func:`pack_signature`, at most ``pack_worlds``
+    worlds each (a point with more worlds than that is a pack of its own); in order of first index."""
+    groups: dict[str, list[int]] = {}
+    for index, scenario in enumerate(scenarios):
+        groups.setdefault(pack_signature(scenario), []).append(index)
+    packs: list[list[int]] = []
+    for members in groups.values():
+        current: list[int] = []
+        worlds = 0
+        for index in members:
+            n = scenarios[index].replications
+            if current and worlds + n > pack_worlds:
+                packs.append(current)
+                current, worlds = [], 0
+            current.append(index)
+            worlds += n
+        packs.append(current)
+    return sorted(packs, key=lambda pack: pack[0])
+
+
+def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
+             pack_worlds: int = PACK_WORLDS) -> list[pd.DataFrame]:
+    """Run the worlds of the points of one pack side by side; their ``runs.csv`` rows, one table per point.
+
+    Args:
+        scenarios: the points (same :func:`pack_signature`); point ``i`` has ``replications`` worlds,
+            replications ``0 .. replications - 1`` of the stream ``streams[i]`` of its seed.
+        streams: each point's stream key (``()`` for common random numbers with ``ceasefire run``).
+        pack_worlds: most worlds per model; more are run one model after another (same results).
+    """
+    if not scenarios:
+        raise ValueError("a pack needs at least one point")
+    signature = pack_signature(scenarios[0])
+    for scenario in scenarios[1:]:
+        if pack_signature(scenario) != signature:
+            raise ValueError(f"{scenario.name}: differs from the first point of the pack in a parameter that "
+                             "cannot be per world")
+    values = [flat_values(scenario) for scenario in scenarios]
+    varied = [path for path in sorted(PACKABLE) if len({v[path] for v in values}) > 1]
+    # the pack's worlds as (point, first replication, count) slices, cut into models of <= pack_worlds
+    slices = [(i, first, min(pack_worlds, scenario.replications - first))
+              for i, scenario in enumerate(scenarios) for first in range(0, scenario.replications, pack_worlds)]
+    parts: list[list[pd.DataFrame]] = [[] for _ in scenarios]
+    chunk: list[tuple[int, int, int]] = []
+    for piece in [*slices, None]:
+        if piece is not None and (not chunk or sum(n for *_, n in chunk) + piece[2] <= pack_worlds):
+            chunk.append(piece)
+            continue
+        for i, runs in zip([i for i, *_ in chunk], _run_slices(scenarios, streams, values, varied, chunk),
+                           strict=True):
+            parts[i].append(runs)
+        chunk = [piece] if piece is not None else []
+    return [part[0] if len(part) == 1 else pd.concat(part, ignore_index=True) for part in parts]
+
+
+def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], values: list[dict[str, Any]],
+                varied: list[str], chunk: list[tuple[int, int, int]]) -> list[pd.DataFrame]:
+    """One model over the world slices ``chunk``; the ``runs`` rows of each slice."""
+    keys = np.concatenate([world_keys(scenarios[i].seed, streams[i], np.arange(first, first + n))
+                           for i, first, n in chunk])
+    world_values = {path: np.concatenate([np.full(n, float(values[i][path])) for i, _, n in chunk])
+                    for path in varied}
+    base = scenarios[chunk[0][0]]
+    model = CeasefireModel(base, len(keys), rng=np.random.SeedSequence(base.seed), record_trajectories=False,
+                           keys=keys, world_values=world_values).run()
+    model.release()
+    runs = run_records(model)
+    out = []
+    start = 0
+    for _, first, n in chunk:
+        part = runs.iloc[start:start + n].reset_index(drop=True)
+        part["replication"] = np.arange(first, first + n)
+        out.append(part)
+        start += n
+    return out
+
+
+def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], pack_worlds: int = PACK_WORLDS,
+               done: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> list[pd.DataFrame]:
+    """Run many points, packed; the ``runs`` table of each, in order (the same whatever ``workers``).
+
+    Args:
+        streams: each point's stream key (see :func:`run_pack`).
+        pack_worlds: most worlds per pack; with several workers, packs are made smaller if that keeps
+            every worker busy.
+        done: ``done(index, runs)`` is called as each point finishes.
+        workers: local processes (>= 1); 1 runs in this process.
+    """
+    if workers > 1:
+        total = sum(scenario.replications for scenario in scenarios)
+        pack_worlds = max(1, min(pack_worlds, math.ceil(total / (2 * workers))))
+    packs = plan_packs(scenarios, pack_worlds)
+    out: list[pd.DataFrame] = [pd.DataFrame()] * len(scenarios)
+
+    def arguments(pack: list[int]) -> tuple[Any, ...]:
+        return [scenarios[i] for i in pack], [streams[i] for i in pack], pack_worlds
+
+    def finished(pack: list[int], parts: list[pd.DataFrame]) -> None:
+        for index, part in zip(pack, parts, strict=True):
+            out[index] = part
+            if done is not None:
+                done(index, part)
+
+    if workers <= 1 or len(packs) <= 1:
+        for pack in packs:
+            finished(pack, run_pack(*arguments(pack)))
+        return out
+    with local_executor(min(workers, len(packs))) as executor:
+        futures = {executor.submit(run_pack, *arguments(pack)): k for k, pack in enumerate(packs)}
+        try:
+            for future in as_completed(futures):
+                finished(packs[futures[future]], future.result())
+        finally:
+            for future in futures:
+                future.cancel()
+    return out

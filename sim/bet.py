@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 
 from sim.bundled import scenario_path, sweep_path
 from sim.metrics import holding_counts, intent_table, wilson_interval
-from sim.runner import run_scenario
+from sim.packing import run_packed
 from sim.scenario import Scenario, load_scenario
 from sim.sweep import Sweep, load_sweep
 
@@ -488,6 +488,7 @@ def run_bet(
     sweep_file: Path = BET_SWEEP,
     progress: Callable[[int], None] | None = None,
     bootstrap: int = 0,
+    workers: int = 1,
 ) -> BetResult:
     """Run the bet's troop grid for each variant; every point uses the same seed (paired comparisons).
 
@@ -496,6 +497,7 @@ def run_bet(
         variants: the lines of the figure.
         progress: called with 1 after each point.
         bootstrap: resamples of :func:`optimum_table` (seeded by the bet's seed); 0 = no ``optimum``.
+        workers: local processes (>= 1); the points run packed (``sim.packing``), results do not depend on it.
     """
     if bootstrap < 0:
         raise ValueError(f"bootstrap: must be >= 0 (got {bootstrap})")
@@ -506,19 +508,19 @@ def run_bet(
     grid = troop_grid(sweep)
     for variant in variants:  # check every scenario before anything runs
         variant_scenario(variant, sweep, grid[0][1])
+    scenarios = [variant_scenario(variant, sweep, point) for variant in variants for _, point in grid]
+    all_runs = run_packed(scenarios, [()] * len(scenarios), workers=workers,
+                          done=None if progress is None else (lambda _index, _runs: progress(1)))
     rows, intents, worlds = [], [], {}
-    for variant in variants:
+    for v, variant in enumerate(variants):
         records = []
-        for troops, point in grid:
-            scenario = variant_scenario(variant, sweep, point)
-            result = run_scenario(scenario, record_trajectories=False)
+        for g, (troops, _) in enumerate(grid):
+            scenario, runs = scenarios[v * len(grid) + g], all_runs[v * len(grid) + g]
             keys = {"variant": variant.name, "structure": structure_label(scenario), "troops": troops}
             rows.append({**keys, "replications": scenario.replications, "seed": scenario.seed,
-                         "horizon_days": scenario.horizon_days, **bet_row(result.runs, scenario.horizon_days)})
-            intents.append(intent_table(result.runs, scenario.horizon_days).assign(**keys))
-            records.append(world_outcomes(result.runs, scenario.horizon_days))
-            if progress is not None:
-                progress(1)
+                         "horizon_days": scenario.horizon_days, **bet_row(runs, scenario.horizon_days)})
+            intents.append(intent_table(runs, scenario.horizon_days).assign(**keys))
+            records.append(world_outcomes(runs, scenario.horizon_days))
         worlds[variant.name] = stack_worlds([troops for troops, _ in grid], records)
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     intent = pd.concat(intents, ignore_index=True)

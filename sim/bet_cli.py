@@ -58,6 +58,8 @@ def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
                           "lowest level); 0 = no bootstrap, no optimum.csv (default: 1000)")
     bet.add_argument("--out", type=Path, default=Path("results/the_bet"), metavar="DIR",
                      help="output folder (default: results/the_bet/)")
+    bet.add_argument("--workers", type=int, default=1, metavar="K",
+                     help="local processes (default: 1); the results do not depend on it")
     bet.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     bet.set_defaults(handler=cmd_bet)
     return bet
@@ -80,7 +82,7 @@ def chosen_variants(text: str | None) -> tuple[Any, ...]:
 
 def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire bet``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli_common import progress_bar
+    from sim.cli_common import cap_workers, progress_bar
     from sim.exit_codes import EXIT_OK
     from sim.io import check_output_folder
     from sim.signals import interrupt_on_signals
@@ -97,9 +99,10 @@ def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     check_output_folder(args.out, inputs=[BET_SWEEP])
     points = len(variants) * load_sweep(BET_SWEEP).n_points
+    workers = cap_workers(args.workers, points, "points")
     with interrupt_on_signals(), progress_bar(points, "points", enabled=not args.quiet) as advance:
         result = run_bet(args.replications, args.seed, variants, args.horizon, BET_SWEEP, progress=advance,
-                         bootstrap=args.bootstrap)
+                         bootstrap=args.bootstrap, workers=workers)
         save_bet(result, args.out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, args.out))

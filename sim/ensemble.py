@@ -318,45 +318,27 @@ class EnsembleResult:
 def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], None] | None = None) -> EnsembleResult:
     """Run every cell of the design; results are the same whatever ``workers`` or the finishing order.
 
+    Cells of the same structural combination are run packed, many to a batch (``sim.packing``): the
+    drawn parameters become per-world values; every world keeps the streams of its cell's seed.
+
     Raises:
         sim.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
     """
-    from sim.sweep_run import open_executor
+    from sim.packing import run_packed
 
     start = time.perf_counter()
-    found: dict[tuple[int, int], dict[str, Any]] = {}
-    with open_executor(workers, None) as (executor, _slots, _label):
-        if executor is None:
-            for cell in design.cells:
-                found[cell] = run_cell(design.scenario(*cell), cell)
-                if progress is not None:
-                    progress(1)
-        else:
-            for record in _pooled_cells(design, executor, workers):
-                found[tuple(record["cell"])] = record
-                if progress is not None:
-                    progress(1)
-    runs = runs_table(design, [found[cell] for cell in design.cells])
+    cells = list(design.cells)
+    scenarios = [design.scenario(*cell) for cell in cells]
+
+    def done(index: int, _runs: pd.DataFrame) -> None:
+        if progress is not None:
+            progress(1)
+
+    parts = run_packed(scenarios, [()] * len(cells), done=done, workers=workers)
+    records = [{"cell": cell, **headline_counts(runs, scenario.horizon_days)}
+               for cell, scenario, runs in zip(cells, scenarios, parts, strict=True)]
+    runs = runs_table(design, records)
     return EnsembleResult(design, runs, time.perf_counter() - start, workers)
-
-
-def _pooled_cells(design: Design, executor: Any, workers: int) -> Any:
-    """Yield cell records from the process pool as they finish.
-
-    Raises:
-        sim.runner.WorkersStoppedError: the workers stopped (killed, out of memory, an unguarded script).
-    """
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    from sim.runner import WorkersStoppedError
-
-    futures = [executor.submit(run_cell, design.scenario(*cell), cell) for cell in design.cells]
-    try:
-        for future in as_completed(futures):
-            yield future.result()
-    except BrokenProcessPool:
-        raise WorkersStoppedError(workers) from None
 
 
 def runs_table(design: Design, records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

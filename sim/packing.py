@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.model import CeasefireModel
-from sim.runner import local_executor, run_records
+from sim.runner import WorkersStoppedError, local_executor, run_records
 from sim.scenario import Scenario
 from sim.streams import world_keys
 from sim.world_params import PACKABLE
@@ -138,6 +139,9 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
             every worker busy.
         done: ``done(index, runs)`` is called as each point finishes.
         workers: local processes (>= 1); 1 runs in this process.
+
+    Raises:
+        sim.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
     """
     if workers > 1:
         total = sum(scenario.replications for scenario in scenarios)
@@ -163,6 +167,8 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
         try:
             for future in as_completed(futures):
                 finished(packs[futures[future]], future.result())
+        except BrokenProcessPool:
+            raise WorkersStoppedError(workers) from None
         finally:
             for future in futures:
                 future.cancel()

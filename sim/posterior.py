@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.errors import InputError, shown
 from sim.metrics import HOLD_DAYS, LONG_HOLD_DAYS, Z_95, holding_counts, intent_table, summary_table, wilson_interval
-from sim.runner import RunResult, run_scenario
+from sim.runner import RunResult
 from sim.scenario import Scenario, get_path, set_path, validate_document
 
 WEIGHT, DISTANCE = "weight", "distance"
@@ -193,24 +193,17 @@ def run_with_posterior(
 
 
 def _run_all(scenarios: Sequence[Scenario], workers: int, progress: Callable[[int], None] | None) -> list[RunResult]:
-    """Each draw's run, in draw order; on ``workers`` local processes when more than one."""
-    if workers <= 1 or len(scenarios) <= 1:
-        out = []
-        for s in scenarios:
-            out.append(run_scenario(s, record_trajectories=False))
-            if progress is not None:
-                progress(s.replications)
-        return out
-    from sim.runner import local_executor
+    """Each draw's run, in draw order: packed (``sim.packing``: the drawn parameters are per-world
+    values), on ``workers`` local processes when more than one; the results do not depend on it."""
+    from sim.packing import run_packed
+    from sim.runner import RunResult
 
-    with local_executor(min(workers, len(scenarios))) as executor:
-        futures = [executor.submit(run_scenario, s, 1, None, False) for s in scenarios]
-        out = []
-        for future, s in zip(futures, scenarios, strict=True):
-            out.append(future.result())
-            if progress is not None:
-                progress(s.replications)
-        return out
+    parts = run_packed(scenarios, [()] * len(scenarios), workers=workers,
+                       done=None if progress is None else (lambda index, _: progress(scenarios[index].replications)))
+    return [RunResult(s, runs, survival=pd.DataFrame(),
+                      summary=summary_table(runs, s.horizon_days, s.name, s.seed),
+                      trajectories=None, intent=pd.DataFrame(), wall_seconds=0.0, workers=workers)
+            for s, runs in zip(scenarios, parts, strict=True)]
 
 
 # --------------------------------------------------------------------------- pooling

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ import pandas as pd
 from sim.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.metrics import holding_counts
-from sim.runner import local_executor, plan_blocks, simulate_block
 from sim.scenario import Scenario, get_path, load_scenario, set_path, validate_document
 from sim.sources import Prior, priors
 
@@ -176,15 +174,15 @@ def _deep_copy(node: Any) -> Any:
 
 def point_counts(scenario: Scenario) -> tuple[int, int, int]:
     """(worlds, deals, holding at the hold day) of one scenario, run as ``ceasefire run`` runs it."""
+    from sim.packing import run_pack
+
+    return _counts(scenario, run_pack([scenario], [()])[0])
+
+
+def _counts(scenario: Scenario, runs: pd.DataFrame) -> tuple[int, int, int]:
     day = min(HOLD_DAY, scenario.horizon_days)
-    worlds = deals = holding = 0
-    for block in plan_blocks(scenario.replications):
-        runs = simulate_block(scenario, block, scenario.seed, (), False).runs
-        n_holding, n_agreed = holding_counts(runs, scenario.horizon_days)
-        worlds += block.worlds
-        deals += int(n_agreed)
-        holding += int(n_holding[day])
-    return worlds, deals, holding
+    n_holding, n_agreed = holding_counts(runs, scenario.horizon_days)
+    return len(runs), int(n_agreed), int(n_holding[day])
 
 
 def outputs_from_counts(counts: np.ndarray) -> np.ndarray:
@@ -198,24 +196,18 @@ def outputs_from_counts(counts: np.ndarray) -> np.ndarray:
 
 def run_counts(scenarios: Sequence[Scenario], workers: int = 1,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """(worlds, deals, holding) of every scenario, on ``workers`` local processes; order kept."""
+    """(worlds, deals, holding) of every scenario, packed (``sim.packing``) on ``workers`` local
+    processes, each as ``ceasefire run`` runs it (common random numbers); order kept."""
+    from sim.packing import run_packed
+
     counts = np.zeros((len(scenarios), 3), dtype=np.int64)
-    if workers <= 1 or len(scenarios) <= 1:
-        for index, scenario in enumerate(scenarios):
-            counts[index] = point_counts(scenario)
-            if progress is not None:
-                progress(1)
-        return counts
-    with local_executor(min(workers, len(scenarios))) as executor:
-        futures = {executor.submit(point_counts, scenario): i for i, scenario in enumerate(scenarios)}
-        try:
-            for future in as_completed(futures):
-                counts[futures[future]] = future.result()
-                if progress is not None:
-                    progress(1)
-        finally:
-            for future in futures:
-                future.cancel()
+
+    def done(index: int, runs: pd.DataFrame) -> None:
+        counts[index] = _counts(scenarios[index], runs)
+        if progress is not None:
+            progress(1)
+
+    run_packed(scenarios, [()] * len(scenarios), done=done, workers=workers)
     return counts
 
 

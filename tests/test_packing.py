@@ -1,0 +1,93 @@
+"""Many points in one batch (sim/packing.py): the same bytes as one by one, whatever the pack size
+and the number of workers; per-world parameters only where they are allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim.sweep_run
+from sim.bundled import scenario_path, sweep_path
+from sim.model import CeasefireModel
+from sim.packing import pack_signature, plan_packs, run_pack, run_packed
+from sim.runner import run_scenario
+from sim.scenario import Scenario, load_scenario
+from sim.sweep import load_sweep
+from sim.sweep_run import run_sweep
+
+BASE = load_scenario(scenario_path("baseline")).model_copy(update={"replications": 150, "horizon_days": 400})
+
+
+def _point(troops: int, detection: float, hazard: float, variance: float, spoilers: float) -> Scenario:
+    agents = BASE.agents
+    return BASE.model_copy(update={
+        "agents": agents.model_copy(update={
+            "UK": agents.UK.model_copy(update={"troops": troops}),
+            "FR": agents.FR.model_copy(update={"troops": troops}),
+            "US": agents.US.model_copy(update={"detection_probability": detection}),
+            "RU": agents.RU.model_copy(update={"base_offensive_hazard": hazard}),
+        }),
+        "model": BASE.model.model_copy(update={"intent_variance": variance, "spoiler_rate": spoilers}),
+    })
+
+
+POINTS = [_point(t, d, h, v, s) for t in (0, 12_000) for d, h, v, s in ((0.3, 0.001, 1.0, 0.0),
+                                                                        (0.9, 0.004, 3.0, 0.05))]
+
+
+def _bytes(tables: list) -> list[bytes]:
+    return [table.to_csv(index=False).encode() for table in tables]
+
+
+def test_packed_points_give_the_bytes_of_points_run_one_by_one() -> None:
+    streams = [()] * len(POINTS)
+    assert plan_packs(POINTS) == [[0, 1, 2, 3]]  # one pack: every varied parameter may be per world
+    packed = run_packed(POINTS, streams)
+    alone = [run_pack([point], [()])[0] for point in POINTS]
+    tiny = run_packed(POINTS, streams, pack_worlds=70)  # every point cut into slices of other packs' sizes
+    assert _bytes(packed) == _bytes(alone) == _bytes(tiny)
+    assert len({table["agreed"].sum() for table in packed}) > 1  # the points do differ
+
+
+def test_a_packed_point_is_the_run_of_its_scenario() -> None:
+    point = POINTS[3]
+    [packed] = run_packed([POINTS[0], point], [(), ()])[1:]
+    assert _bytes([packed]) == _bytes([run_scenario(point, record_trajectories=False).runs])
+
+
+def test_independent_streams_give_other_worlds() -> None:
+    same, other = run_packed([POINTS[1], POINTS[1]], [(), (1,)])
+    assert not same.equals(other)
+
+
+def test_points_that_differ_in_control_flow_go_to_separate_packs() -> None:
+    rounds = BASE.model_copy(update={"agents": BASE.agents.model_copy(update={
+        "US": BASE.agents.US.model_copy(update={"mediation_rounds": 1})})})
+    assert pack_signature(rounds) != pack_signature(BASE)
+    assert plan_packs([BASE, rounds, BASE]) == [[0, 2], [1]]
+    with pytest.raises(ValueError, match="cannot be per world"):
+        run_pack([BASE, rounds], [(), ()])
+
+
+def test_only_packable_parameters_may_be_per_world() -> None:
+    with pytest.raises(ValueError, match="cannot differ"):
+        CeasefireModel(BASE, 3, rng=1, world_values={"agents.US.mediation_rounds": np.ones(3)})
+    with pytest.raises(ValueError, match="3 values for 4 worlds"):
+        CeasefireModel(BASE, 4, rng=1, world_values={"model.deterrence_weight": np.ones(3)})
+
+
+@pytest.mark.parametrize("crn", [True, False])
+def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crn: bool) -> None:
+    sweep = load_sweep(sweep_path("troops_vs_monitoring"), {"replications": 60, "horizon_days": 366})
+    sweep = type(sweep)(**{**sweep.__dict__, "points": sweep.points[::90], "common_random_numbers": crn})
+    run_sweep(sweep, tmp_path / "packed", workers=1, plots=False)
+    run_sweep(sweep, tmp_path / "two", workers=2, plots=False)
+    monkeypatch.setattr(sim.sweep_run, "PACK_WORLDS", 1)  # one point per pack
+    run_sweep(sweep, tmp_path / "unpacked", workers=1, plots=False)
+    tables = [(tmp_path / name / "sweep.csv").read_bytes() for name in ("packed", "two", "unpacked")]
+    assert tables[0] == tables[1] == tables[2]
+    survival = [(tmp_path / name / "survival.csv").read_bytes() for name in ("packed", "two", "unpacked")]
+    assert survival[0] == survival[1] == survival[2]

@@ -57,7 +57,7 @@ def bench_sobol(points: int, repeats: int) -> tuple[float, float]:
         run_packed(scenarios, streams, pack_worlds=PACK_WORLDS)
         packed.append(time.perf_counter() - start)
         start = time.perf_counter()
-        run_packed(scenarios, streams, pack_worlds=1)
+        run_packed(scenarios, streams, pack_worlds=sweep.base.replications)  # one point per batch
         alone.append(time.perf_counter() - start)
     return statistics.median(packed), statistics.median(alone)
 

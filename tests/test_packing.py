@@ -85,7 +85,7 @@ def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
     sweep = type(sweep)(**{**sweep.__dict__, "points": sweep.points[::90], "common_random_numbers": crn})
     run_sweep(sweep, tmp_path / "packed", workers=1, plots=False)
     run_sweep(sweep, tmp_path / "two", workers=2, plots=False)
-    monkeypatch.setattr(sim.sweep_run, "PACK_WORLDS", 1)  # one point per pack
+    monkeypatch.setattr(sim.sweep_run, "PACK_WORLDS", 60)  # one point (60 worlds) per pack
     run_sweep(sweep, tmp_path / "unpacked", workers=1, plots=False)
     tables = [(tmp_path / name / "sweep.csv").read_bytes() for name in ("packed", "two", "unpacked")]
     assert tables[0] == tables[1] == tables[2]

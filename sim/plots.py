@@ -3,21 +3,41 @@
 Every ``plot_*`` function draws tables produced by :mod:`sim.metrics` (``survival.csv``,
 ``trajectories.csv``, ``summary.csv``), returns the :class:`matplotlib.figure.Figure` (a notebook shows it,
 and it can be adjusted) and, when given a path, also saves it there as PNG. Figures are built on
-:class:`~matplotlib.figure.Figure` directly, so no global pyplot state is touched.
+:class:`~matplotlib.figure.Figure` and drawn on an Agg canvas directly, so pyplot is never imported and no
+global state is touched.
+
+Cost (the main job draws three figures; ``benchmarks/bench_plots.py`` measures them):
+
+* the three run figures have fixed margins (:class:`Margins`, in inches) instead of constrained layout, whose
+  measuring of every tick label cost as much as drawing the figure; after drawing, :func:`layout_fits` checks
+  that no title, label or tick label leaves the figure or runs into another panel, and only then is the
+  figure laid out again with constrained layout (a scenario name of 30 characters or more, troop numbers in
+  the millions);
+* a figure with a layout engine is laid out once and drawn once (``savefig`` lays it out twice and draws it
+  twice);
+* daily curves are thinned by :func:`thin_points`: a day is left out only where the drawn curve and its
+  band stay within :data:`PIXEL_TOLERANCE` pixel of the full ones at the saved size.
 """
 
 from __future__ import annotations
 
 import errno
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from matplotlib import __version__ as MATPLOTLIB_VERSION
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.text import Text
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
+from matplotlib.transforms import Bbox
 
 from sim.metrics import CAUSES, HOLD_DAYS, wilson_interval
 
@@ -25,6 +45,8 @@ RUN_PLOTS: tuple[str, ...] = ("survival.png", "trajectories.png", "causes.png")
 """File names :func:`plot_run_dir` writes into a run folder, in order."""
 
 DPI = 120
+PIXEL_TOLERANCE = 0.5
+"""Largest vertical distance, in pixels of the saved PNG, between a thinned curve (or band edge) and the full one."""
 BAND_ALPHA = 0.25
 DAY_LABEL = "days since ceasefire"
 HOLD_LABEL = "P(ceasefire holding)"
@@ -210,13 +232,248 @@ def read_run_tables(run_dir: Path, trajectories: bool = True) -> tuple[pd.DataFr
 # --------------------------------------------------------------------------- drawing helpers
 
 
+class Margins(NamedTuple):
+    """Fixed margins of a grid of panels, in inches: figure edges to the panels, and gaps between panels."""
+
+    left: float
+    right: float
+    bottom: float
+    top: float
+    wspace: float = 0.0
+    hspace: float = 0.0
+
+
+TITLE_Y = 1.0
+"""Panel titles sit just above the panel (plus their pad): given, rather than left to matplotlib, which measures
+the whole y-axis to move a title clear of ticks at the top, and these panels have none there."""
+
+SURVIVAL_MARGINS = Margins(left=0.62, right=0.2, bottom=0.52, top=0.42)
+"""Room for the survival plot's tick labels and axis labels, its title and the hold-day marks above the panel."""
+TRAJECTORY_MARGINS = Margins(left=0.9, right=0.2, bottom=0.74, top=0.55, wspace=0.7, hspace=0.76)
+"""Room for the labels of four panels (troop numbers up to about 400,000), the suptitle and the note below."""
+CAUSE_MARGINS = Margins(left=1.7, right=0.2, bottom=0.52, top=0.3)
+"""Room for the outcome names left of the bars."""
+
+
 def new_figure(
-    width: float = 8.0, height: float = 5.0, nrows: int = 1, ncols: int = 1
+    width: float = 8.0, height: float = 5.0, nrows: int = 1, ncols: int = 1, margins: Margins | None = None
 ) -> tuple[Figure, np.ndarray]:
-    """A figure with constrained layout and an array of axes (always 2-D)."""
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes
+    """A ``width`` x ``height`` inch figure and an array of axes (always 2-D).
+
+    Args:
+        margins: fixed margins (cheap to draw; :func:`save_figure` falls back to constrained layout if the
+            labels do not fit in them); ``None`` for constrained layout.
+    """
+    if margins is None:
+        fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+        return fig, fig.subplots(nrows, ncols, squeeze=False)
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    panel_width = (width - margins.left - margins.right - (ncols - 1) * margins.wspace) / ncols
+    panel_height = (height - margins.bottom - margins.top - (nrows - 1) * margins.hspace) / nrows
+    if panel_width <= 0 or panel_height <= 0:
+        raise ValueError(f"margins {margins} leave no room for panels in a {width} x {height} inch figure")
+    fig.subplots_adjust(
+        left=margins.left / width, right=1 - margins.right / width,
+        bottom=margins.bottom / height, top=1 - margins.top / height,
+        wspace=margins.wspace / panel_width, hspace=margins.hspace / panel_height,
+    )
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
+def data_tolerance(span: float, height_inches: float, nrows: int = 1) -> float:
+    """The vertical distance, in data units, that is :data:`PIXEL_TOLERANCE` pixels at the saved size.
+
+    A bound that holds whatever the layout: a panel is never taller than its share of the figure
+    (``height_inches / nrows``, times :data:`DPI` pixels), so a pixel is at least ``span`` over that many
+    pixels of data.
+
+    Args:
+        span: a lower bound on the y-axis range (data units, ≥ 0).
+        height_inches: height of the figure (inches).
+        nrows: rows of panels.
+    """
+    return PIXEL_TOLERANCE * max(span, 0.0) / (height_inches * DPI / nrows)
+
+
+def thin_points(values: np.ndarray, tolerance: float, step: bool = False) -> np.ndarray:
+    """Indices of the rows of ``values`` worth drawing: the curves through them stay within ``tolerance`` of all.
+
+    The rule, for curves drawn over the same x (rows are points, columns are curves, e.g. a mean and its
+    band's two edges, thinned together so the band keeps its information):
+
+    * always kept: the first and last rows; every row next to a change in which columns are NaN (so gaps and
+      the ends of bands stay where they were); the rows of each column's largest and smallest value (so
+      autoscaled axis limits are unchanged);
+    * ``step`` (a ``steps-post`` curve): a row is kept when any column has moved by more than ``tolerance``
+      since the last kept row; the drawn curve holds the last kept value, so it is never further than
+      ``tolerance`` from the full one;
+    * otherwise (straight segments): also kept is every row further than ``tolerance`` from the midpoint of
+      its neighbours (a kink, where searching would cost time for little); between kept rows, each segment
+      from a kept row runs to the furthest row (never past a kept row) such that every left-out row between
+      them lies within ``tolerance`` of it (vertically; :func:`_furthest_chord`). So the drawn polyline is
+      never further than ``tolerance`` from the full one (the largest gap between two polylines is at a
+      vertex).
+
+    Args:
+        values: array of shape (n,) or (n, k); NaN where nothing is drawn.
+        tolerance: largest vertical error allowed, in the values' units (≥ 0).
+        step: the curve is a step curve (``steps-post``) rather than straight segments.
+
+    Returns:
+        Increasing row indices.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    n = len(values)
+    if n <= 2:
+        return np.arange(n)
+    finite = np.isfinite(values)
+    keep = np.zeros(n, dtype=bool)
+    keep[[0, -1]] = True
+    changes = np.any(finite[1:] != finite[:-1], axis=1)
+    keep[1:] |= changes
+    keep[:-1] |= changes
+    for column, ok in zip(values.T, finite.T, strict=True):
+        if ok.any():
+            keep[np.nanargmax(column)] = keep[np.nanargmin(column)] = True
+    filled = np.where(finite, values, 0.0)  # which cells are NaN only changes at always-kept rows
+    if step:
+        return _thin_steps(filled, keep, tolerance)
+    kink = np.abs(filled[1:-1] - (filled[:-2] + filled[2:]) / 2) > tolerance
+    keep[1:-1] |= np.any(kink, axis=1)
+    anchors = np.flatnonzero(keep)
+    for start, limit in zip(anchors[:-1], anchors[1:], strict=True):
+        while limit - start > 1:  # rows between: a segment from ``start`` reaches as far as it fits
+            start = _furthest_chord(filled, start, limit, tolerance)
+            keep[start] = True
+    return np.flatnonzero(keep)
+
+
+def _thin_steps(values: np.ndarray, keep: np.ndarray, tolerance: float) -> np.ndarray:
+    """:func:`thin_points` for a step curve: after each kept row, the next row kept is the first one that is kept
+    anyway or has moved by more than ``tolerance`` in any column (a loop over plain floats: a few hundred
+    short rows are quicker in Python than in numpy)."""
+    kept = keep.tolist()
+    rows = values.tolist()
+    last = rows[0]
+    for i, row in enumerate(rows):
+        if kept[i] or any(abs(value - before) > tolerance for value, before in zip(row, last, strict=True)):
+            kept[i] = True
+            last = row
+    return np.flatnonzero(kept)
+
+
+def _furthest_chord(values: np.ndarray, start: int, limit: int, tolerance: float) -> int:
+    """The furthest row up to ``limit`` whose straight segment from ``start`` passes within ``tolerance`` of
+    every row between them (``start + 1`` if none further does).
+
+    A segment from ``start`` passes within ``tolerance`` of row ``start + j`` when its slope (per row) lies in
+    ``[(rise_j - tolerance) / j, (rise_j + tolerance) / j]``; the segment to row ``start + j`` fits when its
+    slope lies in all these intervals of the rows before it, at once for every row (running max and min).
+    """
+    offsets = np.arange(1, limit - start + 1)[:, None]
+    rise = values[start + 1:limit + 1] - values[start]
+    slope = rise / offsets
+    lowest = np.maximum.accumulate((rise - tolerance) / offsets, axis=0)
+    highest = np.minimum.accumulate((rise + tolerance) / offsets, axis=0)
+    fits = np.flatnonzero(np.all((slope[1:] >= lowest[:-1]) & (slope[1:] <= highest[:-1]), axis=1))
+    return start + (int(fits[-1]) + 2 if len(fits) else 1)
+
+
+def _thinned(table: pd.DataFrame, columns: Sequence[str], tolerance: float, step: bool) -> pd.DataFrame:
+    """The rows of ``table`` that :func:`thin_points` keeps for ``columns``."""
+    return table.iloc[thin_points(table[list(columns)].to_numpy(float), tolerance, step)]
+
+
+def _texts(fig: Figure) -> Iterator[tuple[int, Text]]:
+    """(owner, text) for every non-empty visible text of ``fig``: owner is the axes' index, -1 for the figure.
+
+    Per axes: its title, axis labels, offset texts, annotations and the tick labels within its view.
+    """
+    for text in fig.texts:
+        yield -1, text
+    for owner, ax in enumerate(fig.axes):
+        yield from ((owner, text) for text in (ax.title, *ax.texts))
+        for axis in (ax.xaxis, ax.yaxis):
+            yield owner, axis.label
+            yield owner, axis.offsetText
+            low, high = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(1.0, high - low)
+            for tick in axis.get_major_ticks():
+                if low - slack <= tick.get_loc() <= high + slack:
+                    yield owner, tick.label1
+                    yield owner, tick.label2
+
+
+def _overlap(first: Bbox, second: Bbox, slack: float) -> bool:
+    """The two boxes share more than ``slack`` pixels both ways."""
+    return (min(first.x1, second.x1) - max(first.x0, second.x0) > slack
+            and min(first.y1, second.y1) - max(first.y0, second.y0) > slack)
+
+
+def layout_fits(fig: Figure, renderer: object, slack: float = 1.0) -> bool:
+    """After a draw: no text of ``fig`` leaves it, and none runs into another panel or another panel's texts.
+
+    Args:
+        renderer: the renderer ``fig`` was drawn with (text sizes are measured with it).
+        slack: overlap tolerated, in pixels (texts touching a panel or the figure's edge).
+    """
+    frame = fig.bbox
+    boxes: list[tuple[int, Bbox]] = []
+    for owner, text in _texts(fig):
+        if not (text.get_visible() and text.get_text()):
+            continue
+        box = text.get_window_extent(renderer)
+        if (box.x0 < frame.x0 - slack or box.x1 > frame.x1 + slack
+                or box.y0 < frame.y0 - slack or box.y1 > frame.y1 + slack):
+            return False
+        boxes.append((owner, box))
+    panels = [ax.bbox for ax in fig.axes]
+    for owner, box in boxes:
+        if any(other != owner and _overlap(box, panel, slack) for other, panel in enumerate(panels)):
+            return False
+    return not any(
+        first_owner != second_owner and _overlap(first, second, slack)
+        for i, (first_owner, first) in enumerate(boxes) for second_owner, second in boxes[i + 1:]
+    )
+
+
+def render(fig: Figure) -> FigureCanvasAgg:
+    """Draw ``fig`` once on an Agg canvas and return the canvas (its pixels in ``buffer_rgba()``).
+
+    A figure with a layout engine is laid out once, then drawn with the engine held back (``savefig`` lays
+    it out and draws it twice). A figure with fixed margins is drawn as it is; if :func:`layout_fits` finds
+    a label outside the figure or over another panel, it is given constrained layout and drawn again.
+    """
+    canvas = FigureCanvasAgg(fig)
+    engine = fig.get_layout_engine()
+    if engine is None:
+        canvas.draw()
+        if layout_fits(fig, canvas.get_renderer()):
+            return canvas
+        fig.set_layout_engine("constrained")
+        engine = fig.get_layout_engine()
+    if isinstance(engine, PlaceHolderLayoutEngine):
+        canvas.draw()
+        return canvas
+    engine.execute(fig)
+    fig.set_layout_engine("none")
+    try:
+        canvas.draw()
+    finally:
+        fig.set_layout_engine(engine)
+    return canvas
+
+
+def _write_png(fig: Figure, path: Path) -> None:
+    """Draw ``fig`` (see :func:`render`) and write it as PNG at :data:`DPI` dots per inch."""
+    if fig.dpi != DPI:  # a figure made elsewhere: let matplotlib scale it
+        fig.savefig(path, dpi=DPI, format="png")
+        return
+    canvas = render(fig)
+    imsave(path, canvas.buffer_rgba(), format="png", origin="upper", dpi=DPI,
+           metadata={"Software": f"Matplotlib version{MATPLOTLIB_VERSION}, https://matplotlib.org/"})
 
 
 def save_figure(fig: Figure, path: Path, release: bool = True) -> Path:
@@ -229,7 +486,7 @@ def save_figure(fig: Figure, path: Path, release: bool = True) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=DPI, format="png")
+        _write_png(fig, path)
     except OSError as exc:
         if exc.errno not in _READ_ONLY:
             raise
@@ -289,11 +546,11 @@ def _survival_axes(ax: Axes, horizon: float, title: str) -> None:
     """Common axes of a survival plot: labels, 0–1 probability scale, hold-day markers."""
     _mark_hold_days(ax, horizon)
     ax.set_xlim(0, max(horizon, 1))
-    ax.set_ylim(-0.02, 1.02)  # margin so a curve at exactly 0 or 1 is not hidden by the frame
+    ax.set_ylim(*SURVIVAL_YLIM)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel(DAY_LABEL)
     ax.set_ylabel(HOLD_LABEL)
-    ax.set_title(title, pad=14)
+    ax.set_title(title, pad=14, y=TITLE_Y)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", title="shaded: Wilson 95% CI", fontsize=9, title_fontsize=9)
 
@@ -304,13 +561,20 @@ def _survival_columns(given_deal: bool) -> tuple[str, str, str]:
     return f"p_holding{suffix}", f"ci_low{suffix}", f"ci_high{suffix}"
 
 
-def _draw_survival(ax: Axes, survival: pd.DataFrame, given_deal: bool, label: str, colour: str) -> None:
-    """One survival step curve with its Wilson band; says so in the label when it is undefined."""
-    p_col, low_col, high_col = _survival_columns(given_deal)
-    if survival[p_col].isna().all():
+SURVIVAL_YLIM = (-0.02, 1.02)
+"""y-axis of survival plots: margin so a curve at exactly 0 or 1 is not hidden by the frame."""
+
+
+def _draw_survival(
+    ax: Axes, survival: pd.DataFrame, given_deal: bool, label: str, colour: str, tolerance: float = 0.0
+) -> None:
+    """One survival step curve with its Wilson band, thinned to ``tolerance`` (probability, see
+    :func:`thin_points`); says so in the label when it is undefined."""
+    columns = _survival_columns(given_deal)
+    if survival[columns[0]].isna().all():
         label = f"{label}: no deal in any world"
-    bounds = (survival[p_col], survival[low_col], survival[high_col])
-    line_with_band(ax, survival["day"], *bounds, label=label, colour=colour, step=True)
+    shown = _thinned(survival, columns, tolerance, step=True)
+    line_with_band(ax, shown["day"], *(shown[c] for c in columns), label=label, colour=colour, step=True)
 
 
 # --------------------------------------------------------------------------- figures
@@ -330,10 +594,11 @@ def plot_survival(survival: pd.DataFrame, scenario: str, path: str | Path | None
     check_columns(survival, SURVIVAL_COLUMNS, "survival table")
     n_worlds = int(survival["n_worlds"].iloc[0])
     n_agreed = int(survival["n_agreed"].iloc[0])
-    fig, axes = new_figure()
+    fig, axes = new_figure(8.0, 5.0, margins=SURVIVAL_MARGINS)
     ax = axes[0, 0]
-    _draw_survival(ax, survival, False, f"all worlds, no deal = not holding (N={n_worlds})", "tab:blue")
-    _draw_survival(ax, survival, True, f"worlds that reached a deal (N={n_agreed})", "tab:orange")
+    tolerance = data_tolerance(SURVIVAL_YLIM[1] - SURVIVAL_YLIM[0], fig.get_figheight())
+    _draw_survival(ax, survival, False, f"all worlds, no deal = not holding (N={n_worlds})", "tab:blue", tolerance)
+    _draw_survival(ax, survival, True, f"worlds that reached a deal (N={n_agreed})", "tab:orange", tolerance)
     _survival_axes(ax, float(survival["day"].max()), f"{scenario}: probability the ceasefire holds")
     return finish_figure(fig, path)
 
@@ -352,15 +617,19 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: str | Pat
         The figure.
     """
     check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
-    fig, axes = new_figure(11.0, 7.5, 2, 2)
+    fig, axes = new_figure(11.0, 7.5, 2, 2, margins=TRAJECTORY_MARGINS)
     day = trajectories["day"]
     for ax, (var, (title, ylabel)) in zip(axes.flat, TRAJECTORY_VARS.items(), strict=True):
         cols = [f"{var}_{stat}" for stat in ("mean", "p10", "p90")]
-        line_with_band(ax, day, *(trajectories[c] for c in cols), label="mean", colour="tab:blue")
+        # the y-axis runs from 0 to 1, or from 0 to at least the largest value: a lower bound on its span
+        span = 1.0 if var in UNIT_INTERVAL_VARS else float(np.nan_to_num(np.nanmax(
+            trajectories[cols].to_numpy(float), initial=0.0), posinf=0.0))
+        shown = _thinned(trajectories, cols, data_tolerance(span, fig.get_figheight(), nrows=2), step=False)
+        line_with_band(ax, shown["day"], *(shown[c] for c in cols), label="mean", colour="tab:blue")
         ax.plot([], [], color="tab:blue", alpha=BAND_ALPHA, lw=8, label="10th–90th percentile")
         if trajectories[cols[0]].isna().all():
             ax.text(0.5, 0.5, "no world holding", transform=ax.transAxes, ha="center", color="0.4")
-        ax.set_title(title)
+        ax.set_title(title, y=TITLE_Y)
         ax.set_xlabel(DAY_LABEL)
         ax.set_ylabel(ylabel)
         ax.set_xlim(0, max(float(day.max()), 1))
@@ -396,7 +665,7 @@ def plot_causes(summary: pd.DataFrame, path: str | Path | None = None) -> Figure
     shares = np.array([float(row[f"share_{cause}"]) for cause in CAUSES])
     low, high = wilson_interval(np.round(shares * n), n)
     errors = np.vstack([shares - low, high - shares]).clip(min=0)
-    fig, axes = new_figure(8.0, 4.5)
+    fig, axes = new_figure(8.0, 4.5, margins=CAUSE_MARGINS)
     ax = axes[0, 0]
     positions = np.arange(len(CAUSES))
     ax.barh(
@@ -412,9 +681,7 @@ def plot_causes(summary: pd.DataFrame, path: str | Path | None = None) -> Figure
     ax.set_xlim(0, 1.1)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_xlabel("share of worlds (%, error bars: Wilson 95% CI)")
-    ax.set_title(
-        f"{row['scenario']}: outcome by day {int(row['horizon_days'])} (N={n} worlds)"
-    )
+    ax.set_title(f"{row['scenario']}: outcome by day {int(row['horizon_days'])} (N={n} worlds)", y=TITLE_Y)
     ax.grid(axis="x", alpha=0.3)
     return finish_figure(fig, path)
 
@@ -437,10 +704,11 @@ def plot_compare(
     fig, axes = new_figure(9.0, 5.5)
     ax = axes[0, 0]
     n_col = "n_agreed" if given_deal else "n_worlds"
+    tolerance = data_tolerance(SURVIVAL_YLIM[1] - SURVIVAL_YLIM[0], fig.get_figheight())
     for i, (label, survival) in enumerate(runs):
         check_columns(survival, SURVIVAL_COLUMNS, f"survival table of {label!r}")
         n = int(survival[n_col].iloc[0])
-        _draw_survival(ax, survival, given_deal, f"{label} (N={n})", f"C{i % 10}")
+        _draw_survival(ax, survival, given_deal, f"{label} (N={n})", f"C{i % 10}", tolerance)
     horizon = max(float(survival["day"].max()) for _, survival in runs)
     condition = "given a deal" if given_deal else "all worlds, no deal = not holding"
     _survival_axes(ax, horizon, f"Probability the ceasefire holds: scenarios compared ({condition})")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from PIL import Image
 
 from sim import metrics, plots
 
@@ -188,3 +194,155 @@ def test_duplicate_scenarios_are_disambiguated_by_folder() -> None:
     assert labels == ["base (r1)", "base (r2)", "other"]
     labels = plots.unique_labels(["base", "base"], [Path("x/run"), Path("y/run")])
     assert labels == ["base (x/run)", "base (y/run)"]
+
+
+# --------------------------------------------------------------------------- cheaper figures
+
+
+def drawn_values(line, days: np.ndarray, step: bool) -> np.ndarray:
+    """The y of a drawn line at each of ``days``: held from the last point (steps-post) or joined straight."""
+    x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    if step:
+        return y[np.searchsorted(x, days, side="right") - 1]
+    return np.interp(days, x, y)
+
+
+def pixels_per_unit(ax) -> float:
+    """Vertical pixels per data unit of a drawn axes, at the saved size."""
+    low, high = ax.get_ylim()
+    return ax.bbox.height / (high - low)
+
+
+def test_thinned_survival_curves_stay_within_half_a_pixel() -> None:
+    # many worlds: daily changes are a small fraction of a pixel, so days are left out
+    survival = metrics.survival_table(synthetic_runs(2, n=20_000), HORIZON)
+    fig = plots.plot_survival(survival, "baseline")
+    plots.render(fig)
+    assert fig.dpi == plots.DPI  # pixels of the drawn figure are pixels of the saved PNG
+    ax = fig.axes[0]
+    curves = {"all worlds": "p_holding", "worlds that reached": "p_holding_given_deal"}
+    days = survival["day"].to_numpy(float)
+    for line in ax.lines:
+        column = next((c for prefix, c in curves.items() if line.get_label().startswith(prefix)), None)
+        if column is None:
+            continue  # the hold-day markers
+        curves.pop(next(p for p in curves if line.get_label().startswith(p)))
+        assert len(line.get_xdata()) < len(survival), "no day was left out"
+        error = np.abs(drawn_values(line, days, step=True) - survival[column].to_numpy(float))
+        assert error.max() * pixels_per_unit(ax) < plots.PIXEL_TOLERANCE
+    assert not curves, f"curves not drawn: {curves}"
+
+
+def test_thinned_trajectories_stay_within_half_a_pixel() -> None:
+    trajectories = synthetic_trajectories(5)
+    fig = plots.plot_trajectories(trajectories, "baseline")
+    plots.render(fig)
+    days = trajectories["day"].to_numpy(float)
+    for ax, var in zip(fig.axes, plots.TRAJECTORY_VARS, strict=True):
+        (line,) = [line for line in ax.lines if line.get_label() == "mean"]
+        assert len(line.get_xdata()) < len(trajectories), "no day was left out"
+        drawn = drawn_values(line, days, step=False)
+        full = trajectories[f"{var}_mean"].to_numpy(float)
+        assert np.array_equal(np.isnan(drawn), np.isnan(full)), f"{var}: the gap moved"
+        error = np.abs(drawn - full)[~np.isnan(full)]
+        assert error.max() * pixels_per_unit(ax) < plots.PIXEL_TOLERANCE, var
+
+
+def test_tolerance_in_data_units_is_at_most_half_a_pixel_of_the_drawn_panels() -> None:
+    survival = metrics.survival_table(synthetic_runs(3, n=2_000), HORIZON)
+    fig = plots.plot_survival(survival, "baseline")
+    plots.render(fig)
+    tolerance = plots.data_tolerance(1.04, fig.get_figheight())
+    assert tolerance * pixels_per_unit(fig.axes[0]) <= plots.PIXEL_TOLERANCE
+    fig = plots.plot_trajectories(synthetic_trajectories(3), "baseline")
+    plots.render(fig)
+    for ax in fig.axes:
+        span = ax.get_ylim()[1]  # every panel's y-axis starts at 0
+        assert plots.data_tolerance(span, fig.get_figheight(), nrows=2) * pixels_per_unit(ax) <= plots.PIXEL_TOLERANCE
+
+
+@pytest.mark.parametrize("step", [True, False], ids=["steps", "straight"])
+@pytest.mark.parametrize("seed", range(6))
+def test_thin_points_keeps_curves_and_bands_within_tolerance(seed: int, step: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n, tolerance = 500, 0.01
+    walk = np.cumsum(rng.normal(0, 0.004, (n, 1)), axis=0)
+    values = walk + np.array([0.0, -0.05, 0.05]) + rng.normal(0, 0.003, (n, 3))  # a curve and its band
+    values[rng.integers(100, 200):rng.integers(250, 300)] = np.nan  # a gap where nothing holds
+    values[rng.integers(350, 400):, 0] = np.nan  # one column ends early
+    kept = plots.thin_points(values, tolerance, step)
+    assert len(kept) < n / 2, "nothing worth leaving out was left out"
+    assert kept[0] == 0 and kept[-1] == n - 1 and np.all(np.diff(kept) > 0)
+    rows = np.arange(n)
+    for column in values.T:
+        if step:
+            drawn = column[kept][np.searchsorted(kept, rows, side="right") - 1]
+        else:
+            drawn = np.full(n, np.nan)
+            drawn[kept] = column[kept]
+            for left, right in zip(kept, kept[1:], strict=False):  # straight segments between kept rows
+                inside = rows[left + 1:right]
+                drawn[inside] = column[left] + (column[right] - column[left]) * (inside - left) / (right - left)
+        assert np.array_equal(np.isnan(drawn), np.isnan(column)), "a gap or the end of a band moved"
+        assert np.nanmax(np.abs(drawn - column)) <= tolerance + 1e-12
+        assert np.nanargmax(column) in kept and np.nanargmin(column) in kept  # autoscaled limits unchanged
+
+
+def test_thin_points_keeps_everything_that_moves_more_than_the_tolerance() -> None:
+    staircase = np.arange(50, dtype=float)
+    assert np.array_equal(plots.thin_points(staircase, 0.5, step=True), np.arange(50))
+    assert np.array_equal(plots.thin_points(staircase, 1e-9, step=False), [0, 49])  # a straight line
+    assert np.array_equal(plots.thin_points(np.zeros(30), 0.0, step=True), [0, 29])
+
+
+def test_run_figures_keep_their_fixed_margins_for_ordinary_tables(run_dir: Path) -> None:
+    survival, trajectories, summary = plots.read_run_tables(run_dir)
+    for fig in (plots.plot_survival(survival, "baseline", run_dir / "s.png"),
+                plots.plot_trajectories(trajectories, "baseline", run_dir / "t.png"),
+                plots.plot_causes(summary, run_dir / "c.png")):
+        assert fig.get_layout_engine() is None, "fell back to constrained layout"
+        assert plots.layout_fits(fig, fig.canvas.get_renderer())
+
+
+def test_labels_too_wide_for_the_margins_get_constrained_layout(tmp_path: Path) -> None:
+    trajectories = synthetic_trajectories(5)
+    troops = [f"coalition_troops_{stat}" for stat in ("mean", "p10", "p90")]
+    trajectories[troops] *= 400.0  # millions of troops: tick labels wider than the fixed margin
+    fixed = plots.plot_trajectories(trajectories, "baseline")
+    canvas = FigureCanvasAgg(fixed)
+    canvas.draw()
+    assert not plots.layout_fits(fixed, canvas.get_renderer())
+    fig = plots.plot_trajectories(trajectories, "baseline", tmp_path / "t.png")
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    assert plots.layout_fits(fig, fig.canvas.get_renderer())
+    assert_png(tmp_path / "t.png")
+
+
+def test_saved_png_is_the_figure_at_the_stated_dpi(tmp_path: Path) -> None:
+    summary = metrics.summary_table(synthetic_runs(6), HORIZON, "baseline", 6)
+    fig = plots.plot_causes(summary, tmp_path / "c.png")
+    with Image.open(tmp_path / "c.png") as image:
+        assert image.size == (round(8.0 * plots.DPI), round(4.5 * plots.DPI))
+        saved = np.asarray(image.convert("RGBA"))
+    assert np.array_equal(saved, np.asarray(plots.render(fig).buffer_rgba()))  # drawn again: the same pixels
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")  # the returned figure still works with matplotlib's own saving
+    assert buffer.getvalue()[:8] == PNG_MAGIC
+
+
+def test_constrained_figures_are_laid_out_once_and_keep_their_engine(tmp_path: Path) -> None:
+    runs = [("a", metrics.survival_table(synthetic_runs(1), HORIZON))]
+    fig = plots.plot_compare(runs, tmp_path / "cmp.png")
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    assert_png(tmp_path / "cmp.png")
+
+
+def test_plot_benchmark_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = ["--worlds", "200", "--horizon", "30", "--repeats", "1", "--reference", "none"]
+    monkeypatch.setattr(sys, "argv", ["bench_plots.py", *arguments])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "bench_plots.py"),
+                       run_name="__main__")
+    assert exit_info.value.code == 0
+    output = capsys.readouterr().out
+    assert all(name in output for name in ("survival", "trajectories", "causes", "all three"))

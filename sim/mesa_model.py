@@ -44,7 +44,7 @@ import numpy as np
 
 from sim.errors import shown
 from sim.model import COMPACT_ENDED_SHARE, CeasefireModel
-from sim.runner import Block, block_seed
+from sim.runner import Block, block_keys, block_seed
 from sim.scenario import Scenario, load_scenario, set_path, validate_document
 
 DEFAULT_SCENARIO = "baseline"
@@ -95,13 +95,13 @@ class ScenarioModel(mesa.Model):
         self.config = config
         self.worlds = worlds
         self.run_seed = run_seed
-        self.engine = CeasefireModel(config, worlds, rng=block_seed(run_seed, (), Block(0, 0, worlds)),
-                                     record_trajectories=False)
+        block = Block(0, 0, worlds)  # the worlds of `ceasefire run`: replications 0 .. worlds - 1
+        self.engine = CeasefireModel(config, worlds, rng=block_seed(run_seed, (), block),
+                                     record_trajectories=False, keys=block_keys(run_seed, (), block))
         # Mesa 3.3 keeps every model that made agents in Agent._ids (mesa #3179); the engine makes no agents
         # after its constructor, so it is let go now: memory is freed whenever the caller drops this model,
         # even when batch_run stops it at max_steps before it ends.
         self.engine.release()
-        self.engine._compact()  # as CeasefireModel.run() does, so the random streams are those of `ceasefire run`
         self.running = self.engine.running
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
         self.datacollector.collect(self)

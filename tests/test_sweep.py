@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import sweep_run
 from sim.errors import InputError
 from sim.metrics import summary_row
 from sim.plots import PlotInputError
@@ -272,20 +271,22 @@ def test_quick_form_names_the_option_in_errors() -> None:
 # --------------------------------------------------------------------------- running
 
 
-def test_point_record_is_the_blocks_seeded_by_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A point's row is exactly the summary of its blocks seeded with key (point, block)."""
-    monkeypatch.setattr(sweep_run, "plan_blocks", lambda worlds: plan_blocks(worlds, 1000))
+def test_point_record_is_the_worlds_of_its_streams(tmp_path: Path) -> None:
+    """A point's row is exactly the summary of its worlds: with common random numbers those of
+    ``ceasefire run`` (stream key ()), run in any blocks; with independent streams, those of key (point,)."""
     sweep = load_sweep(write(tmp_path, GRID), {"replications": 2500})
     scenario = sweep.scenario_at(3)
     blocks = plan_blocks(scenario.replications, 1000)
     assert len(blocks) == 3
-    runs = pd.concat([simulate_block(scenario, b, scenario.seed, key=(3,), record_trajectories=False).runs
-                      for b in blocks], ignore_index=True)
-    expected = summary_row(runs, scenario.horizon_days, scenario.name, scenario.seed)
-    record = run_point(scenario, 3)
-    assert record["summary"] == pytest.approx({k: expected[k] for k in METRIC_COLUMNS}, nan_ok=True)
-    other = run_point(scenario, 4)  # same parameters, another point: another random stream
-    assert other["n_holding"] != record["n_holding"]
+    for key, common in (((), True), ((3,), False)):
+        runs = pd.concat([simulate_block(scenario, b, scenario.seed, key=key, record_trajectories=False).runs
+                          for b in blocks], ignore_index=True)
+        expected = summary_row(runs, scenario.horizon_days, scenario.name, scenario.seed)
+        record = run_point(scenario, 3, common)
+        assert record["summary"] == pytest.approx({k: expected[k] for k in METRIC_COLUMNS}, nan_ok=True)
+    assert run_point(scenario, 4) == {**run_point(scenario, 3), "point": 4}  # common: the same worlds
+    other = run_point(scenario, 4, False)  # independent: another point, other streams
+    assert other["n_holding"] != run_point(scenario, 3, False)["n_holding"]
 
 
 def test_finished_points_leave_no_model_in_memory(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ checks that packed and one-by-one runs give the same bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -73,7 +73,8 @@ def plan_packs(scenarios: Sequence[Scenario], pack_worlds: int = PACK_WORLDS) ->
 
 
 def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
-             pack_worlds: int = PACK_WORLDS) -> list[pd.DataFrame]:
+             pack_worlds: int = PACK_WORLDS,
+             world_values: Sequence[Mapping[str, np.ndarray] | None] | None = None) -> list[pd.DataFrame]:
     """Run the worlds of the points of one pack side by side; their ``runs.csv`` rows, one table per point.
 
     Args:
@@ -81,7 +82,10 @@ def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
             replications ``0 .. replications - 1`` of the stream ``streams[i]`` of its seed.
         streams: each point's stream key (``()`` for common random numbers with ``ceasefire run``).
         pack_worlds: most worlds per model; more are run one model after another (same results).
+        world_values: per point, optional per-world values (dotted path in ``PACKABLE`` -> one value per
+            replication) that replace the scenario's value of that parameter, e.g. posterior draws.
     """
+    world_values = list(world_values) if world_values is not None else [None] * len(scenarios)
     if not scenarios:
         raise ValueError("a pack needs at least one point")
     signature = pack_signature(scenarios[0])
@@ -89,8 +93,18 @@ def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
         if pack_signature(scenario) != signature:
             raise ValueError(f"{scenario.name}: differs from the first point of the pack in a parameter that "
                              "cannot be per world")
-    values = [flat_values(scenario) for scenario in scenarios]
-    varied = [path for path in sorted(PACKABLE) if len({v[path] for v in values}) > 1]
+    values: list[dict[str, Any]] = []
+    for scenario, own in zip(scenarios, world_values, strict=True):
+        flat = flat_values(scenario)
+        for path, per_world in (own or {}).items():
+            if path not in PACKABLE:
+                raise ValueError(f"{path} cannot differ between the worlds of a batch (see sim.world_params.PACKABLE)")
+            if np.shape(per_world) != (scenario.replications,):
+                raise ValueError(f"{path}: {np.size(per_world)} values for {scenario.replications} worlds")
+            flat[path] = np.asarray(per_world, dtype=float)
+        values.append(flat)
+    varied = [path for path in sorted(PACKABLE)
+              if any(isinstance(v[path], np.ndarray) for v in values) or len({v[path] for v in values}) > 1]
     # the pack's worlds as (point, first replication, count) slices, cut into models of <= pack_worlds
     slices = [(i, first, min(pack_worlds, scenario.replications - first))
               for i, scenario in enumerate(scenarios) for first in range(0, scenario.replications, pack_worlds)]
@@ -112,7 +126,7 @@ def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
     """One model over the world slices ``chunk``; the ``runs`` rows of each slice."""
     keys = np.concatenate([world_keys(scenarios[i].seed, streams[i], np.arange(first, first + n))
                            for i, first, n in chunk])
-    world_values = {path: np.concatenate([np.full(n, float(values[i][path])) for i, _, n in chunk])
+    world_values = {path: np.concatenate([_slice(values[i][path], first, n) for i, first, n in chunk])
                     for path in varied}
     base = scenarios[chunk[0][0]]
     model = CeasefireModel(base, len(keys), rng=np.random.SeedSequence(base.seed), record_trajectories=False,
@@ -129,8 +143,14 @@ def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
     return out
 
 
+def _slice(value: Any, first: int, n: int) -> np.ndarray:
+    """Replications ``first .. first + n - 1`` of a per-world array, or ``n`` copies of a scalar."""
+    return value[first:first + n] if isinstance(value, np.ndarray) else np.full(n, float(value))
+
+
 def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], pack_worlds: int = PACK_WORLDS,
-               done: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1) -> list[pd.DataFrame]:
+               done: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1,
+               world_values: Sequence[Mapping[str, np.ndarray] | None] | None = None) -> list[pd.DataFrame]:
     """Run many points, packed; the ``runs`` table of each, in order (the same whatever ``workers``).
 
     Args:
@@ -139,6 +159,7 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
             every worker busy.
         done: ``done(index, runs)`` is called as each point finishes.
         workers: local processes (>= 1); 1 runs in this process.
+        world_values: per point, optional per-world parameter values (see :func:`run_pack`).
 
     Raises:
         sim.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
@@ -149,8 +170,10 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
     packs = plan_packs(scenarios, pack_worlds)
     out: list[pd.DataFrame] = [pd.DataFrame()] * len(scenarios)
 
+    own = list(world_values) if world_values is not None else [None] * len(scenarios)
+
     def arguments(pack: list[int]) -> tuple[Any, ...]:
-        return [scenarios[i] for i in pack], [streams[i] for i in pack], pack_worlds
+        return [scenarios[i] for i in pack], [streams[i] for i in pack], pack_worlds, [own[i] for i in pack]
 
     def finished(pack: list[int], parts: list[pd.DataFrame]) -> None:
         for index, part in zip(pack, parts, strict=True):

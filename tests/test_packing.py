@@ -91,3 +91,28 @@ def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
     assert tables[0] == tables[1] == tables[2]
     survival = [(tmp_path / name / "survival.csv").read_bytes() for name in ("packed", "two", "unpacked")]
     assert survival[0] == survival[1] == survival[2]
+
+
+def test_per_world_values_replace_the_scenarios_value_world_by_world() -> None:
+    low, high = POINTS[0], POINTS[1]  # differ in detection, hazard, intent variance and spoilers only
+    paths = {"agents.US.detection_probability": ("agents", "US", "detection_probability"),
+             "agents.RU.base_offensive_hazard": ("agents", "RU", "base_offensive_hazard"),
+             "model.intent_variance": ("model", "intent_variance"),
+             "model.spoiler_rate": ("model", "spoiler_rate")}
+
+    def value(scenario: Scenario, where: tuple[str, ...]) -> float:
+        node: object = scenario
+        for name in where:
+            node = getattr(node, name)
+        return float(node)  # type: ignore[arg-type]
+
+    n = low.replications
+    mixed = {path: np.where(np.arange(n) % 2 == 0, value(low, where), value(high, where))
+             for path, where in paths.items()}
+    [runs] = run_packed([low], [()], world_values=[mixed])
+    [runs_low, runs_high] = run_packed([low, high], [(), ()])
+    even, odd = runs.iloc[::2].reset_index(drop=True), runs.iloc[1::2].reset_index(drop=True)
+    assert even.equals(runs_low.iloc[::2].reset_index(drop=True))
+    assert odd.equals(runs_high.iloc[1::2].reset_index(drop=True))
+    with pytest.raises(ValueError, match="cannot differ"):
+        run_packed([low], [()], world_values=[{"agents.US.mediation_rounds": np.ones(n)}])

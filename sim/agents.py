@@ -150,10 +150,15 @@ class Guarantor(State):
             answered: indices of the worlds where this guarantor answered a probe today.
         """
         m = self.model.params
-        change = m.support_recovery * (self.params.domestic_support - self.support) - violation_loss
-        # live * change: nothing changes in the other worlds (support >= 0 there, so max(., 0) keeps it).
-        # Support never exceeds its initial value (recovery approaches it from below), so only 0 bounds it
-        support = np.maximum(self.support + live * change, 0.0)
+        # support + live * (support_recovery * (initial - support) - violation_loss), floored at 0, in place:
+        # nothing changes in the other worlds (support >= 0 there, so max(., 0) keeps it). Support never
+        # exceeds its initial value (recovery approaches it from below), so only 0 bounds it
+        support = np.subtract(self.params.domestic_support, self.support)
+        support *= m.support_recovery
+        support -= violation_loss
+        support *= live
+        support += self.support
+        np.maximum(support, 0.0, out=support)
         if answered.size:
             # max(max(x - a, 0) - b, 0) = max(x - a - b, 0) for b >= 0: the answer's loss can come second
             support[answered] = np.maximum(support[answered] - m.support_loss_per_response, 0.0)
@@ -247,8 +252,10 @@ class Monitor(State):
         self.impatience = np.zeros(self.worlds)
         self.scaled_down = np.zeros(self.worlds, dtype=bool)
 
-    def observe_incidents(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def observe_incidents(self, rate: np.ndarray, uniform: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(incidents, detected incidents) per world for a Poisson ``rate`` of incidents per day (ODD 5-6).
+
+        ``uniform``: today's two uniforms per world of the incident stream, shape (2, worlds), if already drawn.
 
         Each incident is detected independently with ``detection_probability``; by Poisson thinning the
         detected and undetected counts are independent Poisson draws, which is faster than a binomial.
@@ -256,7 +263,7 @@ class Monitor(State):
         means = np.empty((2, rate.size))
         np.multiply(rate, self.detection_probability, out=means[0])  # detected
         np.subtract(rate, means[0], out=means[1])  # undetected
-        u_counts = uniforms(self.model.keys, (Lane.INCIDENTS,), self.model.day)
+        u_counts = uniforms(self.model.keys, (Lane.INCIDENTS,), self.model.day) if uniform is None else uniform
         detected, undetected = poisson_quantile(normal_pairs(u_counts), means)
         return detected + undetected, detected
 

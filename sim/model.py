@@ -357,10 +357,11 @@ class CeasefireModel(mesa.Model):
         ground, air_maritime, in_ukraine = self.ground_troops(), self.air_maritime(), self.coalition_troops()
         capability = self.capability(ground=ground, air_maritime=air_maritime)
         hostility = self.ru.hostility(self.presence(in_ukraine))
-        u_probe, u_breakdown = uniforms(self.keys, (Lane.PROBE_AND_BREAKDOWN,), self.day)
+        u_today = uniforms(self.keys, (Lane.PROBE_AND_BREAKDOWN, Lane.INCIDENTS), self.day)
+        u_probe, u_breakdown = u_today[0], u_today[1]
 
         # incidents and their detection (ODD 5-6)
-        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate(in_ukraine) * live)
+        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate(in_ukraine) * live, u_today[2:])
 
         # probes, their verification, answers and learning (ODD 8-12): worked out only in the worlds that
         # probe today; arrays named *_probing hold one value per probing world

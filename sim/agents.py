@@ -38,8 +38,11 @@ def exp32(x: np.ndarray) -> np.ndarray:
     single-precision exp there). Rounding ``x`` to single precision gives a relative error of about
     ``|x|`` x 6e-8 (under 3e-6 for the arguments of a step, capped at 50), immaterial for a rate or a
     probability that meets a random draw. Results below about 1e-38 lose precision, below 1e-45 are 0.
+    Returned in double precision, so that what is computed from it does not depend on whether the
+    parameters it meets are numbers or per-world arrays (numpy keeps single precision with a number,
+    not with an array).
     """
-    return np.exp(np.asarray(x, dtype=np.float32))
+    return np.exp(np.asarray(x, dtype=np.float32)).astype(float)
 
 
 class State(mesa.Agent):

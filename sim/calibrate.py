@@ -21,6 +21,7 @@ need it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -40,7 +41,7 @@ from sim.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.metrics import Z_95
 from sim.runner import RunResult, run_scenario
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.sources import Prior, priors
 from sim.validation import ANCHORS, Estimate, detected_per_day, failed_within
 
@@ -84,6 +85,7 @@ class Settings:
     fitted: tuple[str, ...] = FITTED
     horizon_days: int = HORIZON_DAYS
     structure: tuple[tuple[str, str], ...] = ()  # (mechanism, form) pairs; () = the default structure
+    batch: int = 0  # particles simulated together (sim.abc_batch); 0 = as many as fill a pack per worker
 
 
 QUICK = Settings(particles=100, generations=4, worlds=3000)
@@ -180,15 +182,34 @@ def evaluation_seed(seed: int, parameters: Mapping[str, float]) -> int:
     return int.from_bytes(digest.digest()[:8], "little") >> 1
 
 
-def simulate(parameters: Mapping[str, float], worlds: int, seed: int,
-             horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
-    """Run the calibration scenario with ``parameters`` (dotted paths) in ``structure`` ((mechanism, form)
-    pairs; the default forms otherwise) and return its statistics."""
+def evaluation_scenario(parameters: Mapping[str, float], worlds: int, seed: int,
+                        horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> Scenario:
+    """The calibration scenario with ``parameters`` (dotted paths) in ``structure`` ((mechanism, form)
+    pairs; the default forms otherwise), ``worlds`` worlds and the evaluation's own seed."""
     overrides = {"replications": worlds, "horizon_days": horizon_days,
                  "seed": evaluation_seed(seed, parameters), **parameters,
                  **{f"structure.{mechanism}": form for mechanism, form in structure}}
-    scenario = load_scenario(SCENARIO_FILE, overrides)
+    return load_scenario(SCENARIO_FILE, overrides)
+
+
+def simulate(parameters: Mapping[str, float], worlds: int, seed: int,
+             horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
+    """Run the calibration scenario with ``parameters`` (see :func:`evaluation_scenario`) and return its
+    statistics."""
+    scenario = evaluation_scenario(parameters, worlds, seed, horizon_days, structure)
     return summary_statistics(run_scenario(scenario, workers=1, record_trajectories=False))
+
+
+def simulate_many(parameter_sets: Sequence[Mapping[str, float]], worlds: int, seed: int,
+                  horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = (),
+                  workers: int = 1, executor: Any = None) -> list[dict[str, float]]:
+    """:func:`simulate` for many parameter sets at once, packed (``sim.packing``): the same statistics."""
+    from sim.packing import run_packed
+
+    scenarios = [evaluation_scenario(p, worlds, seed, horizon_days, structure) for p in parameter_sets]
+    parts = run_packed(scenarios, [()] * len(scenarios), workers=workers, executor=executor)
+    return [summary_statistics(RunResult(s, runs, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), 0.0, 1))
+            for s, runs in zip(scenarios, parts, strict=True)]
 
 
 # --------------------------------------------------------------------------- priors
@@ -226,13 +247,19 @@ def run_calibration(settings: Settings, db_dir: Path | None = None) -> Calibrati
     coordinates = fitted_coordinates(settings.fitted)
     observed, scales = observed_values(), distance_scales()
     start = time.perf_counter()
-    np.random.seed(settings.seed % 2**32)  # pyabc's SingleCoreSampler draws from the global generator
+    np.random.seed(settings.seed % 2**32)  # pyabc's proposals come from numpy's global generator
     logging.getLogger("ABC").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="ceasefire-abc-", dir=db_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix="ceasefire-abc-", dir=db_dir) as tmp, \
+            contextlib.ExitStack() as stack:
+        executor = None
+        if settings.workers > 1:
+            from sim.runner import local_executor
+
+            executor = stack.enter_context(local_executor(settings.workers))
         abc = pyabc.ABCSMC(
             _model_function(coordinates, settings), _prior(pyabc, coordinates),
             lambda x, x0: distance(x, x0, scales), population_size=settings.particles,
-            sampler=_sampler(pyabc, settings.workers),
+            sampler=_sampler(coordinates, settings, executor),
         )
         abc.new(f"sqlite:///{Path(tmp) / 'abc.db'}", observed)
         history = abc.run(max_nr_populations=settings.generations)
@@ -253,11 +280,22 @@ def import_pyabc() -> Any:
 
 
 def _model_function(coordinates: Sequence[Coordinate], settings: Settings) -> Callable[[Mapping[str, float]], dict]:
+    from sim.abc_batch import batched
+
     def model(particle: Mapping[str, float]) -> dict[str, float]:
         values = {c.path: c.to_value(particle[c.name]) for c in coordinates}
         return simulate(values, settings.worlds, settings.seed, settings.horizon_days, settings.structure)
 
-    return model
+    return batched(model)
+
+
+def batch_size(settings: Settings) -> int:
+    """Particles simulated together: ``settings.batch``, or enough to fill a pack on every worker."""
+    from sim.packing import PACK_WORLDS
+
+    if settings.batch > 0:
+        return settings.batch
+    return max(1, settings.workers) * max(1, PACK_WORLDS // settings.worlds)
 
 
 def _prior(pyabc: Any, coordinates: Sequence[Coordinate]) -> Any:
@@ -268,10 +306,16 @@ def _prior(pyabc: Any, coordinates: Sequence[Coordinate]) -> Any:
     return pyabc.Distribution(**rvs)
 
 
-def _sampler(pyabc: Any, workers: int) -> Any:
-    if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler()
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+def _sampler(coordinates: Sequence[Coordinate], settings: Settings, executor: Any) -> Any:
+    """pyabc's proposals in order, the particles' simulations packed in batches (``sim.abc_batch``)."""
+    from sim.abc_batch import BatchSampler
+
+    def simulate_batch(particles: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+        values = [{c.path: c.to_value(p[c.name]) for c in coordinates} for p in particles]
+        return simulate_many(values, settings.worlds, settings.seed, settings.horizon_days, settings.structure,
+                             settings.workers, executor)
+
+    return BatchSampler(batch_size(settings), simulate_batch)
 
 
 def _posterior_table(history: Any, coordinates: Sequence[Coordinate]) -> pd.DataFrame:

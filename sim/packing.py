@@ -13,9 +13,10 @@ checks that packed and one-by-one runs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -150,7 +151,8 @@ def _slice(value: Any, first: int, n: int) -> np.ndarray:
 
 def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], pack_worlds: int = PACK_WORLDS,
                done: Callable[[int, pd.DataFrame], None] | None = None, workers: int = 1,
-               world_values: Sequence[Mapping[str, np.ndarray] | None] | None = None) -> list[pd.DataFrame]:
+               world_values: Sequence[Mapping[str, np.ndarray] | None] | None = None,
+               executor: Executor | None = None) -> list[pd.DataFrame]:
     """Run many points, packed; the ``runs`` table of each, in order (the same whatever ``workers``).
 
     Args:
@@ -160,6 +162,7 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
         done: ``done(index, runs)`` is called as each point finishes.
         workers: local processes (>= 1); 1 runs in this process.
         world_values: per point, optional per-world parameter values (see :func:`run_pack`).
+        executor: a running process pool to use (kept open) instead of starting ``workers`` processes.
 
     Raises:
         sim.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
@@ -185,7 +188,9 @@ def run_packed(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], 
         for pack in packs:
             finished(pack, run_pack(*arguments(pack)))
         return out
-    with local_executor(min(workers, len(packs))) as executor:
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(local_executor(min(workers, len(packs))))
         futures = {executor.submit(run_pack, *arguments(pack)): k for k, pack in enumerate(packs)}
         try:
             for future in as_completed(futures):

@@ -11,11 +11,12 @@ import pytest
 import sim.sweep_run
 from sim.bundled import scenario_path, sweep_path
 from sim.model import CeasefireModel
-from sim.packing import pack_signature, plan_packs, run_pack, run_packed
+from sim.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
 from sim.runner import run_scenario
 from sim.scenario import Scenario, load_scenario
 from sim.sweep import load_sweep
 from sim.sweep_run import run_sweep
+from sim.world_params import PACKABLE, ParamView
 
 BASE = load_scenario(scenario_path("baseline")).model_copy(update={"replications": 150, "horizon_days": 400})
 
@@ -29,7 +30,10 @@ def _point(troops: int, detection: float, hazard: float, variance: float, spoile
             "US": agents.US.model_copy(update={"detection_probability": detection}),
             "RU": agents.RU.model_copy(update={"base_offensive_hazard": hazard}),
         }),
-        "model": BASE.model.model_copy(update={"intent_variance": variance, "spoiler_rate": spoilers}),
+        # incident rate and spiral: per-world arrays meet single-precision intermediates there
+        "model": BASE.model.model_copy(update={"intent_variance": variance, "spoiler_rate": spoilers,
+                                               "incident_rate": 400 + 3000 * hazard, "spiral_slope": 1 + variance,
+                                               "spiral_hazard": 10 * hazard}),
     })
 
 
@@ -94,11 +98,14 @@ def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
 
 
 def test_per_world_values_replace_the_scenarios_value_world_by_world() -> None:
-    low, high = POINTS[0], POINTS[1]  # differ in detection, hazard, intent variance and spoilers only
+    low, high = POINTS[0], POINTS[1]  # differ in detection, hazard, intent variance, spoilers, incidents, spiral
     paths = {"agents.US.detection_probability": ("agents", "US", "detection_probability"),
              "agents.RU.base_offensive_hazard": ("agents", "RU", "base_offensive_hazard"),
              "model.intent_variance": ("model", "intent_variance"),
-             "model.spoiler_rate": ("model", "spoiler_rate")}
+             "model.spoiler_rate": ("model", "spoiler_rate"),
+             "model.incident_rate": ("model", "incident_rate"),
+             "model.spiral_slope": ("model", "spiral_slope"),
+             "model.spiral_hazard": ("model", "spiral_hazard")}
 
     def value(scenario: Scenario, where: tuple[str, ...]) -> float:
         node: object = scenario
@@ -116,3 +123,26 @@ def test_per_world_values_replace_the_scenarios_value_world_by_world() -> None:
     assert odd.equals(runs_high.iloc[1::2].reset_index(drop=True))
     with pytest.raises(ValueError, match="cannot differ"):
         run_packed([low], [()], world_values=[{"agents.US.mediation_rounds": np.ones(n)}])
+
+
+def _state(model: CeasefireModel) -> dict[str, np.ndarray]:
+    return {f"{type(owner).__name__}.{name}": np.asarray(getattr(owner, name)).copy()
+            for owner in model._state_owners() if not isinstance(owner, ParamView) for name in owner.world_state}
+
+
+def test_every_packable_parameter_as_a_per_world_array_changes_no_bit() -> None:
+    """A parameter held as an array of its own value must give exactly the numbers of the scalar, day by
+    day: numpy's type promotion differs between numbers and arrays (a float32 intermediate stays float32
+    with a number, not with an array), which would make packed and one-by-one runs drift apart."""
+    scenario = BASE.model_copy(update={"replications": 400})
+    flat = flat_values(scenario)
+    scalar = CeasefireModel(scenario, 400, rng=3, record_trajectories=False)
+    arrays = CeasefireModel(scenario, 400, rng=3, record_trajectories=False,
+                            world_values={path: np.full(400, float(flat[path])) for path in PACKABLE})
+    for _ in range(60):
+        np.testing.assert_array_equal(scalar.incident_rate(), arrays.incident_rate())
+        scalar.step()
+        arrays.step()
+        a, b = _state(scalar), _state(arrays)
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{name} on day {scalar.day}")

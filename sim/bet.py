@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,9 @@ from sim.metrics import holding_counts, intent_table, wilson_interval
 from sim.packing import run_packed
 from sim.scenario import Scenario, load_scenario
 from sim.sweep import Sweep, load_sweep
+
+if TYPE_CHECKING:
+    from sim.posterior import PosteriorChoice
 
 BET_SWEEP = sweep_path("the_bet")
 """The sweep that defines the troop grid, worlds, seed and horizon of the bet."""
@@ -76,6 +79,14 @@ TABLE_COLUMNS: tuple[str, ...] = (
     *(f"{name}{suffix}" for name in OUTCOMES for suffix in ("", "_ci_low", "_ci_high")),
 )
 """Columns of the bet table (``the_bet.csv``), in order."""
+
+POSTERIOR_TABLE_COLUMNS: tuple[str, ...] = (
+    *(f"{name}{suffix}" for name in OUTCOMES for suffix in ("_parameter_sd", "_mc_ci_low", "_mc_ci_high")),
+    "interval",
+)
+"""Columns ``ceasefire bet --posterior`` adds after :data:`TABLE_COLUMNS`: each outcome's spread across the
+posterior and its Monte-Carlo-only Wilson interval; the ``*_ci_*`` columns then hold both
+(``sim.posterior.pooled_interval``), and ``interval`` says ``parameters+monte_carlo``."""
 
 
 @dataclass(frozen=True)
@@ -434,6 +445,8 @@ class BetResult:
     worlds: dict[str, PairedWorlds] = field(default_factory=dict)
     optimum: pd.DataFrame | None = None
     bootstrap: int = 0
+    posterior: PosteriorChoice | None = None
+    replaced: dict[str, list[str]] = field(default_factory=dict)  # variant -> its own values the posterior replaced
 
 
 def troop_grid(sweep: Sweep) -> list[tuple[float, dict[str, float | int]]]:
@@ -460,8 +473,43 @@ def _proportion(name: str, successes: int, trials: int) -> dict[str, float]:
     return {name: value, f"{name}_ci_low": float(low), f"{name}_ci_high": float(high)}
 
 
-def bet_row(runs: pd.DataFrame, horizon_days: int) -> dict[str, float | int]:
-    """The four outcomes of one point from its ``runs`` table (one row per world)."""
+def bet_row(runs: pd.DataFrame, horizon_days: int, draw_of_world: np.ndarray | None = None
+            ) -> dict[str, float | int | str]:
+    """The four outcomes of one point from its ``runs`` table (one row per world).
+
+    With ``draw_of_world`` (the posterior draw of each replication, ``--posterior``), the intervals are
+    pooled over the draws (parameter and Monte Carlo uncertainty) and the row gains
+    :data:`POSTERIOR_TABLE_COLUMNS`.
+    """
+    row = _bet_row(runs, horizon_days)
+    return row if draw_of_world is None else _pooled_row(row, runs, horizon_days, draw_of_world)
+
+
+def _pooled_row(row: dict[str, Any], runs: pd.DataFrame, horizon_days: int, draw_of_world: np.ndarray
+                ) -> dict[str, Any]:
+    """``row`` with its intervals pooled over the posterior draws, and the spread and Monte Carlo intervals."""
+    from sim.posterior import INTERVAL_KIND, pooled_from_worlds
+
+    outcomes = world_outcomes(runs, horizon_days)
+    draw = np.asarray(draw_of_world)[outcomes["replication"]]
+    draws = int(np.max(draw_of_world)) + 1
+    agreed = outcomes["agreed"]
+    problems = {"p_deal": (agreed, None), "p_hold_1y_given_deal": (outcomes["hold_1y"], agreed),
+                "p_hold_1y": (outcomes["hold_1y"], None), "p_hold_5y": (outcomes["hold_5y"], None)}
+    out = dict(row)
+    for name, (successes, trials) in problems.items():
+        out[f"{name}_mc_ci_low"], out[f"{name}_mc_ci_high"] = row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+        out[f"{name}_parameter_sd"] = np.nan
+        if successes is None or (trials is not None and not trials.any()):
+            continue
+        _, low, high, sd = pooled_from_worlds(successes, draw, trials, draws)
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"], out[f"{name}_parameter_sd"] = (
+            float(low[0]), float(high[0]), float(sd[0]))
+    out["interval"] = INTERVAL_KIND
+    return out
+
+
+def _bet_row(runs: pd.DataFrame, horizon_days: int) -> dict[str, float | int]:
     n_holding, n_agreed_arr = holding_counts(runs, horizon_days)
     n, n_agreed = len(runs), int(n_agreed_arr)
     hold_1y = int(n_holding[ONE_YEAR]) if horizon_days >= ONE_YEAR else 0
@@ -489,6 +537,7 @@ def run_bet(
     progress: Callable[[int], None] | None = None,
     bootstrap: int = 0,
     workers: int = 1,
+    posterior: PosteriorChoice | None = None,
 ) -> BetResult:
     """Run the bet's troop grid for each variant; every point uses the same seed (paired comparisons).
 
@@ -498,6 +547,12 @@ def run_bet(
         progress: called with 1 after each point.
         bootstrap: resamples of :func:`optimum_table` (seeded by the bet's seed); 0 = no ``optimum``.
         workers: local processes (>= 1); the points run packed (``sim.packing``), results do not depend on it.
+        posterior: ``--posterior``: world ``r`` of every troop level and variant runs posterior draw
+            ``r % draws`` (paired as before); the intervals then hold parameter uncertainty, and the
+            bootstrap of ``optimum`` resamples worlds with their draws. None: the scenarios' values.
+
+    Raises:
+        InputError: an invalid scenario or posterior draw, or a posterior that draws the troops.
     """
     if bootstrap < 0:
         raise ValueError(f"bootstrap: must be >= 0 (got {bootstrap})")
@@ -509,8 +564,10 @@ def run_bet(
     for variant in variants:  # check every scenario before anything runs
         variant_scenario(variant, sweep, grid[0][1])
     scenarios = [variant_scenario(variant, sweep, point) for variant in variants for _, point in grid]
+    values, draw_of_world, replaced = _posterior_draws(posterior, sweep, variants, scenarios)
     all_runs = run_packed(scenarios, [()] * len(scenarios), workers=workers,
-                          done=None if progress is None else (lambda _index, _runs: progress(1)))
+                          done=None if progress is None else (lambda _index, _runs: progress(1)),
+                          world_values=[values] * len(scenarios))
     rows, intents, worlds = [], [], {}
     for v, variant in enumerate(variants):
         records = []
@@ -518,16 +575,41 @@ def run_bet(
             scenario, runs = scenarios[v * len(grid) + g], all_runs[v * len(grid) + g]
             keys = {"variant": variant.name, "structure": structure_label(scenario), "troops": troops}
             rows.append({**keys, "replications": scenario.replications, "seed": scenario.seed,
-                         "horizon_days": scenario.horizon_days, **bet_row(runs, scenario.horizon_days)})
+                         "horizon_days": scenario.horizon_days,
+                         **bet_row(runs, scenario.horizon_days, draw_of_world)})
             intents.append(intent_table(runs, scenario.horizon_days).assign(**keys))
             records.append(world_outcomes(runs, scenario.horizon_days))
         worlds[variant.name] = stack_worlds([troops for troops, _ in grid], records)
-    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS) + (list(POSTERIOR_TABLE_COLUMNS) if posterior else []))
     intent = pd.concat(intents, ignore_index=True)
     leading = ["variant", "structure", "troops"]
     intent = intent[leading + [c for c in intent.columns if c not in leading]]
     optimum = optimum_table(worlds, bootstrap, sweep.base.seed) if bootstrap > 0 else None
-    return BetResult(table, intent, sweep, tuple(variants), time.perf_counter() - start, worlds, optimum, bootstrap)
+    return BetResult(table, intent, sweep, tuple(variants), time.perf_counter() - start, worlds, optimum, bootstrap,
+                     posterior, replaced)
+
+
+def _posterior_draws(posterior: PosteriorChoice | None, sweep: Sweep, variants: Sequence[Variant],
+                     scenarios: Sequence[Scenario]) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None,
+                                                             dict[str, list[str]]]:
+    """The posterior's per-world values (the same at every point), each world's draw, and per variant the
+    parameters whose own value (differing from the bet's base scenario) the posterior replaces."""
+    if posterior is None:
+        return None, None, {}
+    from sim.scenario import get_path
+
+    for axis in sweep.axes:
+        posterior.check_free([path for path, _ in axis.targets], "the troop grid")
+    values, draw_of_world = posterior.world_values(sweep.base.seed, sweep.base.replications, template=scenarios[0])
+    base = sweep.base.model_dump(mode="python")
+    per_variant = len(scenarios) // len(variants)
+    replaced = {}
+    for v, variant in enumerate(variants):
+        document = scenarios[v * per_variant].model_dump(mode="python")
+        own = [path for path in values if get_path(document, path) != get_path(base, path)]
+        if own:
+            replaced[variant.name] = own
+    return values, draw_of_world, replaced
 
 
 def bet_table(

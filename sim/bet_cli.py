@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.sweep_cli import add_posterior_arguments, posterior_choice
 
 BET_FILES = ("the_bet.csv", "intent.csv", "optimum.csv", "the_bet.png", "manifest.json")
 """What ``ceasefire bet`` writes into its folder (``optimum.csv`` unless ``--bootstrap 0``)."""
@@ -25,6 +26,7 @@ examples:
   ceasefire bet --replications 500 --horizon 365 --out results/the_bet_quick
   ceasefire bet --variants default,deterrence_wins,provocation_wins --out results/the_bet_sides
   ceasefire bet --bootstrap 2000        # a finer bootstrap of where the optimum lies
+  ceasefire bet --posterior --replications 4000   # parameters drawn from the committed posterior
 
 Runs the troop grid of scenarios/sweeps/the_bet.yaml (UK + France, 0 to 60,000 troops, 13 points)
 for each variant, every point with the same seed (common random numbers). Default variants: the
@@ -33,6 +35,8 @@ Also available: deterrence_wins and provocation_wins (scenarios/bet_*_wins.yaml)
 Writes the_bet.csv, intent.csv (P(hold 1 y | deal) by quartile of Russia's intent), optimum.csv
 (per variant and outcome, the best troop level with a paired-bootstrap 95 % interval of where the
 optimum lies), the_bet.png and manifest.json; see docs/THE_BET.md.
+--posterior [FILE]: world r of every point runs posterior draw r % D (default FILE: the committed
+seeds/posterior/posterior.csv); the intervals then include parameter uncertainty (docs/CALIBRATION.md).
 """
 
 
@@ -60,6 +64,7 @@ def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
                      help="output folder (default: results/the_bet/)")
     bet.add_argument("--workers", type=int, default=1, metavar="K",
                      help="local processes (default: 1); the results do not depend on it")
+    add_posterior_arguments(bet, unit="troop level")
     bet.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     bet.set_defaults(handler=cmd_bet)
     return bet
@@ -97,12 +102,16 @@ def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.bet import BET_SWEEP, run_bet
     from sim.sweep import load_sweep
 
-    check_output_folder(args.out, inputs=[BET_SWEEP])
-    points = len(variants) * load_sweep(BET_SWEEP).n_points
+    settings = {"replications": args.replications, "horizon_days": args.horizon,
+                **({"seed": args.seed} if args.seed is not None else {})}
+    sweep = load_sweep(BET_SWEEP, settings)
+    choice = posterior_choice(args, sweep.base, unit="troop level")
+    check_output_folder(args.out, inputs=[BET_SWEEP, *([choice.posterior.source] if choice is not None else [])])
+    points = len(variants) * sweep.n_points
     workers = cap_workers(args.workers, points, "points")
     with interrupt_on_signals(), progress_bar(points, "points", enabled=not args.quiet) as advance:
         result = run_bet(args.replications, args.seed, variants, args.horizon, BET_SWEEP, progress=advance,
-                         bootstrap=args.bootstrap, workers=workers)
+                         bootstrap=args.bootstrap, workers=workers, posterior=choice)
         save_bet(result, args.out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, args.out))
@@ -132,6 +141,7 @@ def bet_manifest(result: Any, command_line: Sequence[str] | None = None) -> dict
     from sim.runner import BLOCK_WORLDS
 
     sweep = result.sweep
+    posterior = result.posterior
     return {
         "kind": "bet",
         **manifest_base(sweep.base, command_line, sweep.source),
@@ -141,13 +151,26 @@ def bet_manifest(result: Any, command_line: Sequence[str] | None = None) -> dict
                       "overrides": v.overrides} for v in result.variants],
         "random_numbers": "common: every point of every variant runs the same blocks with the same seed",
         "outcomes": "P(deal); P(holding at 365 days | deal); P(holding at 365 and 1825 days) over all worlds "
-                    "(no deal = not holding); Wilson 95% intervals",
+                    "(no deal = not holding); " + ("95% intervals pooled over the posterior draws (parameters and "
+                                                   "Monte Carlo); *_mc_ci_* Wilson, Monte Carlo only"
+                                                   if posterior is not None else "Wilson 95% intervals"),
+        "interval": "parameters+monte_carlo" if posterior is not None else "monte_carlo",
+        "posterior": (None if posterior is None else {
+            **posterior.describe(sweep.base.replications),
+            "replaced": {name: {"parameters": paths, "note": "this variant's own values, replaced by the draws"}
+                         for name, paths in result.replaced.items()},
+        }),
         "block_worlds": BLOCK_WORLDS,
         "optimum": ({"file": "optimum.csv", "resamples": result.bootstrap, "level": BOOTSTRAP_LEVEL,
                      "seed": int(sweep.base.seed), "spawn_key": [OPTIMUM_KEY], "batch": BOOTSTRAP_BATCH,
                      "method": "paired bootstrap: replication indices resampled with replacement, the same at "
                                "every troop level of a variant; argmax troop level per resample, ties to the "
-                               "lowest; percentile interval of the optima"}
+                               "lowest; percentile interval of the optima"
+                               + ("; with --posterior every world keeps its posterior draw, so resampling worlds "
+                                  "resamples the draws with them; worlds are resampled singly, not as clusters "
+                                  "sharing a draw, so the interval leaves out the uncertainty of which particles "
+                                  "were drawn (small with many draws)"
+                                  if posterior is not None else "")}
                     if result.optimum is not None else None),
         "wall_seconds": round(result.wall_seconds, 3),
     }
@@ -160,6 +183,9 @@ def summary_lines(result: Any, out_dir: Path) -> str:
     lines = [f"the bet: {int(first['replications'])} worlds per point, seed {int(first['seed'])}, "
              f"{int(first['horizon_days'])} days, {len(result.variants)} variants x {result.sweep.n_points} points, "
              f"{result.wall_seconds:.0f} s"]
+    if result.posterior is not None:
+        lines.append(f"  intervals: parameters+monte_carlo ({result.posterior.draws} posterior draws from "
+                     f"{result.posterior.posterior.source})")
     width = max(len(v.name) for v in result.variants)
     optimum = result.optimum
     for name, rows in table.groupby("variant", sort=False):

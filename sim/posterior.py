@@ -5,12 +5,17 @@ A posterior file is a CSV with one weighted particle per row: dotted scenario pa
 ``distance``. :func:`run_with_posterior` draws parameter sets from it and pools their runs; the
 pooled intervals then hold parameter uncertainty as well as Monte Carlo noise, and say so in the
 ``interval`` column (``parameters+monte_carlo``). Reading a posterior does not need pyabc.
+
+Sweeps and the bet draw per world instead (:func:`posterior_world_values`): world ``r`` of every point
+runs draw ``r % draws``, and :func:`pooled_from_worlds` pools a point's per-world outcomes by draw.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +47,7 @@ class Posterior:
     parameters: pd.DataFrame
     weights: np.ndarray
     source: Path
+    sha256: str = ""  # of the file's bytes, recorded in manifests and in a sweep's hash
 
 
 @dataclass
@@ -80,7 +86,14 @@ def load_posterior(path: str | Path, template: Scenario | None = None) -> Poster
         _check_column(path, column, table[column], document)
     weights = _check_weights(path, table[WEIGHT])
     _check_ranges(path, table[columns], document)
-    return Posterior(table[columns].reset_index(drop=True), weights / weights.sum(), path)
+    return Posterior(table[columns].reset_index(drop=True), weights / weights.sum(), path, _file_sha256(path))
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -165,6 +178,74 @@ def draw_scenario(scenario: Scenario, values: dict[str, float], worlds: int, see
     return validate_document(document, source=Path("posterior"))
 
 
+def posterior_world_values(posterior: Posterior, draws: int, seed: int, replications: int,
+                           template: Scenario | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-world parameter values for a sweep point or a bet's troop level: world ``r`` runs draw ``r % draws``.
+
+    ``draws`` particles are picked by :func:`draw_indices` (weighted, seeded by ``seed``); every draw gets
+    ``replications // draws`` worlds or one more. The values depend only on the posterior, ``draws``,
+    ``seed`` and ``replications``, so world ``r`` has the same particle at every point and troop level:
+    with common random numbers, points still differ only through their own parameters.
+
+    Args:
+        template: if given, each picked particle is checked once against its schema (:func:`draw_scenario`).
+
+    Returns:
+        (values, draw_of_world): dotted path -> array of ``replications`` values (to ``sim.packing``'s
+        ``world_values``), and the draw of each world, shape (replications,).
+
+    Raises:
+        InputError: ``draws`` outside 1..replications, or a drawn value invalid for ``template``.
+    """
+    if not 1 <= draws <= replications:
+        raise InputError(f"--draws: must be between 1 and the number of worlds, {replications} (got {draws})")
+    picked = draw_indices(posterior, draws, seed)
+    columns = list(posterior.parameters.columns)
+    if template is not None:
+        for particle in sorted(set(picked.tolist())):
+            draw_scenario(template, {c: float(posterior.parameters.at[particle, c]) for c in columns},
+                          template.replications, template.seed)
+    draw_of_world = np.arange(replications, dtype=np.int64) % draws
+    particle_of_world = picked[draw_of_world]
+    values = {c: posterior.parameters[c].to_numpy(dtype=float)[particle_of_world] for c in columns}
+    return values, draw_of_world
+
+
+@dataclass(frozen=True)
+class PosteriorChoice:
+    """``--posterior FILE --draws D`` of a sweep or a bet: which posterior, and how many particles it draws."""
+
+    posterior: Posterior
+    draws: int
+
+    def key(self) -> dict[str, Any]:
+        """What determines the results (part of a sweep's hash): the file's SHA-256 and the draws."""
+        return {"sha256": self.posterior.sha256, "draws": self.draws}
+
+    def describe(self, worlds: int) -> dict[str, Any]:
+        """Manifest fields: the file, its SHA-256, the draws and worlds per draw, what the intervals hold."""
+        return {"file": str(self.posterior.source), "sha256": self.posterior.sha256, "draws": self.draws,
+                "worlds_per_draw": [worlds // self.draws, -(-worlds // self.draws)],
+                "assignment": "world r runs draw r % draws at every point (draws picked by weight, seeded)",
+                "parameters": list(self.posterior.parameters.columns), "interval": INTERVAL_KIND}
+
+    def world_values(self, seed: int, replications: int, template: Scenario | None = None
+                     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """:func:`posterior_world_values` of this choice."""
+        return posterior_world_values(self.posterior, self.draws, seed, replications, template)
+
+    def check_free(self, moved: Sequence[str], what: str) -> None:
+        """Refuse parameters that the posterior draws and the command also moves (``what`` names them).
+
+        Raises:
+            InputError: naming the file and the first such parameter.
+        """
+        clash = [path for path in moved if path in self.posterior.parameters.columns]
+        if clash:
+            raise InputError(f"{self.posterior.source}: --posterior draws {clash[0]}, which {what} also sets; "
+                             "drop it from one of them")
+
+
 def run_with_posterior(
     scenario: Scenario, posterior: Posterior, draws: int, workers: int = 1, seed: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -220,18 +301,52 @@ def pooled_interval(successes: np.ndarray, trials: np.ndarray, z: float = Z_95
         (p, low, high, parameter_sd): p = Σ successes / Σ trials; parameter_sd² = between-draw variance
         of the per-draw proportions minus their mean binomial variance (floored at 0), i.e. the spread
         of the true proportion across the posterior; the interval is p ± z·sqrt(parameter_sd² +
-        p(1−p)/Σ trials), clipped to [0, 1]. With one draw it is the Monte Carlo (normal) interval.
+        p(1−p)/Σ trials), clipped to [0, 1]. The split uses the draws with at least 2 trials, and the
+        unbiased binomial variance p̂(1−p̂)/(n−1) of each (p̂(1−p̂)/n is low by a factor (n−1)/n, which
+        would show a spread of sd ≈ sqrt(p(1−p))/n where there is none: 0.05 at n = 10); with fewer
+        than 2 such draws it is the Monte Carlo (normal) interval.
     """
     k, n = np.asarray(successes, float), np.asarray(trials, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a statistic with fewer than 2 usable draws: NaN, unused
         p = k.sum(axis=0) / n.sum(axis=0)
-        per_draw = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        counted = np.sum(n > 0, axis=0)
+        usable = n >= 2
+        per_draw = np.where(usable, k / np.where(usable, n, 1), np.nan)
+        counted = np.sum(usable, axis=0)
         between = np.nanvar(per_draw, axis=0, ddof=1) if k.shape[0] > 1 else np.zeros(p.shape)
-        within = np.nanmean(per_draw * (1 - per_draw) / np.where(n > 0, n, np.nan), axis=0)
+        within = np.nanmean(per_draw * (1 - per_draw) / np.where(usable, n - 1, np.nan), axis=0)
         parameter_var = np.where(counted > 1, np.maximum(0.0, between - within), 0.0)
         half = z * np.sqrt(parameter_var + p * (1 - p) / n.sum(axis=0))
     return p, np.clip(p - half, 0, 1), np.clip(p + half, 0, 1), np.sqrt(parameter_var)
+
+
+def draw_sums(values: np.ndarray, draw_of_world: np.ndarray, draws: int) -> np.ndarray:
+    """Per-draw sums of per-world values: ``values`` (k, worlds) -> (draws, k), exact for counts."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    out = np.zeros((values.shape[0], draws))
+    for row, series in enumerate(values):
+        out[row] = np.bincount(draw_of_world, weights=series, minlength=draws)
+    return out.T
+
+
+def pooled_from_worlds(successes: np.ndarray, draw_of_world: np.ndarray, trials: np.ndarray | None = None,
+                       draws: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pooled_interval` from per-world outcomes: which draw each world ran, what it scored.
+
+    Args:
+        successes: per-world indicators (or counts), shape (worlds,) or (k, worlds).
+        draw_of_world: the draw of each world (:func:`posterior_world_values`), shape (worlds,).
+        trials: per-world trials of the same shape (e.g. "agreed" for P(hold | deal)); None: one each.
+        draws: number of draws (default: the largest draw index + 1).
+
+    Returns:
+        (p, low, high, parameter_sd), each of shape (k,).
+    """
+    draw_of_world = np.asarray(draw_of_world, dtype=np.int64)
+    draws = int(draw_of_world.max()) + 1 if draws is None else int(draws)
+    successes = np.atleast_2d(np.asarray(successes, dtype=float))
+    trials = np.ones_like(successes) if trials is None else np.atleast_2d(np.asarray(trials, dtype=float))
+    return pooled_interval(draw_sums(successes, draw_of_world, draws), draw_sums(trials, draw_of_world, draws))
 
 
 def pool(scenario: Scenario, results: Sequence[RunResult], picked: np.ndarray, posterior: Posterior) -> PosteriorRun:
@@ -305,7 +420,8 @@ def _draw_table(results: Sequence[RunResult], picked: np.ndarray, posterior: Pos
 
 def posterior_manifest(run: PosteriorRun) -> dict[str, Any]:
     """Fields a run folder's manifest gains when its parameters come from a posterior."""
-    return {"posterior_file": str(run.posterior.source), "posterior_draws": len(run.draws),
+    return {"posterior_file": str(run.posterior.source), "posterior_sha256": run.posterior.sha256,
+            "posterior_draws": len(run.draws),
             "worlds_per_draw": int(run.draws["worlds"].iloc[0]), "interval": INTERVAL_KIND,
             "posterior_parameters": list(run.posterior.parameters.columns)}
 

@@ -53,6 +53,10 @@ SUMMARY = "summary.csv"
 SURVIVAL = "survival.csv"
 TRAJECTORIES = "trajectories.csv"
 """Files the report reads from a run folder; ``trajectories.csv`` is optional (``save_run`` may omit it)."""
+DRAWS = "draws.csv"
+"""One row per posterior draw, in a folder of ``ceasefire run --posterior`` (read when its manifest says so)."""
+POSTERIOR_INTERVAL = "parameters+monte_carlo"
+"""A manifest's ``interval`` when the run drew its parameters from a posterior (``sim.posterior.INTERVAL_KIND``)."""
 
 HOLD_HEADLINES: tuple[tuple[str, str, int | None], ...] = (
     *((f"p_hold_{day}", f"P(holding at {day} days)", day) for day in HOLD_DAYS),
@@ -79,6 +83,8 @@ COMPLETE_COLUMNS: dict[str, tuple[str, ...]] = {
     SURVIVAL: ("day", "n_worlds", "n_agreed"),
 }
 """Columns that must have no empty cell, per file."""
+DRAWS_COLUMNS: tuple[str, ...] = ("draw", "particle", "worlds")
+"""Columns ``draws.csv`` must have (with the posterior's parameters and per-draw figures beside them)."""
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """The page's Content-Security-Policy: inline styles and data-URI images only, nothing fetched."""
@@ -126,6 +132,13 @@ class RunData:
     summary: pd.DataFrame
     survival: pd.DataFrame
     trajectories: pd.DataFrame | None
+    draws: pd.DataFrame | None = None  # posterior runs: draws.csv (draw, particle, parameters, worlds, ...)
+
+    @property
+    def posterior(self) -> bool:
+        """Whether the run drew its parameters from a posterior (``ceasefire run --posterior``): its
+        intervals then hold parameter uncertainty as well as Monte Carlo noise."""
+        return self.manifest.get("interval") == POSTERIOR_INTERVAL
 
     @property
     def row(self) -> pd.Series:
@@ -156,12 +169,16 @@ def load_run(folder: Path) -> RunData:
             f"{folder}: not a run folder written by `ceasefire run` (no {MANIFEST}, {SUMMARY} or {SURVIVAL})"
         )
     trajectories_path = folder / TRAJECTORIES
+    manifest = read_manifest(folder / MANIFEST)
+    posterior = manifest.get("interval") == POSTERIOR_INTERVAL
     return RunData(
         folder=folder,
-        manifest=read_manifest(folder / MANIFEST),
+        manifest=manifest,
         summary=read_checked(folder / SUMMARY, REPORT_SUMMARY_COLUMNS),
         survival=read_checked(folder / SURVIVAL, SURVIVAL_COLUMNS),
         trajectories=read_checked(trajectories_path, TRAJECTORY_COLUMNS) if trajectories_path.exists() else None,
+        draws=(read_table(folder / DRAWS, DRAWS_COLUMNS, numbers=DRAWS_COLUMNS)
+               if posterior and (folder / DRAWS).exists() else None),
     )
 
 
@@ -322,10 +339,17 @@ def parameters(scenario: dict[str, Any]) -> list[Parameter]:
     return found
 
 
-def parameter_table(params: Sequence[Parameter]) -> Html:
-    """Every parameter with the run's value and its provenance, or its mark as a scenario override."""
+def parameter_table(params: Sequence[Parameter], drawn: dict[tuple[str, str], str] | None = None) -> Html:
+    """Every parameter with the run's value and its provenance, or its mark as a scenario override; with
+    ``drawn`` (a posterior run), the drawn parameters show the range of their draws instead of a value."""
+    drawn = drawn or {}
     rows = []
     for p in params:
+        if (p.owner, p.name) in drawn:
+            rows.append((p.owner, Html(f"<code>{esc(p.name)}</code>"), Cell(drawn[(p.owner, p.name)], "num"),
+                         Html('<span class="tag">posterior draws</span>'),
+                         f"default {fmt_value(p.default)} ({p.provenance}): {p.evidence}"))
+            continue
         if p.overridden:
             provenance: object = Html('<span class="tag">scenario override</span>')
             evidence = f"default {fmt_value(p.default)} ({p.provenance}): {p.evidence}"
@@ -338,7 +362,7 @@ def parameter_table(params: Sequence[Parameter]) -> Html:
         f"default in {COMMITMENTS_FILE.name} as of this report. Highlighted: a value that differs from that "
         "default — a scenario override (or a default changed since the run).",
         ("owner", "parameter", "value", "provenance", "evidence"),
-        rows, ["override" if p.overridden else "" for p in params],
+        rows, ["override" if p.overridden and (p.owner, p.name) not in drawn else "" for p in params],
     )
 
 
@@ -359,7 +383,75 @@ def settings_table(run: RunData) -> Html:
         ("versions", version_text),
         ("command line", " ".join(map(str, command)) if isinstance(command, list) else "—"),
     ]
+    if run.posterior:
+        items[3:3] = posterior_settings(run)
     return table("Key settings", ("setting", "value"), items)
+
+
+def posterior_settings(run: RunData) -> list[tuple[str, str]]:
+    """Settings rows of a run whose parameters came from a posterior: the file, the draws, the parameters."""
+    m = run.manifest
+    names = m.get("posterior_parameters")
+    sha = m.get("posterior_sha256")
+    return [
+        ("parameters drawn from", f"{m.get('posterior_file') or '—'}"
+                                  + (f" (SHA-256 {sha})" if isinstance(sha, str) and sha else "")),
+        ("posterior draws",
+         f"{_text(m.get('posterior_draws'))} draws of {_text(m.get('worlds_per_draw'))} worlds each"),
+        ("drawn parameters", ", ".join(map(str, names)) if isinstance(names, list) else "—"),
+        ("intervals", "parameters + Monte Carlo: the spread of each probability across the posterior draws "
+                      "and the noise of the finite worlds"),
+    ]
+
+
+def _text(value: object) -> str:
+    return fmt_value(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else "—"
+
+
+def posterior_note(run: RunData) -> Html:
+    """What the intervals of a posterior run hold, said before its figures."""
+    m = run.manifest
+    names = m.get("posterior_parameters")
+    drawn = ", ".join(map(str, names)) if isinstance(names, list) else "the fitted parameters"
+    return Html(
+        f'<p class="question"><strong>Parameter uncertainty included.</strong> {esc(drawn)} were drawn from the '
+        f"posterior {esc(m.get('posterior_file') or '')} ({esc(_text(m.get('posterior_draws')))} draws of "
+        f"{esc(_text(m.get('worlds_per_draw')))} worlds). Every interval in this section holds the spread of the "
+        "probability across those draws as well as Monte Carlo noise (<code>interval = "
+        f"{esc(POSTERIOR_INTERVAL)}</code>), except where marked Monte Carlo only; the scenario's own values of the "
+        "drawn parameters were not used.</p>")
+
+
+def drawn_values(run: RunData) -> dict[tuple[str, str], str]:
+    """(owner, parameter) -> the range of its posterior draws, for the parameter table of a posterior run."""
+    names = run.manifest.get("posterior_parameters")
+    if run.draws is None or not isinstance(names, list):
+        return {}
+    found = {}
+    for name in names:
+        parts = str(name).split(".")
+        owner = "model" if parts[0] == "model" else parts[1] if len(parts) == 3 else None
+        values = pd.to_numeric(run.draws.get(name, pd.Series(dtype=float)), errors="coerce").dropna()
+        if owner is None or values.empty:
+            continue
+        found[(owner, parts[-1])] = (f"drawn: median {float(values.median()):.4g} "
+                                     f"[{float(values.min()):.4g}–{float(values.max()):.4g}]")
+    return found
+
+
+def draws_table(run: RunData) -> Html:
+    """One row per posterior draw: its particle, parameter values, worlds and headline figures."""
+    assert run.draws is not None
+    columns = [c for c in run.draws.columns if c != "seed"]
+    rows = [tuple(Cell(_draw_cell(row[c]), "num") for c in columns) for _, row in run.draws.iterrows()]
+    return table(f"The {len(rows)} posterior draws of this run ({DRAWS}): the particle each drew, its parameter "
+                 "values, its worlds and its own figures (Monte Carlo only)", columns, rows)
+
+
+def _draw_cell(value: object) -> str:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+        return fmt_value(value) if float(value).is_integer() else f"{value:.4g}"
+    return "—" if pd.isna(value) else str(value)
 
 
 def _median_day(row: pd.Series) -> str:
@@ -368,16 +460,42 @@ def _median_day(row: pd.Series) -> str:
 
 
 def headline_table(run: RunData) -> Html:
-    """P(deal) and P(holding) at 90, 365 days and the horizon, over all worlds and given a deal."""
+    """P(deal) and P(holding) at 90, 365 days and the horizon, over all worlds and given a deal; for a
+    posterior run also the Monte-Carlo-only interval and the spread across the posterior."""
     horizon = int(run.row["horizon_days"])
-    rows = [("P(deal)", Cell(headline(run.row, "p_agreed"), "num"), Cell("—", "num"))]
-    rows += [(label, Cell(headline(run.row, key), "num"), Cell(given_deal_at(run.survival, day), "num"))
-             for key, label, day in HOLD_HEADLINES]
+    keys = [("p_agreed", "P(deal)", None), *HOLD_HEADLINES]
+    if not run.posterior:
+        rows = [("P(deal)", Cell(headline(run.row, "p_agreed"), "num"), Cell("—", "num"))]
+        rows += [(label, Cell(headline(run.row, key), "num"), Cell(given_deal_at(run.survival, day), "num"))
+                 for key, label, day in HOLD_HEADLINES]
+        return table(
+            f"Headline probabilities, % with Wilson 95 % confidence interval (horizon {horizon} days)",
+            ("quantity", "over all worlds (no deal = not holding)", "given a deal"),
+            rows,
+        )
+    rows = [(label, Cell(headline(run.row, key), "num"), Cell(_mc_only(run.row, key), "num"),
+             Cell(_spread(run.row, key), "num"), Cell("—" if key == "p_agreed" else given_deal_at(run.survival, day),
+                                                      "num"))
+            for key, label, day in keys]
     return table(
-        f"Headline probabilities, % with Wilson 95 % confidence interval (horizon {horizon} days)",
-        ("quantity", "over all worlds (no deal = not holding)", "given a deal"),
+        f"Headline probabilities, % with 95 % interval holding parameter uncertainty (posterior draws) and Monte "
+        f"Carlo noise (horizon {horizon} days)",
+        ("quantity", "over all worlds (no deal = not holding)", "Monte Carlo only (Wilson)",
+         "spread across the posterior (sd, percentage points)", "given a deal"),
         rows,
     )
+
+
+def _mc_only(row: pd.Series, key: str) -> str:
+    low, high = row.get(f"{key}_mc_ci_low"), row.get(f"{key}_mc_ci_high")
+    if low is None or high is None:
+        return "—"
+    return fmt_share(row[key], low, high, "n/a (beyond horizon)")
+
+
+def _spread(row: pd.Series, key: str) -> str:
+    sd = row.get(f"{key}_parameter_sd")
+    return "—" if sd is None or pd.isna(sd) else f"{100 * float(sd):.1f}"
 
 
 def causes_table(run: RunData) -> Html:
@@ -388,7 +506,8 @@ def causes_table(run: RunData) -> Html:
     low, high = wilson_interval([round(s * n) for s in shares], n)
     rows = [(CAUSE_LABELS.get(cause, cause), Cell(fmt_value(round(s * n)), "num"), Cell(fmt_share(s, lo, hi), "num"))
             for cause, s, lo, hi in zip(CAUSES, shares, low, high, strict=True)]
-    return table(f"How the worlds ended by day {int(row['horizon_days'])} (N = {n:,})",
+    note = ", Monte Carlo only" if run.posterior else ""
+    return table(f"How the worlds ended by day {int(row['horizon_days'])} (N = {n:,}{note})",
                  ("outcome", "worlds", "share, % [95 % CI]"), rows)
 
 
@@ -396,19 +515,24 @@ def run_section(index: int, run: RunData, label: str) -> Html:
     """Everything about one run: question, settings, figures, parameters."""
     scenario, row = run.scenario, run.row
     params = parameters(scenario)
+    drawn = drawn_values(run) if run.posterior else {}
     changed = [f"{p.owner}.{p.name} = {fmt_value(p.value)} (default {fmt_value(p.default)})"
-               for p in params if p.overridden]
+               for p in params if p.overridden and (p.owner, p.name) not in drawn]
+    bands = ("95 % bands holding parameter uncertainty and Monte Carlo noise" if run.posterior
+             else "Wilson 95 % bands")
     change_text = "; ".join(changed) if changed else "none: every parameter is the commitments' default"
     parts = [
         f'<section id="run-{index}"><h2>{esc(label)}</h2>',
         f'<p class="question">{esc(" ".join(scenario.get("description", "").split()) or "(no description)")}</p>',
         f"<p><strong>Changes from the commitments:</strong> {esc(change_text)}</p>",
+        *([posterior_note(run)] if run.posterior else []),
         settings_table(run),
         headline_table(run),
+        *([draws_table(run)] if run.draws is not None else []),
         figure(png_data_uri(lambda p: plot_survival(run.survival, label, p)),
                f"Survival curves of {label}: probability the ceasefire holds on each day, over all worlds and "
                f"given a deal, with 95 % bands; P(holding at the horizon) {headline(row, 'p_hold_horizon')}.",
-               "Probability the ceasefire holds, by day, with Wilson 95 % bands; dashed lines at 90 and 365 days."),
+               f"Probability the ceasefire holds, by day, with {bands}; dashed lines at 90 and 365 days."),
         "<h3>Causes of breakdown</h3>",
         causes_table(run),
         figure(png_data_uri(lambda p: plot_causes(run.summary, p)),
@@ -418,7 +542,7 @@ def run_section(index: int, run: RunData, label: str) -> Html:
         "<h3>Trajectories</h3>",
         _trajectories(run, label),
         "<h3>Agent parameters and their provenance</h3>",
-        parameter_table(params),
+        parameter_table(params, drawn),
         "</section>",
     ]
     return Html("\n".join(parts))
@@ -437,7 +561,9 @@ def _trajectories(run: RunData, label: str) -> Html:
 
 def comparison_section(runs: Sequence[RunData], labels: Sequence[str]) -> Html:
     """All runs side by side: headline probabilities with intervals, and overlaid survival curves."""
-    headers = ("quantity", *(Html(f'<a href="#run-{i}">{esc(label)}</a>') for i, label in enumerate(labels, 1)))
+    marks = [" (posterior)" if run.posterior else "" for run in runs]
+    headers = ("quantity", *(Html(f'<a href="#run-{i}">{esc(label)}</a>{esc(mark)}')
+                             for i, (label, mark) in enumerate(zip(labels, marks, strict=True), 1)))
     rows: list[tuple[object, ...]] = [
         ("worlds", *(Cell(fmt_value(run.row["replications"]), "num") for run in runs)),
         ("horizon (days)", *(Cell(fmt_value(run.row["horizon_days"]), "num") for run in runs)),
@@ -456,7 +582,9 @@ def comparison_section(runs: Sequence[RunData], labels: Sequence[str]) -> Html:
     return Html("\n".join([
         '<section id="comparison"><h2>Comparison of the runs</h2>',
         table("Headline probabilities of every run, % with Wilson 95 % confidence interval "
-              "(over all worlds, no deal = not holding, unless “| deal”)", headers, rows),
+              "(over all worlds, no deal = not holding, unless “| deal”)"
+              + ("; runs marked (posterior): 95 % interval holding parameter uncertainty and Monte Carlo noise"
+                 if any(marks) else ""), headers, rows),
         *figures, "</section>",
     ]))
 

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ from sim.scenario import (
     validate_document,
 )
 from sim.strict_yaml import reject_bools_for_numbers
+
+if TYPE_CHECKING:
+    from sim.posterior import PosteriorChoice
 
 Design = Literal["grid", "lhs", "sobol"]
 SWEEP_SETTINGS: tuple[str, ...] = ("replications", "seed", "horizon_days")
@@ -91,6 +94,12 @@ METRIC_COLUMNS: tuple[str, ...] = (
     *(f"share_{cause}" for cause in CAUSES),
 )
 """Columns of ``sweep.csv`` after ``point`` and the axis columns, in order."""
+
+POSTERIOR_COLUMNS: tuple[str, ...] = tuple(
+    f"{p}{s}" for p in SOBOL_OUTPUTS for s in ("_parameter_sd", "_mc_ci_low", "_mc_ci_high"))
+"""Columns a sweep with ``--posterior`` adds after :data:`METRIC_COLUMNS` (then ``interval``): the spread of
+each probability across the posterior, and its Monte-Carlo-only Wilson interval; the ``*_ci_*`` columns of
+:data:`METRIC_COLUMNS` then hold parameter and Monte Carlo uncertainty (``sim.posterior.pooled_interval``)."""
 
 _AXIS_NAME = r"^[A-Za-z][A-Za-z0-9_.+-]*$"
 Label = Callable[[str], str]
@@ -173,6 +182,8 @@ class Sweep:
         points: (n_points, n_axes) axis values; row ``p`` is point ``p``.
         common_random_numbers: every point runs the same worlds' streams (paired comparisons);
             off, each point has streams of its own (``sim.sweep_run.point_stream``).
+        posterior: ``--posterior``: the posterior's parameters are drawn per world, world ``r`` running
+            draw ``r % draws`` at every point (:meth:`world_draws`); None: the scenario's values.
     """
 
     name: str
@@ -185,6 +196,7 @@ class Sweep:
     axes: tuple[Axis, ...]
     points: np.ndarray = field(repr=False, compare=False)
     common_random_numbers: bool = True
+    posterior: PosteriorChoice | None = field(default=None, compare=False)
 
     @property
     def n_points(self) -> int:
@@ -226,7 +238,19 @@ class Sweep:
             "axes": [axis.describe() for axis in self.axes],
             "n_points": self.n_points,
             "points_sha256": hashlib.sha256(points.tobytes()).hexdigest(),
+            **({"posterior": self.posterior.key()} if self.posterior is not None else {}),
         }
+
+    def world_draws(self, check: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray] | None:
+        """With a posterior: (per-world values, draw of each world), the same at every point; else None.
+
+        Args:
+            check: validate each drawn particle against the base scenario (once, before any work).
+        """
+        if self.posterior is None:
+            return None
+        return self.posterior.world_values(self.base.seed, self.base.replications,
+                                           template=self.base if check else None)
 
     def digest(self) -> str:
         """SHA-256 of :meth:`definition` (canonical JSON): equal hashes, interchangeable results."""
@@ -238,6 +262,19 @@ class Sweep:
         table = pd.DataFrame(self.points, columns=self.axis_names)
         table.insert(0, "point", np.arange(self.n_points))
         return table
+
+
+def with_posterior(sweep: Sweep, choice: PosteriorChoice) -> Sweep:
+    """``sweep`` with its worlds' parameters drawn from a posterior (``--posterior``), checked before any work.
+
+    Raises:
+        InputError: an axis moves a parameter the posterior draws, or a drawn value is invalid.
+    """
+    for axis in sweep.axes:
+        choice.check_free([path for path, _ in axis.targets], f"axis '{axis.name}'")
+    sweep = replace(sweep, posterior=choice)
+    sweep.world_draws(check=True)  # each drawn particle against the schema; axes are disjoint, so every point
+    return sweep
 
 
 # --------------------------------------------------------------------------- loading

@@ -25,10 +25,61 @@ examples:
   ceasefire sweep scenarios/baseline.yaml --param agents.UK.troops=0:20000:5 \\
       --param agents.US.detection_probability=0.2,0.5,0.9 --replications 500
   ceasefire sweep scenarios/baseline.yaml --param agents.UK.troops,agents.FR.troops=0:30000:7
+  ceasefire sweep scenarios/sweeps/coalition_troops.yaml --posterior --draws 20   # the committed posterior
 
 --param PATHS=VALUES: VALUES is start:stop:steps (steps values, both ends included) or a,b,c;
 several comma-separated PATHS move together. See docs/SWEEPS.md.
+--posterior [FILE]: draw the fitted parameters per world from a posterior (default FILE: the committed
+seeds/posterior/posterior.csv); sweep.csv's intervals then include parameter uncertainty.
 """
+
+DEFAULT_DRAWS = 20
+"""Posterior draws of ``sweep --posterior`` and ``bet --posterior`` unless ``--draws`` says otherwise."""
+
+COMMITTED = "committed"
+"""``args.posterior`` when ``--posterior`` is given without a file: the committed posterior."""
+
+
+def add_posterior_arguments(parser: argparse.ArgumentParser, unit: str = "point") -> None:
+    """Add ``--posterior [FILE]`` and ``--draws D`` (``sweep`` and ``bet``); read by :func:`posterior_choice`."""
+    parser.add_argument("--posterior", nargs="?", const=COMMITTED, metavar="FILE",
+                        help="draw the fitted parameters of every world from a posterior CSV (ceasefire calibrate's "
+                             "posterior.csv; without FILE: the committed seeds/posterior/posterior.csv); world r "
+                             f"runs draw r %% D at every {unit}, and the intervals include parameter uncertainty")
+    parser.add_argument("--draws", type=int, metavar="D",
+                        help=f"posterior draws with --posterior, each run by every D-th world of a {unit} "
+                             f"(default: {DEFAULT_DRAWS}; at most half the worlds per {unit})")
+
+
+def posterior_choice(args: argparse.Namespace, template: Any, unit: str = "point") -> Any:
+    """``--posterior [FILE] --draws D`` read and checked against ``template`` (a scenario with the worlds per
+    point), before any simulation; None without ``--posterior``.
+
+    Raises:
+        InputError: ``--draws`` without ``--posterior`` or outside 1..worlds/2; a bad posterior file; a
+            parameter that cannot be drawn per world.
+    """
+    from sim.posterior import DEFAULT_POSTERIOR, PosteriorChoice, load_posterior
+    from sim.world_params import PACKABLE
+
+    if args.posterior is None:
+        if args.draws is not None:
+            raise InputError("--draws: only with --posterior")
+        return None
+    draws = DEFAULT_DRAWS if args.draws is None else args.draws
+    most = template.replications // 2
+    if most < 1:
+        raise InputError(f"--posterior: needs at least 2 worlds per {unit} (got {template.replications})")
+    if not 1 <= draws <= most:
+        raise InputError(f"--draws: must be between 1 and {most}, half the worlds per {unit}, so that every draw "
+                         f"has 2 worlds or more (got {draws})")
+    path = DEFAULT_POSTERIOR if args.posterior == COMMITTED else Path(args.posterior)
+    posterior = load_posterior(path, template=template)
+    fixed = [c for c in posterior.parameters.columns if c not in PACKABLE]
+    if fixed:
+        raise InputError(f"{path}: {fixed[0]}: cannot be drawn per world (see sim.world_params.PACKABLE); "
+                         "`ceasefire run --posterior` can draw it")
+    return PosteriorChoice(posterior, draws)
 
 
 def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,6 +105,7 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
     sweep.add_argument("--independent-streams", action="store_true",
                        help="give every point random streams of its own (default: common random numbers, the "
                             "same worlds at every point, so neighbouring points are paired comparisons)")
+    add_posterior_arguments(sweep)
     sweep.add_argument("--no-plots", action="store_true", help="write the tables only")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
     sweep.set_defaults(handler=cmd_sweep)
@@ -71,7 +123,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.io import check_output_folder
     from sim.runner import default_workers
     from sim.signals import interrupt_on_signals
-    from sim.sweep import load_sweep, quick_sweep
+    from sim.sweep import load_sweep, quick_sweep, with_posterior
     from sim.sweep_run import SweepAborted, SweepInterrupted, run_sweep
 
     if args.resume and args.restart:
@@ -84,11 +136,15 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     sweep = quick_sweep(args.file, args.param, settings) if args.param else load_sweep(args.file, settings)
     if args.independent_streams:
         sweep = dataclasses.replace(sweep, common_random_numbers=False)
+    choice = posterior_choice(args, sweep.base)
+    if choice is not None:
+        sweep = with_posterior(sweep, choice)
     workers = default_workers() if args.workers is None else args.workers
     if args.scheduler is None:
         workers = cap_workers(workers, sweep.n_points, "points", explicit=args.workers is not None)
     out_dir = args.out if args.out is not None else Path("results") / sweep.name
-    check_output_folder(out_dir, inputs=[args.file, sweep.scenario_file])
+    inputs = [args.file, sweep.scenario_file, *([choice.posterior.source] if choice is not None else [])]
+    check_output_folder(out_dir, inputs=inputs)
     progress = TqdmProgress(enabled=not args.quiet)
     try:
         with interrupt_on_signals():
@@ -126,6 +182,8 @@ def closing_summary(sweep: Any, outcome: Any) -> str:
         f"  ran {outcome.points_run} points in {outcome.wall_seconds:.1f} s on {outcome.executor} "
         f"({rate:,.0f} worlds/s){resumed}",
         f"  {label}: {table[column].min():.3f} to {table[column].max():.3f} across points",
+        *([f"  intervals: parameters+monte_carlo ({posterior.draws} draws from {posterior.posterior.source})"]
+          if (posterior := sweep.posterior) is not None else []),
         f"results in {outcome.out_dir}/",
     ])
 

@@ -43,7 +43,7 @@ from sim.packing import PACK_WORLDS, plan_packs, run_packed
 from sim.resources import check_memory, point_memory_bytes
 from sim.runner import local_executor
 from sim.scenario import Scenario
-from sim.sweep import METRIC_COLUMNS, Sweep, sweep_sobol_table
+from sim.sweep import METRIC_COLUMNS, POSTERIOR_COLUMNS, SOBOL_OUTPUTS, Sweep, sweep_sobol_table
 
 PARTIAL_SUFFIX = ".partial"
 """The folder of completed points is ``<out>.partial`` beside the output folder."""
@@ -112,34 +112,74 @@ def point_stream(index: int, common_random_numbers: bool = True) -> tuple[int, .
     return () if common_random_numbers else (index,)
 
 
-def run_points(points: Sequence[tuple[int, Scenario]], common_random_numbers: bool = True) -> list[dict[str, Any]]:
+WorldDraws = tuple[dict[str, np.ndarray], np.ndarray]
+"""Posterior draws per world (:meth:`sim.sweep.Sweep.world_draws`): path -> values, and each world's draw."""
+
+
+def run_points(points: Sequence[tuple[int, Scenario]], common_random_numbers: bool = True,
+               draws: WorldDraws | None = None) -> list[dict[str, Any]]:
     """Simulate the worlds of several points, packed (``sim.packing``), and reduce each to its record.
+
+    Args:
+        draws: with a posterior, the per-world parameter values (the same at every point) and the draw
+            of each world; the records' intervals then hold parameter uncertainty too.
 
     Returns:
         one ``{"point": index, "summary": {metric column: value}, "n_holding": [worlds holding on day
-        0..horizon]}`` per point, in the order given.
+        0..horizon]}`` per point, in the order given; with ``draws``, also ``"posterior": {column of
+        :data:`sim.sweep.POSTERIOR_COLUMNS`: value}``.
     """
     indices = [index for index, _ in points]
     scenarios = [scenario for _, scenario in points]
-    parts = run_packed(scenarios, [point_stream(index, common_random_numbers) for index in indices])
-    return [point_record(index, scenario, runs) for index, scenario, runs in zip(indices, scenarios, parts,
-                                                                                  strict=True)]
+    values, draw_of_world = draws if draws is not None else (None, None)
+    parts = run_packed(scenarios, [point_stream(index, common_random_numbers) for index in indices],
+                       world_values=[values] * len(scenarios))
+    return [point_record(index, scenario, runs, draw_of_world)
+            for index, scenario, runs in zip(indices, scenarios, parts, strict=True)]
 
 
-def run_point(scenario: Scenario, index: int, common_random_numbers: bool = True) -> dict[str, Any]:
+def run_point(scenario: Scenario, index: int, common_random_numbers: bool = True,
+              draws: WorldDraws | None = None) -> dict[str, Any]:
     """The record of point ``index`` alone (see :func:`run_points`)."""
-    return run_points([(index, scenario)], common_random_numbers)[0]
+    return run_points([(index, scenario)], common_random_numbers, draws)[0]
 
 
-def point_record(index: int, scenario: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
-    """A point's ``runs`` reduced to its ``sweep.csv`` row and daily counts of worlds holding."""
+def point_record(index: int, scenario: Scenario, runs: pd.DataFrame,
+                 draw_of_world: np.ndarray | None = None) -> dict[str, Any]:
+    """A point's ``runs`` reduced to its ``sweep.csv`` row and daily counts of worlds holding.
+
+    With ``draw_of_world`` (the posterior draw of each replication), the ``*_ci_*`` figures of the
+    :data:`sim.sweep.SOBOL_OUTPUTS` are :func:`sim.posterior.pooled_interval` (parameters and Monte
+    Carlo), and ``"posterior"`` holds each one's parameter spread and Monte-Carlo-only interval.
+    """
     row = summary_row(runs, scenario.horizon_days, scenario.name, scenario.seed)
     n_holding, _ = holding_counts(runs, scenario.horizon_days)
-    return {
-        "point": index,
-        "summary": {key: _plain(row[key]) for key in METRIC_COLUMNS},
-        "n_holding": n_holding.tolist(),
-    }
+    summary = {key: _plain(row[key]) for key in METRIC_COLUMNS}
+    record: dict[str, Any] = {"point": index, "summary": summary, "n_holding": n_holding.tolist()}
+    if draw_of_world is not None:
+        record["posterior"] = _pool_by_draw(runs, scenario.horizon_days, draw_of_world, summary)
+    return record
+
+
+def _pool_by_draw(runs: pd.DataFrame, horizon_days: int, draw_of_world: np.ndarray,
+                  summary: dict[str, Any]) -> dict[str, float]:
+    """Replace ``summary``'s intervals by pooled ones; return the spread and Monte Carlo intervals."""
+    from sim.posterior import pooled_from_worlds
+
+    agreed = runs["agreed"].to_numpy(dtype=bool)
+    breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
+    ended = np.where(np.isnan(breakdown), np.inf, breakdown)  # holding on day d: agreed, not broken by d
+    days = {"p_agreed": None, "p_hold_90": 90, "p_hold_365": 365, "p_hold_horizon": horizon_days}
+    defined = [name for name in SOBOL_OUTPUTS if days[name] is None or days[name] <= horizon_days]
+    outcomes = np.vstack([agreed if days[name] is None else agreed & (ended > days[name]) for name in defined])
+    draw = np.asarray(draw_of_world)[runs["replication"].to_numpy()]
+    _, low, high, sd = pooled_from_worlds(outcomes, draw, draws=int(np.max(draw_of_world)) + 1)
+    extra = {column: float("nan") for column in POSTERIOR_COLUMNS}
+    for i, name in enumerate(defined):
+        extra[f"{name}_mc_ci_low"], extra[f"{name}_mc_ci_high"] = summary[f"{name}_ci_low"], summary[f"{name}_ci_high"]
+        extra[f"{name}_parameter_sd"] = float(sd[i])
+        summary[f"{name}_ci_low"], summary[f"{name}_ci_high"] = float(low[i]), float(high[i])
+    return extra
 
 
 def _plain(value: Any) -> int | float:
@@ -235,7 +275,8 @@ class RecordStore:
     def _check(self, record: Any, number: int) -> int:
         """The point of a record, after checking every field against the sweep (see :func:`record_problem`)."""
         base = self.sweep.base
-        problem = record_problem(record, self.sweep.n_points, base.replications, base.horizon_days)
+        problem = record_problem(record, self.sweep.n_points, base.replications, base.horizon_days,
+                                 posterior=self.sweep.posterior is not None)
         if problem:
             self._damaged(number, problem)
         return int(record["point"])
@@ -323,14 +364,16 @@ def _parse(line: bytes) -> Any:
         return None
 
 
-def record_problem(record: Any, n_points: int, replications: int, horizon_days: int) -> str | None:
+def record_problem(record: Any, n_points: int, replications: int, horizon_days: int,
+                   posterior: bool = False) -> str | None:
     """What is wrong with one saved record of ``points.jsonl``, or None if it can be trusted.
 
     A record is ``{"point": p, "summary": {...}, "n_holding": [...]}`` as written by :func:`run_point`:
     ``0 <= p < n_points``; ``summary`` holds exactly :data:`sim.sweep.METRIC_COLUMNS`, with the sweep's
     ``replications`` and ``horizon_days``, probabilities and shares in [0, 1] inside their intervals;
     ``n_holding`` is ``horizon_days + 1`` counts in [0, replications], never increasing, that agree
-    with the summary's P(holding).
+    with the summary's P(holding). With ``posterior`` (a sweep with ``--posterior``), ``posterior`` holds
+    exactly :data:`sim.sweep.POSTERIOR_COLUMNS` (:func:`_posterior_problem`); without, it is absent.
     """
     if not isinstance(record, dict):
         return "not a JSON record (damaged or not UTF-8)"
@@ -344,7 +387,30 @@ def record_problem(record: Any, n_points: int, replications: int, horizon_days: 
     problem = _counts_problem(n_holding, replications, horizon_days)
     if problem:
         return problem
-    return _summary_problem(record["summary"], n_holding, replications, horizon_days)
+    return (_summary_problem(record["summary"], n_holding, replications, horizon_days)
+            or _posterior_problem(record, posterior))
+
+
+def _posterior_problem(record: dict[str, Any], posterior: bool) -> str | None:
+    """A posterior sweep's record: each defined probability's parameter sd in [0, 0.5] (the largest spread
+    a proportion can have) and its Monte Carlo interval in [0, 1] around it; all NaN where undefined."""
+    if not posterior:
+        return "posterior: this sweep draws no parameters from a posterior" if "posterior" in record else None
+    extra, summary = record.get("posterior"), record["summary"]
+    if not isinstance(extra, dict) or set(extra) != set(POSTERIOR_COLUMNS):
+        return "posterior: must hold the parameter spread and Monte Carlo interval of each probability"
+    for name in SOBOL_OUTPUTS:
+        sd, low, high = (extra[f"{name}{suffix}"] for suffix in ("_parameter_sd", "_mc_ci_low", "_mc_ci_high"))
+        if any(type(v) not in (int, float) for v in (sd, low, high)):
+            return f"posterior.{name}: must be numbers"
+        if math.isnan(summary[name]):
+            if not all(math.isnan(v) for v in (sd, low, high)):
+                return f"posterior.{name}: must be empty (the day is past the horizon)"
+            continue
+        if not (0.0 <= sd <= 0.5 and 0.0 <= low <= summary[name] + TOLERANCE and
+                summary[name] - TOLERANCE <= high <= 1.0):
+            return f"posterior.{name}: spread or Monte Carlo interval out of range (got {_shown(sd)})"
+    return None
 
 
 def _shown(value: Any) -> str:
@@ -503,15 +569,16 @@ def completed_points(sweep: Sweep, todo: Iterable[int], executor: Executor | Non
     pack_worlds = max(1, min(PACK_WORLDS, math.ceil(total / (WINDOW_PER_SLOT * slots))))
     packs = iter([[(todo[i], scenarios[i]) for i in pack] for pack in plan_packs(scenarios, pack_worlds)])
     crn = sweep.common_random_numbers
+    draws = sweep.world_draws()
     if executor is None:
         for pack in packs:
-            yield from run_points(pack, crn)
+            yield from run_points(pack, crn, draws)
         return
     pending: dict[Future, int] = {}
     try:
         while True:
             while len(pending) < WINDOW_PER_SLOT * slots and (pack := next(packs, None)) is not None:
-                pending[executor.submit(run_points, pack, crn)] = pack[0][0]
+                pending[executor.submit(run_points, pack, crn, draws)] = pack[0][0]
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -637,9 +704,15 @@ def write_outputs(sweep: Sweep, store: RecordStore, out_dir: Path, manifest: dic
 
 def sweep_table(sweep: Sweep, store: RecordStore) -> pd.DataFrame:
     """``sweep.csv``: point, axis values, then :data:`sim.sweep.METRIC_COLUMNS`, one row per point."""
-    rows = [store.read(point)["summary"] for point in range(sweep.n_points)]
-    metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
-    return pd.concat([sweep.axis_table(), metrics], axis=1)
+    records = [store.read(point) for point in range(sweep.n_points)]
+    metrics = pd.DataFrame([r["summary"] for r in records], columns=list(METRIC_COLUMNS))
+    parts = [sweep.axis_table(), metrics]
+    if sweep.posterior is not None:  # the spread and Monte-Carlo-only intervals; the *_ci_* columns are pooled
+        from sim.posterior import INTERVAL_KIND
+
+        extra = pd.DataFrame([r["posterior"] for r in records], columns=list(POSTERIOR_COLUMNS))
+        parts.append(extra.assign(interval=INTERVAL_KIND))
+    return pd.concat(parts, axis=1)
 
 
 def write_survival(sweep: Sweep, store: RecordStore, path: Path) -> Path:
@@ -662,6 +735,19 @@ def _survival_rows(record: dict[str, Any], days: np.ndarray) -> pd.DataFrame:
                         columns=list(SURVIVAL_COLUMNS))
 
 
+def _interval_fields(sweep: Sweep) -> dict[str, Any]:
+    """What the intervals of ``sweep.csv`` and ``survival.csv`` hold, and the posterior they come from."""
+    if sweep.posterior is None:
+        return {"interval": "monte_carlo"}
+    from sim.posterior import INTERVAL_KIND
+
+    return {"interval": INTERVAL_KIND, "posterior": sweep.posterior.describe(sweep.base.replications),
+            "intervals": {"sweep.csv": f"{INTERVAL_KIND}: *_ci_low/_ci_high pooled over the posterior draws; "
+                                       "*_mc_ci_* Monte Carlo only (Wilson); *_parameter_sd the spread across "
+                                       "the posterior",
+                          "survival.csv": "monte_carlo: Wilson, over all the point's worlds"}}
+
+
 def sweep_manifest(sweep: Sweep, outcome: SweepOutcome, command_line: list[str] | None) -> dict[str, Any]:
     """What a reader needs to reproduce a sweep: the resolved definition and its hash, versions, timing."""
     found = versions()
@@ -681,6 +767,7 @@ def sweep_manifest(sweep: Sweep, outcome: SweepOutcome, command_line: list[str] 
         "horizon_days": sweep.base.horizon_days,
         "sweep_hash": sweep.digest(),
         "sweep": sweep.definition(),
+        **_interval_fields(sweep),
         "workers": outcome.workers,
         "executor": outcome.executor,
         "points_run": outcome.points_run,

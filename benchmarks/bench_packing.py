@@ -8,7 +8,9 @@ docs/performance.md:
 - ``deterrence_sobol`` (500 worlds a point): its first ``--sobol-points`` points run packed and one
   point per batch, alternately, ``--repeats`` times; the ratio of medians;
 - one ABC-SMC generation's worth of simulation: ``--particles`` parameter sets of the calibration's
-  fitted parameters x 500 worlds x 730 days, packed (``sim.packing.run_packed``) on ``--workers``.
+  fitted parameters x 500 worlds x 730 days, packed (``sim.packing.run_packed``) on ``--workers``;
+- ``ceasefire calibrate`` itself (pyabc ABC-SMC with ``sim.abc_batch.BatchSampler``) run to one
+  generation of ``--particles`` particles x 500 worlds x 730 days on ``--workers``.
 
 Run: ``python benchmarks/bench_packing.py`` (a few minutes on 2 cores); ``--quick`` for a smoke run.
 """
@@ -75,6 +77,21 @@ def bench_generation(particles: int, worlds: int, workers: int) -> float:
     return time.perf_counter() - start
 
 
+def bench_abc(particles: int, worlds: int, workers: int) -> tuple[float, int, int]:
+    """Wall seconds, pyabc evaluations and generations of ``ceasefire calibrate`` run to one generation of
+    ``particles`` particles x ``worlds`` worlds x 730 days (pyabc first samples the prior to set the first
+    epsilon; that sample is counted too)."""
+    from sim.calibrate import Settings, run_calibration
+
+    start = time.perf_counter()
+    calibration = run_calibration(Settings(particles=particles, generations=1, worlds=worlds, horizon_days=730,
+                                           workers=workers))
+    wall = time.perf_counter() - start
+    populations = calibration.populations
+    evaluations = int(populations["evaluations"].sum())
+    return wall, evaluations, len(populations)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
@@ -96,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     generation = bench_generation(particles, 500, args.workers)
     print(f"one ABC generation's simulations ({particles} parameter sets x 500 worlds x 730 days), "
           f"{args.workers} workers: {generation:.1f} s")
+    abc, evaluations, generations = bench_abc(particles, 500, args.workers)
+    print(f"ceasefire calibrate, one ABC-SMC generation of {particles} particles x 500 worlds x 730 days, "
+          f"{args.workers} workers: {abc:.1f} s ({evaluations} evaluations over {generations} population(s), "
+          "the prior sample for the first epsilon included)")
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}")
     return 0
 

@@ -11,10 +11,10 @@ others stay at their defaults (docs/CALIBRATION.md says why). Loguniform priors 
 log10 space so that the perturbation kernel moves them by ratios.
 
 Reproducibility: each model evaluation is seeded from the run seed and the parameter values
-themselves, so equal parameters give equal statistics whatever the order. With one worker pyabc's
-``SingleCoreSampler`` draws from numpy's global generator, which is seeded here: the posterior is
-the same, byte for byte, on every run. pyabc's multi-process samplers reseed their workers from the
-operating system, so with ``workers > 1`` the posterior is a valid but not a reproducible sample.
+themselves, so equal parameters give equal statistics whatever the order. pyabc's proposals come from
+numpy's global generator, which is seeded here, and are drawn in order by ``sim.abc_batch.BatchSampler``,
+which simulates a batch of particles packed into one run (on ``workers`` processes): the posterior is
+the same, byte for byte, on every run, whatever the batch size and the number of workers.
 pyabc is imported only when a calibration runs; reading a posterior (:mod:`sim.posterior`) does not
 need it.
 """
@@ -237,7 +237,8 @@ def run_calibration(settings: Settings, db_dir: Path | None = None) -> Calibrati
     """Fit ``settings.fitted`` to the calibration anchors by ABC-SMC; returns the last generation.
 
     Args:
-        settings: particles, generations, worlds per evaluation, seed and workers (1 = reproducible).
+        settings: particles, generations, worlds per evaluation, seed, workers and batch size (the
+            posterior depends on neither of the last two).
         db_dir: folder for pyabc's working database (default: a temporary folder, removed after).
 
     Raises:
@@ -389,9 +390,10 @@ def manifest(calibration: Calibration, command_line: Sequence[str] | None) -> di
         "structure": {**DEFAULT_STRUCTURE, **dict(calibration.settings.structure)},
         "settings": settings,
         "seed": calibration.settings.seed,
-        "reproducible": calibration.settings.workers <= 1,
+        "reproducible": True,
+        "batch": batch_size(calibration.settings),
         "method": "ABC-SMC (pyabc.ABCSMC), median epsilon schedule, multivariate normal transition; "
-                  f"{'SingleCoreSampler' if calibration.settings.workers <= 1 else 'MulticoreEvalParallelSampler'}",
+                  "sim.abc_batch.BatchSampler (proposals in pyabc's order, simulations packed)",
         "distance": "sum over anchors of ((model - observed) / se)^2, se = empirical 95% interval width / (2 x 1.96)",
         "anchors": {key: {"observed": calibration.observed[key], "se": calibration.scales[key]}
                     for key in calibration.observed},

@@ -22,7 +22,7 @@ EXAMPLES = """\
 examples:
   ceasefire calibrate --quick --out results/posterior-quick
   ceasefire calibrate                      # the full calibration, into seeds/posterior/
-  ceasefire calibrate --workers 2          # faster, but pyabc's parallel sampler is not reproducible
+  ceasefire calibrate --workers 2          # faster; the same posterior as with one worker
 
 --quick: 100 particles, 4 generations, 3,000 worlds per evaluation (4-8 minutes on one core).
 Full: 300 particles, 8 generations, 6,000 worlds per evaluation (about 20-35 minutes on one core;
@@ -48,7 +48,7 @@ def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     calibrate.add_argument("--generations", type=int, metavar="G", help="ABC-SMC generations")
     calibrate.add_argument("--worlds", type=int, metavar="W", help="worlds per model evaluation")
     calibrate.add_argument("--workers", type=int, default=1, metavar="K",
-                           help="local processes (default: 1, reproducible; more are not)")
+                           help="local processes (default: 1); the posterior does not depend on it")
     calibrate.add_argument("--quiet", action="store_true", help="no closing summary")
     add_structure_option(calibrate)
     calibrate.set_defaults(handler=cmd_calibrate)

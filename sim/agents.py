@@ -411,12 +411,12 @@ class Aggressor(State):
         self.belief_answered[probing] += answered
         self.belief_unanswered[probing] += ~answered
 
-    def offensive_hazard(self, drive: float, hostility: np.ndarray, expected_cost: np.ndarray,
+    def offensive_hazard(self, drive: float | np.ndarray, hostility: np.ndarray, expected_cost: np.ndarray,
                          escalation: np.ndarray) -> np.ndarray:
         """Daily probability of a major offensive: expected gain against expected cost (ODD 16).
 
         Args:
-            drive: gain of an offensive plus the power shift since day 0, the same in every world today.
+            drive: gain of an offensive plus the power shift since day 0 (a number, or per world).
             expected_cost: K, what Russia expects an offensive to cost, per world.
         """
         p, m = self.params, self.model.params

@@ -185,8 +185,9 @@ class CeasefireModel(mesa.Model):
         russian, ukrainian = self.forces(day)
         return russian / ukrainian if russian > 0 and ukrainian > 0 else 1.0
 
-    def drive(self, day: int) -> float:
-        """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16)."""
+    def drive(self, day: int) -> float | np.ndarray:
+        """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16);
+        per world where Russia's gain, resolve or the power-shift weight are per-world parameters."""
         p, m = self.ru.params, self.params
         russian, ukrainian = self.forces(day)
         share = russian / (russian + ukrainian) if russian + ukrainian > 0 else 0.5

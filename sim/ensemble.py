@@ -282,14 +282,6 @@ def _check_draws(design: Design, posterior: Path | None) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def run_cell(scenario: Scenario, cell: tuple[int, int]) -> dict[str, Any]:
-    """Run one cell's worlds and reduce them to successes and trials of each headline number."""
-    from sim.runner import run_scenario
-
-    runs = run_scenario(scenario, workers=1, record_trajectories=False).runs
-    return {"cell": cell, **headline_counts(runs, scenario.horizon_days)}
-
-
 def headline_counts(runs: pd.DataFrame, horizon_days: int) -> dict[str, int]:
     """``<output>_k`` (successes) and ``<output>_n`` (trials) of each headline number; the 365-day ones
     have 0 trials when the horizon is shorter."""

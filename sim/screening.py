@@ -172,13 +172,6 @@ def _deep_copy(node: Any) -> Any:
     return node
 
 
-def point_counts(scenario: Scenario) -> tuple[int, int, int]:
-    """(worlds, deals, holding at the hold day) of one scenario, run as ``ceasefire run`` runs it."""
-    from sim.packing import run_pack
-
-    return _counts(scenario, run_pack([scenario], [()])[0])
-
-
 def _counts(scenario: Scenario, runs: pd.DataFrame) -> tuple[int, int, int]:
     day = min(HOLD_DAY, scenario.horizon_days)
     n_holding, n_agreed = holding_counts(runs, scenario.horizon_days)

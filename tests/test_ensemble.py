@@ -19,6 +19,7 @@ import pytest
 
 import sim.cli as cli
 import sim.ensemble as ensemble
+import sim.packing
 from sim.ensemble import (
     MECHANISM_NAMES,
     OUTPUTS,
@@ -280,7 +281,7 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
      ["--seed", "-1"], ["--posterior", "missing.csv"]],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(ceasefire, tmp_path, capsys, monkeypatch, args):
-    monkeypatch.setattr(ensemble, "run_cell", _must_not_run)
+    monkeypatch.setattr(sim.packing, "run_packed", _must_not_run)
     out = tmp_path / "ens"
     assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 5, *args, "--out", out, "--quiet") == 2
     err = capsys.readouterr().err
@@ -293,7 +294,7 @@ def _must_not_run(*args, **kwargs):
 
 
 def test_a_folder_holding_foreign_files_is_refused_before_any_simulation(ceasefire, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(ensemble, "run_cell", _must_not_run)
+    monkeypatch.setattr(sim.packing, "run_packed", _must_not_run)
     out = tmp_path / "ens"
     out.mkdir()
     (out / "thesis.docx").write_text("mine", encoding="utf-8")
@@ -307,7 +308,7 @@ def test_an_interrupted_ensemble_exits_130_and_leaves_no_folder(ceasefire, tmp_p
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ensemble, "run_cell", interrupted)
+    monkeypatch.setattr(sim.packing, "run_packed", interrupted)
     out = tmp_path / "ens"
     assert ceasefire("ensemble", BASELINE, "--combinations", "sample:2", "--draws", 2, "--replications", 5,
                      "--out", out, "--quiet") == 130

@@ -51,7 +51,7 @@ class Lane(IntEnum):
     SPOILER_GAP = 8  # index: spoiler event; days to the next spoiler attack
     SPOILER_VERIFICATION = 9  # index: day; detection and attribution of a spoiler attack
     WITHDRAWAL_GAP = 10  # index: event; days to the next day Ukraine weighs leaving
-    ELECTION = 11  # index: day; whether an election brings turnover (second uniform unused)
+    ELECTION = 11  # index: 8 x day + the election's place that day; whether it brings turnover
 
 
 LANES = len(Lane)

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+import sim.plots
 from sim import runner
 from sim.cli import main
 from sim.errors import InputError
@@ -367,10 +368,13 @@ def test_plot_on_an_empty_or_foreign_survival_table_is_one_line(damaged: Path, c
 
 def test_plot_on_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture) -> None:
-    def refuse(self: Figure, path: object, **kwargs: object) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        path = args[1] if isinstance(args[0], Figure) else args[0]
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(Figure, "savefig", refuse)  # tests run as root, where chmod would not stop a write
+    # tests run as root, where chmod would not stop a write: both ways a figure reaches the disk refuse
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    monkeypatch.setattr(sim.plots, "imsave", refuse)
     assert cli("plot", damaged) == 2
     assert "cannot write the figure (Permission denied); the folder is read-only" in one_line(capsys.readouterr().err)
 

@@ -194,7 +194,9 @@ def poisson_quantile(normal: np.ndarray, mean: np.ndarray) -> np.ndarray:
     z += z2
     z += correction
     counts = np.maximum(np.rint(z, out=z), 0.0, out=z).astype(np.int64)
-    small = mean32 < CORNISH_FISHER_FROM
+    # zero means (worlds whose ceasefire has ended but are still stepped) give zero counts without a search
+    counts[mean32 <= 0.0] = 0
+    small = (mean32 > 0.0) & (mean32 < CORNISH_FISHER_FROM)
     if small.any():
         counts[small] = _poisson_search(special.ndtr(np.asarray(normal, dtype=float)[small]),
                                         np.asarray(mean, dtype=float)[small])

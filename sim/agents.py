@@ -384,6 +384,7 @@ class Aggressor(State):
         self.intent = gamma_quantile(u_intent, model.params.intent_variance)
         self.belief_answered = np.zeros(self.worlds)
         self.belief_unanswered = np.zeros(self.worlds)
+        self._log_base: np.float64 | None = None
 
     def form_prior(self, bases: np.ndarray) -> None:
         """Russia's prior belief that probes will be answered; permanent bases raise it (ODD 4)."""
@@ -411,6 +412,19 @@ class Aggressor(State):
         self.belief_answered[probing] += answered
         self.belief_unanswered[probing] += ~answered
 
+    def _log_base_hazard(self) -> np.ndarray | np.float64 | None:
+        """log(base_offensive_hazard), -inf where it is 0; None if it is 0 in every world. Computed once for a
+        number (it is constant over a run); per world, each day (the array shrinks as worlds end)."""
+        base = self.params.base_offensive_hazard
+        if isinstance(base, np.ndarray):
+            if np.all(base == 0.0):
+                return None
+            with np.errstate(divide="ignore"):  # a zero base hazard in some worlds gives -inf: hazard 0 there
+                return np.log(base)
+        if self._log_base is None and base != 0.0:
+            self._log_base = np.log(np.float64(base))
+        return self._log_base
+
     def offensive_hazard(self, drive: float | np.ndarray, hostility: np.ndarray, expected_cost: np.ndarray,
                          escalation: np.ndarray) -> np.ndarray:
         """Daily probability of a major offensive: expected gain against expected cost (ODD 16).
@@ -419,11 +433,10 @@ class Aggressor(State):
             drive: gain of an offensive plus the power shift since day 0 (a number, or per world).
             expected_cost: K, what Russia expects an offensive to cost, per world.
         """
-        p, m = self.params, self.model.params
-        if np.all(p.base_offensive_hazard == 0.0):
+        m = self.model.params
+        log_base = self._log_base_hazard()
+        if log_base is None:
             return np.zeros(self.worlds)
-        with np.errstate(divide="ignore"):  # a zero base hazard in some worlds gives -inf: hazard 0 there
-            log_base = np.log(p.base_offensive_hazard)
         log_hazard = (log_base + drive) + hostility - expected_cost \
             + m.escalation_hazard_weight * escalation
         # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)

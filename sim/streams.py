@@ -131,7 +131,12 @@ def geometric_gap(uniform: np.ndarray, probability: np.ndarray | float) -> np.nd
     ``floor(log u / log(1 - p)) + 1`` (>= 1): 1 where ``probability`` is 1, and beyond 2**61 (never, in
     practice) where it is 0. Inversion keeps the draw monotone in ``probability`` for a given ``uniform``.
     """
-    p = np.clip(probability, 1e-300, 1.0 - 2.0**-53)  # log1p(-p) finite and < 0: no division by zero
+    # log1p(-p) finite and < 0: no division by zero. A number is clipped without numpy's ufunc machinery,
+    # which costs more than the rest of a call on a few worlds (the same value either way)
+    if isinstance(probability, np.ndarray):
+        p = np.clip(probability, 1e-300, 1.0 - 2.0**-53)
+    else:
+        p = np.float64(min(max(float(probability), 1e-300), 1.0 - 2.0**-53))
     gap = np.log(uniform)
     gap /= np.log1p(-p)
     np.floor(gap, out=gap)
@@ -193,10 +198,12 @@ def poisson_quantile(normal: np.ndarray, mean: np.ndarray) -> np.ndarray:
     z += mean32
     z += z2
     z += correction
-    counts = np.maximum(np.rint(z, out=z), 0.0, out=z).astype(np.int64)
+    np.maximum(np.rint(z, out=z), 0.0, out=z)
     # zero means (worlds whose ceasefire has ended but are still stepped) give zero counts without a search
-    counts[mean32 <= 0.0] = 0
-    small = (mean32 > 0.0) & (mean32 < CORNISH_FISHER_FROM)
+    positive = mean32 > 0.0
+    z *= positive
+    counts = z.astype(np.int64)
+    small = positive & (mean32 < CORNISH_FISHER_FROM)
     if small.any():
         counts[small] = _poisson_search(special.ndtr(np.asarray(normal, dtype=float)[small]),
                                         np.asarray(mean, dtype=float)[small])

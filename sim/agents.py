@@ -95,31 +95,42 @@ class Guarantor(State):
         """Capability of the air and maritime roles, while this guarantor takes part at all (ODD 1)."""
         m = self.model.params
         weight = m.air_weight * self.params.air_role + m.maritime_weight * self.params.maritime_role
-        if weight == 0.0:
+        if not isinstance(weight, np.ndarray) and weight == 0.0:
             return np.zeros(self.worlds)
         return weight * ((self.troops + self.neighbour_troops) > 0.0)
 
     def bases_in_ukraine(self, worlds: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether this guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
-        return (self.troops[worlds] > 0) & self.params.permanent_bases
+        return (self.troops[worlds] > 0) & at(self.params.permanent_bases, worlds)
 
     def commitment(self) -> np.ndarray:
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
         m = self.model.params
-        initial = self.params.domestic_support
+        initial, bases_held = self.params.domestic_support, self.params.permanent_bases
+        per_world = any(isinstance(v, np.ndarray) for v in (initial, bases_held, m.presence_stake, m.bases_stake))
         if not isinstance(self.neighbour_troops, np.ndarray):
             # the common case (UK, France): no troops on neighbouring soil, so the stakes are a constant
             # where troops are in Ukraine and 0 elsewhere; support never exceeds its initial value (it
             # recovers towards it from below), so its ratio needs no cap. Equal to guarantor_commitment.
-            stakes = min(1.0, m.presence_stake + m.bases_stake * self.params.permanent_bases)
             pi = self.resolve * (self.troops > 0.0)
+            if per_world:  # the same operations, world by world
+                stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
+                positive = np.broadcast_to(initial > 0.0, pi.shape)
+                pi *= np.where(positive, self.support, 1.0)
+                stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
+                pi *= stakes
+                return pi
+            stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
             if initial > 0.0:
                 pi *= self.support
                 stakes /= initial
             pi *= stakes
             return pi
-        support_ratio = self.support / initial if initial > 0.0 else 1.0
-        bases = self.bases_in_ukraine() if self.params.permanent_bases else False
+        if isinstance(initial, np.ndarray):
+            support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
+        else:
+            support_ratio = self.support / initial if initial > 0.0 else 1.0
+        bases = self.bases_in_ukraine() if np.any(bases_held) else False
         # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass
         neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0) \
             if isinstance(self.neighbour_troops, np.ndarray) else False
@@ -141,7 +152,7 @@ class Guarantor(State):
     def hold_election(self, turnover: np.ndarray) -> None:
         """A new, less committed government in the worlds ``turnover`` (indices): support and resolve
         fall by ``election_shock`` (ODD 22)."""
-        keep = 1.0 - self.model.params.election_shock
+        keep = 1.0 - at(self.model.params.election_shock, turnover)
         self.support[turnover] *= keep
         self.resolve[turnover] *= keep
 
@@ -164,13 +175,19 @@ class Guarantor(State):
         np.maximum(support, 0.0, out=support)
         if answered.size:
             # max(max(x - a, 0) - b, 0) = max(x - a - b, 0) for b >= 0: the answer's loss can come second
-            support[answered] = np.maximum(support[answered] - m.support_loss_per_response, 0.0)
+            support[answered] = np.maximum(support[answered] - at(m.support_loss_per_response, answered), 0.0)
         self.support = support
 
-    def drawdown_rate(self) -> float:
-        """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 14)."""
+    def drawdown_rate(self, worlds: np.ndarray | slice = slice(None)) -> np.ndarray | float:
+        """Daily fraction of troops withdrawn while support is low; permanent bases slow it (ODD 14). In the
+        worlds ``worlds`` (indices) where it differs between worlds."""
         m = self.model.params
-        return m.drawdown_rate * (m.bases_drawdown_factor if self.params.permanent_bases else 1.0)
+        bases_held = self.params.permanent_bases
+        if isinstance(bases_held, np.ndarray):
+            factor = np.where(bases_held[worlds], at(m.bases_drawdown_factor, worlds), 1.0)
+        else:
+            factor = at(m.bases_drawdown_factor, worlds) if bases_held else 1.0
+        return at(m.drawdown_rate, worlds) * factor
 
     def drawing_down(self, live: np.ndarray) -> np.ndarray:
         """Indices of the worlds where domestic support is below the drawdown threshold."""
@@ -183,8 +200,8 @@ class Guarantor(State):
         if where.size == 0:  # the common case: nothing to do today
             return troops
         self.model.note_withdrawal(where)
-        reduced = troops[where] * (1.0 - self.drawdown_rate())
-        reduced[reduced < self.model.params.min_presence] = 0.0
+        reduced = troops[where] * (1.0 - self.drawdown_rate(where))
+        reduced[reduced < at(self.model.params.min_presence, where)] = 0.0
         troops[where] = reduced
         return troops
 
@@ -225,8 +242,11 @@ class ConditionalGuarantor(Guarantor):
         Entering needs support at or above the drawdown threshold, so no world enters and draws down on
         the same day.
         """
-        if self.model.day >= self.params.deployment_delay_days:
+        ready = self.model.day >= self.params.deployment_delay_days  # per world if the delay is
+        if np.any(ready):
             entering = live & self.will_deploy & ~self.deployed & (self.support >= self.params.drawdown_threshold)
+            if isinstance(ready, np.ndarray):
+                entering &= ready
             if entering.any():
                 self.troops = np.where(entering, self.params.troops, self.troops)
                 self.deployed |= entering
@@ -274,7 +294,7 @@ class Monitor(State):
                ) -> tuple[np.ndarray, np.ndarray]:
         """(detected, correctly attributed) for one violation in each of ``worlds`` (indices) (ODD 9)."""
         detected = u_detect < self.detection_probability[worlds]
-        return detected, detected & (u_attribute < self.params.attribution_accuracy)
+        return detected, detected & (u_attribute < at(self.params.attribution_accuracy, worlds))
 
     def sanction(self, probing: np.ndarray, blamed_probe: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Impose new sanctions pressure on a blamed probe with probability ``resolve`` (ODD 12)."""
@@ -288,13 +308,13 @@ class Monitor(State):
         if worlds.size == 0:
             return
         self.model.note_withdrawal(worlds)
-        self.detection_probability[worlds] *= 1.0 - self.params.scale_down_fraction
+        self.detection_probability[worlds] *= 1.0 - at(self.params.scale_down_fraction, worlds)
         self.scaled_down[worlds] = True
 
     def hold_election(self, turnover: np.ndarray) -> None:
         """A less committed administration in the worlds ``turnover``: resolve falls by ``election_shock``
         and monitoring is scaled down once (ODD 22)."""
-        self.resolve[turnover] *= 1.0 - self.model.params.election_shock
+        self.resolve[turnover] *= 1.0 - at(self.model.params.election_shock, turnover)
         self.scale_down(turnover)
 
     def lose_patience(self, live: np.ndarray, detected_violations: np.ndarray) -> None:
@@ -338,8 +358,8 @@ class Defender(State):
         with probability ``resolve x self_help_retaliation``.
         """
         m = self.model.params
-        probability = self.params.resolve * np.where(blamed, 1.0 - m.verification_restraint,
-                                                     m.self_help_retaliation)
+        probability = at(self.params.resolve, probing) * np.where(
+            blamed, 1.0 - at(m.verification_restraint, probing), at(m.self_help_retaliation, probing))
         retaliated = uniform < probability
         self.retaliations[probing] += retaliated
         return retaliated
@@ -356,12 +376,13 @@ class Defender(State):
             self.withdrawal_draws[weighing] += 1
         return weighing
 
-    def withdraws(self, guarantee: np.ndarray, agreed_guarantee: np.ndarray) -> np.ndarray:
-        """Whether Ukraine leaves, where it weighs leaving: once the guarantee has eroded (ODD 17).
+    def withdraws(self, guarantee: np.ndarray, agreed_guarantee: np.ndarray, worlds: np.ndarray) -> np.ndarray:
+        """Whether Ukraine leaves, in the worlds ``worlds`` (indices) where it weighs leaving: once the
+        guarantee has eroded (ODD 17).
 
         Eroded: below ``withdrawal_threshold`` times the guarantee strength Ukraine agreed to on day 0.
         """
-        return guarantee < self.params.withdrawal_threshold * agreed_guarantee
+        return guarantee < at(self.params.withdrawal_threshold, worlds) * agreed_guarantee
 
 
 class Aggressor(State):
@@ -449,13 +470,15 @@ def per_world(value: np.ndarray | float, worlds: int) -> np.ndarray:
 
 
 def guarantee_strength(
-    capability: np.ndarray, bases: np.ndarray, detection_probability: np.ndarray, params: ParamView
+    capability: np.ndarray, bases: np.ndarray, detection_probability: np.ndarray, params: ParamView,
+    worlds: np.ndarray | slice = slice(None),
 ) -> np.ndarray:
     """Strength of the guarantee package as Ukraine perceives it, 0-1 (ODD 2).
 
     ``1 - e^(-C_UA) (1 - bases_guarantee * bases)(1 - monitoring_weight * detection)``: troops, air and
-    maritime roles, bases and monitoring each close part of the remaining gap.
+    maritime roles, bases and monitoring each close part of the remaining gap. ``worlds``: the worlds
+    (indices) the other arguments are given for, if not all.
     """
-    return 1.0 - np.exp(-capability) * (1.0 - params.bases_guarantee * bases) * (
-        1.0 - params.monitoring_weight * detection_probability
+    return 1.0 - np.exp(-capability) * (1.0 - at(params.bases_guarantee, worlds) * bases) * (
+        1.0 - at(params.monitoring_weight, worlds) * detection_probability
     )

@@ -119,6 +119,17 @@ class CeasefireModel(mesa.Model):
         for day, code in election_days(scenario.start_date, self.horizon_days):
             self.elections.setdefault(day, []).append(code)
 
+        # a per-world rearmament rate takes few values (one per point of a pack): each world's growth of forces
+        # is computed with Python's power of its value, as for a number (numpy's vectorised power can differ
+        # in the last bit), and gathered by each world's level
+        self._rearmament_levels: dict[str, np.ndarray] = {}
+        for code, view in (("RU", ru_params), ("UA", ua_params)):
+            if isinstance(view.rearmament_rate, np.ndarray):
+                self._rearmament_levels[code], level = np.unique(view.rearmament_rate, return_inverse=True)
+                setattr(self, f"rearmament_level_{code}", level)
+        self.world_state = type(self).world_state + tuple(f"rearmament_level_{code}"
+                                                          for code in self._rearmament_levels)
+
         self.ru = Aggressor(self, "RU", ru_params)
         self.uk = Guarantor(self, "UK", uk_params)
         self.fr = Guarantor(self, "FR", fr_params)
@@ -129,6 +140,8 @@ class CeasefireModel(mesa.Model):
         self.guarantor_set = AgentSet(self.guarantors, random=self.random)
         self.ru.form_prior(self._bases_in_ukraine())
         self._force_ratio_0 = self._force_ratio(0)
+        if isinstance(self._force_ratio_0, np.ndarray):  # per world: compacted with the worlds
+            self.world_state += ("_force_ratio_0",)
 
         n = self.worlds
         self.escalation = np.zeros(n)
@@ -173,24 +186,39 @@ class CeasefireModel(mesa.Model):
         """Length of the state arrays now: all worlds, or fewer while ``run()`` has compacted them."""
         return len(self.world_ids)
 
-    # --- forces in the zone: the same in every world on a given day -----------------------------
+    # --- forces in the zone: the same in every world on a given day, unless rearmament is per world ----------
 
-    def forces(self, day: int) -> tuple[float, float]:
+    def forces(self, day: int) -> tuple[float | np.ndarray, float | np.ndarray]:
         """Russian and Ukrainian troops in the zone on ``day``, after rearmament (ODD 23)."""
-        ru, ua = self.config.agents.RU, self.config.agents.UA
+        ru, ua = self.ru.params, self.ua.params
         years = day / 365.0
-        return ru.troops * (1.0 + ru.rearmament_rate) ** years, ua.troops * (1.0 + ua.rearmament_rate) ** years
+        return ru.troops * self._growth("RU", ru.rearmament_rate, years), \
+            ua.troops * self._growth("UA", ua.rearmament_rate, years)
 
-    def _force_ratio(self, day: int) -> float:
+    def _growth(self, code: str, rate: float | np.ndarray, years: float) -> float | np.ndarray:
+        """``(1 + rate) ** years``: a number, or per world from each distinct rate's number."""
+        if not isinstance(rate, np.ndarray):
+            return (1.0 + rate) ** years
+        by_level = np.array([(1.0 + float(level)) ** years for level in self._rearmament_levels[code]])
+        return by_level[getattr(self, f"rearmament_level_{code}")]
+
+    def _force_ratio(self, day: int) -> float | np.ndarray:
         russian, ukrainian = self.forces(day)
+        if isinstance(russian, np.ndarray) or isinstance(ukrainian, np.ndarray):
+            russian, ukrainian = np.broadcast_arrays(russian, ukrainian)
+            return np.divide(russian, ukrainian, out=np.ones(russian.shape), where=(russian > 0) & (ukrainian > 0))
         return russian / ukrainian if russian > 0 and ukrainian > 0 else 1.0
 
     def drive(self, day: int) -> float | np.ndarray:
         """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16);
-        per world where Russia's gain, resolve or the power-shift weight are per-world parameters."""
+        per world where Russia's gain, resolve, the power-shift weight or a rearmament rate are per world."""
         p, m = self.ru.params, self.params
         russian, ukrainian = self.forces(day)
-        share = russian / (russian + ukrainian) if russian + ukrainian > 0 else 0.5
+        total = russian + ukrainian
+        if isinstance(total, np.ndarray):
+            share = np.divide(russian, total, out=np.full(total.shape, 0.5), where=total > 0)
+        else:
+            share = russian / total if total > 0 else 0.5
         shift = np.log(self._force_ratio(day) / self._force_ratio_0)
         return p.offensive_gain * p.resolve * share + m.power_shift_weight * shift
 
@@ -236,7 +264,7 @@ class CeasefireModel(mesa.Model):
         """Whether any guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
         bases = np.zeros(self.world_ids[worlds].size, dtype=bool)
         for g in self.guarantors:
-            if g.params.permanent_bases:
+            if np.any(g.params.permanent_bases):  # per world, possibly
                 bases |= g.bases_in_ukraine(worlds)
         return bases
 
@@ -289,10 +317,10 @@ class CeasefireModel(mesa.Model):
         where = where[live[where] & ~ended[where] & self.eroded[where]]
         if where.size == 0:
             return where
-        ukraine_view = ground[where] / self.params.troop_scale + air_maritime[where]
+        ukraine_view = ground[where] / at(self.params.troop_scale, where) + air_maritime[where]
         guarantee = guarantee_strength(ukraine_view, self._bases_in_ukraine(where),
-                                       self.us.detection_probability[where], self.params)
-        return where[self.ua.withdraws(guarantee, self.agreed_guarantee[where])]
+                                       self.us.detection_probability[where], self.params, where)
+        return where[self.ua.withdraws(guarantee, self.agreed_guarantee[where], where)]
 
     def incident_rate(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
         """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
@@ -322,9 +350,13 @@ class CeasefireModel(mesa.Model):
         russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
         ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
         agreed = np.zeros(self.active_worlds, dtype=bool)
-        for round_ in range(self.config.agents.US.mediation_rounds):
+        rounds = self.us.params.mediation_rounds  # per world, possibly: each world stops after its own
+        for round_ in range(int(np.max(rounds))):
             u_ukraine, u_russia = uniforms(self.keys, (Lane.NEGOTIATION,), round_)
-            agreed |= (u_ukraine < ukraine) & (u_russia < russia)
+            accepted = (u_ukraine < ukraine) & (u_russia < russia)
+            if isinstance(rounds, np.ndarray):
+                accepted &= round_ < rounds
+            agreed |= accepted
         return agreed
 
     def _spoiler_attacks(self, live: np.ndarray) -> np.ndarray:
@@ -392,11 +424,15 @@ class CeasefireModel(mesa.Model):
                                                     - m.escalation_decay * self.escalation)
         self.escalation[probing] += (
             at(m.probe_escalation, probing)
-            + np.where(blamed_probing, at(m.response_escalation, probing) * answered_probing - m.joint_calming,
+            + np.where(blamed_probing,
+                       at(m.response_escalation, probing) * answered_probing - at(m.joint_calming, probing),
                        at(m.misperception_escalation, probing))
             + at(m.retaliation_escalation, probing) * retaliated_probing)
         self.escalation[spoiling] += at(m.spoiler_escalation, spoiling) * ~handled
-        if m.joint_calming > 0.0:
+        if isinstance(m.joint_calming, np.ndarray):
+            calmed = probing[m.joint_calming[probing] > 0.0]
+            self.escalation[calmed] = np.maximum(self.escalation[calmed], 0.0)
+        elif m.joint_calming > 0.0:
             self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
         # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)

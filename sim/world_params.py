@@ -3,9 +3,10 @@
 The engine reads a parameter block (``scenario.model``, ``scenario.agents.UK`` …) through a
 :class:`ParamView`: every field is an attribute, as in the scenario; a field listed in ``PACKABLE``
 may instead be a per-world array, so that worlds with different values of it share one batch
-(``sim.packing``). Points that differ in any other field (or in the structure, horizon or start
-date) are run in separate batches: those fields steer the engine's control flow (loop counts,
-whether bases exist, delays) or enter where per-world values would cost more than they save.
+(``sim.packing``). Every parameter that a sweep, a posterior or a prior draw can vary is packable,
+including those that steer control flow (negotiation rounds, Germany's delay, permanent bases: each
+world follows its own value). Points that differ in anything else (the forces' troop numbers, the
+structure, the horizon or the start date) are run in separate batches.
 """
 
 from __future__ import annotations
@@ -25,9 +26,21 @@ PACKABLE: frozenset[str] = frozenset(
         "spoiler_escalation", "sanctions_step", "sanctions_decay", "power_shift_weight", "election_turnover",
         "support_loss_per_100_violations", "support_recovery",
     )]
-    + [f"agents.{code}.{name}" for code in ("UK", "FR", "DE") for name in ("troops", "resolve")]
-    + ["agents.DE.neighbour_troops", "agents.DE.deployment_probability",
-       "agents.US.detection_probability", "agents.US.resolve", "agents.UA.guarantee_threshold"]
+    + [f"model.{name}" for name in (
+        "troop_scale", "neighbour_weight", "bases_credibility", "bases_guarantee", "monitoring_weight",
+        "support_loss_per_response", "drawdown_rate", "min_presence", "bases_drawdown_factor",
+        "neighbour_objection_weight", "objection_scale", "balance_unit", "air_weight", "maritime_weight",
+        "presence_stake", "bases_stake", "neighbour_stake", "joint_calming", "verification_restraint",
+        "self_help_retaliation", "election_shock",
+    )]
+    + [f"agents.{code}.{name}" for code in ("UK", "FR", "DE") for name in (
+        "troops", "resolve", "domestic_support", "permanent_bases", "drawdown_threshold", "air_role",
+        "maritime_role")]
+    + ["agents.DE.neighbour_troops", "agents.DE.deployment_probability", "agents.DE.deployment_delay_days",
+       "agents.US.detection_probability", "agents.US.resolve", "agents.US.attribution_accuracy",
+       "agents.US.violation_tolerance", "agents.US.patience", "agents.US.scale_down_fraction",
+       "agents.US.mediation_rounds", "agents.UA.guarantee_threshold", "agents.UA.resolve",
+       "agents.UA.withdrawal_threshold", "agents.UA.rearmament_rate", "agents.RU.rearmament_rate"]
     + [f"agents.RU.{name}" for name in (
         "base_offensive_hazard", "provocation", "probe_rate", "offensive_gain", "resolve", "troop_objection",
         "acceptance_logit", "war_cost", "table_gain", "prior_credibility", "prior_strength", "bases_price",
@@ -37,7 +50,8 @@ PACKABLE: frozenset[str] = frozenset(
 
 
 class ParamView:
-    """One parameter block as the engine reads it; fields in ``world_state`` are per-world float arrays.
+    """One parameter block as the engine reads it; fields in ``world_state`` are per-world arrays (bool for a
+    yes/no field such as ``permanent_bases``, float otherwise, whole numbers included).
 
     The model compacts and restores the arrays with the other per-world state.
     """
@@ -47,7 +61,8 @@ class ParamView:
             setattr(self, name, getattr(block, name))
         arrays = dict(arrays or {})
         for name, values in arrays.items():
-            setattr(self, name, np.asarray(values, dtype=float))
+            dtype = bool if isinstance(getattr(block, name), bool) else float
+            setattr(self, name, np.asarray(values, dtype=float).astype(dtype))
         self.world_state: tuple[str, ...] = tuple(arrays)
 
 

@@ -228,7 +228,7 @@ def test_sweep_posterior_without_a_file_is_the_committed_one() -> None:
     (["--posterior", "{bad}"], "bad.csv: weight: column is missing"),
     (["--draws", "5"], "--draws: only with --posterior"),
     (["--posterior", "{good}", "--draws", "21"], "--draws: must be between 1 and 20"),
-    (["--posterior", "{fixed}"], "model.troop_scale: cannot be drawn per world"),
+    (["--posterior", "{fixed}"], "agents.RU.troops: cannot be drawn per world"),
     (["--posterior", "{clash}"], "draws agents.UK.troops, which axis 'agents.UK.troops' also sets"),
 ])
 def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv, message) -> None:
@@ -236,7 +236,7 @@ def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv,
         "missing": tmp_path / "missing.csv",
         "bad": _posterior_file(tmp_path, {HAZARD: [0.001]}, "bad.csv"),
         "good": _posterior_file(tmp_path, SPREAD, "good.csv"),
-        "fixed": _posterior_file(tmp_path, {"model.troop_scale": [9000.0], "weight": [1.0]}, "fixed.csv"),
+        "fixed": _posterior_file(tmp_path, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
         "clash": _posterior_file(tmp_path, {"agents.UK.troops": [1000.0], "weight": [1.0]}, "clash.csv"),
     }
     argv = [a.format(**files) for a in argv]

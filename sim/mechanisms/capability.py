@@ -23,8 +23,12 @@ def absolute(ground: np.ndarray, air_maritime: np.ndarray, troop_scale: float, b
 
 
 def relative(ground: np.ndarray, air_maritime: np.ndarray, troop_scale: float, balance_unit: float,
-             russian_troops: float) -> np.ndarray:
+             russian_troops: float | np.ndarray) -> np.ndarray:
     """Relative: ground troops as a share of Russia's forces in the zone, per balance_unit, plus air and maritime."""
+    if isinstance(russian_troops, np.ndarray):  # Russia rearms at a rate that differs between worlds
+        with np.errstate(divide="ignore", invalid="ignore"):  # worlds without Russian troops take the other branch
+            relative_share = ground / (balance_unit * russian_troops)
+        return np.where(russian_troops > 0.0, relative_share, ground / troop_scale) + air_maritime
     if russian_troops <= 0.0:
         return ground / troop_scale + air_maritime
     return ground / (balance_unit * russian_troops) + air_maritime

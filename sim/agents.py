@@ -107,7 +107,8 @@ class Guarantor(State):
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
         m = self.model.params
         initial, bases_held = self.params.domestic_support, self.params.permanent_bases
-        per_world = any(isinstance(v, np.ndarray) for v in (initial, bases_held, m.presence_stake, m.bases_stake))
+        per_world = isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
+            or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray)
         if not isinstance(self.neighbour_troops, np.ndarray):
             # the common case (UK, France): no troops on neighbouring soil, so the stakes are a constant
             # where troops are in Ukraine and 0 elsewhere; support never exceeds its initial value (it
@@ -130,7 +131,8 @@ class Guarantor(State):
             support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
         else:
             support_ratio = self.support / initial if initial > 0.0 else 1.0
-        bases = self.bases_in_ukraine() if np.any(bases_held) else False
+        bases = self.bases_in_ukraine() if (bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held) \
+            else False
         # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass
         neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0) \
             if isinstance(self.neighbour_troops, np.ndarray) else False
@@ -243,7 +245,7 @@ class ConditionalGuarantor(Guarantor):
         the same day.
         """
         ready = self.model.day >= self.params.deployment_delay_days  # per world if the delay is
-        if np.any(ready):
+        if ready.any() if isinstance(ready, np.ndarray) else ready:
             entering = live & self.will_deploy & ~self.deployed & (self.support >= self.params.drawdown_threshold)
             if isinstance(ready, np.ndarray):
                 entering &= ready

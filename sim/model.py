@@ -264,7 +264,8 @@ class CeasefireModel(mesa.Model):
         """Whether any guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
         bases = np.zeros(self.world_ids[worlds].size, dtype=bool)
         for g in self.guarantors:
-            if np.any(g.params.permanent_bases):  # per world, possibly
+            held = g.params.permanent_bases  # per world, possibly
+            if held.any() if isinstance(held, np.ndarray) else held:
                 bases |= g.bases_in_ukraine(worlds)
         return bases
 

@@ -123,6 +123,7 @@ class CeasefireModel(mesa.Model):
         # is computed with Python's power of its value, as for a number (numpy's vectorised power can differ
         # in the last bit), and gathered by each world's level
         self._rearmament_levels: dict[str, np.ndarray] = {}
+        self._growth_by_level: dict[str, tuple[float, np.ndarray]] = {}
         for code, view in (("RU", ru_params), ("UA", ua_params)):
             if isinstance(view.rearmament_rate, np.ndarray):
                 self._rearmament_levels[code], level = np.unique(view.rearmament_rate, return_inverse=True)
@@ -199,8 +200,11 @@ class CeasefireModel(mesa.Model):
         """``(1 + rate) ** years``: a number, or per world from each distinct rate's number."""
         if not isinstance(rate, np.ndarray):
             return (1.0 + rate) ** years
-        by_level = np.array([(1.0 + float(level)) ** years for level in self._rearmament_levels[code]])
-        return by_level[getattr(self, f"rearmament_level_{code}")]
+        cached = self._growth_by_level.get(code)
+        if cached is None or cached[0] != years:  # forces are asked for several times a day
+            cached = (years, np.array([(1.0 + float(level)) ** years for level in self._rearmament_levels[code]]))
+            self._growth_by_level[code] = cached
+        return cached[1][getattr(self, f"rearmament_level_{code}")]
 
     def _force_ratio(self, day: int) -> float | np.ndarray:
         russian, ukrainian = self.forces(day)

@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time batches of these sizes (default 1000 5000 10000 20000 40000 if the flag "
                              "is given bare) and fit the cost of a day: fixed part plus a part per world")
     args = parser.parse_args(argv)
-    if args.scaling is not None and 0 < len(set(args.scaling)) < 2:
-        parser.error("--scaling: give at least two different batch sizes (or none, for the default five)")
+    if args.scaling is not None and (0 < len(set(args.scaling)) < 2 or any(size < 1 for size in args.scaling)):
+        parser.error("--scaling: give at least two different batch sizes of 1 world or more "
+                     "(or none, for the default five)")
 
     def scenario(worlds: int):
         return load_scenario(BASELINE, {"replications": worlds, "horizon_days": args.horizon})

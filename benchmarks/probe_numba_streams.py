@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=200, help="days compared bit for bit (default 200)")
     parser.add_argument("--repeats", type=int, default=300, help="days per timing (default 300)")
     args = parser.parse_args(argv)
+    for option in ("worlds", "days", "repeats"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option}: must be 1 or more (got {getattr(args, option)})")
 
     start = time.perf_counter()
     kernels = compile_kernels()

@@ -148,7 +148,8 @@ def test_per_world_values_replace_the_scenarios_value_world_by_world() -> None:
 
 
 def _state(model: CeasefireModel) -> dict[str, np.ndarray]:
-    return {f"{type(owner).__name__}.{name}": np.asarray(getattr(owner, name)).copy()
+    # agents by code: the UK and France are both Guarantors
+    return {f"{getattr(owner, 'code', type(owner).__name__)}.{name}": np.asarray(getattr(owner, name)).copy()
             for owner in model._state_owners() if not isinstance(owner, ParamView) for name in owner.world_state}
 
 
@@ -179,3 +180,32 @@ def test_every_packable_parameter_as_a_per_world_array_changes_no_bit() -> None:
         for name in a:
             np.testing.assert_array_equal(a[name], b[name], err_msg=f"{name} on day {scalar.day}")
     assert (scalar.de.troops > 0).any() and scalar.us.scaled_down.any() and not scalar.holding.all()
+
+
+def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> None:
+    """Worlds of two points packed in one model, alternating: every state array of each world equals, day by
+    day, that of its own point run alone, for parameters that decide which branch a world takes."""
+    from sim.mesa_model import with_overrides
+    from sim.streams import world_keys
+
+    contrasts = {"agents.DE.deployment_delay_days": (10, 250), "agents.US.mediation_rounds": (1, 4),
+                 "agents.DE.permanent_bases": (False, True), "agents.RU.rearmament_rate": (0.0, 0.1),
+                 "agents.UA.rearmament_rate": (0.05, 0.0), "model.joint_calming": (0.0, 2.0)}
+    low, high = (with_overrides(BASE, {path: pair[side] for path, pair in contrasts.items()}, Path("contrast"))
+                 for side in (0, 1))
+    n = 300
+    keys = world_keys(3, (), np.arange(n))
+    odd = np.arange(n) % 2 == 1
+    mixed = {path: np.where(odd, float(b), float(a)) for path, (a, b) in contrasts.items()}
+    packed = CeasefireModel(low, n, keys=keys, record_trajectories=False, world_values=mixed)
+    alone = [CeasefireModel(point, n, keys=keys, record_trajectories=False) for point in (low, high)]
+    assert not np.array_equal(alone[0].agreed, alone[1].agreed)  # one round of mediation against four
+    for _ in range(300):
+        for model in (packed, *alone):
+            model.step()
+        state, low_state, high_state = _state(packed), _state(alone[0]), _state(alone[1])
+        for name in low_state:
+            np.testing.assert_array_equal(state[name][~odd], low_state[name][~odd], err_msg=f"{name} day {packed.day}")
+            np.testing.assert_array_equal(state[name][odd], high_state[name][odd], err_msg=f"{name} day {packed.day}")
+        if packed.day == 100:  # Germany has entered where its delay was 10 days, nowhere where it is 250
+            assert (packed.de.troops[~odd] > 0).any() and (packed.de.troops[odd] == 0).all()

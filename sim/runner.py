@@ -275,7 +275,9 @@ def _trajectory_slice(ordered: Sequence[BlockResult], first: int, stop: int) -> 
         if name == TRAJECTORY_VARIABLES[0]:
             table["n_holding"] = count
         with np.errstate(invalid="ignore", divide="ignore"):
-            table[f"{name}_mean"] = np.where(count > 0, np.nansum(values, axis=1, dtype=np.float64) / count, np.nan)
+            # what np.nansum computes (NaN as 0, the same pairwise sum), without its second isnan pass and copy
+            sums = np.add.reduce(np.where(holding, values, np.float32(0)), axis=1, dtype=np.float64)
+            table[f"{name}_mean"] = np.where(count > 0, sums / count, np.nan)
         p10, p90 = _nan_quantiles(values, count, (0.1, 0.9))
         table[f"{name}_p10"], table[f"{name}_p90"] = p10, p90
     return pd.DataFrame(table)

@@ -207,10 +207,15 @@ def load_commitments(path: Path = COMMITMENTS_FILE) -> Commitments:
     return _load_commitments_cached(Path(path).resolve())
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML has it (its wheels do): the same objects as ``yaml.safe_load``, ~10x faster
+on the 38 kB commitments file that every run reads."""
+
+
 @lru_cache(maxsize=4)
 def _load_commitments_cached(path: Path) -> Commitments:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except OSError as exc:
         raise InputError(f"{path}: cannot read commitments ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,26 @@ def test_trajectory_table_in_day_slices_equals_one_pass(monkeypatch: pytest.Monk
     sliced = trajectory_table(results, 12)
     assert whole.to_csv() == sliced.to_csv() and len(sliced) == 13
     assert isinstance(results[0], BlockResult)
+
+def test_trajectory_table_is_numpys_nan_statistics_over_holding_worlds() -> None:
+    """Each day's mean and 10th/90th percentiles are numpy's nanmean and (linear) nanquantile over the worlds
+    still holding, joined across blocks; a day with no world holding is NaN throughout."""
+    scenario = make_scenario(replications=60, horizon_days=40)
+    results = [simulate_block(scenario, block, 3) for block in plan_blocks(60, block_worlds=25)]
+    table = trajectory_table(results, 40)
+    for name in TRAJECTORY_VARIABLES:
+        values = np.concatenate([r.trajectories[name] for r in results], axis=1).astype(np.float64)
+        holding = ~np.isnan(values)
+        assert (table["n_holding"].to_numpy() == holding.sum(axis=1)).all()
+        assert 0 < holding.sum() < holding.size  # some worlds stopped holding: NaN entries were met
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN days
+            expected = {"mean": np.nanmean(values, axis=1),
+                        "p10": np.nanquantile(values, 0.1, axis=1), "p90": np.nanquantile(values, 0.9, axis=1)}
+        for stat, reference in expected.items():
+            np.testing.assert_allclose(table[f"{name}_{stat}"], reference, rtol=0, atol=5e-7,
+                                       equal_nan=True, err_msg=f"{name}_{stat}")  # the table is rounded to 6 places
+
 
 
 # --------------------------------------------------------------------------- worker processes

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import describe  # noqa: E402
 from sim.model import CeasefireModel  # noqa: E402
 from sim.runner import run_scenario  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     oracle_rate = args.oracle_worlds * args.horizon / oracle_time
     ratios = sorted((args.batch_worlds / b) / (args.oracle_worlds / o)
                     for b, o in zip(batch_times, oracle_times, strict=True))
+    print(describe())
     print(f"horizon {args.horizon} days, baseline scenario, median of {args.repeats} runs "
           "(world-days = worlds x horizon)")
     print(f"{'engine':<28}{'worlds':>8}{'wall s':>10}{'world-days/s':>16}")

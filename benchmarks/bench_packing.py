@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
+from benchmarks.machine import describe  # noqa: E402
 from sim.packing import PACK_WORLDS, run_packed  # noqa: E402
 from sim.posterior import DEFAULT_POSTERIOR, draw_indices, draw_scenario, load_posterior  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ceasefire calibrate, one ABC-SMC generation of {particles} particles x 500 worlds x 730 days, "
           f"{args.workers} workers: {abc:.1f} s ({evaluations} evaluations over {generations} population(s), "
           "the prior sample for the first epsilon included)")
-    print(f"numpy {np.__version__}, python {sys.version.split()[0]}")
+    print(describe())
     return 0
 
 

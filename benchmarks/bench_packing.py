@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
 from benchmarks.machine import describe  # noqa: E402
 from sim.packing import PACK_WORLDS, run_packed  # noqa: E402
 from sim.posterior import DEFAULT_POSTERIOR, draw_indices, draw_scenario, load_posterior  # noqa: E402

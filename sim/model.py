@@ -24,7 +24,7 @@ from sim.agents import (
     logistic,
 )
 from sim.calendar import election_days
-from sim.mechanisms import REGISTRY
+from sim.mechanisms import REGISTRY, MixedForm
 from sim.scenario import Scenario
 from sim.streams import Lane, geometric_gap, uniforms, world_keys
 from sim.world_params import ParamView, at, split_world_values
@@ -40,6 +40,12 @@ CAUSE_CODES: dict[str, int] = {
 
 TRAJECTORY_VARIABLES: tuple[str, ...] = ("credibility", "escalation", "coalition_troops", "detection_probability")
 """Per-day quantities recorded over the worlds whose ceasefire holds."""
+
+FORM_ATTRIBUTES: dict[str, str] = {
+    "objection": "objection_form", "capability": "capability_form", "credibility": "credibility_form",
+    "escalation": "spiral_form", "acceptance": "acceptance_form",
+}
+"""The model's attribute holding each mechanism's form function."""
 
 COMPACT_ENDED_SHARE = 0.0625
 """``run()`` drops ended worlds from the stepped arrays once they are this share of them (no effect on
@@ -69,6 +75,9 @@ class CeasefireModel(mesa.Model):
             ``0 .. worlds - 1`` of ``rng`` (a seed), or keys drawn from ``rng`` (a Generator).
         world_values: dotted path (in ``sim.world_params.PACKABLE``) -> one value per world, for the
             parameters that differ between the worlds of this batch.
+        world_forms: mechanism (in ``sim.mechanisms.REGISTRY``) -> one form name per world, for the
+            mechanisms whose form differs between the worlds of this batch (the scenario's ``structure``
+            gives the others).
 
     Attributes:
         config: the scenario (not ``scenario``, which Mesa 3.5 reserves).
@@ -88,6 +97,7 @@ class CeasefireModel(mesa.Model):
         record_trajectories: bool = True,
         keys: np.ndarray | None = None,
         world_values: dict[str, np.ndarray] | None = None,
+        world_forms: dict[str, np.ndarray] | None = None,
     ) -> None:
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else make_generator(rng))
         self.worlds = int(worlds)
@@ -109,12 +119,7 @@ class CeasefireModel(mesa.Model):
         self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
         self.horizon_days = scenario.horizon_days
         self.day = 0
-        structure = scenario.structure
-        self.objection_form = REGISTRY["objection"][structure.objection]
-        self.capability_form = REGISTRY["capability"][structure.capability]
-        self.credibility_form = REGISTRY["credibility"][structure.credibility]
-        self.spiral_form = REGISTRY["escalation"][structure.escalation]
-        self.acceptance_form = REGISTRY["acceptance"][structure.acceptance]
+        form_state = self._set_forms(scenario, world_forms)
         self.elections: dict[int, list[str]] = {}
         for day, code in election_days(scenario.start_date, self.horizon_days):
             self.elections.setdefault(day, []).append(code)
@@ -128,8 +133,8 @@ class CeasefireModel(mesa.Model):
             if isinstance(view.rearmament_rate, np.ndarray):
                 self._rearmament_levels[code], level = np.unique(view.rearmament_rate, return_inverse=True)
                 setattr(self, f"rearmament_level_{code}", level)
-        self.world_state = type(self).world_state + tuple(f"rearmament_level_{code}"
-                                                          for code in self._rearmament_levels)
+        self.world_state = type(self).world_state + form_state + tuple(f"rearmament_level_{code}"
+                                                                       for code in self._rearmament_levels)
 
         self.ru = Aggressor(self, "RU", ru_params)
         self.uk = Guarantor(self, "UK", uk_params)
@@ -174,6 +179,35 @@ class CeasefireModel(mesa.Model):
         self.cause[~self.agreed] = CAUSE_CODES["no_deal"]
         self.running = bool(self.holding.any()) and self.horizon_days > 0
         self._record()
+
+    def _set_forms(self, scenario: Scenario, world_forms: dict[str, np.ndarray] | None) -> tuple[str, ...]:
+        """Set each mechanism's form function (``objection_form``, ...): the scenario's, or a
+        :class:`~sim.mechanisms.MixedForm` where ``world_forms`` gives worlds different forms. Returns the
+        names of the per-world form indices this adds to the model's state."""
+        world_forms = dict(world_forms or {})
+        unknown = sorted(set(world_forms) - set(FORM_ATTRIBUTES))
+        if unknown:
+            raise ValueError(f"world_forms: no mechanism named {', '.join(unknown)} (see sim.mechanisms.REGISTRY)")
+        state: list[str] = []
+        for mechanism, attribute in FORM_ATTRIBUTES.items():
+            forms = REGISTRY[mechanism]
+            names = [getattr(scenario.structure, mechanism)]
+            if mechanism in world_forms:
+                per_world = np.asarray(world_forms[mechanism], dtype=str)
+                if per_world.shape != (self.worlds,):
+                    raise ValueError(f"world_forms[{mechanism!r}]: {per_world.size} forms for {self.worlds} worlds")
+                names, index = np.unique(per_world, return_inverse=True)
+                wrong = sorted(set(names) - set(forms))
+                if wrong:
+                    raise ValueError(f"world_forms[{mechanism!r}]: no form named {', '.join(wrong)}")
+                if names.size > 1:
+                    setattr(self, f"form_index_{mechanism}", index)
+                    state.append(f"form_index_{mechanism}")
+                    setattr(self, attribute, MixedForm([forms[name] for name in names], self,
+                                                       f"form_index_{mechanism}"))
+                    continue
+            setattr(self, attribute, forms[str(names[0])])
+        return tuple(state)
 
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",

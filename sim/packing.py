@@ -6,9 +6,10 @@ packed 40 to a batch of 20,000 worlds, the fixed cost is shared (``docs/performa
 
 Packing changes no result: every world keeps its own streams, keyed by (seed, stream of its point,
 replication) (``sim.streams``), and parameters that differ between the points of a pack are
-per-world arrays (``sim.world_params``). Points that differ in a parameter that cannot be per
-world, or in structure, horizon or start date, go to different packs. ``tests/test_packing.py``
-checks that packed and one-by-one runs give the same bytes.
+per-world arrays (``sim.world_params``), and so are the forms of the contested mechanisms where they
+differ (``sim.mechanisms.MixedForm``: every form present computed for every world, each world taking
+its own). Points that differ in a parameter that cannot be per world, or in horizon or start date, go to
+different packs. ``tests/test_packing.py`` checks that packed and one-by-one runs give the same bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.mechanisms import REGISTRY
 from sim.model import CeasefireModel
 from sim.runner import WorkersStoppedError, local_executor, run_records
 from sim.scenario import Scenario
@@ -33,7 +35,7 @@ PACK_WORLDS = 20_000
 """Worlds per pack: enough to share the fixed cost of a day, few enough to keep memory flat
 (about 2 KB per world while it runs)."""
 
-_PACKED_BLOCKS = ("model", "agents")
+_PACKED_BLOCKS = ("model", "agents", "structure")
 
 
 def flat_values(scenario: Scenario) -> dict[str, Any]:
@@ -45,8 +47,8 @@ def flat_values(scenario: Scenario) -> dict[str, Any]:
 
 
 def pack_signature(scenario: Scenario) -> str:
-    """What points of one pack must share: everything but the packable parameters, replications and
-    seed (the worlds' keys carry the seed)."""
+    """What points of one pack must share: everything but the packable parameters, the structure,
+    replications and seed (the worlds' keys carry the seed)."""
     fixed = {path: value for path, value in flat_values(scenario).items() if path not in PACKABLE}
     rest = scenario.model_dump(mode="json", exclude={"name", "description", "replications", "seed", *_PACKED_BLOCKS})
     return repr((sorted(fixed.items()), sorted(rest.items())))
@@ -54,23 +56,48 @@ def pack_signature(scenario: Scenario) -> str:
 
 def plan_packs(scenarios: Sequence[Scenario], pack_worlds: int = PACK_WORLDS) -> list[list[int]]:
     """Indices of ``scenarios`` grouped into packs: same :func:`pack_signature`, at most ``pack_worlds``
-    worlds each (a point with more worlds than that is a pack of its own); in order of first index."""
-    groups: dict[str, list[int]] = {}
+    worlds each (a point with more worlds than that is a pack of its own); in order of first index.
+
+    Within a group, the points of each structure are packed first on their own; then the last pack of
+    each structure goes whole into the first pack with room for it, largest first. So a pack mixes
+    structures (and pays for every form present in each of its worlds) only where one structure's worlds
+    do not fill it."""
+    groups: dict[str, dict[str, list[int]]] = {}
     for index, scenario in enumerate(scenarios):
-        groups.setdefault(pack_signature(scenario), []).append(index)
+        structure = repr(sorted(scenario.structure.model_dump().items()))
+        groups.setdefault(pack_signature(scenario), {}).setdefault(structure, []).append(index)
     packs: list[list[int]] = []
-    for members in groups.values():
-        current: list[int] = []
-        worlds = 0
-        for index in members:
-            n = scenarios[index].replications
-            if current and worlds + n > pack_worlds:
-                packs.append(current)
-                current, worlds = [], 0
-            current.append(index)
-            worlds += n
-        packs.append(current)
+    for by_structure in groups.values():
+        tails: list[tuple[int, list[int]]] = []
+        for members in by_structure.values():
+            *full, tail = _cut(members, scenarios, pack_worlds)
+            packs.extend(full)
+            tails.append((sum(scenarios[i].replications for i in tail), tail))
+        merged: list[tuple[int, list[int]]] = []
+        for worlds, tail in sorted(tails, key=lambda item: -item[0]):  # stable: ties keep first-seen order
+            room = next((k for k, (used, _) in enumerate(merged) if used + worlds <= pack_worlds), None)
+            if room is None:
+                merged.append((worlds, list(tail)))
+            else:
+                merged[room] = (merged[room][0] + worlds, merged[room][1] + tail)
+        packs.extend(members for _, members in merged)
     return sorted(packs, key=lambda pack: pack[0])
+
+
+def _cut(members: list[int], scenarios: Sequence[Scenario], pack_worlds: int) -> list[list[int]]:
+    """``members`` in order, cut into packs of at most ``pack_worlds`` worlds (one pack, empty, if none)."""
+    packs: list[list[int]] = []
+    current: list[int] = []
+    worlds = 0
+    for index in members:
+        n = scenarios[index].replications
+        if current and worlds + n > pack_worlds:
+            packs.append(current)
+            current, worlds = [], 0
+        current.append(index)
+        worlds += n
+    packs.append(current)
+    return packs
 
 
 def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
@@ -129,9 +156,13 @@ def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
                            for i, first, n in chunk])
     world_values = {path: np.concatenate([_slice(values[i][path], first, n) for i, first, n in chunk])
                     for path in varied}
+    world_forms = {mechanism: np.concatenate([np.full(n, getattr(scenarios[i].structure, mechanism))
+                                              for i, _, n in chunk])
+                   for mechanism in REGISTRY
+                   if len({getattr(scenarios[i].structure, mechanism) for i, _, _ in chunk}) > 1}
     base = scenarios[chunk[0][0]]
     model = CeasefireModel(base, len(keys), rng=np.random.SeedSequence(base.seed), record_trajectories=False,
-                           keys=keys, world_values=world_values).run()
+                           keys=keys, world_values=world_values, world_forms=world_forms).run()
     model.release()
     runs = run_records(model)
     out = []

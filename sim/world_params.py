@@ -5,8 +5,9 @@ The engine reads a parameter block (``scenario.model``, ``scenario.agents.UK`` â
 may instead be a per-world array, so that worlds with different values of it share one batch
 (``sim.packing``). Every parameter that a sweep, a posterior or a prior draw can vary is packable,
 including those that steer control flow (negotiation rounds, Germany's delay, permanent bases: each
-world follows its own value). Points that differ in anything else (the forces' troop numbers, the
-structure, the horizon or the start date) are run in separate batches.
+world follows its own value). The structure may differ too, through a mask over the rival forms
+(``sim.mechanisms.MixedForm``). Points that differ in anything else (the forces' troop numbers, the
+horizon or the start date) are run in separate batches.
 """
 
 from __future__ import annotations

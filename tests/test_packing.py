@@ -3,6 +3,7 @@ and the number of workers; per-world parameters only where they are allowed."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 
 import sim.sweep_run
 from sim.bundled import scenario_path, sweep_path
-from sim.model import CeasefireModel
+from sim.mechanisms import LEGACY_STRUCTURE, REGISTRY, MixedForm
+from sim.model import FORM_ATTRIBUTES, CeasefireModel
 from sim.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
 from sim.runner import run_scenario
 from sim.scenario import Scenario, load_scenario
@@ -67,10 +69,10 @@ def test_independent_streams_give_other_worlds() -> None:
 
 
 def test_points_that_differ_in_what_cannot_be_per_world_go_to_separate_packs() -> None:
-    threshold = BASE.model_copy(update={"structure": BASE.structure.model_copy(update={"escalation": "threshold"})})
+    shorter = BASE.model_copy(update={"horizon_days": 300})
     russians = BASE.model_copy(update={"agents": BASE.agents.model_copy(update={
         "RU": BASE.agents.RU.model_copy(update={"troops": 600_000})})})
-    for other in (threshold, russians):
+    for other in (shorter, russians):
         assert pack_signature(other) != pack_signature(BASE)
         assert plan_packs([BASE, other, BASE]) == [[0, 2], [1]]
         with pytest.raises(ValueError, match="cannot be per world"):
@@ -209,3 +211,101 @@ def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> No
             np.testing.assert_array_equal(state[name][odd], high_state[name][odd], err_msg=f"{name} day {packed.day}")
         if packed.day == 100:  # Germany has entered where its delay was 10 days, nowhere where it is 250
             assert (packed.de.troops[~odd] > 0).any() and (packed.de.troops[odd] == 0).all()
+
+
+LEGACY_FORMS = BASE.structure.model_copy(update=LEGACY_STRUCTURE)
+
+
+def test_every_mechanism_has_its_model_attribute_and_every_form_returns_float64() -> None:
+    """A mask puts each form's values into one float64 array, which would widen a float32 form silently and so
+    change the numbers downstream of it; every form must already return float64."""
+    assert set(FORM_ATTRIBUTES) == set(REGISTRY)
+    arrays = [np.linspace(0.0, 3.0, 7)] * 2
+    for mechanism, forms in REGISTRY.items():
+        arity = len(inspect.signature(next(iter(forms.values()))).parameters)
+        for name, form in forms.items():
+            value = np.asarray(form(*arrays, *[0.5] * (arity - 2)))
+            assert value.dtype == np.float64, f"{mechanism}.{name}: {value.dtype}"
+
+
+def test_a_mixed_form_gives_each_world_the_value_of_its_own_form() -> None:
+    """Every form of each mechanism present at once, worlds assigned at random, arguments per world or
+    scalar: each world's value is bit for bit its own form's, after the owner's index changes too."""
+    rng = np.random.default_rng(11)
+    n = 1_000
+
+    class Owner:
+        index: np.ndarray
+
+    owner = Owner()
+    for mechanism, forms in REGISTRY.items():
+        functions = list(forms.values())
+        arity = len(inspect.signature(functions[0]).parameters)
+        args = [rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n), *rng.uniform(0.1, 2.0, arity - 2)]
+        mixed = MixedForm(functions, owner, "index")
+        for _ in range(2):  # a second index, as after the model compacts its worlds
+            owner.index = rng.integers(0, len(functions), n)
+            expected = np.select([owner.index == k for k in range(len(functions))],
+                                 [np.broadcast_to(f(*args), n) for f in functions])
+            np.testing.assert_array_equal(mixed(*args), expected, err_msg=mechanism)
+            assert set(np.unique(owner.index)) == set(range(len(functions)))
+
+
+def test_worlds_of_different_structures_in_one_model_follow_their_own_forms_day_by_day() -> None:
+    """Worlds of the default and of the first version's structure (every mechanism in another form),
+    alternating in one model: every state array of each world equals, day by day, that of its own
+    structure run alone."""
+    from sim.streams import world_keys
+
+    legacy = BASE.model_copy(update={"structure": LEGACY_FORMS})
+    assert all(getattr(legacy.structure, m) != getattr(BASE.structure, m) for m in REGISTRY)
+    n = 300
+    keys = world_keys(5, (), np.arange(n))
+    odd = np.arange(n) % 2 == 1
+    forms = {m: np.where(odd, getattr(legacy.structure, m), getattr(BASE.structure, m)) for m in REGISTRY}
+    packed = CeasefireModel(BASE, n, keys=keys, record_trajectories=False, world_forms=forms)
+    alone = [CeasefireModel(point, n, keys=keys, record_trajectories=False) for point in (BASE, legacy)]
+    assert isinstance(packed.spiral_form, MixedForm)
+    assert not np.array_equal(alone[0].agreed, alone[1].agreed)  # the acceptance forms differ
+    for _ in range(300):
+        for model in (packed, *alone):
+            model.step()
+        state, default_state, legacy_state = _state(packed), _state(alone[0]), _state(alone[1])
+        for name in default_state:
+            np.testing.assert_array_equal(state[name][~odd], default_state[name][~odd],
+                                          err_msg=f"{name} day {packed.day}")
+            np.testing.assert_array_equal(state[name][odd], legacy_state[name][odd], err_msg=f"{name} day {packed.day}")
+    assert not np.array_equal(alone[0].breakdown_day, alone[1].breakdown_day)
+
+
+def test_points_of_different_structures_share_a_pack_and_give_their_bytes_alone() -> None:
+    """Points that differ only in structure (one mechanism each, and all at once) are packed together and
+    still give, byte for byte, the runs.csv of each point run alone."""
+    points = [BASE, BASE.model_copy(update={"structure": LEGACY_FORMS})]
+    for mechanism in REGISTRY:
+        other = next(form for form in REGISTRY[mechanism] if form != getattr(BASE.structure, mechanism))
+        points.append(BASE.model_copy(update={"structure": BASE.structure.model_copy(update={mechanism: other})}))
+    assert plan_packs(points) == [list(range(len(points)))]
+    packed = run_packed(points, [()] * len(points))
+    alone = [run_pack([point], [()])[0] for point in points]
+    assert _bytes(packed) == _bytes(alone)
+    assert len({table.to_csv() for table in packed}) == len(points)  # every form changes some world
+
+
+def test_world_forms_refuse_an_unknown_mechanism_or_form_and_a_wrong_length() -> None:
+    n = 4
+    with pytest.raises(ValueError, match="no mechanism named spiral"):
+        CeasefireModel(BASE, n, world_forms={"spiral": np.array(["smooth"] * n)})
+    with pytest.raises(ValueError, match="no form named cliff"):
+        CeasefireModel(BASE, n, world_forms={"escalation": np.array(["smooth", "cliff"] * 2)})
+    with pytest.raises(ValueError, match="3 forms for 4 worlds"):
+        CeasefireModel(BASE, n, world_forms={"escalation": np.array(["smooth"] * 3)})
+
+
+def test_a_pack_mixes_structures_only_where_one_structures_worlds_do_not_fill_it() -> None:
+    legacy = BASE.model_copy(update={"structure": LEGACY_FORMS, "replications": 100})
+    default = BASE.model_copy(update={"replications": 100})
+    assert plan_packs([default, legacy, default, legacy], pack_worlds=200) == [[0, 2], [1, 3]]
+    assert plan_packs([default, legacy, default, legacy, default], pack_worlds=200) == [[0, 2], [1, 3], [4]]
+    assert plan_packs([default, legacy, default, legacy, default], pack_worlds=300) == [[0, 2, 4], [1, 3]]
+    assert plan_packs([default, legacy, default, default], pack_worlds=200) == [[0, 2], [3, 1]]  # tails mix

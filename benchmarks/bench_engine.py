@@ -1,13 +1,16 @@
 """Benchmark: throughput of the batch engine against the one-world-per-model oracle, in one run.
 
 Not a test: it prints figures (world-days per second and their ratio) and the wall time of the
-README's main job at 10,000 worlds. Run with ``make bench`` or ``python benchmarks/bench_engine.py``.
+README's main job at 10,000 worlds. Where numba is installed (``pip install -e '.[fast]'``), the engine
+with the compiled kernels of ``sim.compiled`` is timed too, beside the numpy engine in the same run.
+Run with ``make bench`` or ``python benchmarks/bench_engine.py``.
 Figures are recorded in docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -19,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from sim.compiled import SWITCH, engine, kernels, numpy_only  # noqa: E402
 from sim.model import CeasefireModel  # noqa: E402
 from sim.runner import run_scenario  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
@@ -77,31 +81,50 @@ def main(argv: list[str] | None = None) -> int:
 
     batch = scenario(args.batch_worlds)
     oracle = scenario(args.oracle_worlds)
-    run_scenario(scenario(200))  # warm-up: imports, caches
+    compiled = kernels() is not None  # numba installed (ceasefire[fast]) and not switched off
+    run_scenario(scenario(200))  # warm-up: imports, caches, the compiled kernels loaded
+    with numpy_only():
+        run_scenario(scenario(200))
 
     # batch and oracle runs alternate, and the ratio is taken pair by pair, so that a drift in the
-    # machine's speed during the benchmark does not bias it
-    batch_times, oracle_times = [], []
+    # machine's speed during the benchmark does not bias it; the numpy engine and, where numba is
+    # installed, the engine with the compiled kernels each meet the same oracle run
+    batch_times, compiled_times, oracle_times = [], [], []
     for repeat in range(args.repeats):
-        batch_times.append(timed(run_scenario, batch.model_copy(update={"seed": repeat}), record_trajectories=False))
+        seeded = batch.model_copy(update={"seed": repeat})
+        with numpy_only():
+            batch_times.append(timed(run_scenario, seeded, record_trajectories=False))
+        if compiled:
+            compiled_times.append(timed(run_scenario, seeded, record_trajectories=False))
         oracle_times.append(timed(run_oracle, oracle, args.oracle_worlds, seed=repeat))
-    batch_time, oracle_time = statistics.median(batch_times), statistics.median(oracle_times)
-    batch_rate = args.batch_worlds * args.horizon / batch_time
+    oracle_time = statistics.median(oracle_times)
     oracle_rate = args.oracle_worlds * args.horizon / oracle_time
-    ratios = sorted((args.batch_worlds / b) / (args.oracle_worlds / o)
-                    for b, o in zip(batch_times, oracle_times, strict=True))
     print(describe())
     print(f"horizon {args.horizon} days, baseline scenario, median of {args.repeats} runs "
           "(world-days = worlds x horizon)")
-    print(f"{'engine':<28}{'worlds':>8}{'wall s':>10}{'world-days/s':>16}")
-    print(f"{'batch (CeasefireModel)':<28}{args.batch_worlds:>8}{batch_time:>10.3f}{batch_rate:>16,.0f}")
-    print(f"{'oracle (one world a model)':<28}{args.oracle_worlds:>8}{oracle_time:>10.3f}{oracle_rate:>16,.0f}")
-    print(f"throughput ratio batch / oracle, pair by pair: median {statistics.median(ratios):,.0f}x "
-          f"(min {ratios[0]:,.0f}x, max {ratios[-1]:,.0f}x; target >= 150x)")
+    print(f"{'engine':<40}{'worlds':>8}{'wall s':>10}{'world-days/s':>16}")
+    rows = [("batch (CeasefireModel), numpy", batch_times)]
+    if compiled:
+        rows.append((f"batch, compiled kernels ({engine()})", compiled_times))
+    for label, times in rows:
+        rate = args.batch_worlds * args.horizon / statistics.median(times)
+        print(f"{label:<40}{args.batch_worlds:>8}{statistics.median(times):>10.3f}{rate:>16,.0f}")
+    print(f"{'oracle (one world a model)':<40}{args.oracle_worlds:>8}{oracle_time:>10.3f}{oracle_rate:>16,.0f}")
+    for label, times in rows:
+        ratios = sorted((args.batch_worlds / b) / (args.oracle_worlds / o)
+                        for b, o in zip(times, oracle_times, strict=True))
+        name = "batch" if label.endswith("numpy") else "compiled batch"
+        print(f"throughput ratio {name} / oracle, pair by pair: median {statistics.median(ratios):,.0f}x "
+              f"(min {ratios[0]:,.0f}x, max {ratios[-1]:,.0f}x; target >= 150x)")
+    if not compiled:
+        switched_off = os.environ.get(SWITCH, "").strip() == "0"
+        why = f"{SWITCH}=0" if switched_off else "numba not installed: pip install -e '.[fast]'"
+        print(f"compiled kernels: not measured ({why})")
 
     if args.scaling is not None:
-        report_scaling(scenario, args.scaling or [1_000, 5_000, 10_000, 20_000, 40_000], args.horizon,
-                       oracle_rate)
+        with numpy_only():
+            report_scaling(scenario, args.scaling or [1_000, 5_000, 10_000, 20_000, 40_000], args.horizon,
+                           oracle_rate)
 
     if not args.skip_cli:
         with tempfile.TemporaryDirectory() as tmp:
@@ -112,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 subprocess.run(command, check=True, cwd=ROOT)
                 walls.append(time.perf_counter() - start)
-        print(f"`ceasefire run scenarios/baseline.yaml --replications 10000` (730 days, plots included): "
-              f"median {statistics.median(walls):.2f} s wall over {args.repeats} runs (target < 3 s)")
+        print(f"`ceasefire run scenarios/baseline.yaml --replications 10000` (730 days, plots included, "
+              f"{engine()}): median {statistics.median(walls):.2f} s wall over {args.repeats} runs (target < 3 s)")
     return 0
 
 

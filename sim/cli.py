@@ -21,6 +21,7 @@ from sim.bet_cli import add_bet_commands
 from sim.bundled import SCENARIOS_DIR, resolve_scenario, resolve_sweep, scenario_names, sweep_names
 from sim.calibrate_cli import add_calibrate_commands, add_posterior_option
 from sim.cli_common import cap_workers, plot_errors, progress_bar
+from sim.compiled import check_switch
 from sim.ensemble_cli import add_ensemble_commands
 from sim.errors import InputError
 from sim.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
@@ -48,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed its usage message
         return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
     try:
+        check_switch()
         resolve_bundled_names(args)
         return args.handler(args, argv)
     except InputError as exc:

@@ -26,6 +26,8 @@ from enum import IntEnum
 import numpy as np
 from scipy import special
 
+from sim.compiled import kernels
+
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
@@ -110,6 +112,9 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
 
     Rows ``2j`` and ``2j + 1`` are the two uniforms of ``lanes[j]``. ``index`` is one number or one per key.
     """
+    compiled = kernels()
+    if compiled is not None and not isinstance(index, np.ndarray):
+        return compiled[0](keys, _lane_numbers(lanes), int(index))
     x = _mix(keys[None, :] + _offsets(lanes, index))
     out = np.empty((2 * len(lanes), keys.size))
     out[0::2] = x >> _SHIFTS[3]
@@ -118,6 +123,17 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     out += 0.5
     out *= _UNIT_32
     return out
+
+
+_LANE_NUMBERS: dict[tuple[Lane, ...], np.ndarray] = {}
+
+
+def _lane_numbers(lanes: Sequence[Lane]) -> np.ndarray:
+    lanes = tuple(lanes)
+    numbers = _LANE_NUMBERS.get(lanes)
+    if numbers is None:
+        numbers = _LANE_NUMBERS.setdefault(lanes, np.array([int(lane) for lane in lanes], dtype=np.int64))
+    return numbers
 
 
 def uniform_pair(keys: np.ndarray, lane: Lane, index: int | np.ndarray) -> np.ndarray:
@@ -184,6 +200,21 @@ def poisson_quantile(normal: np.ndarray, mean: np.ndarray) -> np.ndarray:
     Computed in single precision (counts stay exact below 2**24).
     """
     mean32 = np.asarray(mean, dtype=np.float32)
+    compiled = kernels()
+    if compiled is not None:
+        counts = compiled[1](np.ascontiguousarray(normal, dtype=np.float32), np.ascontiguousarray(mean32))
+        positive = mean32 > 0.0
+    else:
+        counts, positive = _cornish_fisher_counts(normal, mean32)
+    small = positive & (mean32 < CORNISH_FISHER_FROM)
+    if small.any():
+        counts[small] = _poisson_search(special.ndtr(np.asarray(normal, dtype=float)[small]),
+                                        np.asarray(mean, dtype=float)[small])
+    return counts
+
+
+def _cornish_fisher_counts(normal: np.ndarray, mean32: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rounded Cornish-Fisher quantile (0 where the mean is 0), and where the mean is positive."""
     z = np.array(normal, dtype=np.float32)
     root = np.sqrt(mean32)
     np.maximum(root, np.float32(1e-3), out=root)  # means under 5 are recomputed below
@@ -202,12 +233,7 @@ def poisson_quantile(normal: np.ndarray, mean: np.ndarray) -> np.ndarray:
     # zero means (worlds whose ceasefire has ended but are still stepped) give zero counts without a search
     positive = mean32 > 0.0
     z *= positive
-    counts = z.astype(np.int64)
-    small = positive & (mean32 < CORNISH_FISHER_FROM)
-    if small.any():
-        counts[small] = _poisson_search(special.ndtr(np.asarray(normal, dtype=float)[small]),
-                                        np.asarray(mean, dtype=float)[small])
-    return counts
+    return z.astype(np.int64), positive
 
 
 def _poisson_search(uniform: np.ndarray, mean: np.ndarray) -> np.ndarray:

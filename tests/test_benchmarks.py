@@ -24,13 +24,3 @@ def test_engine_benchmark_runs_and_reports_the_ratio(monkeypatch: pytest.MonkeyP
     assert "a world-day; ratio against the oracle at most" in output
     assert "machine: " in output and " cores; Python " in output  # figures differ 2-3x between machines
 
-
-def test_the_compiled_probe_still_matches_the_engine_streams_bit_for_bit(monkeypatch: pytest.MonkeyPatch, capsys):
-    """docs/performance.md quotes benchmarks/probe_numba_streams.py; if sim.streams changes, the probe must say
-    it no longer matches (it exits 1). numba is not a dependency: without it this is skipped."""
-    pytest.importorskip("numba")
-    monkeypatch.setattr(sys, "argv", ["probe_numba_streams.py", "--worlds", "300", "--days", "5", "--repeats", "2"])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / "probe_numba_streams.py"), run_name="__main__")
-    assert exit_info.value.code == 0
-    assert "bit-identical over 5 days x 300 worlds: True" in capsys.readouterr().out

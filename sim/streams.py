@@ -57,6 +57,7 @@ class Lane(IntEnum):
 
 
 LANES = len(Lane)
+_LANES_64 = np.uint64(LANES)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -114,7 +115,7 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     """
     compiled = kernels()
     if compiled is not None and not isinstance(index, np.ndarray):
-        return compiled[0](keys, _lane_numbers(lanes), int(index))
+        return compiled[0](keys, _lane_numbers(lanes), int(index), _LANES_64, GOLDEN)
     x = _mix(keys[None, :] + _offsets(lanes, index))
     out = np.empty((2 * len(lanes), keys.size))
     out[0::2] = x >> _SHIFTS[3]
@@ -201,7 +202,7 @@ def poisson_quantile(normal: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """
     mean32 = np.asarray(mean, dtype=np.float32)
     compiled = kernels()
-    if compiled is not None:
+    if compiled is not None and mean32.ndim > 0 and np.shape(normal) == mean32.shape:
         counts = compiled[1](np.ascontiguousarray(normal, dtype=np.float32), np.ascontiguousarray(mean32))
         positive = mean32 > 0.0
     else:

@@ -1,7 +1,7 @@
 """The optional compiled kernels (``sim.compiled``, numba) against the numpy reference, bit for bit.
 
 Without numba installed, the comparisons are skipped and only the switch is tested; CI's Python 3.13
-leg installs ``ceasefire[fast]`` and runs this file there."""
+leg installs ``ceasefire[fast]`` and runs this file there with numba required."""
 
 from __future__ import annotations
 
@@ -63,11 +63,10 @@ def test_numpy_only_holds_inside_its_block() -> None:
     assert sim.compiled._numpy_only is False
 
 
-numba = pytest.importorskip("numba", reason="numba not installed: pip install -e '.[fast]'")
-
-
 @pytest.fixture(scope="module")
 def compiled():
+    """The kernels; the test is skipped where numba is not installed (the switch tests above run anyway)."""
+    pytest.importorskip("numba", reason="numba not installed: pip install -e '.[fast]'")
     found = kernels()
     if found is None:
         pytest.skip(f"{SWITCH}=0 in the environment")

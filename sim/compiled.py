@@ -7,12 +7,13 @@ The kernels compute, bit for bit, what the numpy reference code in ``sim.streams
 - :func:`cornish_fisher_counts`: the rounded Cornish-Fisher quantile of ``sim.streams.poisson_quantile``
   in single precision, with numpy's order of operations and no fused multiply-add.
 
-numpy stays the reference: ``tests/test_compiled.py`` compares both paths, and the engine uses the
-kernels only where numba imports. ``CEASEFIRE_NUMBA=0`` forces the numpy path; ``CEASEFIRE_NUMBA=1``
-makes a missing numba an error. Install with ``pip install 'ceasefire[fast]'``. Kernels are compiled on
-first use and cached on disk by numba (``cache=True``), so later processes load them; importing numba
-and loading them costs a process about 0.3 s, repaid after some 2 s of simulation
-(``docs/performance.md``).
+numpy stays the reference: ``tests/test_compiled.py`` compares both paths. Importing numba and loading
+the kernels costs a process about 0.3 s, repaid after some 2 s of simulation (``docs/performance.md``),
+so by default a process uses them only once told it runs a long job (:func:`want`: packed points, as in
+sweeps, ensembles, screening and calibration, or a run of ``WORTH_FROM_WORLD_DAYS`` or more) and numba
+imports. ``CEASEFIRE_NUMBA=0`` forces the numpy path; ``CEASEFIRE_NUMBA=1`` the kernels everywhere,
+and makes a missing numba an error. Install with ``pip install 'ceasefire[fast]'``. Kernels are
+compiled on first use and cached on disk by numba (``cache=True``), so later processes load them.
 """
 
 from __future__ import annotations
@@ -28,27 +29,47 @@ import numpy as np
 from sim.errors import InputError, shown
 
 SWITCH = "CEASEFIRE_NUMBA"
-"""Environment variable: ``0`` numpy only, ``1`` numba required, unset or empty: numba where installed."""
+"""Environment variable: ``0`` numpy only; ``1`` the kernels always, numba required; unset or empty: the
+kernels for long jobs (:func:`want`), where numba is installed."""
+
+WORTH_FROM_WORLD_DAYS = 30_000_000
+"""World-days from which one run repays loading the kernels (about 0.3 s a process, against some 10 ns
+saved a world-day): 3 times the main job's 10,000 worlds x 730 days."""
 
 
 class CompiledKernelsError(InputError):
     """``CEASEFIRE_NUMBA`` is neither unset, ``0`` nor ``1``, or is ``1`` and numba cannot be imported."""
 
 
-def check_switch() -> None:
-    """Raise :class:`CompiledKernelsError` now, before any work, if the switch asks for what cannot be had."""
-    _choice()
-    if os.environ.get(SWITCH, "").strip() == "1":
-        _loaded()
-
-
 Kernels = tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]
 _numpy_only = False
+_wanted = False
 
 
 def kernels() -> Kernels | None:
-    """The two compiled kernels, ``(uniforms, cornish_fisher_counts)``, or ``None`` for the numpy path."""
-    return None if _numpy_only else _loaded()
+    """The two compiled kernels, ``(uniforms, cornish_fisher_counts)``, or ``None`` for the numpy path.
+
+    With the switch unset, numba is not even imported until :func:`want` has been called in this process.
+    """
+    if _numpy_only:
+        return None
+    switch = _switch()
+    if switch == "0" or (switch == "" and not _wanted):
+        return None
+    return _loaded()
+
+
+def want() -> None:
+    """Say that this process runs a long job (packed points, or a run of ``WORTH_FROM_WORLD_DAYS`` or more):
+    from now on it uses the kernels where numba is installed, unless the switch is ``0``."""
+    global _wanted
+    _wanted = True
+
+
+def check_switch() -> None:
+    """Raise :class:`CompiledKernelsError` now, before any work, if the switch asks for what cannot be had."""
+    if _switch() == "1":
+        _loaded()
 
 
 @contextmanager
@@ -62,7 +83,26 @@ def numpy_only() -> Iterator[None]:
         _numpy_only = before
 
 
-def _choice() -> str:
+@contextmanager
+def wanted() -> Iterator[None]:
+    """Within this block the kernels are used where numba is installed, as after :func:`want` (for
+    benchmarks and tests); the switch ``0`` still wins."""
+    global _wanted
+    before, _wanted = _wanted, True
+    try:
+        yield
+    finally:
+        _wanted = before
+
+
+def forget() -> None:
+    """Read the switch and look for numba again at the next draw (tests that change the environment)."""
+    _switch.cache_clear()
+    _loaded.cache_clear()
+
+
+@cache
+def _switch() -> str:
     choice = os.environ.get(SWITCH, "").strip()
     if choice not in ("", "0", "1"):
         raise CompiledKernelsError(f"{SWITCH}={shown(choice)}: use 0 (numpy only), 1 (numba required) "
@@ -72,9 +112,7 @@ def _choice() -> str:
 
 @cache
 def _loaded() -> Kernels | None:
-    choice = _choice()
-    if choice == "0":
-        return None
+    choice = _switch()
     try:
         import numba
     except ImportError as error:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import compiled
 from sim.mechanisms import REGISTRY
 from sim.model import CeasefireModel
 from sim.runner import WorkersStoppedError, local_executor, run_records
@@ -152,6 +153,7 @@ def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
 def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], values: list[dict[str, Any]],
                 varied: list[str], chunk: list[tuple[int, int, int]]) -> list[pd.DataFrame]:
     """One model over the world slices ``chunk``; the ``runs`` rows of each slice."""
+    compiled.want()  # a packed job runs many points: loading the compiled kernels (if installed) pays
     keys = np.concatenate([world_keys(scenarios[i].seed, streams[i], np.arange(first, first + n))
                            for i, first, n in chunk])
     world_values = {path: np.concatenate([_slice(values[i][path], first, n) for i, first, n in chunk])

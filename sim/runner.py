@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim import compiled
 from sim.metrics import intent_table, summary_table, survival_table
 from sim.model import CAUSE_CODES, TRAJECTORY_VARIABLES, CeasefireModel
 from sim.resources import check_run_memory, worker_init
@@ -101,6 +102,8 @@ def simulate_block(
     scenario: Scenario, block: Block, seed: int, key: Sequence[int] = (), record_trajectories: bool = True
 ) -> BlockResult:
     """Run one block of worlds to the horizon and return its records."""
+    if scenario.replications * scenario.horizon_days >= compiled.WORTH_FROM_WORLD_DAYS:
+        compiled.want()
     model = CeasefireModel(scenario, block.worlds, rng=block_seed(seed, key, block),
                            record_trajectories=record_trajectories, keys=block_keys(seed, key, block)).run()
     model.release()

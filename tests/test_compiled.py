@@ -12,8 +12,9 @@ import pytest
 
 import sim.compiled
 from sim.cli import main
-from sim.compiled import SWITCH, CompiledKernelsError, kernels, numpy_only
+from sim.compiled import SWITCH, WORTH_FROM_WORLD_DAYS, CompiledKernelsError, kernels, numpy_only, wanted
 from sim.exit_codes import EXIT_BAD_INPUT
+from sim.packing import run_packed
 from sim.runner import run_scenario
 from sim.streams import Lane, normal_pairs, poisson_quantile, uniforms, world_keys
 from tests.conftest import make_scenario
@@ -22,9 +23,10 @@ from tests.conftest import make_scenario
 @pytest.fixture
 def fresh_switch(monkeypatch: pytest.MonkeyPatch):
     """Forget which path this process chose, and forget it again afterwards."""
-    sim.compiled._loaded.cache_clear()
+    sim.compiled.forget()
     yield monkeypatch
-    sim.compiled._loaded.cache_clear()
+    monkeypatch.undo()
+    sim.compiled.forget()
 
 
 def test_switch_zero_takes_the_numpy_path(fresh_switch: pytest.MonkeyPatch) -> None:
@@ -38,8 +40,24 @@ def test_switch_one_without_numba_is_a_clear_error(fresh_switch: pytest.MonkeyPa
     with pytest.raises(CompiledKernelsError, match="CEASEFIRE_NUMBA=1 but numba cannot be imported"):
         kernels()
     fresh_switch.delenv(SWITCH)
-    sim.compiled._loaded.cache_clear()
-    assert kernels() is None  # unset: numpy where numba is missing
+    sim.compiled.forget()
+    with wanted():
+        assert kernels() is None  # unset: numpy where numba is missing, even for a long job
+
+
+def test_unset_switch_imports_numba_only_for_a_long_job(fresh_switch: pytest.MonkeyPatch) -> None:
+    """A short run does not pay numba's import: kernels() does not even look for it until want()."""
+    fresh_switch.delenv(SWITCH, raising=False)
+    fresh_switch.setattr(sim.compiled, "_wanted", False)
+    looked_for: list[bool] = []
+    fresh_switch.setattr(sim.compiled, "_loaded", lambda: looked_for.append(True))  # as if numba were missing
+    assert kernels() is None
+    scenario = make_scenario(replications=100, horizon_days=30)
+    assert scenario.replications * scenario.horizon_days < WORTH_FROM_WORLD_DAYS
+    run_scenario(scenario)
+    assert not looked_for and sim.compiled._wanted is False
+    run_packed([scenario, scenario], [(0,), (1,)])  # packed points: a long job
+    assert looked_for and sim.compiled._wanted is True
 
 
 @pytest.mark.parametrize("value, message", [
@@ -63,14 +81,16 @@ def test_numpy_only_holds_inside_its_block() -> None:
     assert sim.compiled._numpy_only is False
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def compiled():
-    """The kernels; the test is skipped where numba is not installed (the switch tests above run anyway)."""
+    """The kernels, in use for the test; skipped where numba is not installed (the switch tests above run
+    anyway)."""
     pytest.importorskip("numba", reason="numba not installed: pip install -e '.[fast]'")
-    found = kernels()
-    if found is None:
-        pytest.skip(f"{SWITCH}=0 in the environment")
-    return found
+    with wanted():
+        found = kernels()
+        if found is None:
+            pytest.skip(f"{SWITCH}=0 in the environment")
+        yield found
 
 
 def test_compiled_uniforms_equal_numpys_for_every_lane_and_index(compiled) -> None:
@@ -105,6 +125,7 @@ def test_compiled_counts_equal_numpys_from_zero_means_to_large_ones(compiled) ->
 
 def test_a_whole_run_gives_the_same_tables_on_both_paths(compiled) -> None:
     scenario = make_scenario(replications=1_500, horizon_days=365)
+    assert sim.compiled.engine().startswith("numba")
     fast = run_scenario(scenario)
     with numpy_only():
         reference = run_scenario(scenario)

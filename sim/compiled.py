@@ -124,19 +124,16 @@ def _loaded() -> Kernels | None:
 
 
 def _build(numba: Any) -> Kernels:
-    mix_1, mix_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-    s30, s27, s31, s32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
-    low_32, unit = np.uint64(0xFFFFFFFF), 2.0**-32
     njit = numba.njit(cache=True, error_model="numpy")
 
-    # sim.streams' GOLDEN and LANES come in as arguments: numba's disk cache would not notice a change
-    # to constants captured from another module
+    # SplitMix64's constants come from sim.streams as an argument, not captured here: one definition, and
+    # numba's disk cache would not notice a change to constants captured from another module
     @njit
-    def uniforms(keys: np.ndarray, lane_ids: np.ndarray, index: int, lanes_total: np.uint64,
-                 golden: np.uint64) -> np.ndarray:
+    def uniforms(keys: np.ndarray, lane_ids: np.ndarray, index: int, constants: tuple) -> np.ndarray:
+        lanes_total, golden, mix_1, mix_2, s30, s27, s31, s32, low_32, unit = constants
         out = np.empty((2 * lane_ids.size, keys.size))
         for j in range(lane_ids.size):
-            offset = (np.uint64(index) * lanes_total + np.uint64(lane_ids[j] + 1)) * golden
+            offset = (np.uint64(index) * lanes_total + lane_ids[j]) * golden
             for i in range(keys.size):
                 x = keys[i] + offset
                 x ^= x >> s30

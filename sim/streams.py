@@ -57,7 +57,8 @@ class Lane(IntEnum):
 
 
 LANES = len(Lane)
-_LANES_64 = np.uint64(LANES)
+_KERNEL_CONSTANTS = (np.uint64(LANES), GOLDEN, _MIX_1, _MIX_2, *_SHIFTS, _LOW_32, _UNIT_32)
+"""What the compiled kernel of :func:`uniforms` needs of the generator (``sim.compiled``)."""
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -93,13 +94,19 @@ def world_keys(seed: int | np.random.SeedSequence, stream: Sequence[int], worlds
 _LANE_IDS: dict[tuple[Lane, ...], np.ndarray] = {}
 
 
-def _offsets(lanes: Sequence[Lane], index: int | np.ndarray) -> np.ndarray:
-    """``(index * LANES + lane + 1) * GOLDEN`` modulo 2**64: one row per lane; one column per key if
-    ``index`` is an array, else one."""
+def _lane_ids(lanes: Sequence[Lane]) -> np.ndarray:
+    """``lane + 1`` for each of ``lanes``, uint64 (cached per tuple of lanes)."""
     lanes = tuple(lanes)
     ids = _LANE_IDS.get(lanes)
     if ids is None:
-        ids = _LANE_IDS.setdefault(lanes, np.array([int(lane) + 1 for lane in lanes], dtype=np.uint64)[:, None])
+        ids = _LANE_IDS.setdefault(lanes, np.array([int(lane) + 1 for lane in lanes], dtype=np.uint64))
+    return ids
+
+
+def _offsets(lanes: Sequence[Lane], index: int | np.ndarray) -> np.ndarray:
+    """``(index * LANES + lane + 1) * GOLDEN`` modulo 2**64: one row per lane; one column per key if
+    ``index`` is an array, else one."""
+    ids = _lane_ids(lanes)[:, None]
     if isinstance(index, np.ndarray):
         counter = index.astype(np.uint64)[None, :] * np.uint64(LANES) + ids
     else:
@@ -115,7 +122,7 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     """
     compiled = kernels()
     if compiled is not None and not isinstance(index, np.ndarray):
-        return compiled[0](keys, _lane_numbers(lanes), int(index), _LANES_64, GOLDEN)
+        return compiled[0](keys, _lane_ids(lanes), int(index), _KERNEL_CONSTANTS)
     x = _mix(keys[None, :] + _offsets(lanes, index))
     out = np.empty((2 * len(lanes), keys.size))
     out[0::2] = x >> _SHIFTS[3]
@@ -124,17 +131,6 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     out += 0.5
     out *= _UNIT_32
     return out
-
-
-_LANE_NUMBERS: dict[tuple[Lane, ...], np.ndarray] = {}
-
-
-def _lane_numbers(lanes: Sequence[Lane]) -> np.ndarray:
-    lanes = tuple(lanes)
-    numbers = _LANE_NUMBERS.get(lanes)
-    if numbers is None:
-        numbers = _LANE_NUMBERS.setdefault(lanes, np.array([int(lane) for lane in lanes], dtype=np.int64))
-    return numbers
 
 
 def uniform_pair(keys: np.ndarray, lane: Lane, index: int | np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ bench: $(STAMP)
 
 # After editing seeds/ or scenarios/: copy them into the package (sim/data), which is what ships.
 bundle: $(STAMP)
-	$(BIN)/python -m sim.bundled --sync
+	$(BIN)/python -m sim.core.bundled --sync
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

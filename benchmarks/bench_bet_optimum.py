@@ -1,4 +1,4 @@
-"""Benchmark: wall time of the paired bootstrap of the bet's optimum (``sim.bet.optimum_interval``).
+"""Benchmark: wall time of the paired bootstrap of the bet's optimum (``sim.experiments.bet.optimum_interval``).
 
 Not a test: it prints seconds per call at the bet's size (13 troop levels x 4,000 worlds) for 1,000 and
 2,000 resamples, for an over-all-worlds outcome and for the ratio P(hold 1 y | deal), and the whole
@@ -19,7 +19,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.bet import PairedWorlds, optimum_interval, optimum_table  # noqa: E402
+from sim.experiments.bet import PairedWorlds, optimum_interval, optimum_table  # noqa: E402
 
 
 def synthetic_worlds(levels: int, worlds: int, seed: int = 1) -> PairedWorlds:

@@ -2,7 +2,7 @@
 
 Not a test: it prints figures (world-days per second and their ratio) and the wall time of the
 README's main job at 10,000 worlds. Where numba is installed (``pip install -e '.[fast]'``), the engine
-with the compiled kernels of ``sim.compiled`` is timed too, beside the numpy engine in the same run.
+with the compiled kernels of ``sim.engine.compiled`` is timed too, beside the numpy engine in the same run.
 Run with ``make bench`` or ``python benchmarks/bench_engine.py``.
 Figures are recorded in docs/performance.md.
 """
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from sim.compiled import SWITCH, engine, kernels, numpy_only, wanted  # noqa: E402
-from sim.model import CeasefireModel  # noqa: E402
-from sim.runner import run_scenario  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.engine.compiled import SWITCH, engine, kernels, numpy_only, wanted  # noqa: E402
+from sim.engine.model import CeasefireModel  # noqa: E402
+from sim.engine.runner import run_scenario  # noqa: E402
+from sim.spec.scenario import load_scenario  # noqa: E402
 from tests.oracle import run_oracle  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -1,4 +1,4 @@
-"""Benchmark: many parameter points in one batch (sim/packing.py), measured in one run.
+"""Benchmark: many parameter points in one batch (sim/engine/packing.py), measured in one run.
 
 Not a test: it prints wall times and ratios measured side by side in this process, for
 docs/performance.md:
@@ -8,8 +8,8 @@ docs/performance.md:
 - ``deterrence_sobol`` (500 worlds a point): its first ``--sobol-points`` points run packed and one
   point per batch, alternately, ``--repeats`` times; the ratio of medians;
 - one ABC-SMC generation's worth of simulation: ``--particles`` parameter sets of the calibration's
-  fitted parameters x 500 worlds x 730 days, packed (``sim.packing.run_packed``) on ``--workers``;
-- ``ceasefire calibrate`` itself (pyabc ABC-SMC with ``sim.abc_batch.BatchSampler``) run to one
+  fitted parameters x 500 worlds x 730 days, packed (``sim.engine.packing.run_packed``) on ``--workers``;
+- ``ceasefire calibrate`` itself (pyabc ABC-SMC with its packed ``BatchSampler``) run to one
   generation of ``--particles`` particles x 500 worlds x 730 days on ``--workers``.
 
 Run: ``python benchmarks/bench_packing.py`` (a few minutes on 2 cores); ``--quick`` for a smoke run.
@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from sim.packing import PACK_WORLDS, run_packed  # noqa: E402
-from sim.posterior import DEFAULT_POSTERIOR, draw_indices, draw_scenario, load_posterior  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.sweep import load_sweep  # noqa: E402
-from sim.sweep_run import run_sweep  # noqa: E402
+from sim.engine.packing import PACK_WORLDS, run_packed  # noqa: E402
+from sim.experiments.sweep.design import load_sweep  # noqa: E402
+from sim.experiments.sweep.execute import run_sweep  # noqa: E402
+from sim.spec.scenario import load_scenario  # noqa: E402
+from sim.stats.posterior import DEFAULT_POSTERIOR, draw_indices, draw_scenario, load_posterior  # noqa: E402
 
 SWEEPS = ROOT / "scenarios" / "sweeps"
 
@@ -80,7 +80,7 @@ def bench_abc(particles: int, worlds: int, workers: int) -> tuple[float, int, in
     """Wall seconds, pyabc evaluations and generations of ``ceasefire calibrate`` run to one generation of
     ``particles`` particles x ``worlds`` worlds x 730 days (pyabc first samples the prior to set the first
     epsilon; that sample is counted too)."""
-    from sim.calibrate import Settings, run_calibration
+    from sim.experiments.calibrate.fit import Settings, run_calibration
 
     start = time.perf_counter()
     calibration = run_calibration(Settings(particles=particles, generations=1, worlds=worlds, horizon_days=730,

@@ -1,7 +1,7 @@
 """Benchmark: the main job's three figures (survival, trajectories, causes), before and after, in one run.
 
 Not a test: it runs the baseline scenario once, writes its tables, then draws and saves ``survival.png``,
-``trajectories.png`` and ``causes.png`` from them with the current :mod:`sim.plots` and with a reference
+``trajectories.png`` and ``causes.png`` from them with the current :mod:`sim.outputs.plots.runs` and with a reference
 version of the module (by default the one before the figures were made cheaper, read from git), alternating
 the two so that a drift in the machine's speed does not favour either. It prints the median seconds of each
 figure (built and saved) over ``--repeats`` rounds. With ``--cli`` it also times the main job end to end,
@@ -27,24 +27,24 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim import plots  # noqa: E402
 from sim.api import save_run  # noqa: E402
-from sim.runner import run_scenario  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.engine.runner import run_scenario  # noqa: E402
+from sim.outputs.plots import runs as plots  # noqa: E402
+from sim.spec.scenario import load_scenario  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 REFERENCE_COMMIT = "d449142"
-"""The commit whose ``sim/plots.py`` is the "before" (the figures drawn with savefig and constrained layout)."""
+"""The commit whose run figures module is the "before" (figures drawn with savefig and constrained layout)."""
 FIGURES = ("survival", "trajectories", "causes")
 
 
 def reference_module(commit: str) -> ModuleType | None:
-    """``sim/plots.py`` as of ``commit``, imported under another name; None (with a note) if git cannot give it."""
+    """The run figures module as of ``commit``, imported under another name; None (with a note) without git."""
     try:
-        source = subprocess.run(["git", "show", f"{commit}:sim/plots.py"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{commit}:sim/outputs/plots/runs.py"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"no reference: cannot read sim/plots.py at {commit} ({exc}); timing the current module only")
+        print(f"no reference: cannot read the plots module at {commit} ({exc}); timing the current module only")
         return None
     with tempfile.NamedTemporaryFile("w", suffix="_plots_reference.py", delete=False) as handle:
         handle.write(source)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--horizon", type=int, default=730, help="days per world (default 730)")
     parser.add_argument("--repeats", type=int, default=7, help="rounds of the three figures (default 7; medians)")
     parser.add_argument("--reference", default=REFERENCE_COMMIT,
-                        help=f"git commit of the reference sim/plots.py (default {REFERENCE_COMMIT}); 'none' to skip")
+                        help=f"git commit of the reference plots module (default {REFERENCE_COMMIT}); 'none' to skip")
     parser.add_argument("--cli", type=int, default=0, metavar="N",
                         help="also time the main job end to end N times (default 0: not)")
     parser.add_argument("--cli-reference", type=Path, default=None, metavar="DIR",

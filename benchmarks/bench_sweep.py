@@ -59,8 +59,8 @@ def sweep_file(case: Case, folder: Path) -> Path:
 
 def measure(case: Case) -> dict[str, float]:
     """Run one case in this process; return wall time, startup time and peak memory (MiB)."""
-    from sim.sweep import load_sweep
-    from sim.sweep_run import run_sweep
+    from sim.experiments.sweep.design import load_sweep
+    from sim.experiments.sweep.execute import run_sweep
 
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:

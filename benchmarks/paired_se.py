@@ -43,12 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from sim.errors import InputError  # noqa: E402
-from sim.packing import PACK_WORLDS, run_packed  # noqa: E402
-from sim.runner import local_executor  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.sweep import Sweep, load_sweep  # noqa: E402
-from sim.sweep_run import point_stream  # noqa: E402
+from sim.core.errors import InputError  # noqa: E402
+from sim.engine.packing import PACK_WORLDS, run_packed  # noqa: E402
+from sim.engine.runner import local_executor  # noqa: E402
+from sim.experiments.sweep.design import Sweep, load_sweep  # noqa: E402
+from sim.experiments.sweep.execute import point_stream  # noqa: E402
+from sim.spec.scenario import Scenario  # noqa: E402
 
 SWEEPS = ROOT / "scenarios" / "sweeps"
 HOLD_DAY = 365
@@ -90,7 +90,7 @@ def outcome_of(runs: pd.DataFrame, outcome: str, hold_day: int = HOLD_DAY) -> np
     """Each world's 0/1 outcome (bool array, one per row of ``runs``).
 
     ``p_hold_365``: agreed and not broken down by the end of ``hold_day`` (``breakdown_day`` empty or
-    > ``hold_day``), as ``sim.metrics.holding_counts``; ``p_agreed``: agreed.
+    > ``hold_day``), as ``sim.stats.metrics.holding_counts``; ``p_agreed``: agreed.
     """
     agreed = runs["agreed"].to_numpy(dtype=bool)
     if outcome == "p_agreed":

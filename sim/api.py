@@ -1,6 +1,6 @@
 """The library's front door: run a scenario file and save its tables and plots.
 
-The command line (``sim.cli``) is a thin layer over these functions; a notebook can call them directly::
+The command line (``sim.cli.main``) is a thin layer over these functions; a notebook can call them directly::
 
     from sim import load_scenario, read_csv, run_scenario, save_run, variant
     result = run_scenario(load_scenario("scenarios/baseline.yaml"))
@@ -19,11 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from sim.io import atomic_folder, manifest_base, write_csv, write_json
-from sim.mesa_model import resolve_scenario, with_overrides
-from sim.plots import plot_run_dir
-from sim.runner import BLOCK_WORLDS, RunResult
-from sim.scenario import Scenario
+from sim.engine.mesa_model import resolve_scenario, with_overrides
+from sim.engine.runner import BLOCK_WORLDS, RunResult
+from sim.outputs.artefacts import atomic_folder, manifest_base, write_csv, write_json
+from sim.outputs.plots.runs import plot_run_dir
+from sim.spec.scenario import Scenario
 
 RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
 """The CSV files of a run folder."""
@@ -43,7 +43,7 @@ def save_run(
     Args:
         result: what ``run_scenario`` returned.
         out_dir: destination folder; if it exists it is replaced as a whole, but only when it is empty or
-            was written by ``ceasefire`` (see :func:`sim.io.check_output_folder`).
+            was written by ``ceasefire`` (see :func:`sim.outputs.artefacts.check_output_folder`).
         command_line: recorded in the manifest.
         plots: also draw ``survival.png``, ``trajectories.png`` and ``causes.png``.
         source: the scenario file, recorded in the manifest.
@@ -169,6 +169,6 @@ def read_csv(path: str | Path, **options: Any) -> pd.DataFrame:
     """
     header = list(pd.read_csv(path, nrows=0).columns)
     dtypes = {c: d for c in header if (d := column_dtype(c)) is not None}
-    if "point" in header and "horizon_days" in header:  # sweep.csv: its axes hold numbers (sim.sweep.parse_values)
+    if "point" in header and "horizon_days" in header:  # sweep.csv: its axes hold numbers (sweep.design.parse_values)
         dtypes.update(dict.fromkeys(header[header.index("point") + 1: header.index("horizon_days")], "float64"))
     return pd.read_csv(path, dtype={**dtypes, **options.pop("dtype", {})}, **options)

@@ -1,12 +1,12 @@
 """A plain, one-world-per-model implementation of the ceasefire rules (model v2): the test oracle.
 
-``sim.model.CeasefireModel`` steps a batch of worlds with numpy arrays and shared uniform
+``sim.engine.model.CeasefireModel`` steps a batch of worlds with numpy arrays and shared uniform
 draws. This module implements the same rules again, independently and as plainly as possible,
 from the specification (docs/ODD.md, section 7): one ``mesa.Model`` is one world, every agent's
 state is a Python scalar, every random event is one scalar draw from ``self.rng`` made only when
 it is needed. The rival forms of the contested mechanisms are written out here again (the
 dictionaries ``OBJECTION``, ``SPIRAL`` and the ``if`` chains of ``capability`` and
-``credibility``); nothing is taken from ``sim.mechanisms`` or ``sim.agents``. It reproduces the
+``credibility``); nothing is taken from ``sim.mechanisms`` or ``sim.engine.agents``. It reproduces the
 engine's *distribution* of outcomes, not its random stream; ``tests/test_oracle_agreement.py``
 compares the two statistically. It is also the baseline of ``benchmarks/bench_engine.py``.
 
@@ -33,9 +33,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.calendar import election_days
-from sim.model import CAUSE_CODES
-from sim.scenario import Scenario
+from sim.engine.model import CAUSE_CODES
+from sim.spec.calendar import election_days
+from sim.spec.scenario import Scenario
 
 CAUSE_NAMES: dict[int, str] = {code: name for name, code in CAUSE_CODES.items()}
 """Cause name of each code, the inverse of ``CAUSE_CODES``."""

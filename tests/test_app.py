@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import app_cli
 from sim.app import state
-from sim.cli import main
-from sim.errors import InputError
+from sim.cli import app as app_cli
+from sim.cli.main import main
+from sim.core.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
-from sim.scenario import load_scenario
+from sim.spec.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 WORLDS = 200
@@ -173,7 +173,7 @@ def test_download_name_is_always_a_valid_scenario_name(text, name):
 
 
 def run_app(argv: list[str]) -> int:
-    """``ceasefire app ...`` through the parser and handler this module registers, as sim.cli does."""
+    """``ceasefire app ...`` through the parser and handler this module registers, as sim.cli.main does."""
     parser = argparse.ArgumentParser(prog="ceasefire")
     app_cli.add_app_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
@@ -214,7 +214,7 @@ def test_app_refuses_a_port_in_use():
 
 def test_base_modules_import_without_solara():
     code = ("import sys; sys.modules['solara'] = None; sys.modules['ipyvuetify'] = None\n"
-            "import sim.cli, sim.app_cli, sim.app.state, sim.app.figures")
+            "import sim.cli.main, sim.cli.app, sim.app.state, sim.app.figures")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(REPO), "PATH": ""})
     assert done.returncode == 0, done.stderr

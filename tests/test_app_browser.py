@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import load_scenario
+from sim.spec.scenario import load_scenario
 from tests.browser import find_chromium
 
 REPO = Path(__file__).resolve().parent.parent

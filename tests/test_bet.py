@@ -28,8 +28,10 @@ import pytest
 from matplotlib.figure import Figure
 from scipy.stats import binom
 
-import sim.cli as cli
-from sim.bet import (
+import sim.cli.main as cli
+from sim.cli.bet import add_bet_commands
+from sim.engine.runner import run_scenario
+from sim.experiments.bet import (
     DEFAULT_VARIANT,
     OPTIMUM_COLUMNS,
     OUTCOMES,
@@ -46,10 +48,8 @@ from sim.bet import (
     run_bet,
     structure_variant,
 )
-from sim.bet_cli import add_bet_commands
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
-from sim.sweep import load_sweep
+from sim.experiments.sweep.design import load_sweep
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DETERRENCE_WINS = ROOT / "scenarios" / "bet_deterrence_wins.yaml"
@@ -170,7 +170,7 @@ def test_plot_bet_refuses_a_table_without_its_columns(small_table):
 
 
 def bet_parser() -> argparse.ArgumentParser:
-    """The ``ceasefire`` parser with the bet command, as sim.cli builds it once hooked up."""
+    """The ``ceasefire`` parser with the bet command, as sim.cli.main builds it once hooked up."""
     parser = argparse.ArgumentParser(prog="ceasefire")
     add_bet_commands(parser.add_subparsers(dest="command", required=True))
     return parser
@@ -178,7 +178,7 @@ def bet_parser() -> argparse.ArgumentParser:
 
 @pytest.fixture
 def ceasefire(monkeypatch: pytest.MonkeyPatch):
-    """Run ``ceasefire ARGS`` through sim.cli.main (its error handling and exit codes)."""
+    """Run ``ceasefire ARGS`` through sim.cli.main.main (its error handling and exit codes)."""
     monkeypatch.setattr(cli, "build_parser", bet_parser)
     return lambda *argv: cli.main([str(a) for a in argv])
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sim import bundled
-from sim.cli import main
-from sim.errors import InputError
-from sim.scenario import load_scenario
-from sim.sources import COMMITMENTS_FILE, article_text, load_commitments
-from sim.sweep import load_sweep
+from sim.cli.main import main
+from sim.core import bundled
+from sim.core.errors import InputError
+from sim.experiments.sweep.design import load_sweep
+from sim.spec.scenario import load_scenario
+from sim.spec.sources import COMMITMENTS_FILE, article_text, load_commitments
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_package_copies_equal_the_top_level_files():
     """A change to seeds/ or scenarios/ not copied into sim/data would ship stale files in the wheel."""
     stale = bundled.differences(ROOT)
-    assert stale == [], f"sim/data differs from the checkout in {stale}; run `python -m sim.bundled --sync`"
+    assert stale == [], f"sim/data differs from the checkout in {stale}; run `python -m sim.core.bundled --sync`"
 
 
 def test_every_shipped_file_is_declared_as_package_data():
@@ -172,7 +172,7 @@ def test_validate_and_sweep_accept_bundled_names(tmp_path, monkeypatch, capsys):
     (["run", "sub/baseline"], "scenario", Path("sub/baseline")),  # a path, even when no such file exists
 ])
 def test_command_arguments_resolve_bundled_names(tmp_path, monkeypatch, argv, attribute, expected):
-    from sim.cli import build_parser, resolve_bundled_names
+    from sim.cli.main import build_parser, resolve_bundled_names
 
     monkeypatch.chdir(tmp_path)
     args = build_parser().parse_args(argv)

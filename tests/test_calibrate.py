@@ -1,4 +1,4 @@
-"""Calibration by ABC-SMC (sim.calibrate) and runs drawn from a posterior (sim.posterior)."""
+"""Calibration by ABC-SMC (sim.experiments.calibrate.fit) and runs drawn from a posterior (sim.stats.posterior)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate import (
+from sim.core.errors import InputError
+from sim.engine.runner import run_scenario
+from sim.experiments.calibrate.fit import (
     CALIBRATION_ANCHORS,
     FAILED_DIVERGENT,
     FITTED,
@@ -21,11 +23,9 @@ from sim.calibrate import (
     observed_values,
     summary_statistics,
 )
-from sim.errors import InputError
-from sim.posterior import load_posterior, run_with_posterior
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
-from sim.validation import ANCHORS
+from sim.experiments.validation.anchors import ANCHORS
+from sim.spec.scenario import load_scenario
+from sim.stats.posterior import load_posterior, run_with_posterior
 
 AGREED_ANCHORS = {"no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
                   "minsk_recorded_violations_per_day"}
@@ -70,7 +70,7 @@ TINY = Settings(particles=10, generations=1, worlds=50, seed=11, horizon_days=60
 @pytest.fixture(scope="module")
 def tiny_calibration(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("pyabc", reason="pyabc not installed (pip install 'ceasefire[calibrate]'); CI installs it")
-    from sim.calibrate import run_calibration, save_calibration
+    from sim.experiments.calibrate.fit import run_calibration, save_calibration
 
     calibration = run_calibration(TINY)
     out = save_calibration(calibration, tmp_path_factory.mktemp("calib") / "posterior", ["test"])
@@ -90,7 +90,7 @@ def test_tiny_abc_run_writes_a_posterior_whose_weights_sum_to_one(tiny_calibrati
 
 
 def test_tiny_abc_run_is_reproducible_with_one_worker(tiny_calibration):
-    from sim.calibrate import run_calibration
+    from sim.experiments.calibrate.fit import run_calibration
 
     again = run_calibration(TINY)
     pd.testing.assert_frame_equal(again.posterior, tiny_calibration[0].posterior)
@@ -101,7 +101,7 @@ def test_the_posterior_is_the_same_whatever_the_batch_size_and_workers(tiny_cali
     on one: pyabc's proposals are drawn in the same order and the overshoot is undone."""
     from dataclasses import replace
 
-    from sim.calibrate import run_calibration
+    from sim.experiments.calibrate.fit import run_calibration
 
     settings = replace(TINY, generations=2)
     one = run_calibration(replace(settings, batch=1))
@@ -171,7 +171,7 @@ def test_posterior_runs_do_not_depend_on_the_worker_count(tmp_path):
 def test_apply_posterior_refuses_more_draws_than_worlds_before_running(tmp_path):
     import argparse
 
-    from sim.posterior import apply_posterior
+    from sim.stats.posterior import apply_posterior
 
     scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 5, "horizon_days": 10})
     assert apply_posterior(argparse.Namespace(posterior=None, draws=50), scenario) is None
@@ -183,7 +183,7 @@ def test_apply_posterior_refuses_more_draws_than_worlds_before_running(tmp_path)
 def test_a_posterior_run_folder_says_its_intervals_include_parameters(tmp_path):
     import json
 
-    from sim.posterior import save_posterior_run
+    from sim.stats.posterior import save_posterior_run
 
     posterior = load_posterior(_posterior_file(tmp_path, {"model.intent_variance": [1.0, 4.0], "weight": [1, 1]}))
     scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 200, "horizon_days": 30})
@@ -197,7 +197,7 @@ def test_a_posterior_run_folder_says_its_intervals_include_parameters(tmp_path):
 def _calibrate_args(*argv: str):
     import argparse
 
-    from sim.calibrate_cli import add_calibrate_commands
+    from sim.cli.calibrate import add_calibrate_commands
 
     parser = argparse.ArgumentParser()
     add_calibrate_commands(parser.add_subparsers())
@@ -205,8 +205,8 @@ def _calibrate_args(*argv: str):
 
 
 def test_calibrate_quick_settings_and_bad_sizes_are_refused_in_one_line():
-    from sim.calibrate import QUICK
-    from sim.calibrate_cli import settings_from_args
+    from sim.cli.calibrate import settings_from_args
+    from sim.experiments.calibrate.fit import QUICK
 
     assert settings_from_args(_calibrate_args("--quick")) == QUICK
     assert settings_from_args(_calibrate_args("--quick", "--generations", "7")).generations == 7
@@ -215,10 +215,10 @@ def test_calibrate_quick_settings_and_bad_sizes_are_refused_in_one_line():
 
 
 def test_calibrate_refuses_a_folder_it_did_not_write_before_any_simulation(tmp_path, monkeypatch):
-    import sim.calibrate
+    import sim.experiments.calibrate.fit
 
     (tmp_path / "notes.txt").write_text("mine")
-    monkeypatch.setattr(sim.calibrate, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(sim.experiments.calibrate.fit, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
     args = _calibrate_args("--quick", "--out", str(tmp_path))
     with pytest.raises(InputError, match="did not write"):
         args.handler(args, [])
@@ -226,8 +226,8 @@ def test_calibrate_refuses_a_folder_it_did_not_write_before_any_simulation(tmp_p
 
 
 def test_calibrate_takes_a_structure_and_simulates_in_it(monkeypatch):
-    import sim.calibrate
-    from sim.calibrate_cli import settings_from_args
+    import sim.experiments.calibrate.fit
+    from sim.cli.calibrate import settings_from_args
 
     settings = settings_from_args(_calibrate_args("--quick", "--structure", "escalation=threshold"))
     assert settings.structure == (("escalation", "threshold"),)
@@ -237,9 +237,9 @@ def test_calibrate_takes_a_structure_and_simulates_in_it(monkeypatch):
         seen.update(overrides)
         raise InputError("stop here")
 
-    monkeypatch.setattr(sim.calibrate, "load_scenario", capture)
+    monkeypatch.setattr(sim.experiments.calibrate.fit, "load_scenario", capture)
     with pytest.raises(InputError, match="stop here"):
-        sim.calibrate.simulate({}, 10, 1, 30, settings.structure)
+        sim.experiments.calibrate.fit.simulate({}, 10, 1, 30, settings.structure)
     assert seen["structure.escalation"] == "threshold"
     with pytest.raises(InputError, match="unknown form"):
         settings_from_args(_calibrate_args("--structure", "escalation=cliff"))

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import sim.api
-from sim.cli import main
-from sim.metrics import CAUSES
-from sim.runner import plan_blocks
+from sim.cli.main import main
+from sim.engine.runner import plan_blocks
+from sim.stats.metrics import CAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

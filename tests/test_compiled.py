@@ -1,4 +1,4 @@
-"""The optional compiled kernels (``sim.compiled``, numba) against the numpy reference, bit for bit.
+"""The optional compiled kernels (``sim.engine.compiled``, numba) against the numpy reference, bit for bit.
 
 Without numba installed, the comparisons are skipped and only the switch is tested; CI's Python 3.13
 leg installs ``ceasefire[fast]`` and runs this file there with numba required."""
@@ -10,28 +10,28 @@ import sys
 import numpy as np
 import pytest
 
-import sim.compiled
-from sim.cli import main
-from sim.compiled import SWITCH, WORTH_FROM_WORLD_DAYS, CompiledKernelsError, kernels, numpy_only, wanted
-from sim.exit_codes import EXIT_BAD_INPUT
-from sim.packing import run_packed
-from sim.runner import run_scenario
-from sim.streams import Lane, normal_pairs, poisson_quantile, uniforms, world_keys
+import sim.engine.compiled
+from sim.cli.main import main
+from sim.core.exit_codes import EXIT_BAD_INPUT
+from sim.engine.compiled import SWITCH, WORTH_FROM_WORLD_DAYS, CompiledKernelsError, kernels, numpy_only, wanted
+from sim.engine.packing import run_packed
+from sim.engine.runner import run_scenario
+from sim.engine.streams import Lane, normal_pairs, poisson_quantile, uniforms, world_keys
 from tests.conftest import make_scenario
 
 
 @pytest.fixture
 def fresh_switch(monkeypatch: pytest.MonkeyPatch):
     """Forget which path this process chose, and forget it again afterwards."""
-    sim.compiled.forget()
+    sim.engine.compiled.forget()
     yield monkeypatch
     monkeypatch.undo()
-    sim.compiled.forget()
+    sim.engine.compiled.forget()
 
 
 def test_switch_zero_takes_the_numpy_path(fresh_switch: pytest.MonkeyPatch) -> None:
     fresh_switch.setenv(SWITCH, "0")
-    assert kernels() is None and sim.compiled.engine() == "numpy"
+    assert kernels() is None and sim.engine.compiled.engine() == "numpy"
 
 
 def test_switch_one_without_numba_is_a_clear_error(fresh_switch: pytest.MonkeyPatch) -> None:
@@ -40,7 +40,7 @@ def test_switch_one_without_numba_is_a_clear_error(fresh_switch: pytest.MonkeyPa
     with pytest.raises(CompiledKernelsError, match="CEASEFIRE_NUMBA=1 but numba cannot be imported"):
         kernels()
     fresh_switch.delenv(SWITCH)
-    sim.compiled.forget()
+    sim.engine.compiled.forget()
     with wanted():
         assert kernels() is None  # unset: numpy where numba is missing, even for a long job
 
@@ -48,16 +48,16 @@ def test_switch_one_without_numba_is_a_clear_error(fresh_switch: pytest.MonkeyPa
 def test_unset_switch_imports_numba_only_for_a_long_job(fresh_switch: pytest.MonkeyPatch) -> None:
     """A short run does not pay numba's import: kernels() does not even look for it until want()."""
     fresh_switch.delenv(SWITCH, raising=False)
-    fresh_switch.setattr(sim.compiled, "_wanted", False)
+    fresh_switch.setattr(sim.engine.compiled, "_wanted", False)
     looked_for: list[bool] = []
-    fresh_switch.setattr(sim.compiled, "_loaded", lambda: looked_for.append(True))  # as if numba were missing
+    fresh_switch.setattr(sim.engine.compiled, "_loaded", lambda: looked_for.append(True))  # as if numba were missing
     assert kernels() is None
     scenario = make_scenario(replications=100, horizon_days=30)
     assert scenario.replications * scenario.horizon_days < WORTH_FROM_WORLD_DAYS
     run_scenario(scenario)
-    assert not looked_for and sim.compiled._wanted is False
+    assert not looked_for and sim.engine.compiled._wanted is False
     run_packed([scenario, scenario], [(0,), (1,)])  # packed points: a long job
-    assert looked_for and sim.compiled._wanted is True
+    assert looked_for and sim.engine.compiled._wanted is True
 
 
 @pytest.mark.parametrize("value, message", [
@@ -78,7 +78,7 @@ def test_the_command_line_refuses_a_bad_switch_in_one_line_before_any_work(
 def test_numpy_only_holds_inside_its_block() -> None:
     with numpy_only():
         assert kernels() is None
-    assert sim.compiled._numpy_only is False
+    assert sim.engine.compiled._numpy_only is False
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_compiled_counts_equal_numpys_from_zero_means_to_large_ones(compiled) ->
 
 def test_a_whole_run_gives_the_same_tables_on_both_paths(compiled) -> None:
     scenario = make_scenario(replications=1_500, horizon_days=365)
-    assert sim.compiled.engine().startswith("numba")
+    assert sim.engine.compiled.engine().startswith("numba")
     fast = run_scenario(scenario)
     with numpy_only():
         reference = run_scenario(scenario)

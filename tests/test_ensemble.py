@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.cli as cli
-import sim.ensemble as ensemble
-import sim.packing
-from sim.ensemble import (
+import sim.cli.main as cli
+import sim.engine.packing
+import sim.experiments.ensemble as ensemble
+from sim.cli.ensemble import add_ensemble_commands
+from sim.core.errors import InputError
+from sim.experiments.ensemble import (
     MECHANISM_NAMES,
     OUTPUTS,
     all_combinations,
@@ -29,11 +31,9 @@ from sim.ensemble import (
     prior_draws,
     variance_shares,
 )
-from sim.ensemble_cli import add_ensemble_commands
-from sim.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY
-from sim.scenario import get_path, load_scenario
-from sim.sources import load_commitments
+from sim.spec.scenario import get_path, load_scenario
+from sim.spec.sources import load_commitments
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -219,7 +219,7 @@ def test_a_draw_undefined_in_one_combination_is_left_out_of_every_combination():
 
 @pytest.fixture
 def ceasefire(monkeypatch):
-    """``ceasefire`` with the ensemble command registered (whether or not sim.cli registers it yet)."""
+    """``ceasefire`` with the ensemble command registered (whether or not sim.cli.main registers it yet)."""
     original = cli.build_parser
 
     def parser() -> argparse.ArgumentParser:
@@ -281,7 +281,7 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
      ["--seed", "-1"], ["--posterior", "missing.csv"]],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(ceasefire, tmp_path, capsys, monkeypatch, args):
-    monkeypatch.setattr(sim.packing, "run_packed", _must_not_run)
+    monkeypatch.setattr(sim.engine.packing, "run_packed", _must_not_run)
     out = tmp_path / "ens"
     assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 5, *args, "--out", out, "--quiet") == 2
     err = capsys.readouterr().err
@@ -294,7 +294,7 @@ def _must_not_run(*args, **kwargs):
 
 
 def test_a_folder_holding_foreign_files_is_refused_before_any_simulation(ceasefire, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sim.packing, "run_packed", _must_not_run)
+    monkeypatch.setattr(sim.engine.packing, "run_packed", _must_not_run)
     out = tmp_path / "ens"
     out.mkdir()
     (out / "thesis.docx").write_text("mine", encoding="utf-8")
@@ -308,7 +308,7 @@ def test_an_interrupted_ensemble_exits_130_and_leaves_no_folder(ceasefire, tmp_p
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.packing, "run_packed", interrupted)
+    monkeypatch.setattr(sim.engine.packing, "run_packed", interrupted)
     out = tmp_path / "ens"
     assert ceasefire("ensemble", BASELINE, "--combinations", "sample:2", "--draws", 2, "--replications", 5,
                      "--out", out, "--quiet") == 130

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.scenario import Agents, ModelParams
+from sim.cli.main import main
+from sim.spec.scenario import Agents, ModelParams
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 AGENT_KEYS = sorted(
@@ -96,8 +96,8 @@ sweep_documents = st.fixed_dictionaries(
 @given(document=sweep_documents)
 @example(document={"name": "..", "scenario": str(BASELINE), "axes": [{"set": "agents.UK.troops", "values": "\n"}]})
 def test_random_sweep_documents_load_or_fail_with_one_line(document):
-    from sim.errors import InputError
-    from sim.sweep import load_sweep
+    from sim.core.errors import InputError
+    from sim.experiments.sweep.design import load_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.yaml"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.errors import InputError, shown
-from sim.scenario import load_scenario
-from sim.strict_yaml import MAX_BYTES, MAX_DEPTH, load_yaml
-from sim.sweep import MAX_AXES, SOBOL_MIN_SAMPLES, load_sweep, parse_values, quick_sweep
+from sim.cli.main import main
+from sim.core.errors import InputError, shown
+from sim.core.strict_yaml import MAX_BYTES, MAX_DEPTH, load_yaml
+from sim.experiments.sweep.design import MAX_AXES, SOBOL_MIN_SAMPLES, load_sweep, parse_values, quick_sweep
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -68,8 +68,8 @@ def test_alias_bomb_in_name_no_longer_expands_to_gigabytes(tmp_path: Path) -> No
     assert len(bomb.read_bytes()) < 500
     probe = (
         "import re, sys, time, tracemalloc\n"
-        "from sim.cli import main\n"
-        "import sim.scenario  # imported ahead: the clock times the refusal, not Python's start-up\n"
+        "from sim.cli.main import main\n"
+        "import sim.spec.scenario  # imported ahead: the clock times the refusal, not Python's start-up\n"
         "tracemalloc.start(); start = time.perf_counter()\n"
         "code = main(['validate', sys.argv[1]])\n"
         "seconds = time.perf_counter() - start; peak = tracemalloc.get_traced_memory()[1]\n"

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 import sim.api
-import sim.exit_codes
-import sim.runner
-import sim.sweep_run
-import sim.tornado
-import sim.validation
-from sim.cli import main
-from sim.errors import InputError
-from sim.io import WRITTEN_BY, atomic_folder, check_output_folder
-from sim.signals import interrupt_on_signals
+import sim.core.exit_codes
+import sim.engine.runner
+import sim.experiments.sweep.execute
+import sim.experiments.tornado
+import sim.experiments.validation.anchors
+from sim.cli.main import main
+from sim.core.errors import InputError
+from sim.core.signals import interrupt_on_signals
+from sim.outputs.artefacts import WRITTEN_BY, atomic_folder, check_output_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -54,8 +54,9 @@ def no_compute(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("computed before refusing the output folder")
 
-    for module, name in ((sim.runner, "run_scenario"), (sim.tornado, "run_tornado"),
-                         (sim.sweep_run, "run_sweep"), (sim.validation, "run_validation")):
+    for module, name in ((sim.engine.runner, "run_scenario"), (sim.experiments.tornado, "run_tornado"),
+                         (sim.experiments.sweep.execute, "run_sweep"),
+                         (sim.experiments.validation.anchors, "run_validation")):
         monkeypatch.setattr(module, name, forbidden)
 
 
@@ -188,8 +189,8 @@ def test_a_foreign_manifest_does_not_make_a_folder_ours(tmp_path: Path) -> None:
 
 def test_validation_writes_a_manifest_and_replaces_its_own_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = sim.validation.run_validation
-    monkeypatch.setattr(sim.validation, "run_validation",
+    real = sim.experiments.validation.anchors.run_validation
+    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation",
                         lambda workers, progress: real(workers=workers, progress=progress, scale=0.005))
     out = tmp_path / "validation"
     assert run_cli("validation", "--out", out, "--quiet") == 0
@@ -278,11 +279,11 @@ def test_workers_beyond_the_work_are_capped_and_the_effective_number_recorded(
 
 
 def test_exit_codes_live_in_one_module_and_stay_importable_from_cli() -> None:
-    import sim.cli
+    import sim.cli.main
 
     codes = ("EXIT_OK", "EXIT_FAILURE", "EXIT_BAD_INPUT", "EXIT_INTERRUPTED")
-    assert [getattr(sim.exit_codes, c) for c in codes] == [0, 1, 2, 130]
-    assert all(getattr(sim.cli, c) is getattr(sim.exit_codes, c) for c in codes)
+    assert [getattr(sim.core.exit_codes, c) for c in codes] == [0, 1, 2, 130]
+    assert all(getattr(sim.cli.main, c) is getattr(sim.core.exit_codes, c) for c in codes)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -375,13 +376,13 @@ def test_a_stopped_pool_prints_no_thread_traceback_but_other_thread_errors_still
     import threading
     from concurrent.futures import InvalidStateError
 
-    import sim.signals
+    import sim.core.signals
 
     saved = threading.excepthook
     reported: list[type[BaseException]] = []
     threading.excepthook = lambda args: reported.append(args.exc_type)  # stands for the printing hook
     try:
-        sim.signals.stop_workers()
+        sim.core.signals.stop_workers()
 
         def raise_in_thread(error: Exception) -> None:
             def target() -> None:

@@ -21,15 +21,15 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-import sim.plots
-from sim import runner
-from sim.cli import main
-from sim.errors import InputError
-from sim.model import TRAJECTORY_VARIABLES
-from sim.resources import MEMORY_LIMIT_ENV, check_run_memory, memory_limit_bytes, run_memory_bytes
-from sim.runner import BlockResult, local_executor, plan_blocks, simulate_block, trajectory_table
-from sim.sweep import quick_sweep
-from sim.sweep_run import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir, run_point, run_sweep
+import sim.outputs.plots.runs
+from sim.cli.main import main
+from sim.core.errors import InputError
+from sim.engine import runner
+from sim.engine.model import TRAJECTORY_VARIABLES
+from sim.engine.resources import MEMORY_LIMIT_ENV, check_run_memory, memory_limit_bytes, run_memory_bytes
+from sim.engine.runner import BlockResult, local_executor, plan_blocks, simulate_block, trajectory_table
+from sim.experiments.sweep.design import quick_sweep
+from sim.experiments.sweep.execute import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir, run_point, run_sweep
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,7 +395,7 @@ def test_plot_on_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pyte
 
     # tests run as root, where chmod would not stop a write: both ways a figure reaches the disk refuse
     monkeypatch.setattr(Figure, "savefig", refuse)
-    monkeypatch.setattr(sim.plots, "imsave", refuse)
+    monkeypatch.setattr(sim.outputs.plots.runs, "imsave", refuse)
     assert cli("plot", damaged) == 2
     assert "cannot write the figure (Permission denied); the folder is read-only" in one_line(capsys.readouterr().err)
 
@@ -416,7 +416,7 @@ def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path
 
 
 def test_tornado_plot_on_a_text_probability_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from sim.tornado import TORNADO_COLUMNS
+    from sim.experiments.tornado import TORNADO_COLUMNS
 
     folder = tmp_path / "t"
     folder.mkdir()

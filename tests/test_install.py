@@ -14,8 +14,8 @@ from pathlib import Path
 import mesa
 import pytest
 
-from sim.agents import State
-from sim.model import CeasefireModel
+from sim.engine.agents import State
+from sim.engine.model import CeasefireModel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,8 +98,8 @@ def test_installed_run_of_a_bundled_name_works_from_an_empty_folder(installed, e
 
 
 def test_installed_package_ships_the_article_and_the_sweeps(installed, empty_folder):
-    code = ("from sim.sources import article_text; from sim.bundled import sweep_names, sweep_path; "
-            "from sim.sweep import load_sweep; assert len(article_text()) > 1000; "
+    code = ("from sim.spec.sources import article_text; from sim.core.bundled import sweep_names, sweep_path; "
+            "from sim.experiments.sweep.design import load_sweep; assert len(article_text()) > 1000; "
             "print(len([load_sweep(sweep_path(n)) for n in sweep_names()]))")
     assert int(run([installed / "bin" / "python", "-c", code], cwd=empty_folder)) >= 1
 

@@ -14,7 +14,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from sim.model import CAUSE_CODES, CeasefireModel
+from sim.engine.model import CAUSE_CODES, CeasefireModel
 from tests.conftest import make_scenario
 
 FAMILY_ALPHA = 0.001

@@ -13,10 +13,10 @@ import psutil
 import pytest
 
 import sim
-from sim.errors import InputError
-from sim.mesa_model import REPORTERS, ScenarioModel, keyword_paths
-from sim.model import CeasefireModel
-from sim.runner import run_records, run_scenario
+from sim.core.errors import InputError
+from sim.engine.mesa_model import REPORTERS, ScenarioModel, keyword_paths
+from sim.engine.model import CeasefireModel
+from sim.engine.runner import run_records, run_scenario
 
 BASELINE = "scenarios/baseline.yaml"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import CAUSES, Z_95, summary_row, survival_table, wilson_interval
+from sim.stats.metrics import CAUSES, Z_95, summary_row, survival_table, wilson_interval
 
 
 def test_wilson_interval_matches_the_closed_form():
@@ -72,7 +72,7 @@ def _binomial_quantile(n: int, p: float, q: float) -> int:
 
 
 def test_reported_intervals_for_p_hold_365_are_honest_over_independent_seeds():
-    from sim.runner import run_scenario
+    from sim.engine.runner import run_scenario
     from tests.conftest import make_scenario
 
     runs, worlds = 150, 300

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import intent_table
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
+from sim.engine.runner import run_scenario
+from sim.spec.scenario import load_scenario
+from sim.stats.metrics import intent_table
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 HOLD_DAY = 365

@@ -15,11 +15,11 @@ from matplotlib.figure import Figure
 
 import sim
 from sim.api import MAX_NAME, column_dtype, variant_name
-from sim.io import write_csv
-from sim.metrics import CAUSES
-from sim.plots import VALIDATION_COLUMNS
-from sim.runner import starting_worker
-from sim.sweep import METRIC_COLUMNS
+from sim.engine.runner import starting_worker
+from sim.experiments.sweep.design import METRIC_COLUMNS
+from sim.outputs.artefacts import write_csv
+from sim.outputs.plots.runs import VALIDATION_COLUMNS
+from sim.stats.metrics import CAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import CAUSE_CODES, CeasefireModel
-from sim.scenario import Scenario, load_scenario
+from sim.engine.model import CAUSE_CODES, CeasefireModel
+from sim.spec.scenario import Scenario, load_scenario
 from tests.oracle import CAUSE_NAMES, COUNT_COLUMNS, run_oracle
 
 HORIZON = 365

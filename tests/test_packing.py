@@ -1,4 +1,4 @@
-"""Many points in one batch (sim/packing.py): the same bytes as one by one, whatever the pack size
+"""Many points in one batch (sim/engine/packing.py): the same bytes as one by one, whatever the pack size
 and the number of workers; per-world parameters only where they are allowed."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.sweep_run
-from sim.bundled import scenario_path, sweep_path
+import sim.experiments.sweep.execute
+from sim.core.bundled import scenario_path, sweep_path
+from sim.engine.model import FORM_ATTRIBUTES, CeasefireModel
+from sim.engine.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
+from sim.engine.runner import run_scenario
+from sim.engine.world_params import PACKABLE, ParamView
+from sim.experiments.sweep.design import load_sweep
+from sim.experiments.sweep.execute import run_sweep
 from sim.mechanisms import LEGACY_STRUCTURE, REGISTRY, MixedForm
-from sim.model import FORM_ATTRIBUTES, CeasefireModel
-from sim.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
-from sim.runner import run_scenario
-from sim.scenario import Scenario, load_scenario
-from sim.sweep import load_sweep
-from sim.sweep_run import run_sweep
-from sim.world_params import PACKABLE, ParamView
+from sim.spec.scenario import Scenario, load_scenario
 
 BASE = load_scenario(scenario_path("baseline")).model_copy(update={"replications": 150, "horizon_days": 400})
 
@@ -83,8 +83,8 @@ def test_prior_draws_share_one_pack_and_give_the_bytes_of_their_runs_alone() -> 
     """Two draws from the priors differ in every assumed parameter, those that steer control flow
     included (negotiation rounds, Germany's delay and bases, rearmament): packed side by side, each
     world must still give exactly its own run's numbers."""
-    from sim.ensemble import prior_draws
-    from sim.mesa_model import with_overrides
+    from sim.engine.mesa_model import with_overrides
+    from sim.experiments.ensemble import prior_draws
 
     base = BASE.model_copy(update={"replications": 120, "horizon_days": 500})
     draws = prior_draws(base, 3, seed=11).values
@@ -113,7 +113,7 @@ def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
     sweep = type(sweep)(**{**sweep.__dict__, "points": sweep.points[::90], "common_random_numbers": crn})
     run_sweep(sweep, tmp_path / "packed", workers=1, plots=False)
     run_sweep(sweep, tmp_path / "two", workers=2, plots=False)
-    monkeypatch.setattr(sim.sweep_run, "PACK_WORLDS", 60)  # one point (60 worlds) per pack
+    monkeypatch.setattr(sim.experiments.sweep.execute, "PACK_WORLDS", 60)  # one point (60 worlds) per pack
     run_sweep(sweep, tmp_path / "unpacked", workers=1, plots=False)
     tables = [(tmp_path / name / "sweep.csv").read_bytes() for name in ("packed", "two", "unpacked")]
     assert tables[0] == tables[1] == tables[2]
@@ -187,8 +187,8 @@ def test_every_packable_parameter_as_a_per_world_array_changes_no_bit() -> None:
 def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> None:
     """Worlds of two points packed in one model, alternating: every state array of each world equals, day by
     day, that of its own point run alone, for parameters that decide which branch a world takes."""
-    from sim.mesa_model import with_overrides
-    from sim.streams import world_keys
+    from sim.engine.mesa_model import with_overrides
+    from sim.engine.streams import world_keys
 
     contrasts = {"agents.DE.deployment_delay_days": (10, 250), "agents.US.mediation_rounds": (1, 4),
                  "agents.DE.permanent_bases": (False, True), "agents.RU.rearmament_rate": (0.0, 0.1),
@@ -255,7 +255,7 @@ def test_worlds_of_different_structures_in_one_model_follow_their_own_forms_day_
     """Worlds of the default and of the first version's structure (every mechanism in another form),
     alternating in one model: every state array of each world equals, day by day, that of its own
     structure run alone."""
-    from sim.streams import world_keys
+    from sim.engine.streams import world_keys
 
     legacy = BASE.model_copy(update={"structure": LEGACY_FORMS})
     assert all(getattr(legacy.structure, m) != getattr(BASE.structure, m) for m in REGISTRY)

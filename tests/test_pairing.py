@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.packing import run_packed
-from sim.runner import run_scenario
-from sim.sweep import load_sweep
-from sim.sweep_run import point_stream
+from sim.engine.packing import run_packed
+from sim.engine.runner import run_scenario
+from sim.experiments.sweep.design import load_sweep
+from sim.experiments.sweep.execute import point_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "scenarios" / "sweeps" / "troops_vs_monitoring.yaml"

@@ -1,4 +1,4 @@
-"""Tests for sim.plots: figures are drawn from CSV tables and bad tables fail clearly."""
+"""Tests for sim.outputs.plots.runs: figures are drawn from CSV tables and bad tables fail clearly."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PIL import Image
 
-from sim import metrics, plots
+from sim.outputs.plots import runs as plots
+from sim.stats import metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HORIZON = 400

@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.bet
-import sim.sweep_run
-from sim.bet import world_outcomes
-from sim.cli import main
-from sim.errors import InputError
-from sim.packing import run_packed
-from sim.posterior import (
+import sim.experiments.bet
+import sim.experiments.sweep.execute
+from sim.cli.main import main
+from sim.core.errors import InputError
+from sim.engine.packing import run_packed
+from sim.experiments.bet import world_outcomes
+from sim.experiments.sweep.design import quick_sweep, with_posterior
+from sim.experiments.sweep.execute import RecordStore, completed_points, partial_dir, run_point, run_sweep
+from sim.stats.posterior import (
     INTERVAL_KIND,
     PosteriorChoice,
     draw_indices,
@@ -27,8 +29,6 @@ from sim.posterior import (
     pooled_from_worlds,
     posterior_world_values,
 )
-from sim.sweep import quick_sweep, with_posterior
-from sim.sweep_run import RecordStore, completed_points, partial_dir, run_point, run_sweep
 from tests.conftest import BASELINE, make_scenario
 
 HAZARD = "agents.RU.base_offensive_hazard"
@@ -92,13 +92,13 @@ def test_a_world_with_drawn_values_is_the_world_of_a_plain_run_of_its_particle(t
 def test_every_point_of_a_sweep_gets_the_same_world_values(tmp_path: Path, monkeypatch) -> None:
     sweep = _sweep(_posterior_file(tmp_path, SPREAD), draws=5, replications=20, horizon=30)
     seen: list[list] = []
-    real = sim.sweep_run.run_packed
+    real = sim.experiments.sweep.execute.run_packed
 
     def spy(scenarios, streams, **options):
         seen.append(list(options["world_values"]))
         return real(scenarios, streams, **options)
 
-    monkeypatch.setattr(sim.sweep_run, "run_packed", spy)
+    monkeypatch.setattr(sim.experiments.sweep.execute, "run_packed", spy)
     records = list(completed_points(sweep, range(sweep.n_points), None, 1))
     expected, _ = sweep.world_draws()
     given = [values for call in seen for values in call]
@@ -146,7 +146,7 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
     assert spread > 4 * error_sd, f"the particles no longer differ enough (p1 {p1:.2f}, p2 {p2:.2f})"
     assert abs(sd**2 - spread) < 4 * error_sd
 
-    from sim.metrics import wilson_interval
+    from sim.stats.metrics import wilson_interval
 
     mc_low, mc_high = wilson_interval(int(hold.sum()), worlds)
     assert p == pytest.approx(hold.mean())
@@ -211,8 +211,8 @@ def test_sweep_posterior_on_the_command_line_writes_pooled_tables_and_plots(tmp_
 def test_sweep_posterior_without_a_file_is_the_committed_one() -> None:
     import argparse
 
-    from sim.posterior import DEFAULT_POSTERIOR
-    from sim.sweep_cli import add_posterior_arguments, posterior_choice
+    from sim.cli.sweep import add_posterior_arguments, posterior_choice
+    from sim.stats.posterior import DEFAULT_POSTERIOR
 
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
@@ -251,13 +251,13 @@ def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv,
 
 def test_bet_posterior_pairs_every_troop_level_and_pools_the_intervals(tmp_path: Path, capsys, monkeypatch) -> None:
     seen: list = []
-    real = sim.bet.run_packed
+    real = sim.experiments.bet.run_packed
 
     def spy(scenarios, streams, **options):
         seen.extend(options["world_values"])
         return real(scenarios, streams, **options)
 
-    monkeypatch.setattr(sim.bet, "run_packed", spy)
+    monkeypatch.setattr(sim.experiments.bet, "run_packed", spy)
     path = _posterior_file(tmp_path, SPREAD)
     out = tmp_path / "bet"
     assert main(["bet", "--replications", "20", "--horizon", "30", "--variants", "default,legacy_v1",

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sim.paramtable import prior_problems
-from sim.scenario import get_path, load_scenario
-from sim.sources import Prior, load_commitments, priors
+from sim.spec.paramtable import prior_problems
+from sim.spec.scenario import get_path, load_scenario
+from sim.spec.sources import Prior, load_commitments, priors
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 

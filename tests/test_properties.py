@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.metrics import CAUSES
-from sim.runner import run_scenario
+from sim.engine.runner import run_scenario
+from sim.stats.metrics import CAUSES
 from tests.conftest import make_scenario
 
 probability = st.floats(0.0, 1.0)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.report import CSP, build_report
+from sim.cli.main import main
+from sim.outputs.report import CSP, build_report
 from tests import browser
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import InputError
-from sim.scenario import load_scenario, numeric_paths
-from sim.sources import load_commitments
+from sim.core.errors import InputError
+from sim.spec.scenario import load_scenario, numeric_paths
+from sim.spec.sources import load_commitments
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 

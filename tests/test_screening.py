@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.cli
-from sim.mechanisms import REGISTRY
-from sim.screening import (
+import sim.cli.main
+from sim.cli.screen import add_screen_commands
+from sim.experiments.screening import (
     MORRIS_COLUMNS,
     OUTPUTS,
     SOBOL_COLUMNS,
@@ -26,15 +26,15 @@ from sim.screening import (
     run_screening,
     structure_factors,
 )
-from sim.screening_cli import add_screen_commands
-from sim.sources import priors
+from sim.mechanisms import REGISTRY
+from sim.spec.sources import priors
 from tests.conftest import BASELINE
 
 TINY = {"replications": 50, "horizon": 60, "seed": 7}
 
 
 def _parser_with_screen() -> argparse.ArgumentParser:
-    """``sim.cli``'s parser, with ``screen`` added if the hook in build_parser is not there yet."""
+    """``sim.cli.main``'s parser, with ``screen`` added if the hook in build_parser is not there yet."""
     parser = ORIGINAL_BUILD_PARSER()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     if "screen" not in commands.choices:
@@ -42,13 +42,13 @@ def _parser_with_screen() -> argparse.ArgumentParser:
     return parser
 
 
-ORIGINAL_BUILD_PARSER = sim.cli.build_parser
+ORIGINAL_BUILD_PARSER = sim.cli.main.build_parser
 
 
 def run_cli(*args: object) -> int:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sim.cli, "build_parser", _parser_with_screen)
-        return sim.cli.main([str(a) for a in args])
+        patch.setattr(sim.cli.main, "build_parser", _parser_with_screen)
+        return sim.cli.main.main([str(a) for a in args])
 
 
 def test_design_covers_every_prior_parameter_within_its_range() -> None:

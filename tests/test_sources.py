@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import InputError
-from sim.scenario import ROLE_OF, Agents, ModelParams
-from sim.sources import COMMITMENTS_FILE, article_text, evidence_text, load_commitments, missing_quotes
+from sim.core.errors import InputError
+from sim.spec.scenario import ROLE_OF, Agents, ModelParams
+from sim.spec.sources import COMMITMENTS_FILE, article_text, evidence_text, load_commitments, missing_quotes
 
 SHARED_ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "paris-talks-coalition-article.fr.txt"
 
@@ -115,7 +115,7 @@ def test_evidence_shows_the_quote_and_for_inspired_values_the_rationale():
 
 
 def test_the_odd_parameter_table_matches_the_schema_and_commitments():
-    from sim.paramtable import ODD_FILE, refreshed
+    from sim.spec.paramtable import ODD_FILE, refreshed
 
     document = ODD_FILE.read_text(encoding="utf-8")
-    assert refreshed(document) == document, "run `python -m sim.paramtable --write` to refresh docs/ODD.md"
+    assert refreshed(document) == document, "run `python -m sim.spec.paramtable --write` to refresh docs/ODD.md"

@@ -1,4 +1,4 @@
-"""The engine's random streams (sim/streams.py): exact cases, independence from the batch, and the
+"""The engine's random streams (sim/engine/streams.py): exact cases, independence from the batch, and the
 distributions they give, with tolerances derived from the sampling distributions (Bonferroni over
 the checks of a test, family-wise alpha 0.001)."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from sim.streams import (
+from sim.engine.streams import (
     CORNISH_FISHER_FROM,
     Lane,
     gamma_quantile,

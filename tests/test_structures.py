@@ -1,7 +1,7 @@
 """The rival forms of the contested mechanisms (sim.mechanisms) and the command line that chooses them.
 
 The forms are pure functions over arrays: each is checked on its own, against the property its docstring
-and docs/ODD.md state. The command line is run in-process (``sim.cli.main``) in temporary folders.
+and docs/ODD.md state. The command line is run in-process (``sim.cli.main.main``) in temporary folders.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
-from sim.errors import InputError
+from sim.cli.main import main
+from sim.cli.structures import structure_overrides, structures_text
+from sim.core.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, MECHANISMS, REGISTRY, form
 from sim.mechanisms.credibility import guarantor_commitment
-from sim.structure_cli import structure_overrides, structures_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -292,8 +292,8 @@ def test_validate_accepts_a_known_form_in_the_structure_block(tmp_path, capsys):
 
 def test_the_guarantors_fast_commitment_equals_the_mechanism_function():
     """UK and France take a shortcut (no neighbouring troops); it must equal guarantor_commitment."""
-    from sim.model import CeasefireModel
-    from sim.scenario import load_scenario
+    from sim.engine.model import CeasefireModel
+    from sim.spec.scenario import load_scenario
 
     model = CeasefireModel(load_scenario("baseline"), 400, rng=3)
     rng = np.random.default_rng(4)

@@ -14,11 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import InputError
-from sim.metrics import summary_row
-from sim.plots import PlotInputError
-from sim.runner import plan_blocks, simulate_block
-from sim.sweep import (
+from sim.core.errors import InputError
+from sim.engine.runner import plan_blocks, simulate_block
+from sim.experiments.sweep.design import (
     METRIC_COLUMNS,
     binomial_noise_share,
     grid_points,
@@ -29,8 +27,7 @@ from sim.sweep import (
     sobol_design,
     sobol_indices,
 )
-from sim.sweep_plots import SWEEP_PLOTS, plot_sweep_dir
-from sim.sweep_run import (
+from sim.experiments.sweep.execute import (
     RECORDS_FILE,
     SURVIVAL_COLUMNS,
     SweepInterrupted,
@@ -38,6 +35,9 @@ from sim.sweep_run import (
     run_point,
     run_sweep,
 )
+from sim.outputs.plots.runs import PlotInputError
+from sim.outputs.plots.sweep import SWEEP_PLOTS, plot_sweep_dir
+from sim.stats.metrics import summary_row
 from tests.conftest import coalition_sweep_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -291,7 +291,7 @@ def test_point_record_is_the_worlds_of_its_streams(tmp_path: Path) -> None:
 
 def test_finished_points_leave_no_model_in_memory(tmp_path: Path) -> None:
     """Memory stays flat over many points: Mesa's registry of models (mesa#3179) is emptied per point."""
-    from sim.model import CeasefireModel
+    from sim.engine.model import CeasefireModel
 
     def alive() -> int:
         gc.collect()
@@ -402,7 +402,7 @@ def test_changed_sweep_refuses_to_resume(reference: tuple[Path, dict[str, bytes]
 
 
 def test_a_second_writer_is_refused(reference: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
-    from sim.sweep_run import RecordStore
+    from sim.experiments.sweep.execute import RecordStore
 
     sweep = load_sweep(reference[0])
     folder = partial_dir(tmp_path / "out")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.cli as cli
-from sim.plots import PlotInputError
-from sim.sweep_cli import add_sweep_commands, plot_any_dir
-from sim.sweep_run import RECORDS_FILE, partial_dir
+import sim.cli.main as cli
+from sim.cli.sweep import add_sweep_commands, plot_any_dir
+from sim.experiments.sweep.execute import RECORDS_FILE, partial_dir
+from sim.outputs.plots.runs import PlotInputError
 from tests.conftest import coalition_sweep_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,8 +28,8 @@ SWEEP = coalition_sweep_yaml("cli_grid", replications=40, horizon_days=60, seed=
 
 DRIVER = """\
 import argparse, sys
-import sim.cli as cli
-from sim.sweep_cli import add_sweep_commands
+import sim.cli.main as cli
+from sim.cli.sweep import add_sweep_commands
 
 
 def parser():
@@ -45,7 +45,7 @@ if __name__ == "__main__":
 
 
 def sweep_parser() -> argparse.ArgumentParser:
-    """The ``ceasefire`` parser with the sweep command, as sim.cli builds it once hooked up."""
+    """The ``ceasefire`` parser with the sweep command, as sim.cli.main builds it once hooked up."""
     parser = argparse.ArgumentParser(prog="ceasefire")
     add_sweep_commands(parser.add_subparsers(dest="command", required=True))
     return parser
@@ -53,7 +53,7 @@ def sweep_parser() -> argparse.ArgumentParser:
 
 @pytest.fixture
 def ceasefire(monkeypatch: pytest.MonkeyPatch):
-    """Run ``ceasefire ARGS`` through sim.cli.main (its error handling and exit codes)."""
+    """Run ``ceasefire ARGS`` through sim.cli.main.main (its error handling and exit codes)."""
     monkeypatch.setattr(cli, "build_parser", sweep_parser)
     return lambda *argv: cli.main([str(a) for a in argv])
 

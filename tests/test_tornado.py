@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.cli
-from sim.plots import PlotInputError
-from sim.runner import run_scenario
-from sim.tornado import (
+import sim.cli.main
+from sim.cli.tornado import add_tornado_commands
+from sim.engine.runner import run_scenario
+from sim.experiments.tornado import (
     TORNADO_COLUMNS,
     FieldRange,
     field_range,
@@ -26,7 +26,7 @@ from sim.tornado import (
     run_tornado,
     simulate_points,
 )
-from sim.tornado_cli import add_tornado_commands
+from sim.outputs.plots.runs import PlotInputError
 from tests.conftest import BASELINE, make_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -40,7 +40,7 @@ PARAMS = (f"{HAZARD}=0.0003:0.006", f"{NULL}=1000:50000", "agents.UA.guarantee_t
 
 
 def _parser_with_tornado() -> argparse.ArgumentParser:
-    """``sim.cli``'s parser, with ``tornado`` added if the hook in build_parser is not there yet."""
+    """``sim.cli.main``'s parser, with ``tornado`` added if the hook in build_parser is not there yet."""
     parser = ORIGINAL_BUILD_PARSER()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     if "tornado" not in commands.choices:
@@ -48,14 +48,14 @@ def _parser_with_tornado() -> argparse.ArgumentParser:
     return parser
 
 
-ORIGINAL_BUILD_PARSER = sim.cli.build_parser
+ORIGINAL_BUILD_PARSER = sim.cli.main.build_parser
 
 
 def run_cli(*args: object) -> int:
-    """``ceasefire ARGS`` through ``sim.cli.main``, exit code returned."""
+    """``ceasefire ARGS`` through ``sim.cli.main.main``, exit code returned."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sim.cli, "build_parser", _parser_with_tornado)
-        return sim.cli.main([str(a) for a in args])
+        patch.setattr(sim.cli.main, "build_parser", _parser_with_tornado)
+        return sim.cli.main.main([str(a) for a in args])
 
 
 def tornado_args(out: Path, *extra: object) -> list[object]:
@@ -92,7 +92,7 @@ def test_csv_has_the_columns_and_one_row_per_parameter_sorted_by_swing(table):
     assert tuple(table.columns) == TORNADO_COLUMNS
     assert sorted(table["parameter"]) == sorted(spec.split("=")[0] for spec in PARAMS)
     assert table["swing"].is_monotonic_decreasing
-    # the CSV keeps 10 significant digits (sim.io.CSV_OPTIONS), so equality holds to about 1e-10
+    # the CSV keeps 10 significant digits (sim.outputs.artefacts.CSV_OPTIONS), so equality holds to about 1e-10
     assert (table["swing"] - (table["p_high"] - table["p_low"]).abs()).abs().max() < 1e-9
     for side in ("low", "high", "baseline"):
         assert (table[f"p_{side}_ci_low"] <= table[f"p_{side}"]).all()

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-import sim.validation
-from sim.bundled import scenario_path
-from sim.cli import main
-from sim.validation import (
+import sim.experiments.validation.anchors
+from sim.cli.main import main
+from sim.core.bundled import scenario_path
+from sim.experiments.validation.anchors import (
     ANCHORS,
     BEGIN,
     END,
@@ -31,7 +31,7 @@ from sim.validation import (
     markdown,
     run_validation,
 )
-from sim.variants import VARIANTS, discriminate, variant
+from sim.experiments.validation.variants import VARIANTS, discriminate, variant
 
 
 class _Result:
@@ -177,7 +177,7 @@ def tiny_table() -> pd.DataFrame:
 @pytest.mark.parametrize("failing", [True, False])
 def test_the_exit_code_does_not_depend_on_anchors_passing(failing, tiny_table, tmp_path, monkeypatch, capsys):
     table = tiny_table.assign(p_value=1e-6 if failing else 0.9, failed=failing)
-    monkeypatch.setattr(sim.validation, "run_validation", lambda workers, progress: table)
+    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda workers, progress: table)
     assert main(["validation", "--out", str(tmp_path / "v"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert ("FAIL" in out) == failing and "p-value" in out and "role" in out
@@ -185,6 +185,6 @@ def test_the_exit_code_does_not_depend_on_anchors_passing(failing, tiny_table, t
 
 
 def test_bad_input_exits_2_before_any_simulation(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sim.validation, "run_validation", lambda **kwargs: pytest.fail("simulated"))
+    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda **kwargs: pytest.fail("simulated"))
     assert main(["validation", "--out", str(tmp_path / "v"), "--workers", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: --workers")

@@ -13,9 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.metrics import CAUSES, wilson_interval
-from sim.plots import BAND_ALPHA, CAUSE_LABELS, DAY_LABEL, HOLD_LABEL, line_with_band
-from sim.runner import RunResult
+from sim.engine.runner import RunResult
+from sim.outputs.plots.runs import BAND_ALPHA, CAUSE_LABELS, DAY_LABEL, HOLD_LABEL, line_with_band
+from sim.stats.metrics import CAUSES, wilson_interval
 
 DPI = 72
 """The page shows the image at about this resolution; more pixels only cost time."""

@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
+from sim.engine.runner import RunResult, run_scenario
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
-from sim.runner import RunResult, run_scenario
-from sim.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
-from sim.sources import COMMITMENTS_FILE, load_commitments
+from sim.spec.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
+from sim.spec.sources import COMMITMENTS_FILE, load_commitments
 
 APP_WORLDS = 2000
 """Worlds per run in the dashboard: enough for P(deal) to within about +/-0.02, fast enough to redraw in < 1 s."""
@@ -74,7 +74,7 @@ _BY_PATH = {control.path: control for control in CONTROLS}
 
 def baseline_path() -> Path:
     """The bundled baseline scenario file (the only place that knows where it lives)."""
-    from sim.bundled import scenario_path
+    from sim.core.bundled import scenario_path
 
     return scenario_path("baseline")
 

@@ -1,0 +1,1 @@
+"""The ``ceasefire`` command: parses arguments and calls the library; no logic of its own."""

@@ -1,0 +1,1 @@
+"""Calibration by ABC-SMC (pyabc): the fit and the packed batch sampler."""

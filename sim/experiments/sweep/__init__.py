@@ -1,0 +1,1 @@
+"""Sweeps: what varies and how points are drawn (design), where points run (execute)."""

@@ -1,0 +1,1 @@
+"""Tests of the model against the empirical record, and deliberately wrong variants."""

@@ -1,0 +1,1 @@
+"""Artefacts: CSV tables, manifests, figures and reports, written all or nothing."""

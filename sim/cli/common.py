@@ -1,12 +1,93 @@
-"""Helpers shared by the ``ceasefire`` sub-commands (``sim.cli.main`` and every ``*_cli`` module import them
-from here, so that no command module imports ``sim.cli.main`` back)."""
+"""What every sub-command shares: the common options (each defined here once), their checks, the progress
+bar, worker capping and the output claim.
+
+A command adds the options it takes with :func:`add_options`, naming each and, where its meaning differs,
+its default, help or metavar::
+
+    add_options(parser, out={"default": Path("results/the_bet"), "help": "output folder (default: ...)"},
+                workers={"default": 1}, quiet=True, seed=True)
+
+and checks their values with :func:`check_options` before any work. Commands import this module, never
+``sim.cli.main`` (which imports them).
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from sim.core.errors import InputError
+
+COMMITTED_POSTERIOR = "committed"
+"""The value ``--posterior`` takes without FILE: the committed ``seeds/posterior/posterior.csv``."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One common option: its flag, argparse keywords, and the lowest value it accepts (if a count)."""
+
+    flag: str
+    keywords: dict[str, Any] = field(default_factory=dict)
+    minimum: int | None = None
+    unit: str = ""
+
+
+OPTIONS: dict[str, Option] = {
+    "out": Option("--out", {"type": Path, "metavar": "DIR", "help": "output folder"}),
+    "workers": Option("--workers", {"type": int, "metavar": "K", "help": "local processes (default: 1)"},
+                      minimum=1),
+    "scheduler": Option("--scheduler", {"metavar": "ADDRESS",
+                                        "help": "run on a Dask distributed cluster, e.g. tcp://host:8786 "
+                                                "(needs 'distributed'); the results are the same bytes"}),
+    "quiet": Option("--quiet", {"action": "store_true", "help": "no progress bar or closing summary"}),
+    "seed": Option("--seed", {"type": int, "metavar": "S", "help": "random seed (default: the file's)"}),
+    "replications": Option("--replications", {"type": int, "metavar": "N",
+                                              "help": "independent worlds (default: the file's)"}, minimum=1),
+    "horizon": Option("--horizon", {"type": int, "metavar": "DAYS",
+                                    "help": "days simulated after the deal (default: the file's)"},
+                      minimum=1, unit=" day"),
+    "posterior": Option("--posterior", {
+        "nargs": "?", "const": COMMITTED_POSTERIOR, "metavar": "FILE",
+        "help": "draw the fitted parameters of every world from a posterior CSV (ceasefire calibrate's "
+                "posterior.csv; without FILE: the committed seeds/posterior/posterior.csv); world r runs "
+                "draw r %% D, and the intervals include parameter uncertainty"}),
+    "draws": Option("--draws", {"type": int, "metavar": "D",
+                                "help": "posterior draws with --posterior, each run by every D-th world"}, minimum=1),
+    "no_plots": Option("--no-plots", {"action": "store_true", "help": "write the tables only"}),
+    "structure": Option("--structure", {
+        "action": "append", "default": [], "metavar": "MECHANISM=FORM",
+        "help": "use FORM for MECHANISM, e.g. objection=categorical (repeatable; `ceasefire structures` lists "
+                "them)"}),
+}
+"""The options several commands take, by name (the attribute argparse sets)."""
+
+
+def add_options(parser: argparse.ArgumentParser, **chosen: bool | dict[str, Any]) -> None:
+    """Add the common options ``chosen`` to ``parser``: ``name=True`` as defined in :data:`OPTIONS`, or
+    ``name={...}`` with this command's own ``default``, ``help``, ``metavar`` or ``const``."""
+    for name, given in chosen.items():
+        if given is False:
+            continue
+        option = OPTIONS[name]
+        keywords = {**option.keywords, **(given if isinstance(given, dict) else {})}
+        parser.add_argument(option.flag, **keywords)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a common option below its minimum (``--replications 0``, ``--horizon -1``).
+
+    Raises:
+        InputError: one line naming the option and what it accepts.
+    """
+    for name, option in OPTIONS.items():
+        value = getattr(args, name, None)
+        if option.minimum is not None and value is not None and value < option.minimum:
+            raise InputError(f"{option.flag}: must be >= {option.minimum}{option.unit} (got {value})")
 
 
 def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = True) -> int:
@@ -33,25 +114,49 @@ def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = Tru
     return effective
 
 
+class Progress:
+    """A tqdm bar on stderr when it is a terminal and ``enabled``; otherwise it does nothing.
+
+    Call it with the units just done; :meth:`note` adds a short status (e.g. worlds per second).
+    """
+
+    def __init__(self, total: int, unit: str, enabled: bool = True, done: int = 0) -> None:
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit=unit, unit_scale=True, file=sys.stderr,
+                            dynamic_ncols=True)
+
+    def __call__(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def note(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 @contextmanager
-def progress_bar(total: int, unit: str, enabled: bool = True):
-    """A tqdm bar on stderr when it is a terminal and ``enabled``; yields an ``advance(n)`` callable."""
-    if not enabled or not sys.stderr.isatty():
-        yield _ignore
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, dynamic_ncols=True) as bar:
-        yield bar.update
-
-
-def _ignore(n: int) -> None:
-    return None
+def progress_bar(total: int, unit: str, enabled: bool = True, done: int = 0) -> Iterator[Progress]:
+    """A :class:`Progress` closed when the block ends."""
+    progress = Progress(total, unit, enabled, done)
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 @contextmanager
-def plot_errors(error_type: type[Exception]):
+def plot_errors(error_type: type[Exception]) -> Iterator[None]:
+    """Turn a plotting module's own input error into an :class:`InputError` (one line, exit 2)."""
     try:
         yield
     except error_type as exc:
         raise InputError(str(exc)) from None
+

@@ -33,7 +33,9 @@ COMMITMENTS_FILE = SEEDS_DIR / "commitments.yaml"
 MIRRORED = ("seeds", "scenarios")
 """Top-level folders of a checkout mirrored into ``DATA_DIR`` under the same names."""
 SUFFIXES = frozenset({".yaml", ".txt"})
-"""The kinds of file mirrored; anything else in those folders stays out of the package."""
+"""The kinds of file mirrored; anything else in those folders stays out of the package ..."""
+RECORD_SUFFIXES = frozenset({".csv", ".md"})
+"""... except in ``seeds/record/`` (the empirical record and its README), mirrored whole."""
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -138,7 +140,11 @@ def _files(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {p.relative_to(folder).as_posix(): p for p in folder.rglob("*")
-            if p.is_file() and p.suffix in SUFFIXES and not any(part.startswith(".") for part in p.parts[-2:])}
+            if p.is_file() and _mirrored(p) and not any(part.startswith(".") for part in p.parts[-2:])}
+
+
+def _mirrored(path: Path) -> bool:
+    return path.suffix in SUFFIXES or (path.parent.name == "record" and path.suffix in RECORD_SUFFIXES)
 
 
 def checkout_root() -> Path | None:

@@ -57,6 +57,27 @@ class Lane(IntEnum):
 
 
 LANES = len(Lane)
+
+
+class StreamKey(IntEnum):
+    """Every ``spawn_key`` of a generator apart from the worlds' streams, in one place.
+
+    A run's worlds draw from ``SeedSequence(seed, spawn_key=(*stream, ...))`` with small stream numbers
+    (a sweep point's index, a block's index); these keys are far from any of them. The values are fixed:
+    changing one changes the outputs that use it.
+    """
+
+    POSTERIOR_DRAW = 0x9057  # which posterior particles a run draws (sim.stats.posterior)
+    ENSEMBLE_PARAMETERS = 1_000_001  # the ensemble's parameter draws from the priors or a posterior
+    ENSEMBLE_COMBINATIONS = 1_000_002  # the ensemble's sample of structural combinations
+    OPTIMUM_BOOTSTRAP = 2**32 - 3  # the bet's paired bootstrap of the best troop level
+    SWEEP_ANALYSIS = 2**32 - 2  # SALib's analysis of a sweep (its bootstrap)
+    SWEEP_DESIGN = 2**32 - 1  # a sweep's Latin hypercube or Sobol design
+
+
+def generator(seed: int, key: StreamKey) -> np.random.Generator:
+    """The numpy generator of stream ``key`` of ``seed``: ``default_rng(SeedSequence(seed, spawn_key=(key,)))``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(key),)))
 _KERNEL_CONSTANTS = (np.uint64(LANES), GOLDEN, _MIX_1, _MIX_2, *_SHIFTS, _LOW_32, _UNIT_32)
 """What the compiled kernel of :func:`uniforms` needs of the generator (``sim.engine.compiled``)."""
 

@@ -16,37 +16,25 @@ from collections.abc import Mapping
 
 import numpy as np
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
-PACKABLE: frozenset[str] = frozenset(
-    [f"model.{name}" for name in (
-        "deterrence_weight", "entry_cost", "sanctions_weight", "incident_rate", "buffer_incident_reduction",
-        "monitoring_incident_reduction", "incident_escalation", "escalation_decay", "verified_incident_damping",
-        "escalation_threshold", "escalation_hazard_weight", "spiral_hazard", "spiral_slope", "intent_variance",
-        "spoiler_rate", "withdrawal_hazard", "commitment_share", "pressure_weight", "acceptance_sharpness",
-        "probe_escalation", "response_escalation", "misperception_escalation", "retaliation_escalation",
-        "spoiler_escalation", "sanctions_step", "sanctions_decay", "power_shift_weight", "election_turnover",
-        "support_loss_per_100_violations", "support_recovery",
-    )]
-    + [f"model.{name}" for name in (
-        "troop_scale", "neighbour_weight", "bases_credibility", "bases_guarantee", "monitoring_weight",
-        "support_loss_per_response", "drawdown_rate", "min_presence", "bases_drawdown_factor",
-        "neighbour_objection_weight", "objection_scale", "balance_unit", "air_weight", "maritime_weight",
-        "presence_stake", "bases_stake", "neighbour_stake", "joint_calming", "verification_restraint",
-        "self_help_retaliation", "election_shock",
-    )]
-    + [f"agents.{code}.{name}" for code in ("UK", "FR", "DE") for name in (
-        "troops", "resolve", "domestic_support", "permanent_bases", "drawdown_threshold", "air_role",
-        "maritime_role")]
-    + ["agents.DE.neighbour_troops", "agents.DE.deployment_probability", "agents.DE.deployment_delay_days",
-       "agents.US.detection_probability", "agents.US.resolve", "agents.US.attribution_accuracy",
-       "agents.US.violation_tolerance", "agents.US.patience", "agents.US.scale_down_fraction",
-       "agents.US.mediation_rounds", "agents.UA.guarantee_threshold", "agents.UA.resolve",
-       "agents.UA.withdrawal_threshold", "agents.UA.rearmament_rate", "agents.RU.rearmament_rate"]
-    + [f"agents.RU.{name}" for name in (
-        "base_offensive_hazard", "provocation", "probe_rate", "offensive_gain", "resolve", "troop_objection",
-        "acceptance_logit", "war_cost", "table_gain", "prior_credibility", "prior_strength", "bases_price",
-    )]
-)
+from sim.spec.scenario import Agents, ModelParams
+
+
+def _packable() -> frozenset[str]:
+    """Every parameter path of the schema but those flagged ``per_world: False`` (the forces in the zone)."""
+    paths = [f"model.{name}" for name, info in ModelParams.model_fields.items() if _per_world(info)]
+    for code, block in Agents.model_fields.items():
+        paths += [f"agents.{code}.{name}" for name, info in block.annotation.model_fields.items() if _per_world(info)]
+    return frozenset(paths)
+
+
+def _per_world(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return not (isinstance(extra, dict) and extra.get("per_world") is False)
+
+
+PACKABLE: frozenset[str] = _packable()
 """Dotted scenario paths that may differ between the worlds of one batch."""
 
 

@@ -33,6 +33,8 @@ Real = Annotated[float, Field(ge=-1e3, le=1e3, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=0, le=36_500)]
 GrowthRate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+ZoneForces = Annotated[float, Field(ge=0.0, le=5_000_000, allow_inf_nan=False, json_schema_extra={"per_world": False})]
+"""A count of troops in the zone that every world of a batch shares (``sim.engine.world_params.PACKABLE``)."""
 PLAIN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """Scenario and sweep names (they become folder names): no '.', '..', leading dot or separator."""
 
@@ -85,6 +87,8 @@ class ConditionalGuarantorParams(GuarantorParams):
 class MonitorParams(StateParams):
     """The US-led monitoring and verification mechanism."""
 
+    troops: ZoneForces = Field(description="US ground troops inside Ukraine, count >= 0 (none: the US red line)")
+
     detection_probability: Probability = Field(description="probability a violation is detected, 0-1")
     attribution_accuracy: Probability = Field(description="probability a detected violation is blamed right")
     violation_tolerance: NonNegative = Field(description="detected violations per day tolerated")
@@ -97,6 +101,8 @@ class MonitorParams(StateParams):
 class DefenderParams(StateParams):
     """Ukraine."""
 
+    troops: ZoneForces = Field(description="Ukraine's troops in the zone, count >= 0")
+
     guarantee_threshold: Probability = Field(description="guarantee strength Ukraine needs to agree, 0-1")
     withdrawal_threshold: Probability = Field(
         description="share of the agreed guarantee strength below which Ukraine may leave, 0-1"
@@ -106,6 +112,8 @@ class DefenderParams(StateParams):
 
 class AggressorParams(StateParams):
     """Russia."""
+
+    troops: ZoneForces = Field(description="Russia's troops in the zone, count >= 0")
 
     acceptance_logit: Real = Field(description="log-odds of accepting a ceasefire before other terms")
     war_cost: Real = Field(description="log-odds added by the costs of continued war")

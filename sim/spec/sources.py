@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -78,6 +79,33 @@ class Prior(BaseModel):
         if self.distribution == "integer_uniform" and not float(value).is_integer():
             return False
         return math.isfinite(value) and self.low <= value <= self.high  # type: ignore[operator]
+
+    def sample(self, rng: np.random.Generator, k: int) -> np.ndarray:
+        """``k`` independent draws from ``rng``: bool under bernoulli, whole numbers under integer_uniform."""
+        if self.distribution == "bernoulli":
+            return rng.random(k) < self.p
+        if self.distribution == "loguniform":
+            return np.exp(rng.uniform(math.log(self.low), math.log(self.high), k))
+        if self.distribution == "integer_uniform":
+            return rng.integers(int(self.low), int(self.high), k, endpoint=True)
+        return rng.uniform(self.low, self.high, k)
+
+    def ppf(self, u: float) -> ParamValue:
+        """The value at unit quantile ``u`` (clipped to [0, 1]): uniform ``low + u (high - low)``, loguniform
+        the same in log space (the bounds exactly at 0 and 1), integer_uniform one of the whole numbers
+        low..high each over 1/(high - low + 1) of the unit interval, bernoulli true where u >= 1 - p."""
+        u = min(max(float(u), 0.0), 1.0)
+        low, high = float(self.low), float(self.high)  # type: ignore[arg-type]
+        if self.distribution == "bernoulli":
+            return bool(u >= 1.0 - (self.p or 0.0))
+        if self.distribution == "integer_uniform":
+            count = int(high - low) + 1
+            return int(low) + min(int(u * count), count - 1)
+        if self.distribution == "loguniform":
+            if u in (0.0, 1.0):  # exactly the bounds, not exp(log(bound)) one ulp off
+                return low if u == 0.0 else high
+            return min(max(math.exp(math.log(low) + u * (math.log(high) - math.log(low))), low), high)
+        return min(max(low + u * (high - low), low), high)
 
     def describe(self) -> str:
         """Short text such as ``uniform [0.2, 1]``, ``integer_uniform {1..4}`` or ``bernoulli p=0.2``."""
@@ -166,6 +194,19 @@ class Commitments(BaseModel):
                  "prior": p.prior.describe() if p.prior else "", "prior_reason": p.prior.reason if p.prior else ""}
             )
         return rows
+
+
+def typed(current: ParamValue, value: Any) -> ParamValue:
+    """``value`` (a draw, or a number read from a table) as the type of the parameter's current value.
+
+    bool stays bool; a whole number for an integer parameter becomes an int (anything else stays a float,
+    for the schema to refuse with a message); floats stay floats.
+    """
+    if isinstance(current, bool):
+        return bool(value)
+    if isinstance(current, int) and float(value).is_integer():
+        return int(value)
+    return float(value)
 
 
 def dotted_path(owner: str, name: str) -> str:

@@ -126,7 +126,7 @@ def _narrower(limit: Any, initial: Any) -> bool:
 # --------------------------------------------------------------------------- choosing a step
 
 
-def select_step(trajectory: pd.DataFrame, min_coverage: float = 0.5, density_tolerance: float = 0.01) -> int:
+def select_step(trajectory: pd.DataFrame, min_coverage: float = 0.5, density_tolerance: float = 0.02) -> int:
     """Position (0-based row) of the chosen step on a trajectory with ``coverage``, ``density``, ``n_restricted``.
 
     The rule of the module docstring: coverage >= ``min_coverage`` x the first step's coverage; density within
@@ -308,7 +308,7 @@ def _tables(found: list[tuple[pd.DataFrame, int, Limits]], initial: Limits
 
 
 def discover(x: pd.DataFrame, y: Any, *, method: str = "auto", n_boxes: int = 1, min_coverage: float = 0.5,
-             density_tolerance: float = 0.01, peel_alpha: float = 0.05, paste_alpha: float = 0.05,
+             density_tolerance: float = 0.02, peel_alpha: float = 0.05, paste_alpha: float = 0.05,
              mass_min: float = 0.05, max_depth: int = 6, seed: int = 0) -> DiscoveryResult:
     """Boxes of ``x`` (futures x factors; numeric and categorical columns, no missing values) where ``y`` is True.
 

@@ -76,7 +76,7 @@ def _spline_fit(factor: np.ndarray, increments: np.ndarray) -> np.ndarray:
 
     n_knots = int(min(SPLINE_KNOTS, max(2, np.unique(factor).size - 2)))
     model = make_pipeline(SplineTransformer(n_knots=n_knots, degree=3, knots="quantile", extrapolation="linear"),
-                          RidgeCV(alphas=_RIDGE_ALPHAS, alpha_per_target=True))
+                          RidgeCV(alphas=_RIDGE_ALPHAS, alpha_per_target=True, gcv_mode="svd"))
     return model.fit(factor[:, None], increments).predict(factor[:, None]).reshape(increments.shape)
 
 

@@ -26,6 +26,9 @@ from sim.core.errors import InputError
 COMMITTED_POSTERIOR = "committed"
 """The value ``--posterior`` takes without FILE: the committed ``seeds/posterior/posterior.csv``."""
 
+DEFAULT_DRAWS = 20
+"""Posterior draws with ``--posterior`` unless ``--draws`` (or the command) says otherwise."""
+
 
 @dataclass(frozen=True)
 class Option:
@@ -88,6 +91,38 @@ def check_options(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if option.minimum is not None and value is not None and value < option.minimum:
             raise InputError(f"{option.flag}: must be >= {option.minimum}{option.unit} (got {value})")
+
+
+def posterior_choice(args: argparse.Namespace, template: Any, unit: str = "point",
+                     default_draws: int = DEFAULT_DRAWS) -> Any:
+    """``--posterior [FILE] --draws D`` read and checked against ``template`` (a scenario with the worlds per
+    ``unit``), before any simulation; None without ``--posterior``. World r of every ``unit`` then runs draw
+    r % D (:class:`sim.stats.posterior.PosteriorChoice`).
+
+    Raises:
+        InputError: ``--draws`` without ``--posterior`` or outside 1..worlds/2; a bad posterior file; a
+            parameter that cannot be drawn per world.
+    """
+    from sim.engine.world_params import PACKABLE
+    from sim.stats.posterior import DEFAULT_POSTERIOR, PosteriorChoice, load_posterior
+
+    if args.posterior is None:
+        if getattr(args, "draws", None) is not None and args.draws != default_draws:
+            raise InputError("--draws: only with --posterior")
+        return None
+    draws = default_draws if args.draws is None else args.draws
+    most = template.replications // 2
+    if most < 1:
+        raise InputError(f"--posterior: needs at least 2 worlds per {unit} (got {template.replications})")
+    if not 1 <= draws <= most:
+        raise InputError(f"--draws: must be between 1 and {most}, half the worlds per {unit}, so that every draw "
+                         f"has 2 worlds or more (got {draws})")
+    path = DEFAULT_POSTERIOR if args.posterior == COMMITTED_POSTERIOR else Path(args.posterior)
+    posterior = load_posterior(path, template=template)
+    fixed = [c for c in posterior.parameters.columns if c not in PACKABLE]
+    if fixed:
+        raise InputError(f"{path}: {fixed[0]}: cannot be drawn per world (see sim.engine.world_params.PACKABLE)")
+    return PosteriorChoice(posterior, draws)
 
 
 def cap_workers(requested: int, units: int, unit_name: str, explicit: bool = True) -> int:

@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.cli.main import main
+from sim.core.errors import InputError
+from sim.core.strict_yaml import LOADERS, parse_yaml
 from sim.spec.scenario import Agents, ModelParams
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
@@ -34,7 +36,9 @@ documents = st.fixed_dictionaries(
     {"name": st.one_of(st.just("fuzz"), st.text(max_size=10), st.integers())},
     optional={"agents": st.one_of(agent_sections, values), "model": st.one_of(model_sections, values),
               "horizon_days": values, "replications": values, "seed": values, "description": values,
-              "extends": st.one_of(st.just("baseline.yaml"), st.text(max_size=10)), "unknown": values},
+              "extends": st.one_of(st.sampled_from(["baseline.yaml", "baseline", "russia_hardline"]),
+                                   st.text(max_size=10)),
+              "unknown": values},
 )
 
 
@@ -69,9 +73,24 @@ def test_random_scenario_documents_exit_0_or_2(document):
 @given(text=st.text(max_size=200))
 @example(text="name: x\nextends: \"\\n\"\n")
 @example(text="name: &a x\ndescription: *a\n")
+@example(text="name: x\nhorizon_days: 1_000\n")
+@example(text="name: x\nextends: baseline\nseed: ' 1e4 '\n")
+@example(text="name: x\n---\nname: y\n")
 def test_random_text_files_exit_0_or_2(text):
     code, err = _validate(text)
     assert (code, err) == (0, "") or (code == 2 and err.startswith("error: ") and err.count("\n") == 1), err
+
+
+@settings(max_examples=_examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.text(max_size=200), st.text(alphabet="[]{}:,-?!&*#'\"|>%@` \n\t\\ab1.", max_size=60)))
+@example(text="x: [\n")
+@example(text="%TAG ! !x\n--- !a b\n")
+def test_every_strict_loader_answers_random_text_or_refuses_in_one_line(text):
+    for loader in LOADERS.values():
+        try:
+            parse_yaml(text, "fuzz.yaml", loader)
+        except InputError as error:
+            assert "\n" not in str(error) and str(error).startswith("fuzz.yaml: "), (loader, str(error))
 
 
 # --- the sweep loader ----------------------------------------------------------------------------
@@ -96,7 +115,6 @@ sweep_documents = st.fixed_dictionaries(
 @given(document=sweep_documents)
 @example(document={"name": "..", "scenario": str(BASELINE), "axes": [{"set": "agents.UK.troops", "values": "\n"}]})
 def test_random_sweep_documents_load_or_fail_with_one_line(document):
-    from sim.core.errors import InputError
     from sim.experiments.sweep.design import load_sweep
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import stat
 import subprocess
@@ -16,10 +17,21 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.cli.main import main
 from sim.core.errors import InputError, shown
-from sim.core.strict_yaml import MAX_BYTES, MAX_DEPTH, load_yaml
+from sim.core.strict_yaml import (
+    LOADERS,
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_DIRECTIVES,
+    MAX_NODES,
+    MAX_TEXT_CHARS,
+    StrictLoader,
+    load_yaml,
+    parse_yaml,
+)
 from sim.experiments.sweep.design import MAX_AXES, SOBOL_MIN_SAMPLES, load_sweep, parse_values, quick_sweep
 from sim.spec.scenario import load_scenario
 
@@ -101,6 +113,84 @@ def test_file_over_the_size_cap_is_refused_before_parsing(write_yaml) -> None:
     assert "larger than 1,000,000" in refusal(load_scenario, path)
 
 
+def flow_list(items: int) -> str:
+    """``x: [1,1,...]``: a mapping, its key, the list and ``items`` numbers are ``items + 3`` nodes."""
+    return "x: [" + ",".join(["1"] * items) + "]\n"
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_node_budget_admits_max_nodes_and_refuses_one_more(loader) -> None:
+    assert len(parse_yaml(flow_list(MAX_NODES - 3), "x.yaml", loader)["x"]) == MAX_NODES - 3
+    message = refusal(parse_yaml, flow_list(MAX_NODES - 2), "x.yaml", loader)
+    assert message.startswith("x.yaml: line 1, column ") and f"more than {MAX_NODES:,} values" in message
+
+
+def test_a_megabyte_flow_list_is_counted_while_parsed_not_built_first() -> None:
+    text = flow_list((MAX_BYTES - 10) // 2)
+    reader = StrictLoader(text)
+    with pytest.raises(yaml.MarkedYAMLError, match=f"more than {MAX_NODES:,} values") as caught:
+        reader.get_single_data()
+    reader.dispose()
+    # the refused node is item MAX_NODES - 2 of the list, at column 5 + 2 * (MAX_NODES - 3): nothing after it was read
+    assert reader.nodes == MAX_NODES + 1
+    assert caught.value.problem_mark.column + 1 == 5 + 2 * (MAX_NODES - 3) < len(text) // 40
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_text_longer_than_the_cap_is_refused(loader) -> None:
+    assert parse_yaml("d: " + "a" * MAX_TEXT_CHARS + "\n", "x.yaml", loader) == {"d": "a" * MAX_TEXT_CHARS}
+    assert refusal(parse_yaml, "d: '" + "a" * (MAX_TEXT_CHARS + 1) + "'\n", "x.yaml", loader) == (
+        f"x.yaml: line 1, column 4: text of {MAX_TEXT_CHARS + 1:,} characters; at most {MAX_TEXT_CHARS:,}")
+
+
+def test_directive_lines_are_counted_before_parsing() -> None:
+    directives = "".join(f"%TAG !t{i}! tag:x,2000:\n" for i in range(MAX_DIRECTIVES))
+    assert parse_yaml(directives + "---\nname: x\n", "x.yaml") == {"name": "x"}
+    assert refusal(parse_yaml, directives + "%YAML 1.2\n---\nname: x\n", "x.yaml").startswith(
+        f"x.yaml: line {MAX_DIRECTIVES + 1}: more than {MAX_DIRECTIVES} lines starting with '%'")
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_a_second_document_is_refused_in_one_line(loader) -> None:
+    assert refusal(parse_yaml, "name: x\n---\nname: y\n", "x.yaml", loader) == (
+        "x.yaml: line 2, column 1: a second document (after ---); give one document per file")
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_a_control_character_is_refused_with_its_line_and_column(loader) -> None:
+    assert refusal(parse_yaml, "name: x\ndescription: a\x07b\n", "x.yaml", loader) == (
+        "x.yaml: not valid YAML at line 2, column 15: character '\\x07' is not allowed")
+
+
+HOSTILE_DOCUMENTS = [
+    "x: &a 1\ny: *a\n", "x: [" * 40 + "]" * 40, "a: 1\na: 2\n", "x: 1_000\n", "x: yes\n", "x: !!binary aGk=\n",
+    "x: [\n", "x: 1\n  y: 2\n", "? [a]\n: 1\n", "x: 0x1F\n", "x: .inf\n", "x: 1e3\n", "",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_DOCUMENTS)
+def test_libyaml_and_pure_python_loaders_give_the_same_answer(text: str) -> None:
+    answers = set()
+    for loader in LOADERS.values():
+        try:
+            answers.add(repr(parse_yaml(text, "x.yaml", loader)))
+        except InputError as error:  # libyaml words some syntax errors differently: the place must agree
+            answers.add(str(error).split(": ")[1] if "not valid YAML" in str(error) else str(error))
+    assert len(answers) == 1, answers
+
+
+def test_a_megabyte_of_any_shape_is_refused_in_2_s_and_200_mb() -> None:
+    """The budgets are measured by benchmarks/bench_hostile_yaml.py in a process of its own (imports included)."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_hostile_yaml.py"), "--json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(records) >= 20, done.stderr
+    for record in records:
+        assert record["code"] == 2 and record["message"].startswith("error: "), record
+        assert record["bytes"] > 0.8 * MAX_BYTES and record["seconds"] < 2.0 and record["peak_mb"] < 200, record
+    assert done.returncode == 0
+
+
 # --------------------------------------------------------------------------- what is read
 
 
@@ -166,12 +256,48 @@ def test_yaml_1_1_surprises_and_booleans_for_numbers_are_refused(write_yaml, tex
 
 
 def test_leading_zero_is_decimal_not_octal(write_yaml) -> None:
-    assert load_scenario(write_yaml("name: x\nreplications: 010\nhorizon_days: 1_000\n")).replications == 10
+    assert load_scenario(write_yaml("name: x\nreplications: 010\n")).replications == 10
 
 
-def test_dates_and_yes_stay_text(write_yaml) -> None:
-    assert load_yaml(write_yaml("a: 2024-01-01\nb: yes\nc: 1:30\nd: 1e3\ne: ~\nf: True\n")) == {
-        "a": "2024-01-01", "b": "yes", "c": "1:30", "d": 1000.0, "e": None, "f": "True"}
+def test_dates_yes_and_underscored_numbers_stay_text(write_yaml) -> None:
+    assert load_yaml(write_yaml("a: 2024-01-01\nb: yes\nc: 1:30\nd: 1e3\ne: ~\nf: True\ng: 1_000\n")) == {
+        "a": "2024-01-01", "b": "yes", "c": "1:30", "d": 1000.0, "e": None, "f": "True", "g": "1_000"}
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "number"),
+    [
+        ("horizon_days: 1_000\n", "horizon_days", "1000"),
+        ("horizon_days: '100'\n", "horizon_days", "100"),
+        ("agents:\n  UK: {troops: ' 1e4 '}\n", "agents.UK.troops", "1e4"),
+        ('replications: "5_0"\n', "replications", "50"),
+        ("model: {troop_scale: '0.5'}\n", "model.troop_scale", "0.5"),
+        ("seed: '+7'\n", "seed", "+7"),
+    ],
+)
+def test_numbers_written_as_text_are_refused_saying_how_to_write_them(write_yaml, text, field, number) -> None:
+    path = write_yaml("name: x\n" + text)
+    expected = f"{path}: {field}: write the number without underscores or quotes, e.g. {number}"
+    assert refusal(load_scenario, path) == expected
+    assert validate(path) == (2, f"error: {expected}\n")
+
+
+def test_text_that_is_no_number_is_left_to_the_schema(write_yaml) -> None:
+    assert "model.troop_scale: input should be a valid number" in refusal(
+        load_scenario, write_yaml("name: x\nmodel: {troop_scale: '.nan'}\n"))
+    assert load_scenario(write_yaml("name: '100'\n")).name == "100"  # text where text goes
+
+
+def test_a_number_written_as_text_in_a_parent_names_the_parent(tmp_path: Path) -> None:
+    (tmp_path / "parent.yaml").write_text("name: parent\nhorizon_days: '100'\n")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\n")
+    assert refusal(load_scenario, tmp_path / "child.yaml") == (
+        f"{tmp_path / 'parent.yaml'}: horizon_days: write the number without underscores or quotes, e.g. 100")
+
+
+def test_sweep_settings_refuse_numbers_written_as_text(tmp_path: Path) -> None:
+    path = sweep_file(tmp_path, "design: lhs\nsamples: '1_0'\naxes:\n  - set: agents.UK.troops\n    bounds: [0, 1]\n")
+    assert refusal(load_sweep, path) == f"{path}: samples: write the number without underscores or quotes, e.g. 10"
 
 
 def test_sweep_settings_refuse_booleans(tmp_path: Path) -> None:
@@ -212,6 +338,42 @@ def test_extends_through_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) 
     folder.mkdir()
     (folder / "link.yaml").symlink_to(tmp_path / "outside.yaml")
     (folder / "child.yaml").write_text("extends: link.yaml\nname: child\n")
+    assert "links out of this file's folder" in refusal(load_scenario, folder / "child.yaml")
+
+
+def two_links_to_each_other(folder: Path) -> tuple[Path, Path]:
+    a, b = folder / "a.yaml", folder / "b.yaml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    return a, b
+
+
+def test_two_scenario_files_linked_to_each_other_are_one_line(tmp_path: Path) -> None:
+    a, _ = two_links_to_each_other(tmp_path)
+    code, err = validate(a)
+    assert (code, err) == (2, f"error: {a}: a loop of symbolic links; give the file itself\n")
+
+
+def test_extends_through_a_loop_of_links_is_one_line(tmp_path: Path) -> None:
+    two_links_to_each_other(tmp_path)
+    (tmp_path / "child.yaml").write_text("extends: a.yaml\nname: child\n")
+    assert refusal(load_scenario, tmp_path / "child.yaml") == (
+        f"{tmp_path / 'child.yaml'}: extends: 'a.yaml': a loop of symbolic links; give the file itself")
+
+
+def test_extends_back_to_itself_through_a_link_is_circular(tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text("extends: alias.yaml\nname: child\n")
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "child.yaml")
+    assert "extends: circular chain" in refusal(load_scenario, tmp_path / "child.yaml")
+
+
+def test_extends_a_bundled_name_through_a_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    """A file beside wins over a bundled name, and keeps every path rule."""
+    (tmp_path / "outside.yaml").write_text("name: outside\n")
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "baseline").symlink_to(tmp_path / "outside.yaml")
+    (folder / "child.yaml").write_text("extends: baseline\nname: child\n")
     assert "links out of this file's folder" in refusal(load_scenario, folder / "child.yaml")
 
 
@@ -311,7 +473,7 @@ def test_sweep_errors_escape_newlines_in_values(tmp_path: Path) -> None:
 
 
 def test_long_echoed_values_are_truncated(write_yaml) -> None:
-    message = refusal(load_scenario, write_yaml("name: x\nmodel: {troop_scale: '" + "z" * 100_000 + "'}\n"))
+    message = refusal(load_scenario, write_yaml("name: x\nmodel: {troop_scale: '" + "z" * MAX_TEXT_CHARS + "'}\n"))
     assert len(message) < 400 and "…" in message
 
 

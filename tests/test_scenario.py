@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.cli.main import main
 from sim.core.errors import InputError
 from sim.spec.scenario import load_scenario, numeric_paths
 from sim.spec.sources import load_commitments
@@ -92,3 +93,35 @@ def test_numeric_paths_exclude_booleans_and_text():
     paths = numeric_paths(load_scenario(SCENARIOS[0].parent / "baseline.yaml"))
     assert "agents.UK.troops" in paths and "model.deterrence_weight" in paths
     assert "agents.UK.permanent_bases" not in paths and "name" not in paths
+
+
+def test_extends_a_bundled_name_from_a_file_in_any_folder(tmp_path, monkeypatch, capsys):
+    """``extends: baseline`` (no folder, no .yaml) is the bundled scenario, wherever the file and the command are."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    elsewhere = tmp_path / "mine"
+    elsewhere.mkdir()
+    child = elsewhere / "child.yaml"
+    child.write_text("extends: baseline\nname: child\nreplications: 7\nagents:\n  UK: {troops: 123}\n")
+    scenario = load_scenario(child)
+    baseline = load_scenario("baseline")
+    assert (scenario.name, scenario.replications, scenario.agents.UK.troops) == ("child", 7, 123)
+    assert scenario.horizon_days == baseline.horizon_days and scenario.agents.FR == baseline.agents.FR
+    assert main(["validate", str(child)]) == 0
+    assert capsys.readouterr().out == f"ok: {child} (child)\n"
+    assert list(empty.iterdir()) == []
+
+
+def test_extends_an_unknown_bare_name_lists_the_bundled_ones(write_yaml):
+    path = write_yaml("extends: baseline2\nname: x\n")
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value).startswith(f"{path}: extends: no such file 'baseline2' beside this file, and no "
+                                        "bundled scenario of that name (bundled: baseline, ")
+
+
+def test_a_file_beside_wins_over_a_bundled_name(write_yaml):
+    write_yaml("name: mine\nhorizon_days: 400\n", "baseline")
+    child = write_yaml("extends: baseline\nname: child\n", "child.yaml")
+    assert load_scenario(child).horizon_days == 400

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import errno
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
-from sim.core.bundled import resolve_scenario
+from sim.core.bundled import is_bare_name, resolve_scenario, scenario_names, scenario_path
 from sim.core.errors import InputError, one_line, shown
-from sim.core.strict_yaml import load_yaml, reject_bools_for_numbers
+from sim.core.strict_yaml import load_yaml, reject_loose_numbers
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.sources import COMMITMENTS_FILE, load_commitments
 
@@ -263,7 +264,7 @@ def resolve_document(path: Path) -> dict[str, Any]:
 
 def validate_document(document: dict[str, Any], source: Path) -> Scenario:
     """Validate a merged mapping against the schema, raising InputError on the first problem."""
-    reject_bools_for_numbers(document, Scenario, source)
+    reject_loose_numbers(document, Scenario, source)
     try:
         return Scenario.model_validate(document)
     except ValidationError as exc:
@@ -314,12 +315,13 @@ MAX_EXTENDS = 16
 
 
 def _merged_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
+    resolved = _real_path(path, str(path))
     if resolved in seen:
         raise InputError(f"{path}: extends: circular chain through {shown(path.name)}")
     if len(seen) >= MAX_EXTENDS:
         raise InputError(f"{path}: extends: chain of more than {MAX_EXTENDS} files")
     document = read_yaml_mapping(path)
+    reject_loose_numbers(document, Scenario, path)  # here, so that the message names the file that wrote it
     if "extends" not in document:
         return document
     parent_path = _parent_file(path, document.pop("extends"))
@@ -328,29 +330,49 @@ def _merged_chain(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     return merged
 
 
+def _real_path(path: Path, where: str) -> Path:
+    """``path`` with every symbolic link followed; a loop of links is one line naming ``where``."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.11-3.12 raise RuntimeError for a loop, 3.13 OSError
+        if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+            raise InputError(f"{where}: a loop of symbolic links; give the file itself") from None
+        raise InputError(f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+
 def _parent_file(path: Path, name: Any) -> Path:
-    """The file ``extends: name`` names: a relative path that stays inside ``path``'s folder.
+    """The file ``extends: name`` names: a bundled scenario's name (``baseline``: no folder, no ``.yaml``)
+    unless a file of that name lies beside ``path``, else a relative path that stays inside ``path``'s folder.
 
     Absolute paths, ``..``, backslashes and symbolic links out of the folder are refused, so a
-    scenario can only build on files kept beside it (or below it).
+    scenario can only build on files kept beside it (or below it) and on the bundled ones.
     """
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{path}: extends: must be a file name, such as baseline.yaml (got {shown(name)})")
+    if is_bare_name(name) and not _exists(path.parent / name):
+        if name not in scenario_names():
+            raise InputError(f"{path}: extends: no such file {shown(name)} beside this file, and no bundled "
+                             f"scenario of that name (bundled: {', '.join(scenario_names())})")
+        return scenario_path(name)
     parts = PurePosixPath(name).parts
     if name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts:
         raise InputError(f"{path}: extends: must be a file in this file's folder, such as baseline.yaml "
                          f"(no absolute path, '..' or '\\'; got {shown(name)})")
     parent_path = path.parent / name
-    try:
-        inside = parent_path.resolve().is_relative_to(path.parent.resolve())
-        found = parent_path.exists()
-    except (OSError, RuntimeError):  # a name too long, a symbolic-link loop
-        inside, found = True, False
-    if not inside:
-        raise InputError(f"{path}: extends: {shown(name)} links out of this file's folder")
-    if not found:
+    where = f"{path}: extends: {shown(name)}"
+    if not _real_path(parent_path, where).is_relative_to(_real_path(path.parent, str(path))):
+        raise InputError(f"{where} links out of this file's folder")
+    if not _exists(parent_path):
         raise InputError(f"{path}: extends: no such file {shown(name)} beside this file")
     return parent_path
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` is there; a name too long for the file system is not."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:

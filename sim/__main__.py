@@ -1,7 +1,5 @@
-"""``python -m sim`` is the ``ceasefire`` command."""
+"""``python -m sim`` is the ``ceasefire`` command (stop handlers first, then the imports: :mod:`sim.cli`)."""
 
-import sys
+from sim.cli import entry_point
 
-from sim.cli.main import main
-
-sys.exit(main())
+entry_point()

@@ -266,9 +266,3 @@ def headline(summary: dict[str, object], out_dir: Path) -> str:
           if isinstance(summary.get("interval"), str) else ["intervals: Monte Carlo only (95 %, Wilson)"]),
         f"results in {out_dir}/",
     ])
-
-
-def entry_point() -> None:
-    """Console-script entry: exit with ``main``'s code."""
-    sys.exit(main())
-

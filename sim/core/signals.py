@@ -1,18 +1,22 @@
 """Stopping cleanly: SIGTERM and SIGHUP behave like Ctrl-C, and our worker processes are stopped at once.
 
-A command wraps its work in :func:`interrupt_on_signals`. On the first SIGINT, SIGTERM or SIGHUP the
-worker processes this process started are terminated (a worker busy with a block would otherwise
-run it to the end while the pool waits for it) and ``KeyboardInterrupt`` is raised in the main
-thread, so atomic writes discard their temporary files and the command exits 130 with one line.
+The command installs :func:`install_stop_handlers` before anything else (``sim.cli.entry_point``), so a
+stop signal while it is still importing ends it with the same one line as later; a command wraps its
+work in :func:`interrupt_on_signals`. On the first SIGINT, SIGTERM or SIGHUP the worker processes this
+process started are terminated (a worker busy with a block would otherwise run it to the end while the
+pool waits for it) and ``KeyboardInterrupt`` is raised in the main thread, so atomic writes discard
+their temporary files and the command exits 130 with one line (:data:`INTERRUPTED_MESSAGE`).
+
+Importing this module is cheap (no :mod:`multiprocessing`, no :mod:`concurrent.futures`): it is the
+first thing the command imports.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
+import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import InvalidStateError
 from contextlib import contextmanager
 from types import FrameType
 
@@ -21,9 +25,15 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 )
 """The signals that stop a command like Ctrl-C does (SIGHUP does not exist on Windows)."""
 
+INTERRUPTED_MESSAGE = "interrupted: nothing was written"
+"""The one line of a command stopped by a signal (exit code 130)."""
+
 
 def stop_workers() -> None:
     """Terminate every live child process started through :mod:`multiprocessing` (pool workers)."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:  # never imported: no worker can have been started
+        return
     _quiet_pool_teardown()
     for child in multiprocessing.active_children():
         try:
@@ -45,7 +55,9 @@ def _quiet_pool_teardown() -> None:
         return
 
     def hook(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is not None and issubclass(args.exc_type, InvalidStateError):
+        futures = sys.modules.get("concurrent.futures")  # imported by any pool that could raise it
+        if futures is not None and args.exc_type is not None and issubclass(args.exc_type,
+                                                                            futures.InvalidStateError):
             return
         previous(args)
 
@@ -101,6 +113,18 @@ def signals_held() -> Iterator[None]:
         if _held == 0 and _pending:
             _pending = False
             raise KeyboardInterrupt
+
+
+def install_stop_handlers() -> None:
+    """From now on, the first SIGINT, SIGTERM or SIGHUP raises ``KeyboardInterrupt`` (later ones only stop
+    workers), for the whole life of the command: its start-up included, when the default SIGTERM and SIGHUP
+    would end it without a word. :func:`interrupt_on_signals` blocks put these handlers back when they end.
+    Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = _Handler()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
 
 
 @contextmanager

@@ -93,6 +93,48 @@ def test_snap_keeps_values_on_the_slider_grid():
 # --------------------------------------------------------------------------- results -> sentence, figure
 
 
+HOSTILE_VALUES = [float("nan"), float("inf"), -float("inf"), "abc", None, [1], "1e999", "5", True, {"a": 1},
+                  10**400, 1e9, -3]
+"""What a hand-made websocket message may send a slider: none is a value of one."""
+
+
+@pytest.mark.parametrize("raw", HOSTILE_VALUES, ids=repr)
+@pytest.mark.parametrize("path", [control.path for control in state.SLIDERS])
+def test_hostile_slider_values_are_ignored_with_a_message_never_an_exception(path, raw):
+    control = next(c for c in state.SLIDERS if c.path == path)
+    value, message = state.control_value(path, raw)
+    assert value is None and message.startswith(f"{control.label}: ignored ")
+    assert message.endswith(f"; the slider takes {state.describe_value(control.low)} to "
+                            f"{state.describe_value(control.high)}.")
+    assert "\n" not in message and len(message) < 200
+
+
+@pytest.mark.parametrize("raw", ["bogus", None, 1, ["linear"], "", "x" * 10_000])
+def test_hostile_select_values_are_ignored_with_a_message(raw):
+    value, message = state.control_value("structure.objection", raw)
+    assert value is None and message.startswith("Objection form: ignored ") and "the forms are " in message
+    assert len(message) < 300
+
+
+def test_values_in_range_are_taken_and_made_exact():
+    assert state.control_value("agents.UK.troops", 12_345.6) == (12_000, "")
+    assert state.control_value("agents.UK.resolve", 1) == (1.0, "")
+    assert state.control_value("agents.UK.resolve", 1.0000000000001) == (1.0, "")  # a float a hair past the end
+    assert state.control_value("horizon_days", 30) == (30, "")
+    assert state.control_value("structure.objection", other_form("objection")) == (other_form("objection"), "")
+
+
+@pytest.mark.parametrize("path", ["agents.UK.trops", None, ["agents.UK.troops"], "name"])
+def test_a_value_for_no_control_is_ignored(path):
+    value, message = state.control_value(path, 1)
+    assert value is None and message.startswith("Ignored a value for ")
+
+
+@pytest.mark.parametrize("name", [None, 5, ["x"], {"a": 1}, "\x00" * 100_000])
+def test_download_name_of_anything_but_text_is_the_default(name):
+    assert state.plain_name(name) == state.DEFAULT_NAME
+
+
 def test_sentence_lists_the_changes_in_page_order_with_both_figures(small):
     values = variant(agents__UK__troops=20_000, structure__objection=other_form("objection"), horizon_days=120)
     result, seconds = small.run_variant(values)
@@ -239,6 +281,28 @@ def test_page_redraws_when_the_troops_slider_is_released(small):
     assert shown.children[0] != before
     sentence = rc.find(widgets.Html, class_="ceasefire-sentence").widget.children[0]
     assert sentence.startswith("UK troops 10,000 → 30,000: P(deal) ")
+    rc.close()
+
+
+def test_page_ignores_a_hand_made_slider_value_and_says_so(small):
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as widgets
+
+    from sim.app.page import Page
+
+    _, rc = solara.render(Page(), handle_error=False)
+    before = rc.find(widgets.Html, class_="ceasefire-p-deal").widget.children[0]
+    slider = rc.find(widgets.Slider).widgets[0]
+    for raw in ["abc", float("nan"), None, [1], "1e999", float("inf")]:
+        slider.fire_event("change", raw)
+        shown = rc.find(widgets.Html, class_="ceasefire-control-message").widget.children[0]
+        assert shown.startswith("UK troops: ignored ")
+    rc.find(widgets.Select, label="Objection form").widget.v_model = "bogus"
+    shown = rc.find(widgets.Html, class_="ceasefire-control-message").widget.children[0]
+    assert shown.startswith("Objection form: ignored 'bogus'")
+    assert rc.find(widgets.Html, class_="ceasefire-p-deal").widget.children[0] == before
+    slider.fire_event("change", 30_000)
+    rc.find(widgets.Html, class_="ceasefire-control-message").assert_empty()
     rc.close()
 
 

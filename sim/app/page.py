@@ -20,14 +20,14 @@ from sim.app.figures import dashboard_png
 @solara.component
 def ReleaseSlider(control: state.Control, value: float, on_value: Callable[[Any], None]) -> solara.Element:
     """A slider that reports its value when released (or moved by keyboard), not at every pixel of a drag:
-    each report re-runs the worlds."""
+    each report re-runs the worlds. The value is reported as received; the page checks it."""
     with solara.Column(gap="0px") as column:
         solara.Text(f"{control.label}: {state.describe_value(value)}", style={"font-size": "0.9em"})
         slider = solara.v.Slider(v_model=value, min=control.low, max=control.high, step=control.step,
                                  thumb_label=True, hide_details=True, dense=True)
 
     def changed(_widget: Any, _event: str, data: Any) -> None:
-        on_value(state.snap(control.path, data))
+        on_value(data)
 
     solara.v.use_event(slider, "change", changed)
     return column
@@ -53,9 +53,18 @@ def Page() -> None:
     """The whole dashboard."""
     values, set_values = solara.use_state(state.default_values())
     name, set_name = solara.use_state(state.DEFAULT_NAME)
+    message, set_message = solara.use_state("")
 
-    def set_value(path: str, value: Any) -> None:
-        set_values(lambda old: {**old, path: value})
+    def set_value(path: str, raw: Any) -> None:
+        """Take a control's new value if it is one (:func:`state.control_value`); else show why it was ignored."""
+        value, problem = state.control_value(path, raw)
+        set_message(problem)
+        if not problem:
+            set_values(lambda old: {**old, path: value})
+
+    def back_to_baseline() -> None:
+        set_values(state.default_values())
+        set_message("")
 
     key = tuple(sorted(values.items()))
     result, run_seconds = solara.use_memo(lambda: state.run_variant(values), dependencies=[key])
@@ -66,7 +75,9 @@ def Page() -> None:
     with solara.Columns([1, 3]):
         with solara.Column():
             Controls(values, set_value)
-            solara.Button("Back to the baseline", on_click=lambda: set_values(state.default_values()))
+            if message:
+                solara.Text(message, classes=["ceasefire-control-message"], style={"color": "darkred"})
+            solara.Button("Back to the baseline", on_click=back_to_baseline)
         with solara.Column():
             solara.Text(state.headline(result), classes=["ceasefire-p-deal"], style={"font-size": "1.4em"})
             solara.Text(summary, classes=["ceasefire-sentence"])

@@ -7,6 +7,7 @@ here is a pure function of that mapping, except :func:`baseline_result`, compute
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from sim.core.errors import shown
 from sim.engine.runner import RunResult, run_scenario
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
@@ -123,6 +125,44 @@ def snap(path: str, value: Any) -> Any:
     return round(snapped, 6)
 
 
+def control_value(path: Any, raw: Any) -> tuple[Any, str]:
+    """A value the page received for control ``path``, checked before anything uses it: ``(value, "")``
+    with the value made exact (:func:`snap`), or ``(None, message)`` when it must be ignored.
+
+    The browser sends numbers in a slider's range and names among a select's forms; a hand-made websocket
+    message can send anything (NaN, inf, ``'abc'``, None, ``[1]``, ``'1e999'``, a number out of range, a form
+    that does not exist): each gets a one-line message for the page, never an exception.
+    """
+    control = _BY_PATH.get(path) if isinstance(path, str) else None
+    if control is None:
+        return None, f"Ignored a value for {shown(path)}, which is no control of this page."
+    if control.is_select:
+        if isinstance(raw, str) and raw in control.choices:
+            return raw, ""
+        return None, f"{control.label}: ignored {shown(raw)}; the forms are {', '.join(control.choices)}."
+    problem = _slider_problem(control, raw)
+    if problem:
+        return None, (f"{control.label}: ignored {shown(raw)} ({problem}); the slider takes "
+                      f"{describe_value(control.low)} to {describe_value(control.high)}.")
+    return snap(path, raw), ""
+
+
+def _slider_problem(control: Control, raw: Any) -> str:
+    """What makes ``raw`` no value of a slider (``""`` when it is one)."""
+    if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
+        return "not a number"
+    try:
+        number = float(raw)
+    except (OverflowError, ValueError, TypeError):  # an int of 400 digits, an odd Real
+        return "not a finite number"
+    if not math.isfinite(number):
+        return "not a finite number"
+    slack = 1e-9 * (control.high - control.low)  # a float a hair outside an end is the end
+    if not control.low - slack <= number <= control.high + slack:
+        return "out of range"
+    return ""
+
+
 def changed(values: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
     """The controls whose value differs from ``reference``, in the page's order."""
     return {path: values[path] for path in _ordered(values) if values[path] != reference.get(path)}
@@ -185,9 +225,12 @@ def sentence(values: dict[str, Any], variant: RunResult, baseline: RunResult) ->
             f"P(hold {when}) {hold_old:.2f} \u2192 {hold_new:.2f}")
 
 
-def plain_name(text: str) -> str:
-    """``text`` made a valid scenario name (letters, digits, ``_ - .``; 1-80 characters), else ``dashboard``."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip())[:80].lstrip("._-")
+def plain_name(text: Any) -> str:
+    """``text`` made a valid scenario name (letters, digits, ``_ - .``; 1-80 characters), else ``dashboard``
+    (also for anything that is not text, as a hand-made websocket message may send)."""
+    if not isinstance(text, str):
+        return DEFAULT_NAME
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", text[:10_000].strip())[:80].lstrip("._-")
     return name if re.fullmatch(PLAIN_NAME, name) else DEFAULT_NAME
 
 

@@ -5,8 +5,9 @@ On top of PyYAML's safe loader (no Python tags) it
 * reads only regular files of at most :data:`MAX_BYTES` (a FIFO or device node is refused from
   ``stat`` alone, never opened for a blocking read);
 * counts nodes (keys, values, list items, lists and mappings) as they are composed and stops at
-  :data:`MAX_NODES`, so a megabyte of ``[1,1,1,...]`` is refused after a few thousand items rather
-  than built whole first; nesting stops at :data:`MAX_DEPTH`;
+  :data:`MAX_NODES`, so a megabyte of ``[1,1,1,...]`` is refused at its 10,000th item rather than
+  built whole first; nesting stops at :data:`MAX_DEPTH`, a scalar at :data:`MAX_TEXT_CHARS` and
+  directive lines (``%``) at :data:`MAX_DIRECTIVES`;
 * scans with libyaml's C parser where PyYAML has it (its wheels do): our composer and constructor in
   Python see one event per node, so a megabyte of blank lines, comments or one long string costs
   milliseconds, not the seconds of PyYAML's pure-Python scanner (still used when libyaml is missing);

@@ -220,9 +220,9 @@ def test_cli_folder_is_redrawn_from_its_tables(tmp_path: Path) -> None:
     assert redraw(out) == figures
 
 
-def test_the_screening_computes_without_matplotlib() -> None:
-    code = ("import sys, sim.experiments.screening, sim.stats.sensitivity; "
-            "assert 'matplotlib' not in sys.modules and 'sim.outputs' not in sys.modules")
+def test_the_screening_and_the_sweeps_compute_without_matplotlib_or_the_outputs() -> None:
+    code = ("import sys, sim.experiments.screening, sim.stats.sensitivity, sim.experiments.sweep.execute; "
+            "assert 'matplotlib' not in sys.modules and 'sim.outputs' not in sys.modules, sorted(sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ folder is written, and only if nothing foreign was put into it (:func:`sim.outpu
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -173,8 +174,6 @@ class RecordStore:
 
 def _lock(handle: BinaryIO, folder: Path) -> None:
     """An exclusive advisory lock, so two sweeps never append to the same records."""
-    import fcntl
-
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

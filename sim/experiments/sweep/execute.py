@@ -35,6 +35,9 @@ from sim.spec.scenario import Scenario
 WINDOW_PER_SLOT = 2
 """Points submitted ahead per worker slot: keeps workers busy, keeps memory flat."""
 
+SURVIVAL_ROW_BYTES = 128
+"""Memory per row of ``survival.csv`` while it is assembled (six 8-byte columns, copied once, with slack)."""
+
 
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a sweep; ``str(self)`` says what is saved and how to resume."""
@@ -196,7 +199,8 @@ def _result(future: Future, index: int) -> list[dict[str, Any]]:
 
 
 def check_resources(sweep: Sweep, workers: int = 1, scheduler: str | None = None) -> None:
-    """Refuse, before any work, a sweep whose points in flight would not fit in memory.
+    """Refuse, before any work, a sweep whose points in flight, or whose ``survival.csv`` as it is assembled,
+    would not fit in memory.
 
     Raises:
         InputError: ``workers`` < 1, or the estimate exceeds the limit (names what to lower).
@@ -206,6 +210,9 @@ def check_resources(sweep: Sweep, workers: int = 1, scheduler: str | None = None
     slots = 1 if scheduler else min(workers, sweep.n_points)  # a cluster's memory is its own
     check_memory(point_memory_bytes(sweep.base.replications, slots),
                  f"--replications {sweep.base.replications} x --workers {slots}", "--replications or --workers")
+    days = sweep.base.horizon_days + 1
+    check_memory(sweep.n_points * days * SURVIVAL_ROW_BYTES, f"survival.csv of {sweep.n_points} points x {days} days",
+                 "the points or --horizon")
 
 
 def run_sweep(sweep: Sweep, records: Records | None = None, *, workers: int = 1, scheduler: str | None = None,

@@ -4,7 +4,8 @@ Not a test: it prints wall times and ratios measured side by side in this proces
 docs/performance.md:
 
 - the bundled ``troops_vs_monitoring`` sweep (21 x 21 points x 1,000 worlds x 730 days) with
-  ``run_sweep`` on ``--workers`` processes (default 2);
+  ``ceasefire sweep``'s ``sweep_into`` (points kept on disk, tables written) on ``--workers`` processes
+  (default 2);
 - ``deterrence_sobol`` (500 worlds a point): its first ``--sobol-points`` points run packed and one
   point per batch, alternately, ``--repeats`` times; the ratio of medians;
 - one ABC-SMC generation's worth of simulation: ``--particles`` parameter sets of the calibration's
@@ -28,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from sim.cli.sweep import sweep_into  # noqa: E402
 from sim.engine.packing import PACK_WORLDS, run_packed  # noqa: E402
 from sim.experiments.sweep.design import load_sweep  # noqa: E402
-from sim.experiments.sweep.execute import run_sweep  # noqa: E402
 from sim.spec.scenario import load_scenario  # noqa: E402
 from sim.stats.posterior import DEFAULT_POSTERIOR, draw_indices, draw_scenario, load_posterior  # noqa: E402
 
@@ -43,7 +44,7 @@ def bench_grid(workers: int, replications: int | None) -> float:
     sweep = load_sweep(SWEEPS / "troops_vs_monitoring.yaml", settings)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        run_sweep(sweep, Path(tmp) / "out", workers=workers, plots=False)
+        sweep_into(sweep, Path(tmp) / "out", workers=workers, plots=False)
         return time.perf_counter() - start
 
 

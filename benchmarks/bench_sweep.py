@@ -59,8 +59,8 @@ def sweep_file(case: Case, folder: Path) -> Path:
 
 def measure(case: Case) -> dict[str, float]:
     """Run one case in this process; return wall time, startup time and peak memory (MiB)."""
+    from sim.cli.sweep import sweep_into
     from sim.experiments.sweep.design import load_sweep
-    from sim.experiments.sweep.execute import run_sweep
 
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,10 +72,10 @@ def measure(case: Case) -> dict[str, float]:
             with LocalCluster(n_workers=case.workers, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster:
                 ready = time.perf_counter()
-                outcome = run_sweep(sweep, Path(tmp) / "out", scheduler=cluster.scheduler_address, plots=False)
+                outcome = sweep_into(sweep, Path(tmp) / "out", scheduler=cluster.scheduler_address, plots=False)
         else:
             ready = started
-            outcome = run_sweep(sweep, Path(tmp) / "out", workers=case.workers, plots=False)
+            outcome = sweep_into(sweep, Path(tmp) / "out", workers=case.workers, plots=False)
         done = time.perf_counter()
     mib = 1024.0  # ru_maxrss is in KiB on Linux
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]

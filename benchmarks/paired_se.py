@@ -46,8 +46,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
 from sim.core.errors import InputError  # noqa: E402
 from sim.engine.packing import PACK_WORLDS, run_packed  # noqa: E402
 from sim.engine.runner import local_executor  # noqa: E402
-from sim.experiments.sweep.design import Sweep, load_sweep  # noqa: E402
-from sim.experiments.sweep.execute import point_stream  # noqa: E402
+from sim.experiments.sweep.design import Sweep, load_sweep, point_stream  # noqa: E402
 from sim.spec.scenario import Scenario  # noqa: E402
 
 SWEEPS = ROOT / "scenarios" / "sweeps"

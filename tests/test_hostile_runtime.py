@@ -28,8 +28,11 @@ from sim.engine import runner
 from sim.engine.model import TRAJECTORY_VARIABLES
 from sim.engine.resources import MEMORY_LIMIT_ENV, check_run_memory, memory_limit_bytes, run_memory_bytes
 from sim.engine.runner import BlockResult, local_executor, plan_blocks, simulate_block, trajectory_table
+from sim.experiments.sweep import execute
 from sim.experiments.sweep.design import quick_sweep
-from sim.experiments.sweep.execute import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir, run_point, run_sweep
+from sim.experiments.sweep.execute import run_point, run_sweep
+from sim.experiments.sweep.records import sealed
+from sim.outputs.partial import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +104,9 @@ def test_sweep_too_large_for_memory_is_refused_before_any_folder(monkeypatch: py
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "0.00001")
     sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
     with pytest.raises(InputError, match=r"^--replications 40 x --workers 1: .* lower --replications or --workers"):
-        run_sweep(sweep, tmp_path / "out", plots=False)
+        run_sweep(sweep)
+    assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--quiet", "--out", tmp_path / "out") == 2
     assert list(tmp_path.iterdir()) == []
 
 
@@ -214,7 +219,7 @@ def interrupted(tmp_path: Path) -> tuple[Path, Path, list[dict]]:
     """A sweep folder ``out`` whose partial folder holds the genuine records of points 0 and 1 of 3."""
     out = tmp_path / "out"
     sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
-    records = [run_point(sweep.scenario_at(i), i) for i in (0, 1)]
+    records = [sealed(run_point(sweep.scenario_at(i), i), sweep.point_digest(i)) for i in (0, 1)]
     with RecordStore.open(partial_dir(out), sweep, resume=False, restart=False) as store:
         for record in records:
             store.append(record)
@@ -275,7 +280,7 @@ def test_resume_refuses_a_point_saved_twice_with_different_figures(interrupted: 
                                                                    capsys: pytest.CaptureFixture) -> None:
     out, records, saved = interrupted
     other = json.loads(json.dumps(saved[1]))
-    other["point"] = 0
+    other["point"], other["point_sha256"] = 0, saved[0]["point_sha256"]
     with open(records, "ab") as handle:
         handle.write((json.dumps(other) + "\n").encode())
     assert resume(out) == 2
@@ -319,8 +324,112 @@ def test_restart_never_deletes_files_a_sweep_did_not_write(interrupted: tuple[Pa
     foreign.write_text("chapter 1")
     assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
                "--no-plots", "--quiet", "--restart", "--out", out) == 2
-    assert "--restart will not delete it" in one_line(capsys.readouterr().err)
+    assert "so --restart will neither use nor delete it" in one_line(capsys.readouterr().err)
     assert foreign.read_text() == "chapter 1"
+
+
+def test_resume_refuses_records_whose_points_were_swapped(interrupted: tuple[Path, Path, list[dict]],
+                                                           capsys: pytest.CaptureFixture) -> None:
+    """Each record carries the SHA-256 of its point's definition: figures moved to another point are refused."""
+    out, records, saved = interrupted
+    first, second = (json.loads(line) for line in records.read_bytes().splitlines())
+    first["point"], second["point"] = second["point"], first["point"]
+    records.write_bytes(b"".join((json.dumps(r, separators=(",", ":")) + "\n").encode() for r in (first, second)))
+    before = records.read_bytes()
+    assert resume(out) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith(f"error: {records}: line 1: point_sha256: does not match the definition of point 1")
+    assert records.read_bytes() == before and not out.exists()
+
+
+def test_resume_keeps_a_foreign_file_in_the_partial_folder_and_exits_2(
+        interrupted: tuple[Path, Path, list[dict]], capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out, records, _ = interrupted
+    foreign = records.parent / "notes.txt"
+    foreign.write_text("mine")
+    before = records.read_bytes()
+    monkeypatch.setattr(execute, "run_sweep", _no_compute)
+    assert resume(out) == 2
+    assert "holds a file a sweep did not write (notes.txt), so --resume will neither use nor delete it" in one_line(
+        capsys.readouterr().err)
+    assert foreign.read_text() == "mine" and records.read_bytes() == before and not out.exists()
+
+
+def _no_compute(*args: object, **kwargs: object) -> None:
+    raise AssertionError("computed before refusing")
+
+
+def _planting(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """Make the sweep plant ``target`` (a user's file) as soon as its first point is saved."""
+    real = execute.completed_points
+
+    def planting(*args: object):
+        for number, record in enumerate(real(*args)):
+            yield record
+            if number == 0:
+                target.write_text("mine")
+
+    monkeypatch.setattr(execute, "completed_points", planting)
+
+
+def test_a_file_planted_in_the_partial_folder_while_the_sweep_runs_survives(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    planted = partial_dir(out) / "notes.txt"
+    _planting(monkeypatch, planted)
+    assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--no-plots", "--quiet", "--out", out) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "holds a file ceasefire did not write (notes.txt)" in line and f"results are complete in {out}" in line
+    assert planted.read_text() == "mine"
+    assert len(pd.read_csv(out / "sweep.csv")) == 3  # the sweep itself was written
+
+
+def test_a_file_planted_in_the_sweep_folder_survives_before_and_during_a_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    command = ("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--no-plots", "--quiet", "--out", out)
+    assert cli(*command) == 0
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")  # before: refused up front
+    with monkeypatch.context() as patch:
+        patch.setattr(execute, "run_sweep", _no_compute)
+        assert cli(*command) == 2
+    assert "holds a file ceasefire did not write: notes.txt" in one_line(capsys.readouterr().err)
+    (out / "notes.txt").unlink()
+    _planting(monkeypatch, out / "notes.txt")  # during: the swap refuses, the old results stay
+    assert cli(*command) == 2
+    assert "notes.txt" in one_line(capsys.readouterr().err)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "notes.txt"} == written
+    assert (partial_dir(out) / RECORDS_FILE).is_file()  # the points are kept for --resume
+
+
+def test_sweep_out_on_another_commands_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.experiments.result import Artefacts
+    from sim.outputs.artefacts import save
+
+    out = save(Artefacts("run", {"summary.csv": pd.DataFrame({"p_agreed": [0.5]})}), tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr(execute, "run_sweep", _no_compute)
+    assert cli("sweep", BASELINE, "--param", PARAM, "--quiet", "--out", out) == 2
+    assert "was written by `ceasefire run`, not `ceasefire sweep`" in one_line(capsys.readouterr().err)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("name", ["x" * 250, os.fsdecode(b"out\xff")], ids=["250 characters", "not UTF-8"])
+def test_an_out_name_that_cannot_be_written_is_refused_up_front(name: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute, "run_sweep", _no_compute)
+    assert cli("sweep", BASELINE, "--param", PARAM, "--quiet", "--out", tmp_path / name) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "name too long" in line or "not valid UTF-8" in line
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- damaged tables
@@ -400,19 +509,22 @@ def test_plot_on_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pyte
     assert "cannot write the figure (Permission denied); the folder is read-only" in one_line(capsys.readouterr().err)
 
 
-def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture) -> None:
+def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path) -> None:
+    from sim.outputs.plots.runs import PlotInputError
+    from sim.outputs.plots.sweep import draw
+
     out = tmp_path / "s"
-    sweep = quick_sweep(BASELINE, [PARAM], SWEEP_SETTINGS)
-    run_sweep(sweep, out, plots=False)
+    assert cli("sweep", BASELINE, "--param", PARAM, "--replications", 40, "--horizon", 20, "--workers", 1,
+               "--no-plots", "--quiet", "--out", out) == 0
     _set_cell(out / "sweep.csv", 1, "agents.UK.troops", "ten thousand")
-    assert cli("plot", out) == 2
-    line = one_line(capsys.readouterr().err)
-    assert line == f"error: {out / 'sweep.csv'}: column agents.UK.troops: not a number on line 3: 'ten thousand'"
+    with pytest.raises(PlotInputError) as error:
+        draw(out, ("hold.png",))
+    assert str(error.value) == f"{out / 'sweep.csv'}: column agents.UK.troops: not a number on line 3: 'ten thousand'"
     _set_cell(out / "sweep.csv", 1, "agents.UK.troops", "10000")
     _set_cell(out / "sweep.csv", 2, "p_hold_horizon", "7.5")
-    assert cli("plot", out) == 2
-    assert "column p_hold_horizon: must be a probability in [0, 1] on line 4: 7.5" in one_line(capsys.readouterr().err)
+    with pytest.raises(PlotInputError, match=r"p_hold_horizon: must be a probability in \[0, 1\] on line 4: 7.5"):
+        draw(out, ("hold.png",))
+    assert not list(out.glob("*.png"))
 
 
 def test_tornado_plot_on_a_text_probability_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -18,8 +18,7 @@ import pytest
 
 from sim.engine.packing import run_packed
 from sim.engine.runner import run_scenario
-from sim.experiments.sweep.design import load_sweep
-from sim.experiments.sweep.execute import point_stream
+from sim.experiments.sweep.design import load_sweep, point_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "scenarios" / "sweeps" / "troops_vs_monitoring.yaml"

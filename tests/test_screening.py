@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pytest
 
 import sim.cli.main
 from sim.cli.screen import add_screen_commands
+from sim.core.errors import InputError
 from sim.experiments.screening import (
     MORRIS_COLUMNS,
     OUTPUTS,
@@ -27,10 +31,18 @@ from sim.experiments.screening import (
     structure_factors,
 )
 from sim.mechanisms import REGISTRY
-from sim.spec.sources import priors
+from sim.spec.sources import Prior, priors
 from tests.conftest import BASELINE
 
+ROOT = Path(__file__).resolve().parent.parent
+
 TINY = {"replications": 50, "horizon": 60, "seed": 7}
+
+
+def factor_(name: str, distribution: str, low: float | None = None, high: float | None = None,
+           p: float | None = None) -> Factor:
+    """A factor over a prior made up for the test."""
+    return Factor(name, Prior(distribution=distribution, low=low, high=high, p=p, reason="a test"))
 
 
 def _parser_with_screen() -> argparse.ArgumentParser:
@@ -78,13 +90,13 @@ def test_every_design_point_is_a_valid_scenario() -> None:
 
 
 def test_loguniform_is_uniform_in_log_space_and_stays_within_bounds() -> None:
-    factor = Factor("x", "loguniform", 0.001, 0.1)
+    factor = factor_("x", "loguniform", 0.001, 0.1)
     assert factor.value(0.0) == 0.001 and factor.value(1.0) == 0.1
     assert factor.value(0.5) == pytest.approx(0.01)
 
 
 def test_integer_prior_gives_each_whole_number_equal_weight() -> None:
-    factor = Factor("x", "integer_uniform", 1, 4)
+    factor = factor_("x", "integer_uniform", 1, 4)
     values = [factor.value(u) for u in np.linspace(0, 1, 4001)]
     counts = np.bincount(values)[1:]
     assert set(values) == {1, 2, 3, 4}
@@ -92,7 +104,7 @@ def test_integer_prior_gives_each_whole_number_equal_weight() -> None:
 
 
 def test_bernoulli_is_true_with_probability_p() -> None:
-    factor = Factor("x", "bernoulli", p=0.2)
+    factor = factor_("x", "bernoulli", p=0.2)
     values = [factor.value(u) for u in np.linspace(0, 1, 10001)]
     assert np.mean(values) == pytest.approx(0.2, abs=0.001)
     assert factor.value(1.0) is True and factor.value(0.0) is False
@@ -110,7 +122,7 @@ def test_structure_mapping_reaches_every_form_with_equal_weight() -> None:
 
 
 def test_toy_function_ranks_its_important_factor_first() -> None:
-    factors = [Factor(f"x{i}", "uniform", 0.0, 1.0) for i in range(6)]
+    factors = [factor_(f"x{i}", "uniform", 0.0, 1.0) for i in range(6)]
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
         y = 5.0 * rows[:, 3] + 0.5 * rows[:, 0] + 0.05 * rows[:, 5]
@@ -126,7 +138,7 @@ def test_toy_function_ranks_its_important_factor_first() -> None:
 
 
 def test_toy_sobol_gives_the_first_factor_its_variance() -> None:
-    factors = [Factor(f"x{i}", "uniform", 0.0, 1.0) for i in range(3)]
+    factors = [factor_(f"x{i}", "uniform", 0.0, 1.0) for i in range(3)]
 
     def evaluate(rows: np.ndarray) -> np.ndarray:
         y = rows[:, 0] if rows.shape[1] == len(factors) else 4.0 * rows[:, 0] + 0.1 * rows[:, -1]
@@ -143,7 +155,7 @@ def test_tiny_model_screening_returns_every_column_and_common_numbers_null_out_u
     by_name = {f.name: f for f in prior_factors()}
     factors = [by_name["agents.RU.war_cost"], by_name["agents.DE.permanent_bases"],
                # the model never reads US troops: with common random numbers its effect must be exactly 0
-               Factor("agents.US.troops", "uniform", 0.0, 5000.0)]
+               factor_("agents.US.troops", "uniform", 0.0, 5000.0)]
     result = run_screening(BASELINE, trajectories=3, sobol_samples=2, factors=factors, **TINY)
     assert list(result.morris.columns) == list(MORRIS_COLUMNS)
     assert set(result.morris["output"]) == set(OUTPUTS)
@@ -178,5 +190,39 @@ def test_cli_writes_morris_files_and_a_manifest(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "morris.csv", "morris.png",
                                                       "morris_points.csv"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["kind"] == "screen" and manifest["factors"] == len(priors())
+    assert manifest["command"] == "screen" and "kind" not in manifest and manifest["factors"] == len(priors())
+    assert set(manifest["files"]) == {"morris.csv", "morris_points.csv", "morris.png"}
     assert manifest["hold_day"] == 30
+
+
+def test_cli_folder_is_redrawn_from_its_tables(tmp_path: Path) -> None:
+    from sim.outputs.artefacts import redraw
+
+    out = tmp_path / "screen"
+    assert run_cli("screen", "--trajectories", 2, "--replications", 20, "--horizon", 30, "--sobol-samples", 2,
+                   "--out", out, "--quiet") == 0
+    figures = ["morris.png", "sobol_top.png", "sobol_structure.png"]
+    assert json.loads((out / "manifest.json").read_text())["figures"] == figures
+    tables = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+    assert sorted(tables) == ["morris.csv", "morris_points.csv", "sobol.csv", "sobol_points.csv",
+                              "variance_shares.csv"]
+    (out / "morris.png").unlink()
+    with pytest.raises(InputError, match="morris.png, listed in its manifest.json, is missing"):
+        redraw(out)  # a folder changed since it was written is not redrawn
+    assert run_cli("screen", "--trajectories", 2, "--replications", 20, "--horizon", 30, "--sobol-samples", 2,
+                   "--out", out, "--quiet") == 2  # nor replaced
+    (out / "manifest.json").unlink()
+    for name in (*figures[1:], *tables):
+        (out / name).unlink()
+    assert run_cli("screen", "--trajectories", 2, "--replications", 20, "--horizon", 30, "--sobol-samples", 2,
+                   "--out", out, "--quiet") == 0  # empty again: written afresh, the same tables
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == tables
+    assert redraw(out) == figures
+
+
+def test_the_screening_and_the_sweeps_compute_without_matplotlib_or_the_outputs() -> None:
+    code = ("import sys, sim.experiments.screening, sim.stats.sensitivity, sim.experiments.sweep.execute; "
+            "assert 'matplotlib' not in sys.modules and 'sim.outputs' not in sys.modules, sorted(sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr

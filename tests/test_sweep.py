@@ -14,30 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.cli.sweep import sweep_into
 from sim.core.errors import InputError
 from sim.engine.runner import plan_blocks, simulate_block
-from sim.experiments.sweep.design import (
-    METRIC_COLUMNS,
-    binomial_noise_share,
-    grid_points,
-    latin_hypercube,
-    load_sweep,
-    parse_values,
-    quick_sweep,
-    sobol_design,
-    sobol_indices,
-)
-from sim.experiments.sweep.execute import (
-    RECORDS_FILE,
-    SURVIVAL_COLUMNS,
-    SweepInterrupted,
-    partial_dir,
-    run_point,
-    run_sweep,
-)
+from sim.experiments.sweep import execute
+from sim.experiments.sweep.design import METRIC_COLUMNS, grid_points, load_sweep, parse_values, quick_sweep
+from sim.experiments.sweep.execute import SweepInterrupted, run_point, run_sweep
+from sim.experiments.sweep.result import SURVIVAL_COLUMNS
+from sim.outputs.partial import RECORDS_FILE, RecordStore, partial_dir
 from sim.outputs.plots.runs import PlotInputError
 from sim.outputs.plots.sweep import SWEEP_PLOTS, plot_sweep_dir
 from sim.stats.metrics import summary_row
+from sim.stats.sensitivity import binomial_noise_share, latin_hypercube, saltelli_sample, sobol_table
 from tests.conftest import coalition_sweep_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +52,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     """The tiny grid run in this process, uninterrupted: the bytes every other run must match."""
     root = tmp_path_factory.mktemp("reference")
     sweep_file = write(root, GRID)
-    run_sweep(load_sweep(sweep_file), root / "out", workers=1)
+    sweep_into(load_sweep(sweep_file), root / "out", workers=1)
     return sweep_file, outputs(root / "out")
 
 
@@ -74,11 +62,8 @@ class StopAfter:
     def __init__(self, points: int) -> None:
         self.points = points
 
-    def start(self, total: int, done: int) -> None:
-        self.total = total
-
-    def advance(self, worlds: int) -> None:
-        self.points -= 1
+    def __call__(self, done: int) -> None:
+        self.points -= done
         if self.points == 0:
             raise KeyboardInterrupt
 
@@ -147,25 +132,25 @@ def assert_indices(table: pd.DataFrame, s1: list[float], st_: list[float]) -> No
 
 def test_sobol_indices_of_ishigami_match_analytic_values() -> None:
     bounds = [(-math.pi, math.pi)] * 3
-    x = sobol_design(1024, bounds, np.random.default_rng(1))
+    x = saltelli_sample(1024, bounds, np.random.default_rng(1))
     assert x.shape == (1024 * 5, 3)
-    table = sobol_indices(["x1", "x2", "x3"], bounds, {"y": ishigami(x)}, seed=1)
+    table = sobol_table(["x1", "x2", "x3"], bounds, {"y": ishigami(x)}, seed=1)
     assert_indices(table, *ishigami_indices())
 
 
 def test_sobol_indices_of_linear_function_are_weight_shares() -> None:
     weights = np.array([1.0, 2.0, 3.0])
     bounds = [(0.0, 1.0)] * 3
-    x = sobol_design(512, bounds, np.random.default_rng(2))
-    table = sobol_indices(["a", "b", "c"], bounds, {"y": x @ weights}, seed=2)
+    x = saltelli_sample(512, bounds, np.random.default_rng(2))
+    table = sobol_table(["a", "b", "c"], bounds, {"y": x @ weights}, seed=2)
     shares = list(weights**2 / (weights**2).sum())  # uniform inputs share one variance
     assert_indices(table, shares, shares)
 
 
 def test_sobol_indices_skip_missing_and_flag_constant_outputs() -> None:
     bounds = [(0.0, 1.0)] * 2
-    x = sobol_design(8, bounds, np.random.default_rng(3))
-    table = sobol_indices(["a", "b"], bounds, {"gone": np.full(len(x), np.nan), "flat": np.ones(len(x))}, seed=3)
+    x = saltelli_sample(8, bounds, np.random.default_rng(3))
+    table = sobol_table(["a", "b"], bounds, {"gone": np.full(len(x), np.nan), "flat": np.ones(len(x))}, seed=3)
     assert list(table["output"]) == ["flat", "flat"] and table["S1"].isna().all()
 
 
@@ -309,7 +294,7 @@ def test_finished_points_leave_no_model_in_memory(tmp_path: Path) -> None:
 def test_outputs_follow_the_documented_layout(reference: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
     sweep_file, _ = reference
     out = tmp_path / "out"
-    run_sweep(load_sweep(sweep_file), out, workers=1)
+    sweep_into(load_sweep(sweep_file), out, workers=1)
     table = pd.read_csv(out / "sweep.csv")
     assert list(table.columns) == ["point", "coalition_troops", "agents.US.detection_probability",
                                    *METRIC_COLUMNS]
@@ -321,13 +306,27 @@ def test_outputs_follow_the_documented_layout(reference: tuple[Path, dict[str, b
     assert np.allclose(last.to_numpy(), table["p_hold_horizon"].to_numpy())
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sweep_hash"] == load_sweep(sweep_file).digest() and manifest["n_points"] == 8
-    assert (out / SWEEP_PLOTS["heatmap"]).is_file()
+    assert manifest["command"] == "sweep" and "kind" not in manifest
+    assert manifest["figures"] == [SWEEP_PLOTS["heatmap"]] and (out / SWEEP_PLOTS["heatmap"]).is_file()
+    assert sorted(manifest["files"]) == ["heatmap.png", "survival.csv", "sweep.csv"]
     assert not partial_dir(out).exists()
+
+
+def test_in_memory_sweep_gives_the_bytes_of_the_folder(reference: tuple[Path, dict[str, bytes]],
+                                                       tmp_path: Path) -> None:
+    """run_sweep computes only: its tables, written by the one writer, are the command's bytes."""
+    from sim.outputs.artefacts import save
+
+    sweep_file, expected = reference
+    result = run_sweep(load_sweep(sweep_file))
+    assert (result.points_run, result.points_resumed, result.workers) == (8, 0, 1)
+    save(result.artefacts(), tmp_path / "out", plots=False)
+    assert outputs(tmp_path / "out") == expected
 
 
 def test_same_bytes_with_two_local_workers(reference: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
     sweep_file, expected = reference
-    outcome = run_sweep(load_sweep(sweep_file), tmp_path / "out", workers=2, plots=False)
+    outcome = sweep_into(load_sweep(sweep_file), tmp_path / "out", workers=2, plots=False)
     assert outcome.workers == 2
     assert outputs(tmp_path / "out") == expected
 
@@ -339,8 +338,8 @@ def test_same_bytes_on_a_dask_cluster(reference: tuple[Path, dict[str, bytes]], 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
-        outcome = run_sweep(load_sweep(sweep_file), tmp_path / "out", scheduler=cluster.scheduler_address,
-                            plots=False)
+        outcome = sweep_into(load_sweep(sweep_file), tmp_path / "out", scheduler=cluster.scheduler_address,
+                             plots=False)
     assert outcome.workers == 2 and outcome.executor.startswith("dask")
     assert outputs(tmp_path / "out") == expected
 
@@ -352,11 +351,11 @@ def test_resume_after_interruption_gives_the_same_bytes(reference: tuple[Path, d
     sweep_file, expected = reference
     out = tmp_path / "out"
     with pytest.raises(SweepInterrupted, match=r"3 of 8 points are saved .*--resume"):
-        run_sweep(load_sweep(sweep_file), out, workers=workers, progress=StopAfter(3))
+        sweep_into(load_sweep(sweep_file), out, workers=workers, progress=StopAfter(3))
     assert not out.exists()
     records = (partial_dir(out) / RECORDS_FILE).read_text().splitlines()
     assert len(records) == 3
-    outcome = run_sweep(load_sweep(sweep_file), out, workers=1, resume=True, plots=False)
+    outcome = sweep_into(load_sweep(sweep_file), out, workers=1, resume=True, plots=False)
     assert (outcome.points_resumed, outcome.points_run) == (3, 5)
     assert outputs(out) == expected
 
@@ -366,24 +365,25 @@ def test_resume_recomputes_deleted_records_and_drops_a_torn_line(reference: tupl
     sweep_file, expected = reference
     out = tmp_path / "out"
     with pytest.raises(SweepInterrupted):
-        run_sweep(load_sweep(sweep_file), out, progress=StopAfter(6))
+        sweep_into(load_sweep(sweep_file), out, progress=StopAfter(6))
     records = partial_dir(out) / RECORDS_FILE
     lines = records.read_text().splitlines(keepends=True)
     records.write_text(lines[0] + lines[3] + lines[5] + lines[1][: len(lines[1]) // 2])  # killed mid-write
-    outcome = run_sweep(load_sweep(sweep_file), out, resume=True, plots=False)
+    outcome = sweep_into(load_sweep(sweep_file), out, resume=True, plots=False)
     assert (outcome.points_resumed, outcome.points_run) == (3, 5)
     assert outputs(out) == expected
 
 
 def test_an_interruption_before_any_point_leaves_nothing_behind(reference: tuple[Path, dict[str, bytes]],
-                                                                 tmp_path: Path) -> None:
-    class StopAtStart(StopAfter):
-        def start(self, total: int, done: int) -> None:
-            raise KeyboardInterrupt
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
 
+    monkeypatch.setattr(execute, "completed_points", interrupted)
     out = tmp_path / "out"
     with pytest.raises(SweepInterrupted, match="no point had finished, so nothing is saved"):
-        run_sweep(load_sweep(reference[0]), out, progress=StopAtStart(1))
+        sweep_into(load_sweep(reference[0]), out)
     assert not partial_dir(out).exists() and not out.exists()
 
 
@@ -391,19 +391,17 @@ def test_changed_sweep_refuses_to_resume(reference: tuple[Path, dict[str, bytes]
     sweep_file, _ = reference
     out = tmp_path / "out"
     with pytest.raises(SweepInterrupted):
-        run_sweep(load_sweep(sweep_file), out, progress=StopAfter(2))
+        sweep_into(load_sweep(sweep_file), out, progress=StopAfter(2))
     changed = load_sweep(sweep_file, {"replications": 61})
     with pytest.raises(InputError, match=r"--resume: the sweep has changed since these points were computed"):
-        run_sweep(changed, out, resume=True)
+        sweep_into(changed, out, resume=True)
     with pytest.raises(InputError, match=r"an interrupted sweep is saved here \(2 of 8 points done\); add --resume"):
-        run_sweep(load_sweep(sweep_file), out)
-    outcome = run_sweep(changed, out, restart=True, plots=False)
+        sweep_into(load_sweep(sweep_file), out)
+    outcome = sweep_into(changed, out, restart=True, plots=False)
     assert outcome.points_resumed == 0 and pd.read_csv(out / "sweep.csv")["replications"].eq(61).all()
 
 
 def test_a_second_writer_is_refused(reference: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
-    from sim.experiments.sweep.execute import RecordStore
-
     sweep = load_sweep(reference[0])
     folder = partial_dir(tmp_path / "out")
     with RecordStore.open(folder, sweep, resume=False, restart=False):
@@ -426,9 +424,11 @@ def test_each_design_gets_its_figures(tmp_path: Path) -> None:
     for name, text, figures in (("one", one_axis, ["hold"]), ("lhs", three_lhs, ["main_effects"]),
                                 ("sobol", sobol, ["sobol", "main_effects"])):
         out = tmp_path / name
-        run_sweep(load_sweep(write(tmp_path, text, f"{name}.yaml"), {"replications": 20}), out, plots=False)
+        result = sweep_into(load_sweep(write(tmp_path, text, f"{name}.yaml"), {"replications": 20}), out,
+                            plots=False)
         assert not list(out.glob("*.png"))
         assert sorted(p.name for p in plot_sweep_dir(out)) == sorted(SWEEP_PLOTS[f] for f in figures), name
+        assert sorted(result.figures()) == sorted(SWEEP_PLOTS[f] for f in figures), name
         assert all(p.stat().st_size > 5000 for p in out.glob("*.png"))
     sobol_table = pd.read_csv(tmp_path / "sobol" / "sobol.csv")
     assert list(sobol_table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "noise_share"]
@@ -439,7 +439,7 @@ def test_each_design_gets_its_figures(tmp_path: Path) -> None:
 def test_plot_on_a_damaged_folder_says_what_is_missing(reference: tuple[Path, dict[str, bytes]],
                                                        tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run_sweep(load_sweep(reference[0]), out, plots=False)
+    sweep_into(load_sweep(reference[0]), out, plots=False)
     table = pd.read_csv(out / "sweep.csv")
     table.drop(columns=["p_hold_365"]).to_csv(out / "sweep.csv", index=False)
     with pytest.raises(PlotInputError, match=r"sweep\.csv: missing columns: p_hold_365$"):

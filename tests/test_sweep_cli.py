@@ -16,7 +16,7 @@ import pytest
 
 import sim.cli.main as cli
 from sim.cli.sweep import add_sweep_commands, plot_any_dir
-from sim.experiments.sweep.execute import RECORDS_FILE, partial_dir
+from sim.outputs.partial import RECORDS_FILE, partial_dir
 from sim.outputs.plots.runs import PlotInputError
 from tests.conftest import coalition_sweep_yaml
 

@@ -1,7 +1,8 @@
 """The ``ceasefire screen`` command: Morris screening over every assumption, Sobol on the top 8 and the structure.
 
 ``sim.cli.main`` registers it with ``add_screen_commands(commands)``. The model, SALib, pandas and
-matplotlib are imported only when the command runs.
+matplotlib are imported only when the command runs: :mod:`sim.experiments.screening` computes,
+:func:`sim.outputs.artefacts.save` writes the folder and :mod:`sim.outputs.plots.screen` draws its figures.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import add_options, check_options, progress_bar
 from sim.core.errors import InputError
-
-SCREEN_FILES = ("morris.csv", "morris_points.csv", "morris.png", "sobol.csv", "sobol_points.csv",
-                "variance_shares.csv", "sobol_top.png", "sobol_structure.png", "manifest.json")
-"""What ``ceasefire screen`` writes into its folder (the Sobol files only when the Sobol step runs)."""
 
 EXAMPLES = """\
 examples:
@@ -47,88 +45,42 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
                         help="scenario the priors vary around (default: scenarios/baseline.yaml)")
     screen.add_argument("--trajectories", type=int, default=20, metavar="R",
                         help="Morris trajectories (default: 20; points: R x (96 + 1))")
-    screen.add_argument("--replications", type=int, default=500, metavar="N", help="worlds per point (default: 500)")
-    screen.add_argument("--horizon", type=int, default=365, metavar="DAYS",
-                        help="days simulated (default: 365; P(holding) is read at min(365, DAYS))")
-    screen.add_argument("--seed", type=int, default=20261125, metavar="S",
-                        help="random seed, the same for every point (default: 20261125)")
+    add_options(screen, replications={"default": 500, "help": "worlds per point (default: 500)"},
+                horizon={"default": 365, "help": "days simulated (default: 365; P(holding) is read at min(365, DAYS))"},
+                seed={"default": 20261125, "help": "random seed, the same for every point (default: 20261125)"})
     screen.add_argument("--sobol-samples", type=int, default=128, metavar="N",
                         help="Saltelli base samples, a power of 2, or 0 to skip the Sobol step (default: 128)")
-    screen.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
-    screen.add_argument("--out", type=Path, default=Path("results/screen"), metavar="DIR",
-                        help="output folder (default: results/screen/)")
-    screen.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
+    add_options(screen, workers={"default": 1},
+                out={"default": Path("results/screen"), "help": "output folder (default: results/screen/)"},
+                quiet=True)
     screen.set_defaults(handler=cmd_screen)
     return screen
 
 
 def cmd_screen(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire screen``: exit 0 done, 2 bad input (before any simulation)."""
-    from sim.cli.common import progress_bar
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.experiments.screening import BASELINE_FILE, check_sizes, planned_runs, run_screening
-    from sim.outputs.artefacts import check_output_folder
+    from sim.outputs.artefacts import save
+    from sim.outputs.atomic import claim
+    from sim.outputs.ownership import check_output_folder
     from sim.spec.sources import priors
 
+    check_options(args)
     check_sizes(args.trajectories, args.replications, args.horizon, args.seed, args.sobol_samples)
-    if args.workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
     scenario = args.scenario or BASELINE_FILE
     if not Path(scenario).is_file():
         raise InputError(f"{scenario}: --scenario: no such file; give a scenario YAML such as scenarios/baseline.yaml")
-    check_output_folder(args.out, inputs=[scenario])
+    out = check_output_folder(args.out, "screen", inputs=[scenario])
     total = planned_runs(len(priors()), args.trajectories, args.sobol_samples)
-    with interrupt_on_signals(), progress_bar(total, "points", enabled=not args.quiet) as advance:
+    with claim(out), interrupt_on_signals(), progress_bar(total, "points", enabled=not args.quiet) as progress:
         result = run_screening(Path(scenario), args.trajectories, args.replications, args.horizon, args.seed,
-                               args.sobol_samples, args.workers, progress=advance)
-        save_screening(result, args.out, command_line=["ceasefire", *argv])
+                               args.sobol_samples, args.workers, progress=progress)
+        save(result.artefacts(), out, command_line=["ceasefire", *argv])
     if not args.quiet:
-        print(summary_lines(result, args.out))
+        print(summary_lines(result, out))
     return EXIT_OK
-
-
-def save_screening(result: Any, out_dir: Path, command_line: Sequence[str] | None = None) -> Path:
-    """Write the tables, figures and ``manifest.json``, all or nothing."""
-    from sim.experiments.screening import plot_morris, plot_sobol, plot_structure
-    from sim.outputs.artefacts import atomic_folder, write_csv, write_json
-
-    with atomic_folder(out_dir) as tmp:
-        write_csv(result.morris, tmp / "morris.csv")
-        write_csv(result.morris_points, tmp / "morris_points.csv")
-        plot_morris(result.morris, tmp / "morris.png").clear()
-        if result.sobol is not None:
-            write_csv(result.sobol, tmp / "sobol.csv")
-            write_csv(result.sobol_points, tmp / "sobol_points.csv")
-            write_csv(result.shares, tmp / "variance_shares.csv")
-            plot_sobol(result.sobol, tmp / "sobol_top.png").clear()
-            plot_structure(result.sobol_points, tmp / "sobol_structure.png").clear()
-        write_json(screen_manifest(result, command_line), tmp / "manifest.json")
-    return out_dir
-
-
-def screen_manifest(result: Any, command_line: Sequence[str] | None = None) -> dict[str, Any]:
-    """What a reader needs to reproduce the screening: settings, factors, versions, commit, timings."""
-    from sim.experiments.screening import OUTPUTS
-    from sim.outputs.artefacts import git_commit, versions
-
-    return {
-        "kind": "screen",
-        **result.settings,
-        "outputs": list(OUTPUTS),
-        "outcomes": "P(holding at day 365) and P(deal) over all worlds (no deal = not holding); "
-                    "P(holding at day 365 | deal)",
-        "random_numbers": "common: every point runs the same blocks with the same seed",
-        "noise_sd": {o: round(float(v), 6) for o, v in zip(OUTPUTS, result.noise_sd, strict=True)},
-        "top": result.top,
-        "factor_mapping": "unit value u: uniform low+u(high-low); loguniform in log space; integer_uniform "
-                          "floor(u(high-low+1)) whole steps; bernoulli true where u >= 1-p; structure "
-                          "forms[floor(u n)]",
-        "versions": versions(),
-        "git_commit": git_commit(),
-        "command_line": list(command_line) if command_line is not None else None,
-        "wall_seconds": {k: round(v, 1) for k, v in result.timings.items()},
-    }
 
 
 def summary_lines(result: Any, out_dir: Path) -> str:

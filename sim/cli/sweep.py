@@ -8,14 +8,19 @@ a command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sim.cli.common import add_options, cap_workers, check_options, posterior_choice, progress_bar
 from sim.core.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.experiments.sweep.design import Sweep
+    from sim.experiments.sweep.result import SweepResult
 
 EXAMPLES = """\
 examples:
@@ -33,54 +38,6 @@ several comma-separated PATHS move together. See docs/SWEEPS.md.
 seeds/posterior/posterior.csv); sweep.csv's intervals then include parameter uncertainty.
 """
 
-DEFAULT_DRAWS = 20
-"""Posterior draws of ``sweep --posterior`` and ``bet --posterior`` unless ``--draws`` says otherwise."""
-
-COMMITTED = "committed"
-"""``args.posterior`` when ``--posterior`` is given without a file: the committed posterior."""
-
-
-def add_posterior_arguments(parser: argparse.ArgumentParser, unit: str = "point") -> None:
-    """Add ``--posterior [FILE]`` and ``--draws D`` (``sweep`` and ``bet``); read by :func:`posterior_choice`."""
-    parser.add_argument("--posterior", nargs="?", const=COMMITTED, metavar="FILE",
-                        help="draw the fitted parameters of every world from a posterior CSV (ceasefire calibrate's "
-                             "posterior.csv; without FILE: the committed seeds/posterior/posterior.csv); world r "
-                             f"runs draw r %% D at every {unit}, and the intervals include parameter uncertainty")
-    parser.add_argument("--draws", type=int, metavar="D",
-                        help=f"posterior draws with --posterior, each run by every D-th world of a {unit} "
-                             f"(default: {DEFAULT_DRAWS}; at most half the worlds per {unit})")
-
-
-def posterior_choice(args: argparse.Namespace, template: Any, unit: str = "point") -> Any:
-    """``--posterior [FILE] --draws D`` read and checked against ``template`` (a scenario with the worlds per
-    point), before any simulation; None without ``--posterior``.
-
-    Raises:
-        InputError: ``--draws`` without ``--posterior`` or outside 1..worlds/2; a bad posterior file; a
-            parameter that cannot be drawn per world.
-    """
-    from sim.engine.world_params import PACKABLE
-    from sim.stats.posterior import DEFAULT_POSTERIOR, PosteriorChoice, load_posterior
-
-    if args.posterior is None:
-        if args.draws is not None:
-            raise InputError("--draws: only with --posterior")
-        return None
-    draws = DEFAULT_DRAWS if args.draws is None else args.draws
-    most = template.replications // 2
-    if most < 1:
-        raise InputError(f"--posterior: needs at least 2 worlds per {unit} (got {template.replications})")
-    if not 1 <= draws <= most:
-        raise InputError(f"--draws: must be between 1 and {most}, half the worlds per {unit}, so that every draw "
-                         f"has 2 worlds or more (got {draws})")
-    path = DEFAULT_POSTERIOR if args.posterior == COMMITTED else Path(args.posterior)
-    posterior = load_posterior(path, template=template)
-    fixed = [c for c in posterior.parameters.columns if c not in PACKABLE]
-    if fixed:
-        raise InputError(f"{path}: {fixed[0]}: cannot be drawn per world (see sim.engine.world_params.PACKABLE); "
-                         "`ceasefire run --posterior` can draw it")
-    return PosteriorChoice(posterior, draws)
-
 
 def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``sweep`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
@@ -93,21 +50,16 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
     sweep.add_argument("file", type=Path, metavar="FILE", help="sweep YAML, or a scenario YAML with --param")
     sweep.add_argument("--param", action="append", default=[], metavar="PATHS=VALUES",
                        help="quick form: an axis over a parameter of FILE (a scenario); repeat for more axes")
-    sweep.add_argument("--replications", type=int, metavar="N", help="worlds per point (default: the file's)")
-    sweep.add_argument("--seed", type=int, metavar="S", help="random seed (default: the file's)")
-    sweep.add_argument("--horizon", type=int, metavar="DAYS", help="days simulated (default: the file's)")
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<sweep name>/)")
-    sweep.add_argument("--workers", type=int, metavar="K", help="local processes (default: all cores)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on a Dask distributed cluster, e.g. tcp://host:8786 (needs 'distributed')")
+    add_options(sweep, replications={"help": "worlds per point (default: the file's)"}, seed=True,
+                horizon={"help": "days simulated (default: the file's)"},
+                out={"help": "output folder (default: results/<sweep name>/)"},
+                workers={"help": "local processes (default: all cores)"}, scheduler=True)
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep from its saved points")
     sweep.add_argument("--restart", action="store_true", help="discard the saved points of an interrupted sweep")
     sweep.add_argument("--independent-streams", action="store_true",
                        help="give every point random streams of its own (default: common random numbers, the "
                             "same worlds at every point, so neighbouring points are paired comparisons)")
-    add_posterior_arguments(sweep)
-    sweep.add_argument("--no-plots", action="store_true", help="write the tables only")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
+    add_options(sweep, posterior=True, draws=True, no_plots=True, quiet=True)
     sweep.set_defaults(handler=cmd_sweep)
     return sweep
 
@@ -115,21 +67,18 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire sweep``: exit 0 done, 2 bad input, 1 a worker died or a point failed, 130 interrupted.
 
-    The output folder is checked (:func:`sim.outputs.artefacts.check_output_folder`) and the workers capped at the
-    CPU count and the number of points before any point runs.
+    Every input, the output folder and the memory the points need are checked before any point runs.
     """
-    from sim.cli.common import cap_workers
     from sim.core.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.engine.runner import default_workers
     from sim.experiments.sweep.design import load_sweep, quick_sweep, with_posterior
-    from sim.experiments.sweep.execute import SweepAborted, SweepInterrupted, run_sweep
-    from sim.outputs.artefacts import check_output_folder
+    from sim.experiments.sweep.execute import SweepAborted, SweepInterrupted, check_resources
+    from sim.outputs.ownership import check_output_folder
 
+    check_options(args)
     if args.resume and args.restart:
         raise InputError("--resume, --restart: choose one")
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
     settings = {key: value for key, value in (
         ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
     ) if value is not None}
@@ -142,101 +91,119 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if args.scheduler is None:
         workers = cap_workers(workers, sweep.n_points, "points", explicit=args.workers is not None)
-    out_dir = args.out if args.out is not None else Path("results") / sweep.name
+    out = args.out if args.out is not None else Path("results") / sweep.name
     inputs = [args.file, sweep.scenario_file, *([choice.posterior.source] if choice is not None else [])]
-    check_output_folder(out_dir, inputs=inputs)
-    progress = TqdmProgress(enabled=not args.quiet)
+    check_output_folder(out, "sweep", inputs=inputs)
+    check_resources(sweep, workers, args.scheduler)
     try:
         with interrupt_on_signals():
-            outcome = run_sweep(sweep, out_dir, workers=workers, scheduler=args.scheduler, resume=args.resume,
-                                restart=args.restart, progress=progress, plots=not args.no_plots,
-                                command_line=["ceasefire", *argv])
+            result = sweep_into(sweep, out, workers=workers, scheduler=args.scheduler, resume=args.resume,
+                                restart=args.restart, plots=not args.no_plots, command_line=["ceasefire", *argv],
+                                quiet=args.quiet)
     except SweepInterrupted as exc:
-        progress.close()
         print(f"interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except SweepAborted as exc:
-        progress.close()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    progress.close()
     if not args.quiet:
-        print(closing_summary(sweep, outcome))
+        print(closing_summary(result, out))
     return EXIT_OK
 
 
-def closing_summary(sweep: Any, outcome: Any) -> str:
-    """A few lines after a sweep: size, speed, the range of P(holding) and where results are."""
-    import pandas as pd
+def sweep_into(sweep: Sweep, out: Path, *, workers: int = 1, scheduler: str | None = None, resume: bool = False,
+               restart: bool = False, plots: bool = True, command_line: Sequence[str] | None = None,
+               quiet: bool = True, progress: Callable[[int], None] | None = None) -> SweepResult:
+    """Run ``sweep`` into the folder ``out`` (checked by the caller), all or nothing; finished points are kept
+    in ``<out>.partial`` (:mod:`sim.outputs.partial`) until the folder is written, then that is deleted.
 
+    Args:
+        resume: continue from the points saved in ``<out>.partial`` (same sweep only).
+        restart: discard them first.
+        plots: draw the figures too.
+        command_line: recorded in the manifest.
+        quiet: no progress bar; ``progress`` replaces it (called with 1 per point).
+
+    Raises:
+        InputError: ``<out>`` or ``<out>.partial`` is in use, holds what a sweep did not write, or does not
+            match (before any point runs); a saved record is damaged (names its line).
+        SweepInterrupted: Ctrl-C or SIGTERM; says what is saved and how to resume.
+        SweepAborted: a worker died or a point failed; likewise.
+    """
+    from sim.experiments.sweep import execute
+    from sim.outputs.artefacts import save
+    from sim.outputs.atomic import claim
+    from sim.outputs.partial import RecordStore, partial_dir
+
+    store: RecordStore | None = None
+    with claim(out):
+        try:
+            with RecordStore.open(partial_dir(out), sweep, resume, restart) as store, \
+                    progress_bar(sweep.n_points, "point", enabled=not quiet, done=len(store.done)) as bar:
+                result = execute.run_sweep(sweep, store, workers=workers, scheduler=scheduler,
+                                           progress=progress or bar)
+                save(result.artefacts(), out, command_line, plots=plots)
+        except BaseException as exc:
+            saved = _forget_if_empty(store)
+            if isinstance(exc, execute.SweepAborted):
+                raise execute.SweepAborted(f"{exc}; {saved}") from exc
+            if isinstance(exc, KeyboardInterrupt):
+                raise execute.SweepInterrupted(saved) from None
+            raise
+        try:
+            store.discard()
+        except InputError as exc:
+            raise InputError(f"{exc}; the sweep's results are complete in {out}") from None
+    return result
+
+
+def _forget_if_empty(store: Any) -> str:
+    """Delete a partial folder this session created if no point finished (nothing to resume); say what is kept."""
+    if store is None:
+        return "no point had finished, so nothing is saved"
+    if store.created and not store.done:
+        with contextlib.suppress(InputError):  # something foreign in it: keep it
+            store.discard()
+    return store.saved()
+
+
+def closing_summary(result: SweepResult, out: Path) -> str:
+    """A few lines after a sweep: size, speed, the range of P(holding) and where results are."""
     from sim.outputs.plots.sweep import hold_metric
 
-    table = pd.read_csv(outcome.out_dir / "sweep.csv")
+    sweep, table = result.sweep, result.table
     column, label = hold_metric(table)
-    worlds = outcome.points_run * sweep.base.replications
-    rate = worlds / outcome.wall_seconds if outcome.wall_seconds > 0 else float("nan")
-    resumed = f", {outcome.points_resumed} resumed" if outcome.points_resumed else ""
+    worlds = result.points_run * sweep.base.replications
+    rate = worlds / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    resumed = f", {result.points_resumed} resumed" if result.points_resumed else ""
     return "\n".join([
         f"{sweep.name}: {sweep.design} design, {sweep.n_points} points x {sweep.base.replications} worlds, "
         f"{sweep.base.horizon_days} days",
-        f"  ran {outcome.points_run} points in {outcome.wall_seconds:.1f} s on {outcome.executor} "
+        f"  ran {result.points_run} points in {result.wall_seconds:.1f} s on {result.executor} "
         f"({rate:,.0f} worlds/s){resumed}",
         f"  {label}: {table[column].min():.3f} to {table[column].max():.3f} across points",
         *([f"  intervals: parameters+monte_carlo ({posterior.draws} draws from {posterior.posterior.source})"]
           if (posterior := sweep.posterior) is not None else []),
-        f"results in {outcome.out_dir}/",
+        f"results in {out}/",
     ])
 
 
-class TqdmProgress:
-    """A tqdm bar on stderr (points done, worlds/s, ETA), only when stderr is a terminal and ``enabled``."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.bar: Any = None
-        self.worlds = 0
-        self.started = time.perf_counter()
-
-    def start(self, total: int, done: int) -> None:
-        """Open the bar at ``done`` of ``total`` points."""
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, initial=done, unit="point", file=sys.stderr, dynamic_ncols=True)
-        self.started = time.perf_counter()
-
-    def advance(self, worlds: int) -> None:
-        """One more point of ``worlds`` worlds is done."""
-        if self.bar is None:
-            return
-        self.worlds += worlds
-        elapsed = time.perf_counter() - self.started
-        self.bar.set_postfix_str(f"{self.worlds / max(elapsed, 1e-9):,.0f} worlds/s", refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        """Close the bar (idempotent)."""
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def is_sweep_dir(directory: Path) -> bool:
-    """Whether a folder holds sweep results (``sweep.csv``, ``sobol.csv`` or a sweep manifest)."""
+    """Whether a folder holds sweep results (``sweep.csv``, ``sobol.csv`` or a sweep's manifest)."""
     import json
 
     directory = Path(directory)
     if (directory / "sweep.csv").exists() or (directory / "sobol.csv").exists():
         return True
     try:
-        return "sweep_hash" in json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
+        return json.loads((directory / "manifest.json").read_text(encoding="utf-8")).get("command") == "sweep"
+    except (OSError, ValueError, TypeError, AttributeError):
         return False
 
 
 def plot_any_dir(directory: str | Path) -> list[Path]:
-    """Redraw the figures of a run folder or a sweep folder from its CSV tables.
+    """Redraw the figures of a run folder or a sweep folder from its CSV tables (``ceasefire plot`` until it
+    redraws every folder through :func:`sim.outputs.artefacts.redraw`).
 
     Raises:
         sim.outputs.plots.runs.PlotInputError: a table is missing or damaged; the message says which.

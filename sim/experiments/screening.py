@@ -4,9 +4,14 @@ Three steps kept apart, as SALib separates them:
 
 1. **sample**: a design in the unit hypercube, one column per factor (``SALib.sample.morris`` for
    Morris's trajectories, ``SALib.sample.sobol`` for Saltelli's design);
-2. **evaluate**: each row mapped to a scenario (:meth:`Factor.value`: a prior's range, or a form of a
-   mechanism) and run, every point with the same seed (common random numbers);
+2. **evaluate**: each row mapped to a scenario (:meth:`Factor.value`: a prior's quantile,
+   :meth:`sim.spec.sources.Prior.ppf`, or a form of a mechanism) and run, every point with the same seed
+   (common random numbers);
 3. **analyse**: ``SALib.analyze.morris`` and ``SALib.analyze.sobol`` on the design and its outputs.
+
+Sampling and analysis go through :mod:`sim.stats.sensitivity`, the one wrapper of SALib; this module
+computes only: :meth:`ScreeningResult.artefacts` lists the tables and figures
+(``sim.outputs.plots.screen`` draws them).
 
 The factors of the screening are every ``inspired`` and ``assumption`` parameter of
 ``seeds/commitments.yaml``, over its prior (:func:`sim.spec.sources.priors`). The Sobol step adds the five
@@ -30,10 +35,20 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
+from sim.experiments.result import Artefacts
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, get_path, load_scenario, set_path, validate_document
 from sim.spec.sources import Prior, priors
 from sim.stats.metrics import holding_counts
+from sim.stats.sensitivity import (
+    MORRIS_KEYS,
+    binomial_noise_share,
+    morris_analyse,
+    morris_sample,
+    saltelli_sample,
+    sobol_table,
+    unit_bounds,
+)
 
 BASELINE_FILE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 HOLD_DAY = 365
@@ -54,6 +69,9 @@ MORRIS_COLUMNS = ("output", "parameter", "distribution", "low", "high", "default
 SOBOL_COLUMNS = ("output", "factor", "kind", "S1", "S1_conf", "ST", "ST_conf", "noise_share")
 SHARE_COLUMNS = ("output", "structure_S1", "parameters_S1", "interactions", "noise_share",
                  "structure_ST", "parameters_ST", "points", "variance")
+MORRIS_FIGURE = "morris.png"
+SOBOL_FIGURES = ("sobol_top.png", "sobol_structure.png")
+"""The figures of a screening (``sim.outputs.plots.screen``); the Sobol ones only when that step runs."""
 
 Evaluate = Callable[[np.ndarray], np.ndarray]
 """Design rows (unit values, points × factors) -> outputs (points × len(OUTPUTS))."""
@@ -66,38 +84,43 @@ Evaluate = Callable[[np.ndarray], np.ndarray]
 class Factor:
     """One input of the design: a parameter over its prior, or a mechanism over its forms.
 
-    ``value`` maps a unit value u in [0, 1] to the scenario's value: uniform ``low + u (high - low)``;
-    loguniform the same in log space; integer_uniform one of the whole numbers low..high, each with
-    equal width 1/(high - low + 1) of the unit interval; bernoulli true where u >= 1 - p; structure
-    the form ``forms[floor(u n)]`` (u = 1 gives the last).
+    :meth:`value` maps a unit value u in [0, 1] to the scenario's value: the prior's quantile
+    (:meth:`sim.spec.sources.Prior.ppf`), or for a mechanism the form ``forms[floor(u n)]`` (u = 1 gives
+    the last).
+
+    Attributes:
+        name: the scenario path the factor sets (``structure.<mechanism>`` for a mechanism).
+        prior: the parameter's prior (None for a mechanism).
+        forms: the mechanism's forms, in the registry's order (empty for a parameter).
+        default: the base scenario's value, for the tables.
     """
 
     name: str
-    kind: str
-    low: float = 0.0
-    high: float = 1.0
-    p: float | None = None
+    prior: Prior | None = None
     forms: tuple[str, ...] = ()
     default: Any = None
 
     def value(self, u: float) -> Any:
         """The scenario value at unit value ``u`` (clipped to [0, 1])."""
+        if self.prior is not None:
+            return self.prior.ppf(u)
         u = min(max(float(u), 0.0), 1.0)
-        if self.kind == "uniform":
-            return min(max(self.low + u * (self.high - self.low), self.low), self.high)
-        if self.kind == "loguniform":
-            if u in (0.0, 1.0):  # exactly the bounds, not exp(log(bound)) one ulp off
-                return self.low if u == 0.0 else self.high
-            log = math.log(self.low) + u * (math.log(self.high) - math.log(self.low))
-            return min(max(math.exp(log), self.low), self.high)
-        if self.kind == "integer_uniform":
-            count = int(self.high - self.low) + 1
-            return int(self.low) + min(int(u * count), count - 1)
-        if self.kind == "bernoulli":
-            return bool(u >= 1.0 - (self.p or 0.0))
-        if self.kind == "structure":
-            return self.forms[min(int(u * len(self.forms)), len(self.forms) - 1)]
-        raise ValueError(f"{self.name}: unknown factor kind {self.kind!r}")
+        return self.forms[min(int(u * len(self.forms)), len(self.forms) - 1)]
+
+    @property
+    def kind(self) -> str:
+        """The prior's distribution, or ``structure`` for a mechanism."""
+        return self.prior.distribution if self.prior is not None else "structure"
+
+    @property
+    def low(self) -> float:
+        """Lower end of the prior (0 for a mechanism: the unit interval)."""
+        return float(self.prior.low) if self.prior is not None else 0.0  # type: ignore[arg-type]
+
+    @property
+    def high(self) -> float:
+        """Upper end of the prior (1 for a mechanism)."""
+        return float(self.prior.high) if self.prior is not None else 1.0  # type: ignore[arg-type]
 
     @property
     def path(self) -> str:
@@ -105,26 +128,16 @@ class Factor:
         return self.name
 
 
-def prior_factor(path: str, prior: Prior, default: Any = None) -> Factor:
-    """The factor of one assumed parameter, over its prior."""
-    return Factor(path, prior.distribution, float(prior.low), float(prior.high), prior.p, default=default)  # type: ignore[arg-type]
-
-
 def prior_factors(base: Scenario | None = None) -> list[Factor]:
     """Every ``inspired`` and ``assumption`` parameter, by its prior, in the order of the commitments file."""
     document = base.model_dump(mode="python") if base is not None else {}
-    return [prior_factor(path, prior, get_path(document, path)) for path, prior in priors().items()]
+    return [Factor(path, prior, default=get_path(document, path)) for path, prior in priors().items()]
 
 
 def structure_factors() -> list[Factor]:
     """One factor per contested mechanism, over its forms in the registry's order."""
-    return [Factor(f"{STRUCTURE_PREFIX}{name}", "structure", forms=tuple(forms), default=DEFAULT_STRUCTURE[name])
+    return [Factor(f"{STRUCTURE_PREFIX}{name}", forms=tuple(forms), default=DEFAULT_STRUCTURE[name])
             for name, forms in REGISTRY.items()]
-
-
-def unit_problem(factors: Sequence[Factor]) -> dict[str, Any]:
-    """SALib's problem: every factor on the unit interval (the prior or the forms are applied by ``value``)."""
-    return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": [[0.0, 1.0]] * len(factors)}
 
 
 # --------------------------------------------------------------------------- sample
@@ -132,17 +145,13 @@ def unit_problem(factors: Sequence[Factor]) -> dict[str, Any]:
 
 def morris_design(factors: Sequence[Factor], trajectories: int, seed: int) -> np.ndarray:
     """Morris's design: ``trajectories × (len(factors) + 1)`` rows of unit values on a 4-level grid."""
-    from SALib.sample import morris
-
-    return morris.sample(unit_problem(factors), trajectories, num_levels=MORRIS_LEVELS, seed=seed)
+    return morris_sample(trajectories, unit_bounds(len(factors)), MORRIS_LEVELS, seed)
 
 
 def sobol_design(factors: Sequence[Factor], samples: int, seed: int) -> np.ndarray:
-    """Saltelli's design without second-order terms: ``samples × (len(factors) + 2)`` rows of unit values."""
-    from SALib.sample import sobol
-
-    rng = np.random.default_rng(seed)
-    return sobol.sample(unit_problem(factors), samples, calc_second_order=False, scramble=True, seed=rng)
+    """Saltelli's design without second-order terms: ``samples × (len(factors) + 2)`` rows of unit values,
+    scrambled by ``default_rng(seed)``."""
+    return saltelli_sample(samples, unit_bounds(len(factors)), np.random.default_rng(seed))
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -248,8 +257,7 @@ def analyse_morris(factors: Sequence[Factor], design: np.ndarray, outputs: np.nd
     2/3), so mu* compares factors on their priors. Trajectories with a NaN output (no deal, for the
     conditional output) are left out of that output; ``trajectories`` says how many were used.
     """
-    from SALib.analyze import morris
-
+    names, bounds = [f.name for f in factors], unit_bounds(len(factors))
     k = len(factors)
     per = k + 1
     rows = []
@@ -259,11 +267,9 @@ def analyse_morris(factors: Sequence[Factor], design: np.ndarray, outputs: np.nd
         x = design.reshape(-1, per, k)[keep].reshape(-1, k)
         used = int(keep.sum())
         if used >= 2 and np.ptp(y[keep]) > 0:
-            result = morris.analyze(unit_problem(factors), x, y[keep].ravel(), num_resamples=MORRIS_RESAMPLES,
-                                    conf_level=0.95, num_levels=MORRIS_LEVELS, seed=seed)
+            result = morris_analyse(names, bounds, x, y[keep].ravel(), MORRIS_LEVELS, MORRIS_RESAMPLES, seed)
         else:
-            result = {key: np.full(k, np.nan if used < 2 else 0.0) for key in ("mu", "mu_star", "sigma",
-                                                                               "mu_star_conf")}
+            result = {key: np.full(k, np.nan if used < 2 else 0.0) for key in MORRIS_KEYS}
         order = np.argsort(-np.nan_to_num(np.asarray(result["mu_star"], float), nan=-1.0), kind="stable")
         rank = np.empty(k, dtype=int)
         rank[order] = np.arange(1, k + 1)
@@ -271,7 +277,7 @@ def analyse_morris(factors: Sequence[Factor], design: np.ndarray, outputs: np.nd
             rows.append({
                 "output": output, "parameter": factor.name, "distribution": factor.kind,
                 "low": factor.low, "high": factor.high, "default": factor.default,
-                **{key: float(result[key][j]) for key in ("mu", "mu_star", "mu_star_conf", "sigma")},
+                **{key: float(result[key][j]) for key in MORRIS_KEYS},
                 "rank": int(rank[j]), "trajectories": used,
                 "noise_sd": float(noise_sd[column]) if noise_sd is not None else float("nan"),
             })
@@ -298,14 +304,12 @@ def analyse_sobol(factors: Sequence[Factor], outputs: np.ndarray, trials: Mappin
     output across points: the part of the variance no factor explains, which Jansen's ST estimator
     adds to every ST. An output with a NaN at some point (no deal anywhere) is left out.
     """
-    from sim.experiments.sweep.design import binomial_noise_share, sobol_indices
-
     names = [f.name for f in factors]
     kept = {output: outputs[:, column] for column, output in enumerate(OUTPUTS[: outputs.shape[1]])
             if not np.isnan(outputs[:, column]).any()}
     noise = {output: binomial_noise_share(y, trials[output]) if trials and output in trials else float("nan")
              for output, y in kept.items()}
-    indices = sobol_indices(names, [(0.0, 1.0)] * len(names), kept, seed).rename(columns={"parameter": "factor"})
+    indices = sobol_table(names, unit_bounds(len(names)), kept, seed).rename(columns={"parameter": "factor"})
     kinds = {f.name: ("structure" if f.kind == "structure" else "parameter") for f in factors}
     indices.insert(2, "kind", indices["factor"].map(kinds))
     indices["noise_share"] = indices["output"].map(noise)
@@ -361,6 +365,34 @@ class ScreeningResult:
     noise_sd: np.ndarray
     settings: dict[str, Any]
     timings: dict[str, float]
+    scenario: Scenario | None = None
+
+    def artefacts(self) -> Artefacts:
+        """The folder of the screening: its tables, the figures drawn from them and its manifest fields."""
+        tables = {"morris.csv": self.morris, "morris_points.csv": self.morris_points}
+        figures: tuple[str, ...] = (MORRIS_FIGURE,)
+        if self.sobol is not None:
+            tables.update({"sobol.csv": self.sobol, "sobol_points.csv": self.sobol_points,
+                           "variance_shares.csv": self.shares})
+            figures += SOBOL_FIGURES
+        return Artefacts("screen", tables, manifest=self.manifest(), figures=figures, scenario=self.scenario,
+                         source=self.settings.get("scenario_file"))
+
+    def manifest(self) -> dict[str, Any]:
+        """What a reader needs to reproduce the screening: settings, outputs, factor mapping, timings."""
+        return {
+            **self.settings,
+            "outputs": list(OUTPUTS),
+            "outcomes": "P(holding at day 365) and P(deal) over all worlds (no deal = not holding); "
+                        "P(holding at day 365 | deal)",
+            "random_numbers": "common: every point runs the same blocks with the same seed",
+            "noise_sd": {o: round(float(v), 6) for o, v in zip(OUTPUTS, self.noise_sd, strict=True)},
+            "top": self.top,
+            "factor_mapping": "unit value u: uniform low+u(high-low); loguniform in log space; integer_uniform "
+                              "floor(u(high-low+1)) whole steps; bernoulli true where u >= 1-p; structure "
+                              "forms[floor(u n)]",
+            "wall_seconds": {k: round(v, 1) for k, v in self.timings.items()},
+        }
 
 
 def points_table(factors: Sequence[Factor], design: np.ndarray, outputs: np.ndarray,
@@ -435,7 +467,8 @@ def run_screening(
                 "horizon_days": horizon, "seed": seed, "sobol_samples": sobol_samples, "workers": workers,
                 "morris_levels": MORRIS_LEVELS, "noise_seeds": NOISE_SEEDS, "hold_day": min(HOLD_DAY, horizon),
                 "factors": len(factors), "top": TOP}
-    return ScreeningResult(morris_table, morris_points, sobol, sobol_points, shares, top, noise_sd, settings, timings)
+    return ScreeningResult(morris_table, morris_points, sobol, sobol_points, shares, top, noise_sd, settings, timings,
+                           scenario=base)
 
 
 def check_sizes(trajectories: int, replications: int, horizon: int, seed: int, sobol_samples: int) -> None:
@@ -457,19 +490,7 @@ def check_sizes(trajectories: int, replications: int, horizon: int, seed: int, s
         raise InputError(f"--sobol-samples: must be 0 (skip) or a power of 2, e.g. 64 or 128 (got {sobol_samples})")
 
 
-# --------------------------------------------------------------------------- figures
-
-OUTPUT_TITLES = {"p_hold_365": "P(hold 365 days), all worlds", "p_deal": "P(deal)",
-                 "p_hold_365_given_deal": "P(hold 365 days | deal)"}
-LABELLED = 10
-"""Parameters named on each panel of the Morris figure."""
-
-
-def noise_floor(noise_sd: float) -> float:
-    """mu* that pure noise would give: E|e| of an elementary effect between two independent points
-    with output SD ``noise_sd``, a step of 2/3 of the range. Common random numbers lower the real floor."""
-    step = MORRIS_LEVELS / (2.0 * (MORRIS_LEVELS - 1))
-    return math.sqrt(2.0 / math.pi) * math.sqrt(2.0) * noise_sd / step
+# --------------------------------------------------------------------------- names
 
 
 def short_name(name: str) -> str:
@@ -477,93 +498,8 @@ def short_name(name: str) -> str:
     return name.removeprefix("agents.").removeprefix("model.")
 
 
-def plot_morris(table: pd.DataFrame, path: Path | None = None) -> Any:
-    """mu* against sigma, one panel per output, the top :data:`LABELLED` named, the noise floor dashed."""
-    from matplotlib.figure import Figure
-
-    outputs = [o for o in OUTPUTS if o in set(table["output"])]
-    fig = Figure(figsize=(6.0 * len(outputs), 6.0), dpi=110, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(outputs)))
-    for ax, output in zip(axes, outputs, strict=True):
-        rows = table[table["output"] == output].sort_values("rank")
-        ax.scatter(rows["mu_star"], rows["sigma"], s=18, color="tab:blue", alpha=0.7)
-        for _, row in rows.head(LABELLED).iterrows():
-            ax.annotate(short_name(row["parameter"]), (row["mu_star"], row["sigma"]), fontsize=8,
-                        xytext=(4, 2), textcoords="offset points")
-        floor = noise_floor(float(rows["noise_sd"].iloc[0])) if rows["noise_sd"].notna().any() else None
-        if floor is not None:
-            ax.axvline(floor, ls="--", color="gray", lw=1, label=f"noise floor, unpaired ({floor:.3f})")
-            ax.legend(loc="upper left", fontsize=8, frameon=False)
-        ax.set_title(OUTPUT_TITLES.get(output, output))
-        ax.set_xlabel("mu* (mean |elementary effect| per prior range)")
-        ax.set_ylabel("sigma (spread of elementary effects)")
-        ax.grid(alpha=0.3)
-    trajectories = int(table["trajectories"].max())
-    fig.suptitle(f"Morris screening over {table['parameter'].nunique()} assumed parameters, "
-                 f"{trajectories} trajectories")
-    if path is not None:
-        fig.savefig(path)
-    return fig
-
-
-def plot_sobol(table: pd.DataFrame, path: Path | None = None) -> Any:
-    """S1 and ST with 95 % intervals per factor, one panel per output; structural factors in orange."""
-    from matplotlib.figure import Figure
-
-    outputs = [o for o in OUTPUTS if o in set(table["output"])]
-    factors = list(dict.fromkeys(table["factor"]))
-    fig = Figure(figsize=(5.0 * len(outputs) + 2.0, 0.45 * len(factors) + 2.0), dpi=110, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(outputs), sharey=True))
-    y = np.arange(len(factors))
-    for ax, output in zip(axes, outputs, strict=True):
-        rows = table[table["output"] == output].set_index("factor").loc[factors]
-        colors = ["tab:orange" if k == "structure" else "tab:blue" for k in rows["kind"]]
-        ax.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], color=colors, alpha=0.5, label="S1 (first order)")
-        ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], color=colors, label="ST (total)")
-        noise = float(rows["noise_share"].iloc[0])
-        if not math.isnan(noise):
-            ax.axvline(noise, ls="--", color="gray", lw=1, label=f"noise share ({noise:.3f})")
-        ax.set_title(OUTPUT_TITLES.get(output, output))
-        ax.set_xlabel("Sobol index (share of variance)")
-        ax.grid(alpha=0.3, axis="x")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
-    axes[0].set_yticks(y, [short_name(f) for f in factors])
-    axes[0].invert_yaxis()
-    fig.suptitle("Sobol indices: top parameters from Morris (blue) and structural switches (orange)")
-    if path is not None:
-        fig.savefig(path)
-    return fig
-
-
-def plot_structure(points: pd.DataFrame, path: Path | None = None) -> Any:
-    """Per mechanism, the mean of each output by form over the Sobol points, with the 10-90 % range."""
-    from matplotlib.figure import Figure
-
-    mechanisms = [c for c in points.columns if c.startswith(STRUCTURE_PREFIX)]
-    outputs = [o for o in OUTPUTS[:2] if o in points.columns]
-    fig = Figure(figsize=(3.2 * len(mechanisms), 4.0 * len(outputs)), dpi=110, layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(outputs), len(mechanisms), sharey="row"))
-    for i, output in enumerate(outputs):
-        for j, mechanism in enumerate(mechanisms):
-            ax = axes[i, j]
-            groups = points.groupby(mechanism, sort=False)[output]
-            order = list(REGISTRY[mechanism.removeprefix(STRUCTURE_PREFIX)])
-            forms = sorted(groups.groups, key=order.index)
-            means = [groups.get_group(f).mean() for f in forms]
-            low = [groups.get_group(f).quantile(0.1) for f in forms]
-            high = [groups.get_group(f).quantile(0.9) for f in forms]
-            x = np.arange(len(forms))
-            ax.vlines(x, low, high, color="tab:orange", lw=6, alpha=0.4)
-            ax.plot(x, means, "o", color="black")
-            ax.set_xticks(x, forms, rotation=20)
-            ax.set_xlim(-0.6, len(forms) - 0.4)
-            ax.set_ylim(0.0, 1.0)
-            ax.grid(alpha=0.3, axis="y")
-            if i == 0:
-                ax.set_title(mechanism.removeprefix(STRUCTURE_PREFIX))
-            if j == 0:
-                ax.set_ylabel(OUTPUT_TITLES.get(output, output))
-    fig.suptitle("Outputs by structural form over the Sobol design (dot: mean; bar: 10-90 % of points)")
-    if path is not None:
-        fig.savefig(path)
-    return fig
+def noise_floor(noise_sd: float) -> float:
+    """mu* that pure noise would give: E|e| of an elementary effect between two independent points
+    with output SD ``noise_sd``, a step of 2/3 of the range. Common random numbers lower the real floor."""
+    step = MORRIS_LEVELS / (2.0 * (MORRIS_LEVELS - 1))
+    return math.sqrt(2.0 / math.pi) * math.sqrt(2.0) * noise_sd / step

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.core.bundled import is_bare_name, scenario_names, scenario_path
 from sim.core.errors import InputError, one_line, shown
 from sim.core.strict_yaml import reject_bools_for_numbers
+from sim.engine.streams import StreamKey, generator
 from sim.spec.scenario import (
     PLAIN_NAME,
     Scenario,
@@ -50,6 +51,7 @@ from sim.spec.scenario import (
     validate_document,
 )
 from sim.stats.metrics import CAUSES
+from sim.stats.sensitivity import latin_hypercube, saltelli_sample
 
 if TYPE_CHECKING:
     from sim.stats.posterior import PosteriorChoice
@@ -70,22 +72,14 @@ SOBOL_MIN_SAMPLES = 8
 
 The 95 % intervals of the indices come from bootstrapping the ``samples`` base rows, and ``N`` rows
 have only C(2N-1, N) distinct resamples: 1 for N = 1 (so the interval has zero width around an
-arbitrary number), 35 for N = 4, 462 for N = 6 -- fewer than the :data:`SOBOL_RESAMPLES` drawn, so
+arbitrary number), 35 for N = 4, 462 for N = 6 -- fewer than the
+:data:`sim.stats.sensitivity.SOBOL_RESAMPLES` drawn, so
 the interval would be built from repeats. N = 7 is the first with more (1,716); 8 is the first
 power of 2 above it. At 8 the intervals are wide but honest; use 256 or more to rank parameters.
 """
 
-DESIGN_KEY = 2**32 - 1
-"""``SeedSequence`` spawn key of the design's sampler (points use keys ``(point, block)``)."""
-
-ANALYSIS_KEY = 2**32 - 2
-"""``SeedSequence`` spawn key of the Sobol bootstrap."""
-
 SOBOL_OUTPUTS: tuple[str, ...] = ("p_agreed", "p_hold_90", "p_hold_365", "p_hold_horizon")
 """Columns of ``sweep.csv`` whose Sobol indices go into ``sobol.csv``."""
-
-SOBOL_RESAMPLES = 1000
-"""Bootstrap resamples behind the 95 % confidence intervals of the Sobol indices."""
 
 METRIC_COLUMNS: tuple[str, ...] = (
     "horizon_days", "replications",
@@ -181,7 +175,7 @@ class Sweep:
         base: the base scenario with the sweep's replications, seed, horizon and fixed values.
         points: (n_points, n_axes) axis values; row ``p`` is point ``p``.
         common_random_numbers: every point runs the same worlds' streams (paired comparisons);
-            off, each point has streams of its own (``sim.experiments.sweep.execute.point_stream``).
+            off, each point has streams of its own (:func:`point_stream`).
         posterior: ``--posterior``: the posterior's parameters are drawn per world, world ``r`` running
             draw ``r % draws`` at every point (:meth:`world_draws`); None: the scenario's values.
     """
@@ -254,14 +248,41 @@ class Sweep:
 
     def digest(self) -> str:
         """SHA-256 of :meth:`definition` (canonical JSON): equal hashes, interchangeable results."""
-        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return _sha256(self.definition())
+
+    def stream(self, index: int) -> tuple[int, ...]:
+        """The stream key of point ``index``'s worlds (:func:`point_stream`)."""
+        return point_stream(index, self.common_random_numbers)
+
+    def point_digest(self, index: int, scenario: Scenario | None = None) -> str:
+        """SHA-256 of everything that determines point ``index``'s figures: its scenario (parameters,
+        structure, seed, worlds, horizon), its random streams and the posterior its worlds draw from.
+
+        Args:
+            scenario: :meth:`scenario_at` of ``index``, when already built.
+        """
+        scenario = scenario if scenario is not None else self.scenario_at(index)
+        return _sha256({"scenario": scenario.model_dump(mode="json", exclude={"name", "description"}),
+                        "stream": list(self.stream(index)),
+                        "posterior": self.posterior.key() if self.posterior is not None else None})
 
     def axis_table(self) -> pd.DataFrame:
         """``point`` and one column per axis: the leading columns of ``sweep.csv``."""
         table = pd.DataFrame(self.points, columns=self.axis_names)
         table.insert(0, "point", np.arange(self.n_points))
         return table
+
+
+def point_stream(index: int, common_random_numbers: bool = True) -> tuple[int, ...]:
+    """The stream key of the worlds of point ``index``: ``()`` (the streams of ``ceasefire run``) with
+    common random numbers, else ``(index,)``."""
+    return () if common_random_numbers else (index,)
+
+
+def _sha256(document: Any) -> str:
+    """SHA-256 of ``document`` as canonical JSON (keys sorted, no spaces)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def with_posterior(sweep: Sweep, choice: PosteriorChoice) -> Sweep:
@@ -655,117 +676,22 @@ def design_points(design: Design, axes: Sequence[Axis], samples: int | None, see
     """The (n_points, n_axes) matrix of axis values of a design.
 
     Grid: every combination, the first axis varying slowest. Latin hypercube: ``samples`` points.
-    Sobol: ``samples × (n_axes + 2)`` points of Saltelli's scheme (first and total order).
+    Sobol: ``samples × (n_axes + 2)`` points of Saltelli's scheme (first and total order). The sampled
+    designs draw from the stream ``StreamKey.SWEEP_DESIGN`` of ``seed``.
     """
     if design == "grid":
         return grid_points([axis.values or () for axis in axes])
-    bounds = [axis.bounds for axis in axes]
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DESIGN_KEY,)))
+    bounds = [axis.bounds for axis in axes if axis.bounds is not None]
+    rng = generator(seed, StreamKey.SWEEP_DESIGN)
     if design == "lhs":
         return latin_hypercube(int(samples or 0), bounds, rng)
-    return sobol_design(int(samples or 0), bounds, rng)
+    return saltelli_sample(int(samples or 0), bounds, rng)
 
 
 def grid_points(values: Sequence[Sequence[float]]) -> np.ndarray:
     """Full factorial of the axes' values; row-major (last axis fastest)."""
     count = math.prod(len(v) for v in values)
     return np.array(list(itertools.product(*values)), dtype=float).reshape(count, len(values))
-
-
-def latin_hypercube(samples: int, bounds: Sequence[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
-    """A Latin hypercube: on each axis, exactly one point in each of ``samples`` equal strata.
-
-    Args:
-        samples: number of points (>= 1).
-        bounds: (low, high) per axis.
-        rng: the only source of randomness.
-    """
-    n, d = samples, len(bounds)
-    strata = np.column_stack([rng.permutation(n) for _ in range(d)]) if d else np.empty((n, 0))
-    unit = (strata + rng.random((n, d))) / n
-    low = np.array([b[0] for b in bounds], dtype=float)
-    high = np.array([b[1] for b in bounds], dtype=float)
-    return low + unit * (high - low)
-
-
-def _problem(names: Sequence[str], bounds: Sequence[tuple[float, float]]) -> dict[str, Any]:
-    return {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
-
-
-def sobol_design(samples: int, bounds: Sequence[tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
-    """Saltelli's sampling (SALib, scrambled Sobol' sequence), without second-order terms.
-
-    Returns:
-        ``samples × (len(bounds) + 2)`` rows, in the order :func:`sobol_indices` expects.
-    """
-    from SALib.sample import sobol
-
-    names = [f"x{i}" for i in range(len(bounds))]
-    return sobol.sample(_problem(names, bounds), samples, calc_second_order=False, scramble=True, seed=rng)
-
-
-def sobol_indices(names: Sequence[str], bounds: Sequence[tuple[float, float]], outputs: Mapping[str, np.ndarray],
-                  seed: int) -> pd.DataFrame:
-    """First-order (S1) and total (ST) Sobol indices with 95 % bootstrap half-widths, per output.
-
-    Args:
-        names, bounds: the axes, in the order of the design's columns.
-        outputs: output name -> values at the points of :func:`sobol_design`; outputs that are
-            all NaN (e.g. P(hold at 365) when the horizon is shorter) are skipped.
-        seed: seeds the bootstrap.
-
-    Returns:
-        Rows (output, parameter, S1, S1_conf, ST, ST_conf); ``*_conf`` is the CI half-width.
-        Indices are NaN for an output that does not vary.
-    """
-    from SALib.analyze import sobol
-
-    rows = []
-    for output, values in outputs.items():
-        y = np.asarray(values, dtype=float)
-        if np.isnan(y).all():
-            continue
-        if np.isnan(y).any():
-            raise InputError(f"sobol: {output}: NaN at some points")
-        if np.ptp(y) == 0:
-            result = {key: np.full(len(names), np.nan) for key in ("S1", "S1_conf", "ST", "ST_conf")}
-        else:
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ANALYSIS_KEY,)))
-            result = sobol.analyze(_problem(names, bounds), y, calc_second_order=False,
-                                   num_resamples=SOBOL_RESAMPLES, conf_level=0.95, seed=rng)
-        for j, name in enumerate(names):
-            rows.append({"output": output, "parameter": name,
-                         **{key: float(result[key][j]) for key in ("S1", "S1_conf", "ST", "ST_conf")}})
-    return pd.DataFrame(rows, columns=["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
-
-
-def sweep_sobol_table(sweep: Sweep, table: pd.DataFrame) -> pd.DataFrame:
-    """``sobol.csv`` of a finished Sobol sweep from its ``sweep.csv`` table (rows in point order).
-
-    Adds ``noise_share`` per output (:func:`binomial_noise_share`): the level every ST reaches
-    from the finite worlds per point alone.
-    """
-    outputs = {name: table[name].to_numpy(float) for name in SOBOL_OUTPUTS}
-    bounds = [axis.bounds for axis in sweep.axes if axis.bounds is not None]
-    indices = sobol_indices(sweep.axis_names, bounds, outputs, sweep.base.seed)
-    worlds = table["replications"].to_numpy(float)
-    indices["noise_share"] = [binomial_noise_share(outputs[name], worlds) for name in indices["output"]]
-    return indices
-
-
-def binomial_noise_share(p: np.ndarray, worlds: np.ndarray) -> float:
-    """Share of the variance of estimated probabilities across points that is binomial noise.
-
-    Each point's estimate ``p`` from ``worlds`` worlds has sampling variance ``p(1-p)/(worlds-1)``
-    (unbiased); its mean over points divided by the variance of ``p`` across points is the share
-    of the output's variance no parameter explains. Jansen's ST estimator adds it to every ST;
-    S1 stays unbiased but noisier. NaN if ``p`` does not vary.
-    """
-    p = np.asarray(p, dtype=float)
-    spread = float(np.var(p, ddof=1)) if len(p) > 1 else 0.0
-    if spread == 0:
-        return float("nan")
-    return float(np.mean(p * (1 - p) / np.maximum(np.asarray(worlds, dtype=float) - 1, 1)) / spread)
 
 
 def check_points(sweep: Sweep) -> None:

@@ -6,7 +6,8 @@ at 365 days) with the 0.5 contour); otherwise -> ``main_effects.png`` (one panel
 Sobol sweeps add ``sobol.png`` (S1 and ST with 95 % bootstrap error bars).
 
 Each ``plot_*`` function returns the :class:`matplotlib.figure.Figure` and also saves it as PNG when given
-a path; :func:`plot_sweep_dir` writes the files and returns their paths.
+a path; :func:`draw` writes the figures a sweep's manifest names (``ceasefire sweep``, ``ceasefire plot``),
+:func:`plot_sweep_dir` those its tables call for, and returns their paths.
 
 The axes of ``sweep.csv`` are its columns between ``point`` and ``horizon_days``.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from sim.experiments.sweep.design import METRIC_COLUMNS, SOBOL_OUTPUTS
+from sim.experiments.sweep.result import FIGURES
 from sim.outputs.plots.runs import (
     HOLD_LABEL,
     PlotInputError,
@@ -36,12 +37,7 @@ from sim.outputs.plots.runs import (
 )
 from sim.stats.metrics import HOLD_DAYS, wilson_interval
 
-SWEEP_PLOTS: dict[str, str] = {
-    "hold": "hold.png",
-    "heatmap": "heatmap.png",
-    "main_effects": "main_effects.png",
-    "sobol": "sobol.png",
-}
+SWEEP_PLOTS: dict[str, str] = FIGURES
 """Figure kind -> file name in a sweep folder."""
 
 SWEEP_REQUIRED: tuple[str, ...] = ("point", *METRIC_COLUMNS)
@@ -239,8 +235,58 @@ def read_sweep_table(path: Path) -> pd.DataFrame:
     return table
 
 
+def draw(folder: Path, figures: tuple[str, ...]) -> list[str]:
+    """Draw ``figures`` (names of :data:`SWEEP_PLOTS`) of a sweep folder from its ``sweep.csv`` (and
+    ``sobol.csv``) into it; returns their names.
+
+    Raises:
+        PlotInputError: a table is missing, unreadable, empty or lacks columns, or a figure is not one
+            a sweep draws; says which.
+    """
+    folder = Path(folder)
+    table = read_sweep_table(folder / "sweep.csv")
+    axes = axis_columns(table, str(folder / "sweep.csv"))
+    drawers: dict[str, Callable[[Path], Figure]] = {
+        SWEEP_PLOTS["hold"]: lambda path: plot_hold_vs_axis(table, axes[0], path),
+        SWEEP_PLOTS["heatmap"]: lambda path: plot_heatmap(table, *axes[:2], path=path),
+        SWEEP_PLOTS["main_effects"]: lambda path: plot_main_effects(table, axes, path),
+        SWEEP_PLOTS["sobol"]: lambda path: plot_sobol(read_sobol_table(folder / "sobol.csv"), path),
+    }
+    unknown = [name for name in figures if name not in drawers]
+    if unknown:
+        raise PlotInputError(f"{folder}: {unknown[0]}: not a figure of a sweep (one of {', '.join(drawers)})")
+    for name in figures:
+        drawers[name](folder / name).clear()
+    return list(figures)
+
+
+def read_sobol_table(path: Path) -> pd.DataFrame:
+    """``sobol.csv``: the indices of a Sobol sweep.
+
+    Raises:
+        PlotInputError: the table is missing or lacks columns.
+    """
+    if not path.exists():
+        raise PlotInputError(f"{path}: file not found (a Sobol sweep needs it for {SWEEP_PLOTS['sobol']})")
+    return read_table(path, SOBOL_REQUIRED, optional_numbers=SOBOL_REQUIRED[2:])
+
+
+def figures_of(table: pd.DataFrame, sobol: bool) -> tuple[str, ...]:
+    """The figures a sweep table calls for: P(holding) against one axis, a heat map over a full two-axis grid,
+    otherwise main effects; and the indices when the sweep is a Sobol design (``sobol``)."""
+    axes = axis_columns(table)
+    if len(axes) == 1:
+        kind = "hold"
+    elif len(axes) == 2 and is_full_grid(table, axes):
+        kind = "heatmap"
+    else:
+        kind = "main_effects"
+    return tuple(SWEEP_PLOTS[k] for k in (*(("sobol",) if sobol else ()), kind))
+
+
 def plot_sweep_dir(sweep_dir: str | Path) -> list[Path]:
-    """Redraw the figures of a sweep folder from ``sweep.csv`` (and ``sobol.csv``).
+    """Redraw the figures of a sweep folder from ``sweep.csv`` (and ``sobol.csv``), choosing them from the
+    tables (:func:`figures_of`).
 
     Returns:
         Paths of the PNG files written.
@@ -250,24 +296,5 @@ def plot_sweep_dir(sweep_dir: str | Path) -> list[Path]:
     """
     sweep_dir = Path(sweep_dir)
     table = read_sweep_table(sweep_dir / "sweep.csv")
-    axes = axis_columns(table, str(sweep_dir / "sweep.csv"))
-    sobol_path = sweep_dir / "sobol.csv"
-    written: list[Path] = []
-    if sobol_path.exists() or _design(sweep_dir) == "sobol":
-        if not sobol_path.exists():
-            raise PlotInputError(f"{sobol_path}: file not found (a Sobol sweep needs it for {SWEEP_PLOTS['sobol']})")
-        sobol = read_table(sobol_path, SOBOL_REQUIRED, optional_numbers=SOBOL_REQUIRED[2:])
-        written.append(_saved(plot_sobol, sweep_dir / SWEEP_PLOTS["sobol"], sobol))
-    if len(axes) == 1:
-        written.append(_saved(plot_hold_vs_axis, sweep_dir / SWEEP_PLOTS["hold"], table, axes[0]))
-    elif len(axes) == 2 and is_full_grid(table, axes):
-        written.append(_saved(plot_heatmap, sweep_dir / SWEEP_PLOTS["heatmap"], table, axes[0], axes[1]))
-    else:
-        written.append(_saved(plot_main_effects, sweep_dir / SWEEP_PLOTS["main_effects"], table, axes))
-    return written
-
-
-def _saved(draw: Callable[..., Figure], path: Path, *args: Any) -> Path:
-    """Draw a figure into ``path``, free it and return ``path``."""
-    draw(*args, path=path).clear()
-    return path
+    sobol = (sweep_dir / "sobol.csv").exists() or _design(sweep_dir) == "sobol"
+    return [sweep_dir / name for name in draw(sweep_dir, figures_of(table, sobol))]

@@ -44,11 +44,11 @@ from sim.experiments.bet import (
     optimum_interval,
     optimum_intervals,
     paired_worlds,
-    plot_bet,
     run_bet,
     structure_variant,
 )
 from sim.experiments.sweep.design import load_sweep
+from sim.outputs.plots.bet import plot_bet
 from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

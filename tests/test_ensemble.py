@@ -270,7 +270,7 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
     assert variance.loc[["p_deal", "p_hold_365"], "share_structure"].notna().all()
     assert variance.loc["p_deal", "draws_used"] == 2
     manifest = __import__("json").loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["kind"] == "ensemble" and manifest["parameter_source"] == "prior"
+    assert manifest["command"] == "ensemble" and manifest["parameter_source"] == "prior"
     assert manifest["n_combinations"] == 3 and manifest["run_seeds"] == [20261125, 20261126]
 
 

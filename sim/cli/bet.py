@@ -37,11 +37,25 @@ optimum lies), the_bet.png and manifest.json; see docs/THE_BET.md.
 seeds/posterior/posterior.csv); the intervals then include parameter uncertainty (docs/CALIBRATION.md).
 """
 
-
 HELP = "the article's bet: P(deal) and P(holding) against coalition troops, per structural form"
 DESCRIPTION = ("Does a European force deter Russia into a ceasefire, or provoke it out of one, and does the ceasefire "
                "last? P(deal), P(holding at 1 year | deal), P(holding at 1 and 5 years) against coalition troops, "
                "one line per structural form.")
+
+
+def chosen_variants(text: str | None) -> tuple[Any, ...]:
+    """The variants named in ``--variants`` (default: the structural set), each checked."""
+    from sim.experiments.bet import CATALOGUE, STRUCTURE_VARIANTS
+
+    if text is None:
+        return STRUCTURE_VARIANTS
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError("--variants: give at least one name, e.g. default,objection=linear")
+    unknown = [name for name in names if name not in CATALOGUE]
+    if unknown:
+        raise InputError(f"--variants: unknown variant {unknown[0]!r} (variants: {', '.join(CATALOGUE)})")
+    return tuple(CATALOGUE[name] for name in dict.fromkeys(names))
 
 
 def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -62,21 +76,6 @@ def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
                 scheduler=True, posterior=True, draws=True, quiet=True)
     bet.set_defaults(handler=cmd_bet)
     return bet
-
-
-def chosen_variants(text: str | None) -> tuple[Any, ...]:
-    """The variants named in ``--variants`` (default: the structural set), each checked."""
-    from sim.experiments.bet import CATALOGUE, STRUCTURE_VARIANTS
-
-    if text is None:
-        return STRUCTURE_VARIANTS
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise InputError("--variants: give at least one name, e.g. default,objection=linear")
-    unknown = [name for name in names if name not in CATALOGUE]
-    if unknown:
-        raise InputError(f"--variants: unknown variant {unknown[0]!r} (variants: {', '.join(CATALOGUE)})")
-    return tuple(CATALOGUE[name] for name in dict.fromkeys(names))
 
 
 def cmd_bet(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -25,18 +25,27 @@ examples:
 
 Runs the scenario under every combination of the five contested mechanisms' forms (72; or a seeded
 uniform sample with sample:N) crossed with K parameter draws (the same K for every combination) from the
-priors of seeds/commitments.yaml, or from a posterior file with --posterior [FILE]. Draw d runs with seed S + d
-in every combination (common random numbers). Default: 72 x 16 runs of 500 worlds over the scenario's
-horizon, a few minutes on one core. Writes ensemble.csv (one row per combination plus the pooled row),
+priors of seeds/commitments.yaml, or from a posterior file with --posterior [FILE] (without FILE: the
+committed posterior). Draw d runs with seed S + d in every combination (common random numbers). Default:
+72 x 16 runs of 500 worlds over the scenario's horizon, a few minutes on one core. Writes ensemble.csv (one row per combination plus the pooled row),
 variance.csv (shares of structure, parameters and Monte Carlo noise), runs.csv, draws.csv, ensemble.png
 and manifest.json; see docs/ENSEMBLE.md.
 """
-
 
 HELP = "headline numbers across structural forms and parameter draws, with variance shares"
 DESCRIPTION = ("Run a scenario under every combination of structural forms crossed with parameter draws; report the "
                "headline numbers per combination and pooled, and how much of their variance comes from structure, "
                "from parameters and from Monte Carlo noise.")
+
+
+def posterior_file(choice: str | None) -> Path | None:
+    """The posterior CSV ``--posterior [FILE]`` names: FILE, the committed posterior without FILE, None without
+    the option (the priors)."""
+    from sim.stats.posterior import DEFAULT_POSTERIOR
+
+    if choice is None:
+        return None
+    return DEFAULT_POSTERIOR if choice == COMMITTED_POSTERIOR else Path(choice)
 
 
 def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -92,16 +101,6 @@ def cmd_ensemble(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.quiet:
         print(summary_lines(result, out_dir))
     return EXIT_OK
-
-
-def posterior_file(choice: str | None) -> Path | None:
-    """The posterior CSV ``--posterior [FILE]`` names: FILE, the committed posterior without FILE, None without
-    the option (the priors)."""
-    from sim.stats.posterior import DEFAULT_POSTERIOR
-
-    if choice is None:
-        return None
-    return DEFAULT_POSTERIOR if choice == COMMITTED_POSTERIOR else Path(choice)
 
 
 def summary_lines(result: Any, out_dir: Path) -> str:

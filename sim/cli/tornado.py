@@ -30,11 +30,15 @@ Without --params, 15 parameters are moved (listed and justified in sim/experimen
 Writes tornado.csv, tornado.png and manifest.json.
 """
 
-
 HELP = "tornado chart: which parameter moves P(holding at 365 days) most, one at a time"
 DESCRIPTION = ("Move each parameter alone to a low and a high value around a scenario, run every point with the same "
                "seed, and rank the parameters by the swing of P(ceasefire holding at 365 days) (at the horizon if "
                "it is shorter).")
+
+
+def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
+    """Where a tornado goes when no ``--out`` is given: ``results/<name>-tornado/``."""
+    return root / f"{scenario_name}-tornado"
 
 
 def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -56,11 +60,6 @@ def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
     add_options(tornado, quiet=True)
     tornado.set_defaults(handler=cmd_tornado)
     return tornado
-
-
-def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
-    """Where a tornado goes when no ``--out`` is given: ``results/<name>-tornado/``."""
-    return root / f"{scenario_name}-tornado"
 
 
 def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -44,14 +44,17 @@ def run_cli(*args: object) -> int:
     return main([str(a) for a in args])
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative name -> bytes), to show nothing changed."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def one_error_line(err: str) -> str:
+def refused(capsys: pytest.CaptureFixture, *args: object) -> str:
+    """Run ``ceasefire ARGS``: it must exit 2 with one line ``error: ...`` (no traceback); return that line."""
+    assert run_cli(*args) == 2
+    err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
     return err
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file of a (flat) output folder by name, to show nothing in it changed."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 def forbid_compute(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
@@ -89,11 +92,10 @@ def test_a_file_planted_in_our_folder_survives_a_rerun(command: str, tmp_path: P
     out = tmp_path / "out"
     assert run_cli(*COMMANDS[command], "--out", out) == 0
     (out / "notes.txt").write_bytes(NOTES)
-    before = snapshot(out)
+    before = contents(out)
     forbid_compute(monkeypatch, command)
-    assert run_cli(*COMMANDS[command], "--out", out) == 2
-    assert "holds a file ceasefire did not write: notes.txt" in one_error_line(capsys.readouterr().err)
-    assert snapshot(out) == before
+    assert "holds a file ceasefire did not write: notes.txt" in refused(capsys, *COMMANDS[command], "--out", out)
+    assert contents(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
@@ -102,11 +104,10 @@ def test_a_file_planted_while_the_command_runs_survives_and_nothing_is_replaced(
         command: str, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     assert run_cli(*COMMANDS[command], "--out", out) == 0
-    before = snapshot(out)
+    before = contents(out)
     plant_while_computing(monkeypatch, command, lambda: (out / "notes.txt").write_bytes(NOTES))
-    assert run_cli(*COMMANDS[command], "--out", out) == 2
-    assert "notes.txt" in one_error_line(capsys.readouterr().err)
-    assert snapshot(out) == {**before, "notes.txt": NOTES}
+    assert "notes.txt" in refused(capsys, *COMMANDS[command], "--out", out)
+    assert contents(out) == {**before, "notes.txt": NOTES}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
@@ -120,9 +121,8 @@ def test_a_new_folder_someone_fills_while_the_command_runs_is_left_alone(
         (out / "notes.txt").write_bytes(NOTES)
 
     plant_while_computing(monkeypatch, command, plant)
-    assert run_cli(*COMMANDS[command], "--out", out) == 2
-    assert "notes.txt" in one_error_line(capsys.readouterr().err)
-    assert snapshot(out) == {"notes.txt": NOTES}
+    assert "notes.txt" in refused(capsys, *COMMANDS[command], "--out", out)
+    assert contents(out) == {"notes.txt": NOTES}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
@@ -131,12 +131,11 @@ def test_a_folder_another_command_wrote_is_refused(command: str, other: str, tmp
                                                    capsys: pytest.CaptureFixture,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     out = written_by(other, tmp_path / "theirs")
-    before = snapshot(out)
+    before = contents(out)
     forbid_compute(monkeypatch, command)
-    assert run_cli(*COMMANDS[command], "--out", out) == 2
-    err = one_error_line(capsys.readouterr().err)
+    err = refused(capsys, *COMMANDS[command], "--out", out)
     assert f"was written by `ceasefire {other}`, not `ceasefire {command}`" in err
-    assert snapshot(out) == before
+    assert contents(out) == before
 
 
 def test_the_folder_of_a_real_run_given_to_bet_out_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture,
@@ -145,11 +144,10 @@ def test_the_folder_of_a_real_run_given_to_bet_out_is_refused(tmp_path: Path, ca
                         exc_type=ImportError)
     out = tmp_path / "run"
     assert run_cli("run", BASELINE, "--replications", 20, "--horizon", 20, "--no-plots", "--quiet", "--out", out) == 0
-    before = snapshot(out)
+    before = contents(out)
     forbid_compute(monkeypatch, "bet")
-    assert run_cli(*COMMANDS["bet"], "--out", out) == 2
-    assert "was written by `ceasefire run`, not `ceasefire bet`" in one_error_line(capsys.readouterr().err)
-    assert snapshot(out) == before
+    assert "was written by `ceasefire run`, not `ceasefire bet`" in refused(capsys, *COMMANDS["bet"], "--out", out)
+    assert contents(out) == before
 
 
 LOOK_ALIKES: dict[str, Callable[[dict], dict]] = {
@@ -175,15 +173,14 @@ def test_tornado_out_on_a_look_alike_folder_is_refused(how: str, tornado_folder:
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "look-alike"
     out.mkdir()
-    for name, data in snapshot(tornado_folder).items():
+    for name, data in contents(tornado_folder).items():
         (out / name).write_bytes(data)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     (out / "manifest.json").write_text(json.dumps(LOOK_ALIKES[how](manifest)), encoding="utf-8")
-    before = snapshot(out)
+    before = contents(out)
     forbid_compute(monkeypatch, "tornado")
-    assert run_cli(*COMMANDS["tornado"], "--out", out) == 2
-    assert f"{out}: --out: " in one_error_line(capsys.readouterr().err)
-    assert snapshot(out) == before
+    assert f"{out}: --out: " in refused(capsys, *COMMANDS["tornado"], "--out", out)
+    assert contents(out) == before
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

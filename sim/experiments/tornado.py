@@ -116,7 +116,8 @@ TORNADO_COLUMNS: tuple[str, ...] = (
 TORNADO_FIGURES: tuple[str, ...] = ("tornado.png",)
 """The figure of a tornado folder (``sim.outputs.plots.tornado``)."""
 
-_RUN_SETTINGS = {"replications": "--replications", "seed": "--seed", "horizon_days": "--horizon"}
+_RUN_SETTINGS = {"replications": "replications", "seed": "seed", "horizon_days": "horizon"}
+"""Run settings a tornado does not move -> the name of the common option that sets them."""
 _PARAMS_SOURCE = Path("--params")
 
 Number = float | int
@@ -280,7 +281,7 @@ def check_path(path: str, valid: Sequence[str], document: Mapping[str, Any]) -> 
     if path in valid:
         return
     if path in _RUN_SETTINGS:
-        raise InputError(f"--params: {path} is a run setting, not a parameter (use {_RUN_SETTINGS[path]})")
+        raise InputError(f"--params: {path} is a run setting, not a parameter (use --{_RUN_SETTINGS[path]})")
     if isinstance(get_path(document, path), bool):
         raise InputError(f"--params: {path} is yes/no, not numeric; a tornado moves numeric parameters only")
     hint = suggest(path, list(valid)) or " (see the parameter table in docs/ODD.md, section 8)"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 from statistics import NormalDist
 
@@ -44,11 +45,11 @@ from sim.experiments.bet import (
     optimum_interval,
     optimum_intervals,
     paired_worlds,
-    plot_bet,
     run_bet,
     structure_variant,
 )
 from sim.experiments.sweep.design import load_sweep
+from sim.outputs.plots.bet import plot_bet
 from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -400,3 +401,17 @@ def test_the_bets_worlds_give_its_table_and_its_optimum(small_bet):
     assert (inside | (optimum["share_at_best"] <= 0.025)).all(), "more than the dropped tail at the best: inside"
     assert (optimum["interval_low"] <= optimum["interval_high"]).all()
     assert (optimum["seed"] == 7).all() and (optimum["resamples"] == 200).all()
+
+
+def test_the_bet_gives_the_same_bytes_on_a_dask_cluster(ceasefire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("sim.experiments.sweep.execute", exc_type=ImportError)  # holds the Dask connection
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    args = ("bet", "--replications", 40, "--horizon", 60, "--variants", "default,legacy_v1", "--bootstrap", 20,
+            "--quiet")
+    assert ceasefire(*args, "--out", tmp_path / "local") == 0
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        assert ceasefire(*args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask") == 0
+    for name in ("the_bet.csv", "intent.csv", "optimum.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import os
 import re
 from pathlib import Path
 
@@ -270,7 +271,7 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
     assert variance.loc[["p_deal", "p_hold_365"], "share_structure"].notna().all()
     assert variance.loc["p_deal", "draws_used"] == 2
     manifest = __import__("json").loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["kind"] == "ensemble" and manifest["parameter_source"] == "prior"
+    assert manifest["command"] == "ensemble" and manifest["parameter_source"] == "prior"
     assert manifest["n_combinations"] == 3 and manifest["run_seeds"] == [20261125, 20261126]
 
 
@@ -313,3 +314,30 @@ def test_an_interrupted_ensemble_exits_130_and_leaves_no_folder(ceasefire, tmp_p
     assert ceasefire("ensemble", BASELINE, "--combinations", "sample:2", "--draws", 2, "--replications", 5,
                      "--out", out, "--quiet") == 130
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_posterior_without_file_draws_from_the_committed_posterior(ceasefire, tmp_path):
+    from sim.stats.posterior import DEFAULT_POSTERIOR, load_posterior
+
+    out = tmp_path / "ens"
+    assert ceasefire("ensemble", BASELINE, "--combinations", "sample:1", "--draws", 2, "--replications", 4,
+                     "--horizon", 5, "--posterior", "--out", out, "--quiet") == 0
+    manifest = __import__("json").loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameter_source"] == f"posterior {DEFAULT_POSTERIOR}"
+    drawn = pd.read_csv(out / "draws.csv")
+    assert set(drawn.columns) - {"draw", "seed"} == set(load_posterior(DEFAULT_POSTERIOR).parameters.columns)
+
+
+def test_the_same_bytes_on_a_dask_cluster(ceasefire, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("sim.experiments.sweep.execute", exc_type=ImportError)  # holds the Dask connection
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    args = ("ensemble", BASELINE, "--combinations", "sample:3", "--draws", 2, "--replications", 40, "--horizon", 60,
+            "--quiet")
+    assert ceasefire(*args, "--out", tmp_path / "local") == 0
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        assert ceasefire(*args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask") == 0
+    for name in ("ensemble.csv", "variance.csv", "runs.csv", "draws.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    assert __import__("json").loads((tmp_path / "dask" / "manifest.json").read_text())["workers"] == 2

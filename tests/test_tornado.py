@@ -21,12 +21,12 @@ from sim.experiments.tornado import (
     field_range,
     hold_probability,
     perturb,
-    plot_tornado_dir,
     resolve_parameters,
     run_tornado,
     simulate_points,
 )
 from sim.outputs.plots.runs import PlotInputError
+from sim.outputs.plots.tornado import draw
 from tests.conftest import BASELINE, make_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -86,6 +86,8 @@ def test_writes_csv_png_and_manifest(tornado_dir):
     assert manifest["hold_day_note"] is None
     assert [p["path"] for p in manifest["parameters"]] == [spec.split("=")[0] for spec in PARAMS]
     assert manifest["command_line"][:2] == ["ceasefire", "tornado"]
+    assert manifest["command"] == "tornado" and manifest["figures"] == ["tornado.png"] and "kind" not in manifest
+    assert set(manifest["files"]) == {"tornado.csv", "tornado.png"}
 
 
 def test_csv_has_the_columns_and_one_row_per_parameter_sorted_by_swing(table):
@@ -158,10 +160,11 @@ def test_plot_can_be_redrawn_from_the_csv_and_rejects_a_damaged_table(tornado_di
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / "tornado.csv").write_bytes((tornado_dir / "tornado.csv").read_bytes())
-    assert plot_tornado_dir(copy).read_bytes()[:8] == PNG_MAGIC
+    assert draw(copy, ("tornado.png",)) == ["tornado.png"]
+    assert (copy / "tornado.png").read_bytes()[:8] == PNG_MAGIC
     pd.read_csv(copy / "tornado.csv").drop(columns="p_low").to_csv(copy / "tornado.csv", index=False)
     with pytest.raises(PlotInputError, match="p_low"):
-        plot_tornado_dir(copy)
+        draw(copy, ("tornado.png",))
 
 
 # --------------------------------------------------------------------------- low and high values

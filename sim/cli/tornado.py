@@ -1,7 +1,8 @@
 """The ``ceasefire tornado`` command: one-at-a-time sensitivity of P(holding at 365 days).
 
 ``sim.cli.main`` registers it with ``add_tornado_commands(commands)``. The model, pandas and matplotlib
-are imported only when the command runs.
+are imported only when the command runs: :func:`sim.experiments.tornado.run_tornado` computes,
+:func:`sim.outputs.artefacts.save` writes the folder and draws its chart (``sim.outputs.plots.tornado``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.core.errors import InputError
+from sim.cli.common import add_options, cap_workers, check_options, progress_bar
 
 EXAMPLES = """\
 examples:
@@ -29,48 +30,50 @@ Without --params, 15 parameters are moved (listed and justified in sim/experimen
 Writes tornado.csv, tornado.png and manifest.json.
 """
 
+HELP = "tornado chart: which parameter moves P(holding at 365 days) most, one at a time"
+DESCRIPTION = ("Move each parameter alone to a low and a high value around a scenario, run every point with the same "
+               "seed, and rank the parameters by the swing of P(ceasefire holding at 365 days) (at the horizon if "
+               "it is shorter).")
+
+
+def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
+    """Where a tornado goes when no ``--out`` is given: ``results/<name>-tornado/``."""
+    return root / f"{scenario_name}-tornado"
+
 
 def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``tornado`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    tornado = subparsers.add_parser(
-        "tornado", help="tornado chart: which parameter moves P(holding at 365 days) most, one at a time",
-        description="Move each parameter alone to a low and a high value around a scenario, run every point "
-                    "with the same seed, and rank the parameters by the swing of P(ceasefire holding at 365 "
-                    "days) (at the horizon if it is shorter).",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    tornado = subparsers.add_parser("tornado", help=HELP, description=DESCRIPTION, epilog=EXAMPLES,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     tornado.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario YAML (see `ceasefire scenarios`)")
     tornado.add_argument("--params", nargs="+", action="extend", metavar="PATH[=LOW:HIGH]",
                          help="parameters to move, as dotted paths (e.g. agents.UK.troops); default: 15 that "
                               "matter for deterrence and durability")
     tornado.add_argument("--fraction", type=float, default=0.5, metavar="F",
                          help="relative move, 0 < F < 1 (default: 0.5, i.e. -50%% and +50%%)")
-    tornado.add_argument("--replications", type=int, metavar="N", help="worlds per point (default: the file's)")
-    tornado.add_argument("--seed", type=int, metavar="S", help="random seed, the same for every point "
-                                                               "(default: the file's)")
-    tornado.add_argument("--horizon", type=int, metavar="DAYS",
-                         help="days (default: the file's); P(holding) is read at min(365, DAYS)")
-    tornado.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: results/<name>-tornado/)")
-    tornado.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
+    add_options(tornado, replications={"help": "worlds per point (default: the file's)"},
+                seed={"help": "random seed, the same for every point (default: the file's)"},
+                horizon={"help": "days (default: the file's); P(holding) is read at min(365, DAYS)"},
+                out={"help": "output folder (default: results/<name>-tornado/)"}, workers={"default": 1})
     tornado.add_argument("--independent-streams", action="store_true",
                          help="give every point random streams of its own (default: common random numbers)")
-    tornado.add_argument("--quiet", action="store_true", help="no progress bar or closing summary")
+    add_options(tornado, quiet=True)
     tornado.set_defaults(handler=cmd_tornado)
     return tornado
 
 
 def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire tornado``: exit 0 done, 2 bad input (before any simulation), 130 interrupted."""
-    from sim.cli.common import cap_workers, progress_bar
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.engine.runner import BLOCK_WORLDS
-    from sim.experiments.tornado import default_out_dir, resolve_parameters, run_tornado, save_tornado
-    from sim.outputs.artefacts import check_output_folder
+    from sim.experiments.tornado import resolve_parameters, run_tornado
+    from sim.outputs.artefacts import save
+    from sim.outputs.atomic import claim
+    from sim.outputs.ownership import check_output_folder
     from sim.spec.scenario import load_scenario
 
-    if args.workers < 1:
-        raise InputError(f"--workers: must be >= 1 (got {args.workers})")
+    check_options(args)
     overrides = {key: value for key, value in (
         ("replications", args.replications), ("seed", args.seed), ("horizon_days", args.horizon)
     ) if value is not None}
@@ -79,12 +82,11 @@ def cmd_tornado(args: argparse.Namespace, argv: Sequence[str]) -> int:
     points = 1 + 2 * len(perturbations)
     workers = cap_workers(args.workers, points * math.ceil(scenario.replications / BLOCK_WORLDS), "point blocks")
     out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
-    check_output_folder(out_dir, inputs=[args.scenario])
-    with interrupt_on_signals():
-        with progress_bar(points, "points", enabled=not args.quiet) as advance:
-            result = run_tornado(scenario, perturbations, workers=workers, progress=advance,
-                                 fraction=args.fraction, common_random_numbers=not args.independent_streams)
-        save_tornado(result, out_dir, command_line=["ceasefire", *argv], source=args.scenario)
+    check_output_folder(out_dir, "tornado", inputs=[args.scenario])
+    with claim(out_dir), interrupt_on_signals(), progress_bar(points, "points", enabled=not args.quiet) as progress:
+        result = run_tornado(scenario, perturbations, workers=workers, progress=progress, fraction=args.fraction,
+                             common_random_numbers=not args.independent_streams)
+        save(result.artefacts(source=args.scenario), out_dir, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result.table, result.day_note, out_dir))
     return EXIT_OK

@@ -29,15 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.core.bundled import scenario_path, sweep_path
 from sim.engine.packing import run_packed
+from sim.engine.streams import StreamKey, generator
+from sim.experiments.result import Artefacts
 from sim.experiments.sweep.design import Sweep, load_sweep
 from sim.spec.scenario import Scenario, load_scenario
 from sim.stats.metrics import holding_counts, intent_table, wilson_interval
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from sim.stats.posterior import PosteriorChoice
 
 BET_SWEEP = sweep_path("the_bet")
@@ -53,10 +56,6 @@ OUTCOMES: dict[str, str] = {
     "p_hold_5y": "P(holding at 5 years)",
 }
 """Outcome column -> panel title, in panel order."""
-
-OPTIMUM_KEY = 2**32 - 3
-"""``SeedSequence`` spawn key of the bootstrap of the optimum: apart from every block stream and from the
-sweep's design (``2**32 - 1``) and Sobol (``2**32 - 2``) keys."""
 
 BOOTSTRAP_RESAMPLES = 1000
 """Default bootstrap resamples of the optimum (``ceasefire bet --bootstrap``)."""
@@ -87,6 +86,9 @@ POSTERIOR_TABLE_COLUMNS: tuple[str, ...] = (
 """Columns ``ceasefire bet --posterior`` adds after :data:`TABLE_COLUMNS`: each outcome's spread across the
 posterior and its Monte-Carlo-only Wilson interval; the ``*_ci_*`` columns then hold both
 (``sim.stats.posterior.pooled_interval``), and ``interval`` says ``parameters+monte_carlo``."""
+
+BET_FIGURES: tuple[str, ...] = ("the_bet.png",)
+"""The figure of a bet folder (``sim.outputs.plots.bet``)."""
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,8 @@ def optimum_interval(
         worlds: one variant's per-world outcomes.
         outcome: an :data:`OUTCOMES` column defined at the worlds' horizon.
         resamples: bootstrap resamples, >= 1 (1,000 gives shares to about ±0.03).
-        seed: bootstrap seed; the generator is ``SeedSequence(seed, spawn_key=(OPTIMUM_KEY,))``.
+        seed: bootstrap seed; the generator is ``generator(seed, StreamKey.OPTIMUM_BOOTSTRAP)``
+            (``sim.engine.streams``).
         level: central share of the bootstrap optima the interval covers, in (0, 1).
 
     Raises:
@@ -346,59 +349,120 @@ def optimum_intervals(
     Raises:
         ValueError: as :func:`optimum_interval`; no pairs, or pairs with different numbers of worlds.
     """
+    _check_bootstrap(resamples, level)
+    stacked = StackedOutcomes.of(problems)
+    picks = bootstrap_picks(stacked, resamples, seed)
+    found = []
+    for i, (worlds, outcome) in enumerate(problems):
+        tally = np.bincount(picks[i], minlength=worlds.troops.size)
+        low, high = central_range(tally, level)
+        found.append(OptimumInterval(
+            outcome=outcome, troops=worlds.troops.copy(), values=stacked.full_sample_values(i),
+            best=float(worlds.troops[stacked.full_sample_best(i)]), low=float(worlds.troops[low]),
+            high=float(worlds.troops[high]), shares=tally / resamples, resamples=int(resamples), level=float(level),
+            seed=int(seed),
+        ))
+    return found
+
+
+def _check_bootstrap(resamples: int, level: float) -> None:
+    """Refuse a resample count below 1 (or not an integer) and a level outside (0, 1)."""
     if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or resamples < 1:
         raise ValueError(f"resamples: must be an integer >= 1 (got {resamples!r})")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level: must lie in (0, 1) (got {level!r})")
-    if not problems:
-        raise ValueError("optimum: give at least one (worlds, outcome) pair")
-    sizes = {worlds.worlds for worlds, _ in problems}
-    if len(sizes) > 1:
-        raise ValueError(f"optimum: every variant must have the same number of worlds (got {sorted(sizes)})")
-    n_worlds = sizes.pop()
-    counted = [worlds.counts(outcome) for worlds, outcome in problems]
-    # all levels of all pairs side by side: one matrix product per batch gives every resampled sum
-    successes = np.vstack([s for s, _ in counted])
-    ratios = [i for i, (_, t) in enumerate(counted) if t is not None]
-    trials = np.vstack([counted[i][1] for i in ratios]) if ratios else np.empty((0, n_worlds))
-    rows = np.cumsum([0, *(s.shape[0] for s, _ in counted)])
-    trial_starts = np.cumsum([0, *(counted[i][1].shape[0] for i in ratios)])[:-1]
-    trial_rows = {i: int(first) for i, first in zip(ratios, trial_starts, strict=True)}
 
-    def best_levels(sums: np.ndarray, trial_sums: np.ndarray, i: int) -> np.ndarray:
-        part = sums[:, rows[i]:rows[i + 1]]
-        if i not in trial_rows:
-            return _argmax_levels(part, None)
-        first = trial_rows[i]
-        return _argmax_levels(part, trial_sums[:, first:first + part.shape[1]])
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(OPTIMUM_KEY,)))
-    picks = np.empty((len(problems), resamples), dtype=np.int64)
+@dataclass(frozen=True)
+class StackedOutcomes:
+    """The per-world counts of several (worlds, outcome) problems stacked as the rows of two matrices, so that
+    one matrix product per batch of resamples gives every problem's resampled sums at once.
+
+    Attributes:
+        successes: every problem's per-level successes, one row per troop level, shape (rows, N).
+        trials: the per-level trials of the ratio problems only (P(hold | deal)), shape (trial rows, N).
+        rows: problem i's rows of ``successes``.
+        trial_rows: problem i's rows of ``trials``; None for an outcome over every world.
+    """
+
+    successes: np.ndarray
+    trials: np.ndarray
+    rows: tuple[slice, ...]
+    trial_rows: tuple[slice | None, ...]
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[PairedWorlds, str]]) -> StackedOutcomes:
+        """Stack ``problems``, which must share their number of worlds.
+
+        Raises:
+            ValueError: no problems, worlds of different sizes, an unknown outcome or one beyond the horizon.
+        """
+        if not problems:
+            raise ValueError("optimum: give at least one (worlds, outcome) pair")
+        sizes = {worlds.worlds for worlds, _ in problems}
+        if len(sizes) > 1:
+            raise ValueError(f"optimum: every variant must have the same number of worlds (got {sorted(sizes)})")
+        counted = [worlds.counts(outcome) for worlds, outcome in problems]
+        rows, trial_rows, successes, trials = [], [], [], []
+        for problem_successes, problem_trials in counted:
+            rows.append(_next_rows(successes, problem_successes))
+            trial_rows.append(None if problem_trials is None else _next_rows(trials, problem_trials))
+        n_worlds = sizes.pop()
+        return cls(np.vstack(successes), np.vstack(trials) if trials else np.empty((0, n_worlds)), tuple(rows),
+                   tuple(trial_rows))
+
+    @property
+    def worlds(self) -> int:
+        """Worlds (replications) every problem shares."""
+        return int(self.successes.shape[1])
+
+    def best_levels(self, success_sums: np.ndarray, trial_sums: np.ndarray, i: int) -> np.ndarray:
+        """Problem i's best level in each row of resampled sums ((R, rows) and (R, trial rows))."""
+        trials = self.trial_rows[i]
+        return _argmax_levels(success_sums[:, self.rows[i]], None if trials is None else trial_sums[:, trials])
+
+    def full_sample_best(self, i: int) -> int:
+        """Problem i's best level in the full sample (every world once)."""
+        return int(self.best_levels(self.successes.sum(axis=1)[None, :], self.trials.sum(axis=1)[None, :], i)[0])
+
+    def full_sample_values(self, i: int) -> np.ndarray:
+        """Problem i's outcome at each level in the full sample (NaN where a ratio has no trials)."""
+        successes = self.successes[self.rows[i]].sum(axis=1)
+        trials = self.trial_rows[i]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return successes / (self.worlds if trials is None else self.trials[trials].sum(axis=1))
+
+
+def _next_rows(stack: list[np.ndarray], block: np.ndarray) -> slice:
+    """Append ``block`` to ``stack`` (a list of row blocks) and return the rows it takes in their vstack."""
+    first = sum(part.shape[0] for part in stack)
+    stack.append(block)
+    return slice(first, first + block.shape[0])
+
+
+def bootstrap_picks(stacked: StackedOutcomes, resamples: int, seed: int) -> np.ndarray:
+    """Each problem's best level in each paired resample, shape (problems, resamples).
+
+    Resamples are drawn in batches of :data:`BOOTSTRAP_BATCH` from the generator
+    :attr:`StreamKey.OPTIMUM_BOOTSTRAP` of ``seed``; every problem sees the same resampled worlds.
+    """
+    rng = generator(seed, StreamKey.OPTIMUM_BOOTSTRAP)
+    picks = np.empty((len(stacked.rows), resamples), dtype=np.int64)
     for start in range(0, resamples, BOOTSTRAP_BATCH):
         batch = min(BOOTSTRAP_BATCH, resamples - start)
-        drawn = rng.integers(0, n_worlds, size=(batch, n_worlds))
-        drawn += np.arange(batch)[:, None] * n_worlds
-        counts = np.bincount(drawn.ravel(), minlength=batch * n_worlds).reshape(batch, n_worlds).astype(float)
-        sums, trial_sums = counts @ successes.T, counts @ trials.T
-        for i in range(len(problems)):
-            picks[i, start:start + batch] = best_levels(sums, trial_sums, i)
+        counts = resample_counts(rng, batch, stacked.worlds)
+        success_sums, trial_sums = counts @ stacked.successes.T, counts @ stacked.trials.T
+        for i in range(len(stacked.rows)):
+            picks[i, start:start + batch] = stacked.best_levels(success_sums, trial_sums, i)
+    return picks
 
-    full, full_trials = successes.sum(axis=1)[None, :], trials.sum(axis=1)[None, :]
-    found = []
-    for i, (worlds, outcome) in enumerate(problems):
-        best_index = int(best_levels(full, full_trials, i)[0])
-        part = full[0, rows[i]:rows[i + 1]]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = part / (full_trials[0, trial_rows[i]:trial_rows[i] + part.size] if i in trial_rows
-                             else n_worlds)
-        tally = np.bincount(picks[i], minlength=worlds.troops.size)
-        low, high = central_range(tally, level)
-        found.append(OptimumInterval(
-            outcome=outcome, troops=worlds.troops.copy(), values=values, best=float(worlds.troops[best_index]),
-            low=float(worlds.troops[low]), high=float(worlds.troops[high]), shares=tally / resamples,
-            resamples=int(resamples), level=float(level), seed=int(seed),
-        ))
-    return found
+
+def resample_counts(rng: np.random.Generator, batch: int, worlds: int) -> np.ndarray:
+    """How often each world is drawn in each of ``batch`` resamples of ``worlds`` worlds with replacement,
+    float (batch, worlds): the same world indices serve every troop level (the pairing)."""
+    drawn = rng.integers(0, worlds, size=(batch, worlds))
+    drawn += np.arange(batch)[:, None] * worlds  # resample r counts into bins r * worlds ... (r + 1) * worlds - 1
+    return np.bincount(drawn.ravel(), minlength=batch * worlds).reshape(batch, worlds).astype(float)
 
 
 def optimum_table(
@@ -447,6 +511,56 @@ class BetResult:
     bootstrap: int = 0
     posterior: PosteriorChoice | None = None
     replaced: dict[str, list[str]] = field(default_factory=dict)  # variant -> its own values the posterior replaced
+
+    def artefacts(self) -> Artefacts:
+        """``the_bet.csv``, ``intent.csv``, ``optimum.csv`` (if bootstrapped), ``the_bet.png`` and the manifest."""
+        tables = {"the_bet.csv": self.table, "intent.csv": self.intent}
+        if self.optimum is not None:
+            tables["optimum.csv"] = self.optimum
+        return Artefacts("bet", tables, manifest=self.manifest_fields(), figures=BET_FIGURES,
+                         scenario=self.sweep.base, source=self.sweep.source)
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """What a reader needs to reproduce the bet beyond the common fields: sweep, variants, intervals,
+        posterior, bootstrap, timing."""
+        from sim.engine.runner import BLOCK_WORLDS
+
+        sweep, posterior = self.sweep, self.posterior
+        return {
+            "sweep": sweep.definition(),
+            "troops": [float(v) for v in sweep.points[:, 0]],
+            "variants": [{"name": v.name, "scenario": str(v.scenario) if v.scenario else sweep.source,
+                          "overrides": v.overrides} for v in self.variants],
+            "random_numbers": "common: every point of every variant runs the same blocks with the same seed",
+            "outcomes": "P(deal); P(holding at 365 days | deal); P(holding at 365 and 1825 days) over all worlds "
+                        "(no deal = not holding); " + ("95% intervals pooled over the posterior draws (parameters "
+                                                       "and Monte Carlo); *_mc_ci_* Wilson, Monte Carlo only"
+                                                       if posterior is not None else "Wilson 95% intervals"),
+            "interval": "parameters+monte_carlo" if posterior is not None else "monte_carlo",
+            "posterior": None if posterior is None else {
+                **posterior.describe(sweep.base.replications),
+                "replaced": {name: {"parameters": paths, "note": "this variant's own values, replaced by the draws"}
+                             for name, paths in self.replaced.items()},
+            },
+            "block_worlds": BLOCK_WORLDS,
+            "optimum": None if self.optimum is None else self.optimum_method(),
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
+    def optimum_method(self) -> dict[str, Any]:
+        """How ``optimum.csv`` was made: resamples, level, seed and stream, batch, method."""
+        return {
+            "file": "optimum.csv", "resamples": self.bootstrap, "level": BOOTSTRAP_LEVEL,
+            "seed": int(self.sweep.base.seed), "spawn_key": [int(StreamKey.OPTIMUM_BOOTSTRAP)],
+            "batch": BOOTSTRAP_BATCH,
+            "method": "paired bootstrap: replication indices resampled with replacement, the same at every troop "
+                      "level of a variant; argmax troop level per resample, ties to the lowest; percentile "
+                      "interval of the optima"
+                      + ("; with --posterior every world keeps its posterior draw, so resampling worlds resamples "
+                         "the draws with them; worlds are resampled singly, not as clusters sharing a draw, so the "
+                         "interval leaves out the uncertainty of which particles were drawn (small with many draws)"
+                         if self.posterior is not None else ""),
+        }
 
 
 def troop_grid(sweep: Sweep) -> list[tuple[float, dict[str, float | int]]]:
@@ -538,6 +652,7 @@ def run_bet(
     bootstrap: int = 0,
     workers: int = 1,
     posterior: PosteriorChoice | None = None,
+    executor: Executor | None = None,
 ) -> BetResult:
     """Run the bet's troop grid for each variant; every point uses the same seed (paired comparisons).
 
@@ -546,10 +661,13 @@ def run_bet(
         variants: the lines of the figure.
         progress: called with 1 after each point.
         bootstrap: resamples of :func:`optimum_table` (seeded by the bet's seed); 0 = no ``optimum``.
-        workers: local processes (>= 1); the points run packed (``sim.engine.packing``), results do not depend on it.
+        workers: local processes (>= 1), or the worker slots of ``executor``; the points run packed
+            (``sim.engine.packing``), results do not depend on it.
         posterior: ``--posterior``: world ``r`` of every troop level and variant runs posterior draw
             ``r % draws`` (paired as before); the intervals then hold parameter uncertainty, and the
             bootstrap of ``optimum`` resamples worlds with their draws. None: the scenarios' values.
+        executor: where the packs run when ``workers`` > 1, e.g. a Dask cluster's executor; None starts local
+            processes.
 
     Raises:
         InputError: an invalid scenario or posterior draw, or a posterior that draws the troops.
@@ -567,7 +685,7 @@ def run_bet(
     values, draw_of_world, replaced = _posterior_draws(posterior, sweep, variants, scenarios)
     all_runs = run_packed(scenarios, [()] * len(scenarios), workers=workers,
                           done=None if progress is None else (lambda _index, _runs: progress(1)),
-                          world_values=[values] * len(scenarios))
+                          world_values=[values] * len(scenarios), executor=executor)
     rows, intents, worlds = [], [], {}
     for v, variant in enumerate(variants):
         records = []
@@ -626,58 +744,3 @@ def best_troops(table: pd.DataFrame, outcome: str = "p_hold_1y") -> pd.DataFrame
     """Per variant, the troop level maximising ``outcome`` and its value with interval."""
     picks = table.loc[table.groupby("variant", sort=False)[outcome].idxmax()]
     return picks[["variant", "troops", outcome, f"{outcome}_ci_low", f"{outcome}_ci_high"]].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- figure
-
-
-PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
-           "tab:cyan")
-"""Line colours of the other variants; grey and black are kept for legacy and the default."""
-
-
-def _style(name: str, index: int) -> dict[str, Any]:
-    """Default drawn bold in black, legacy dashed, the others in the tab10 colours."""
-    if name == DEFAULT_VARIANT.name:
-        return {"color": "black", "lw": 2.8, "ls": "-", "zorder": 5}
-    if name == LEGACY_VARIANT.name:
-        return {"color": "tab:gray", "lw": 1.8, "ls": "--", "zorder": 4}
-    return {"color": PALETTE[index % len(PALETTE)], "lw": 1.4, "ls": "-", "zorder": 3}
-
-
-def plot_bet(table: pd.DataFrame, path: str | Path | None = None) -> Figure:
-    """Four panels against coalition troops (thousands), one line per variant with its 95 % band.
-
-    Args:
-        table: a bet table (``TABLE_COLUMNS``), e.g. read back from ``the_bet.csv``.
-        path: PNG file to write, if given.
-    """
-    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"bet table: missing columns {', '.join(missing)}")
-    fig = Figure(figsize=(12.0, 8.5), dpi=120, layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True).ravel()
-    for ax, (outcome, title) in zip(axes, OUTCOMES.items(), strict=True):
-        for index, (name, rows) in enumerate(table.groupby("variant", sort=False)):
-            rows = rows.sort_values("troops")
-            x = rows["troops"].to_numpy(float) / 1000.0
-            style = _style(str(name), index)
-            ax.plot(x, rows[outcome].to_numpy(float), label=str(name), **style)
-            ax.fill_between(x, rows[f"{outcome}_ci_low"].to_numpy(float), rows[f"{outcome}_ci_high"].to_numpy(float),
-                            color=style["color"], alpha=0.15, lw=0)
-        if table[outcome].isna().all():
-            ax.text(0.5, 0.5, "beyond the horizon", transform=ax.transAxes, ha="center", va="center", color="gray")
-        ax.set_title(title)
-        ax.set_ylabel("probability")
-        ax.set_ylim(0.0, 1.0)
-        ax.grid(alpha=0.3)
-    for ax in axes[2:]:
-        ax.set_xlabel("coalition troops in Ukraine, UK + France (thousands)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(5, len(labels)), frameon=False)
-    first = table.iloc[0]
-    fig.suptitle(f"The bet: does a European force buy a ceasefire, and does it last? "
-                 f"({int(first['replications']):,} worlds per point, seed {int(first['seed'])}, 95 % bands)")
-    if path is not None:
-        fig.savefig(Path(path), dpi=120, format="png")
-    return fig

@@ -31,17 +31,23 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.core.errors import InputError
+from sim.engine.streams import StreamKey, generator
+from sim.experiments.result import Artefacts
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, get_path, load_scenario
+from sim.spec.sources import typed
 from sim.stats.metrics import holding_counts
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 MECHANISM_NAMES: tuple[str, ...] = tuple(REGISTRY)
 """The five contested mechanisms, in registry order (the form columns of ``ensemble.csv``)."""
@@ -57,9 +63,6 @@ OUTPUTS: dict[str, str] = {
 ONE_YEAR = 365
 """Days of the fixed-horizon headline."""
 
-PARAMETER_STREAM, COMBINATION_STREAM = 1_000_001, 1_000_002
-"""``spawn_key``s of the parameter-draw and combination-sample generators: apart from every block stream."""
-
 MAX_SEED = 2**63 - 1
 """Largest scenario seed; run seeds wrap below it."""
 
@@ -68,6 +71,9 @@ FIXED_SOURCE = "fixed: the scenario's own values"
 
 STATISTICS: tuple[str, ...] = ("mean", "p05", "p95", "low", "high", "min_structure", "max_structure", "mc_se")
 """Per-output columns of ``ensemble.csv`` (``<output>_<statistic>``); see :func:`ensemble_table`."""
+
+ENSEMBLE_FIGURES: tuple[str, ...] = ("ensemble.png",)
+"""The figure of an ensemble folder (``sim.outputs.plots.ensemble``)."""
 
 
 # --------------------------------------------------------------------------- design
@@ -84,8 +90,8 @@ def choose_combinations(spec: str, seed: int) -> tuple[list[dict[str, str]], str
 
     Args:
         spec: ``all`` or ``sample:N`` (1 <= N <= 72): N distinct combinations uniformly at random
-            without replacement, from the generator ``SeedSequence(seed, spawn_key=(COMBINATION_STREAM,))``,
-            kept in registry order.
+            without replacement, from the generator ``generator(seed, StreamKey.ENSEMBLE_COMBINATIONS)``
+            (``sim.engine.streams``), kept in registry order.
 
     Raises:
         InputError: any other text, or N out of range.
@@ -100,7 +106,7 @@ def choose_combinations(spec: str, seed: int) -> tuple[list[dict[str, str]], str
     n = int(count)
     if not 1 <= n <= len(combos):
         raise InputError(f"--combinations: sample:N needs 1 <= N <= {len(combos)} (got {n})")
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(COMBINATION_STREAM,)))
+    rng = generator(seed, StreamKey.ENSEMBLE_COMBINATIONS)
     chosen = sorted(rng.choice(len(combos), size=n, replace=False).tolist())
     return [combos[i] for i in chosen], f"sample:{n} of {len(combos)} (uniform without replacement, seed {seed})"
 
@@ -125,41 +131,21 @@ def scenario_own_paths(base: Scenario) -> set[str]:
 
 def prior_draws(base: Scenario, k: int, seed: int) -> ParameterDraws:
     """K independent draws from the priors of ``seeds/commitments.yaml`` of every assumed parameter the
-    scenario leaves at its default; seeded by ``SeedSequence(seed, spawn_key=(PARAMETER_STREAM,))``."""
+    scenario leaves at its default; seeded by ``generator(seed, StreamKey.ENSEMBLE_PARAMETERS)``."""
     from sim.spec.sources import load_commitments
 
     priors = load_commitments().priors()
     own = scenario_own_paths(base)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PARAMETER_STREAM,)))
+    rng = generator(seed, StreamKey.ENSEMBLE_PARAMETERS)
     current = base.model_dump()
     draws: list[dict[str, Any]] = [{} for _ in range(k)]
     for path, prior in priors.items():  # path order is the commitments' order: fixed, so draws are reproducible
-        values = sample_prior(prior, k, rng)
+        values = prior.sample(rng, k)
         if path in own:
             continue  # drawn anyway, so that the other parameters' draws do not depend on the scenario
         for draw, value in zip(draws, values, strict=True):
-            draw[path] = _typed(get_path(current, path), value)
+            draw[path] = typed(get_path(current, path), value)
     return ParameterDraws(tuple(draws), "prior")
-
-
-def sample_prior(prior: Any, k: int, rng: np.random.Generator) -> np.ndarray:
-    """K draws of one :class:`sim.spec.sources.Prior` (uniform, loguniform, integer_uniform or bernoulli)."""
-    if prior.distribution == "bernoulli":
-        return rng.random(k) < prior.p
-    if prior.distribution == "loguniform":
-        return np.exp(rng.uniform(math.log(prior.low), math.log(prior.high), k))
-    if prior.distribution == "integer_uniform":
-        return rng.integers(int(prior.low), int(prior.high), k, endpoint=True)
-    return rng.uniform(prior.low, prior.high, k)
-
-
-def _typed(current: Any, value: Any) -> Any:
-    """``value`` as the type of the parameter's current value (bool, int or float), for the schema."""
-    if isinstance(current, bool):
-        return bool(value)
-    if isinstance(current, int):
-        return int(round(float(value)))
-    return float(value)
 
 
 def read_posterior(path: Path, base: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
@@ -179,10 +165,10 @@ def posterior_draws(path: Path, base: Scenario, k: int, seed: int) -> ParameterD
     """K rows of a posterior file, drawn with replacement in proportion to their weights (seeded like the
     prior draws); the draws then count equally."""
     parameters, weights = read_posterior(Path(path), base)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PARAMETER_STREAM,)))
+    rng = generator(seed, StreamKey.ENSEMBLE_PARAMETERS)
     rows = rng.choice(len(weights), size=k, replace=True, p=weights)
     current = base.model_dump()
-    draws = tuple({column: _typed(get_path(current, column), parameters.iloc[row][column])
+    draws = tuple({column: typed(get_path(current, column), parameters.iloc[row][column])
                    for column in parameters.columns} for row in rows)
     return ParameterDraws(draws, f"posterior {path}")
 
@@ -299,19 +285,64 @@ def headline_counts(runs: pd.DataFrame, horizon_days: int) -> dict[str, int]:
 
 @dataclass
 class EnsembleResult:
-    """The design, one row per run (``runs``), and the wall time in seconds."""
+    """The design, one row per run (``runs``), the wall time in seconds and the worker processes (or a
+    cluster's worker slots) used."""
 
     design: Design
     runs: pd.DataFrame
     wall_seconds: float
     workers: int
 
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """``ensemble.csv`` (:func:`ensemble_table`)."""
+        return ensemble_table(self)
 
-def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], None] | None = None) -> EnsembleResult:
-    """Run every cell of the design; results are the same whatever ``workers`` or the finishing order.
+    @cached_property
+    def variance(self) -> pd.DataFrame:
+        """``variance.csv`` (:func:`variance_table`)."""
+        return variance_table(self)
+
+    def artefacts(self) -> Artefacts:
+        """``ensemble.csv``, ``variance.csv``, ``runs.csv``, ``draws.csv``, ``ensemble.png`` and the manifest."""
+        tables = {"ensemble.csv": self.table, "variance.csv": self.variance, "runs.csv": self.runs,
+                  "draws.csv": draws_table(self.design)}
+        return Artefacts("ensemble", tables, manifest=self.manifest_fields(), figures=ENSEMBLE_FIGURES,
+                         scenario=self.design.base, source=self.design.scenario_file)
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """What a reader needs to reproduce the ensemble beyond the common fields: design, seeds, parameter
+        source, method, timing."""
+        design = self.design
+        return {
+            "combinations": design.combination_rule,
+            "n_combinations": len(design.combinations),
+            "draws": len(design.seeds),
+            "run_seeds": list(design.seeds),
+            "worlds_per_run": design.replications,
+            "run_horizon_days": design.horizon_days,
+            "parameter_source": design.draws.source,
+            "parameters_drawn": sorted(design.draws.values[0]),
+            "design": "full factorial: every combination x every draw; the same draws and the same seed per draw "
+                      "in every combination (common parameter draws and common random numbers)",
+            "outputs": OUTPUTS,
+            "variance": "two-way layout, draws as random blocks: structure = (MS_combination - MS_residual) / K; "
+                        "parameters = mean within-combination variance between draws - Monte Carlo; "
+                        "Monte Carlo = mean binomial variance p(1-p)/(n-1) of one run",
+            "workers": self.workers,
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
+
+def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], None] | None = None,
+                 executor: Executor | None = None) -> EnsembleResult:
+    """Run every cell of the design; results are the same whatever ``workers``, ``executor`` or the finishing
+    order.
 
     Cells of the same structural combination are run packed, many to a batch (``sim.engine.packing``): the
-    drawn parameters become per-world values; every world keeps the streams of its cell's seed.
+    drawn parameters become per-world values; every world keeps the streams of its cell's seed. With
+    ``workers`` > 1 the packs run on ``executor`` (e.g. a Dask cluster's, ``workers`` its slots), or on
+    that many local processes.
 
     Raises:
         sim.engine.runner.WorkersStoppedError: with ``workers > 1``, the worker processes stopped.
@@ -326,7 +357,7 @@ def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], Non
         if progress is not None:
             progress(1)
 
-    parts = run_packed(scenarios, [()] * len(cells), done=done, workers=workers)
+    parts = run_packed(scenarios, [()] * len(cells), done=done, workers=workers, executor=executor)
     records = [{"cell": cell, **headline_counts(runs, scenario.horizon_days)}
                for cell, scenario, runs in zip(cells, scenarios, parts, strict=True)]
     runs = runs_table(design, records)
@@ -499,50 +530,3 @@ def ensemble_table(result: EnsembleResult) -> pd.DataFrame:
 def draws_table(design: Design) -> pd.DataFrame:
     """``draws.csv``: the parameter values and seed of each draw (one row per draw)."""
     return pd.DataFrame([{"draw": d, "seed": seed, **design.draws.values[d]} for d, seed in enumerate(design.seeds)])
-
-
-# --------------------------------------------------------------------------- figure
-
-
-def combination_label(row: Mapping[str, Any]) -> str:
-    """Forms of a combination, short: ``logistic/relative/bayesian/spiral/bargaining``."""
-    return "/".join(str(row[name]) for name in MECHANISM_NAMES)
-
-
-def plot_ensemble(table: pd.DataFrame, path: str | Path | None = None) -> Figure:
-    """Dot/interval plot of P(deal) and P(holding at 365 days) per combination, sorted by P(hold 365).
-
-    Dots: the mean over draws; bars: 5-95 % of the draws; the default combination in red, the legacy
-    forms as a square; the pooled mean (line) and 2.5-97.5 % interval (band) behind.
-    """
-    combos = table[table["row"] == "combination"]
-    pooled = table[table["row"] == "pooled"].iloc[0]
-    order = combos.sort_values("p_hold_365_mean", na_position="first").reset_index(drop=True)
-    rows = np.arange(len(order))
-    fig = Figure(figsize=(11, max(3.5, 0.17 * len(order) + 1.6)), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, output in zip(axes, ("p_hold_365", "p_deal"), strict=True):
-        ax.axvspan(pooled[f"{output}_low"], pooled[f"{output}_high"], color="0.9", label="pooled 2.5-97.5 %")
-        ax.axvline(pooled[f"{output}_mean"], color="0.4", linewidth=1, label="pooled mean")
-        colours = np.where(order["is_default"], "tab:red", "tab:blue")
-        ax.hlines(rows, order[f"{output}_p05"], order[f"{output}_p95"], colors=colours, linewidth=1,
-                  alpha=0.7)
-        plain = ~order["legacy_forms"].to_numpy(bool)
-        ax.scatter(order[f"{output}_mean"][plain], rows[plain], c=colours[plain], s=12, zorder=3)
-        if (~plain).any():
-            ax.scatter(order[f"{output}_mean"][~plain], rows[~plain], c=colours[~plain], marker="s", s=30,
-                       zorder=3, label="legacy forms (v1)")
-        ax.scatter([], [], c="tab:red", s=12, label="default combination")
-        ax.set_xlim(0, 1)
-        ax.set_xlabel(OUTPUTS[output])
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(rows, [combination_label(r) for _, r in order.iterrows()], fontsize=6)
-    axes[0].set_ylabel("forms: " + "/".join(MECHANISM_NAMES), fontsize=8)
-    axes[0].legend(loc="lower right", fontsize=7)
-    first = table.iloc[0]
-    fig.suptitle(f"Structural ensemble: {len(order)} combinations x {int(first['draws'])} parameter draws "
-                 f"({first['parameter_source']}), {int(first['replications'])} worlds each\n"
-                 "dot: mean over draws; bar: 5-95 % of draws; sorted by P(holding at 365 days)", fontsize=10)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig

@@ -68,14 +68,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
 from sim.engine.packing import run_packed
 from sim.engine.resources import RUN_ROW_BYTES, check_memory
-from sim.outputs.artefacts import atomic_folder, manifest_base, write_csv, write_json
-from sim.outputs.plots.runs import BAND_ALPHA, PlotInputError, check_columns, new_figure, read_table, save_figure
+from sim.experiments.result import Artefacts
 from sim.spec.scenario import Scenario, get_path, numeric_paths, set_path, suggest, validate_document
 from sim.stats.metrics import HOLD_DAYS, holding_counts, wilson_interval
 
@@ -115,7 +113,11 @@ TORNADO_COLUMNS: tuple[str, ...] = (
 )
 """Columns of ``tornado.csv``: one row per parameter, sorted by ``swing`` (largest first)."""
 
-_RUN_SETTINGS = {"replications": "--replications", "seed": "--seed", "horizon_days": "--horizon"}
+TORNADO_FIGURES: tuple[str, ...] = ("tornado.png",)
+"""The figure of a tornado folder (``sim.outputs.plots.tornado``)."""
+
+_RUN_SETTINGS = {"replications": "replications", "seed": "seed", "horizon_days": "horizon"}
+"""Run settings a tornado does not move -> the name of the common option that sets them."""
 _PARAMS_SOURCE = Path("--params")
 
 Number = float | int
@@ -279,7 +281,7 @@ def check_path(path: str, valid: Sequence[str], document: Mapping[str, Any]) -> 
     if path in valid:
         return
     if path in _RUN_SETTINGS:
-        raise InputError(f"--params: {path} is a run setting, not a parameter (use {_RUN_SETTINGS[path]})")
+        raise InputError(f"--params: {path} is a run setting, not a parameter (use --{_RUN_SETTINGS[path]})")
     if isinstance(get_path(document, path), bool):
         raise InputError(f"--params: {path} is yes/no, not numeric; a tornado moves numeric parameters only")
     hint = suggest(path, list(valid)) or " (see the parameter table in docs/ODD.md, section 8)"
@@ -405,6 +407,33 @@ class TornadoResult:
         return (f"the horizon ({self.day} days) is shorter than {HOLD_DAY} days: "
                 f"P(holding) is at day {self.day}")
 
+    def artefacts(self, source: str | Path | None = None) -> Artefacts:
+        """``tornado.csv``, ``tornado.png`` and the manifest; ``source`` is the scenario file, if any."""
+        return Artefacts("tornado", {"tornado.csv": self.table}, manifest=self.manifest_fields(),
+                         figures=TORNADO_FIGURES, scenario=self.scenario, source=source)
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """What a reader needs to reproduce a tornado beyond the common fields: the outcome, the values moved
+        and how, the random numbers, timing."""
+        return {
+            "hold_day": self.day,
+            "hold_day_note": self.day_note,
+            "simulated_days": self.day,
+            "outcome": f"P(ceasefire holding at day {self.day}) over all worlds (no deal = not holding), "
+                       "Wilson 95% intervals",
+            "fraction": self.fraction,
+            "perturbation_rule": "low/high = baseline -/+ fraction*|baseline| (zero baseline: -/+ fraction in the "
+                                 "field's units), integers rounded half up (at least one unit), clamped to the "
+                                 "schema's range; explicit PATH=LOW:HIGH used as given",
+            "parameters": [{"path": p.path, "baseline": p.baseline, "low": p.low, "high": p.high,
+                            "values": "explicit" if p.explicit else "rule"} for p in self.perturbations],
+            "random_numbers": ("common: world i of every point has the streams of world i of `ceasefire run`"
+                               if self.common_random_numbers else "independent: every point has streams of its own"),
+            "runs_simulated": self.runs_simulated,
+            "workers": self.workers,
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
 
 def run_tornado(
     scenario: Scenario,
@@ -477,155 +506,3 @@ def tornado_table(
     for column in ("baseline_value", "low_value", "high_value"):
         table[column] = table[column].astype(float)
     return table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-TORNADO_FILES: tuple[str, ...] = ("tornado.csv", "tornado.png", "manifest.json")
-"""What :func:`save_tornado` writes."""
-
-SIDE_STYLE: dict[str, tuple[str, str]] = {"low": ("tab:blue", "low value"), "high": ("tab:orange", "high value")}
-"""Side -> (colour, legend label) in the chart."""
-
-
-def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
-    """Where a tornado goes when no ``--out`` is given: ``results/<name>-tornado/``."""
-    return root / f"{scenario_name}-tornado"
-
-
-def save_tornado(
-    result: TornadoResult, out_dir: str | Path, command_line: Sequence[str] | None = None,
-    source: str | Path | None = None,
-) -> Path:
-    """Write ``tornado.csv``, ``tornado.png`` and ``manifest.json`` into ``out_dir``, all or nothing."""
-    out_dir = Path(out_dir)
-    with atomic_folder(out_dir) as tmp:
-        write_csv(result.table, tmp / "tornado.csv")
-        plot_tornado(result.table, tmp / "tornado.png")
-        write_json(tornado_manifest(result, command_line, source), tmp / "manifest.json")
-    return out_dir
-
-
-def tornado_manifest(
-    result: TornadoResult, command_line: Sequence[str] | None = None, source: str | Path | None = None
-) -> dict[str, Any]:
-    """What a reader needs to reproduce a tornado: scenario, values moved and how, seed, versions, commit."""
-    return {
-        "kind": "tornado",
-        **manifest_base(result.scenario, command_line, source),
-        "hold_day": result.day,
-        "hold_day_note": result.day_note,
-        "simulated_days": result.day,
-        "outcome": f"P(ceasefire holding at day {result.day}) over all worlds (no deal = not holding), "
-                   "Wilson 95% intervals",
-        "fraction": result.fraction,
-        "perturbation_rule": "low/high = baseline -/+ fraction*|baseline| (zero baseline: -/+ fraction in the "
-                             "field's units), integers rounded half up (at least one unit), clamped to the "
-                             "schema's range; explicit PATH=LOW:HIGH used as given",
-        "parameters": [
-            {"path": p.path, "baseline": p.baseline, "low": p.low, "high": p.high,
-             "values": "explicit" if p.explicit else "rule"}
-            for p in result.perturbations
-        ],
-        "random_numbers": ("common: world i of every point has the streams of world i of `ceasefire run`"
-                           if result.common_random_numbers else "independent: every point has streams of its own"),
-        "runs_simulated": result.runs_simulated,
-        "workers": result.workers,
-        "wall_seconds": round(result.wall_seconds, 3),
-    }
-
-
-def plot_tornado_dir(folder: Path) -> Path:
-    """Redraw ``tornado.png`` from ``tornado.csv`` in ``folder``.
-
-    Raises:
-        PlotInputError: ``tornado.csv`` is missing, unreadable, empty, lacks columns, or holds text,
-            nothing or a probability outside [0, 1] where a number belongs (names the column and line).
-    """
-    folder = Path(folder)
-    probabilities = [c for c in TORNADO_COLUMNS if c.startswith("p_")]
-    numbers = [c for c in TORNADO_COLUMNS if c not in ("parameter", "scenario")]
-    table = read_table(folder / "tornado.csv", TORNADO_COLUMNS, numbers=numbers, probabilities=probabilities)
-    return plot_tornado(table, folder / "tornado.png")
-
-
-def plot_tornado(table: pd.DataFrame, path: Path) -> Path:
-    """Horizontal bars from the baseline P(holding) to P at each parameter's low and high value.
-
-    Rows are sorted by swing, largest at the top; each row has a bar for the low value (upper) and
-    one for the high value (lower), with Wilson 95 % error bars and the value and P written at the
-    end. The baseline is a vertical line with its 95 % interval shaded.
-
-    Args:
-        table: in the ``tornado.csv`` format (probabilities in [0, 1]).
-        path: PNG file to write.
-    """
-    check_columns(table, TORNADO_COLUMNS, "tornado table")
-    if table.empty:
-        raise PlotInputError("tornado table: no rows")
-    table = table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-    first = table.iloc[0]
-    day, base = int(first["day"]), float(first["p_baseline"])
-    fig, axes = new_figure(10.0, 1.9 + 0.6 * len(table))
-    ax = axes[0, 0]
-    ax.axvspan(first["p_baseline_ci_low"], first["p_baseline_ci_high"], color="0.5", alpha=BAND_ALPHA, lw=0,
-               label="baseline 95% CI")
-    ax.axvline(base, color="0.15", lw=1.2, label=f"baseline P = {base:.3f}")
-    rows = np.arange(len(table))
-    for side, offset in (("low", -0.2), ("high", 0.2)):
-        _draw_side(ax, table, side, rows + offset, base)
-    ax.set_yticks(rows, [f"{name}\n(baseline {_fmt(value)})"
-                         for name, value in zip(table["parameter"], table["baseline_value"], strict=True)],
-                  fontsize=8.5)
-    ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlim(*_x_limits(table))
-    ax.set_xticks([t for t in ax.get_xticks() if -1e-9 <= t <= 1 + 1e-9])  # no ticks at impossible P
-    ax.set_xlabel(hold_label(day))
-    ax.grid(axis="x", alpha=0.3)
-    fig.legend(loc="outside lower center", ncol=4, fontsize=8.5, frameon=False)
-    fig.suptitle(f"{first['scenario']}: which parameter moves P(ceasefire holding at {day} days)?")
-    ax.set_title(
-        "one parameter at a time, the others at the scenario's values; sorted by swing |P(high) − P(low)|\n"
-        f"{int(first['replications']):,} worlds per point, the same seed ({int(first['seed'])}) for every point; "
-        "labels: parameter value → P; error bars: Wilson 95% CI", fontsize=8.5, color="0.3",
-    )
-    return save_figure(fig, path)
-
-
-def hold_label(day: int) -> str:
-    """The x-axis label: P at 365 days, or says that the horizon was shorter."""
-    if day >= HOLD_DAY:
-        return f"P(ceasefire holding at {HOLD_DAY} days)"
-    return f"P(ceasefire holding at {day} days: the horizon, shorter than {HOLD_DAY})"
-
-
-def _draw_side(ax: Any, table: pd.DataFrame, side: str, y: np.ndarray, base: float) -> None:
-    """Bars of one side from the baseline, error bars, and ``value → P`` written past the error bar."""
-    colour, label = SIDE_STYLE[side]
-    p = table[f"p_{side}"].to_numpy(float)
-    low, high = table[f"p_{side}_ci_low"].to_numpy(float), table[f"p_{side}_ci_high"].to_numpy(float)
-    ax.barh(y, p - base, left=base, height=0.38, color=colour, label=label)
-    ax.errorbar(p, y, xerr=np.vstack([p - low, high - p]).clip(min=0), fmt="none", ecolor="0.2", capsize=2.5,
-                lw=0.9)
-    for yi, pi, lo, hi, value in zip(y, p, low, high, table[f"{side}_value"], strict=True):
-        right = pi >= base
-        ax.annotate(f"{_fmt(value)} → {pi:.3f}", xy=(hi if right else lo, yi), xytext=(4 if right else -4, 0),
-                    textcoords="offset points", ha="left" if right else "right", va="center", fontsize=8)
-
-
-def _x_limits(table: pd.DataFrame) -> tuple[float, float]:
-    """Room for every interval and its label, within a little more than [0, 1]."""
-    lows = table[["p_low_ci_low", "p_high_ci_low", "p_baseline_ci_low"]].to_numpy(float)
-    highs = table[["p_low_ci_high", "p_high_ci_high", "p_baseline_ci_high"]].to_numpy(float)
-    left, right = float(np.nanmin(lows)), float(np.nanmax(highs))
-    pad = max(0.08, 0.3 * (right - left))
-    return max(-0.3, left - pad), min(1.3, right + pad)
-
-
-def _fmt(value: float) -> str:
-    """A parameter value for a label: 10,000 / 0.6 / 0.00075."""
-    value = float(value)
-    if value.is_integer() and abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"

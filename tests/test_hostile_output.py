@@ -22,25 +22,7 @@ from sim.cli.main import main
 from sim.core.errors import InputError
 from sim.core.signals import interrupt_on_signals
 from sim.outputs.artefacts import atomic_folder, check_output_folder
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
-FOREIGN = b"\\documentclass{article}\n% a thesis, not ours\n"
-TINY_RUN = ("--replications", "50", "--horizon", "30", "--quiet", "--no-plots")
-
-
-def run_cli(*args: object) -> int:
-    return main([str(a) for a in args])
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative name -> bytes), to show nothing changed."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def one_error_line(err: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
-    return err
+from tests.hostile import BASELINE, FOREIGN, ROOT, TINY_RUN, one_error_line, run_cli, snapshot
 
 
 @pytest.fixture()

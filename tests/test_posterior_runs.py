@@ -48,6 +48,17 @@ def _sweep(posterior: Path | None, draws: int = 5, replications: int = 100, hori
     return sweep if posterior is None else with_posterior(sweep, PosteriorChoice(load_posterior(posterior), draws))
 
 
+def _bad_posteriors(folder: Path) -> dict[str, Path]:
+    """Posterior files a command must refuse (and a good one), by the name the error tests give them."""
+    return {
+        "missing": folder / "missing.csv",
+        "bad": _posterior_file(folder, {HAZARD: [0.001]}, "bad.csv"),
+        "good": _posterior_file(folder, SPREAD, "good.csv"),
+        "fixed": _posterior_file(folder, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
+        "clash": _posterior_file(folder, {"agents.UK.troops": [1000.0], "weight": [1.0]}, "clash.csv"),
+    }
+
+
 def _one_line_error(capsys: pytest.CaptureFixture, *argv: object) -> str:
     assert main([str(a) for a in argv]) == 2
     err = capsys.readouterr().err.strip()
@@ -240,14 +251,7 @@ def test_posterior_without_a_file_is_the_committed_one() -> None:
     (["--posterior", "{clash}"], "draws agents.UK.troops, which axis 'agents.UK.troops' also sets"),
 ])
 def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv, message) -> None:
-    files = {
-        "missing": tmp_path / "missing.csv",
-        "bad": _posterior_file(tmp_path, {HAZARD: [0.001]}, "bad.csv"),
-        "good": _posterior_file(tmp_path, SPREAD, "good.csv"),
-        "fixed": _posterior_file(tmp_path, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
-        "clash": _posterior_file(tmp_path, {"agents.UK.troops": [1000.0], "weight": [1.0]}, "clash.csv"),
-    }
-    argv = [a.format(**files) for a in argv]
+    argv = [a.format(**_bad_posteriors(tmp_path)) for a in argv]
     err = _one_line_error(capsys, "sweep", BASELINE, "--param", "agents.UK.troops=0:20000:2", "--replications",
                           "40", "--horizon", "30", "--out", tmp_path / "out", *argv)
     assert message in err
@@ -394,13 +398,7 @@ def test_run_posterior_on_the_command_line_writes_a_run_folder_with_its_draws(tm
     (["--posterior", "{fixed}", "--draws", "4"], "agents.RU.troops: cannot be drawn per world"),
 ])
 def test_run_posterior_errors_exit_2_in_one_line_before_any_folder(tmp_path: Path, capsys, argv, message) -> None:
-    files = {
-        "missing": tmp_path / "missing.csv",
-        "bad": _posterior_file(tmp_path, {HAZARD: [0.001]}, "bad.csv"),
-        "good": _posterior_file(tmp_path, SPREAD, "good.csv"),
-        "fixed": _posterior_file(tmp_path, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
-    }
-    argv = [a.format(**files) for a in argv]
+    argv = [a.format(**_bad_posteriors(tmp_path)) for a in argv]
     err = _one_line_error(capsys, "run", BASELINE, "--replications", "40", "--horizon", "30",
                           "--out", tmp_path / "out", *argv)
     assert message in err

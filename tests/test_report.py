@@ -266,15 +266,21 @@ def _refused(damaged: Path, runs: tuple[Path, Path], tmp_path: Path, capsys: pyt
     return err
 
 
+def _damaged(run: Path, tmp_path: Path, damage: Callable[[Path], None], rehash: bool = False) -> Path:
+    """A copy of ``run`` damaged by ``damage``; with ``rehash``, its manifest then lists the files as they are."""
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run, damaged)
+    damage(damaged)
+    if rehash:
+        _rehash(damaged)
+    return damaged
+
+
 @pytest.mark.parametrize("case", list(DAMAGES))
 def test_a_changed_table_exits_2_naming_it_and_keeps_the_old_report(
     case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    damage, _ = DAMAGES[case]
-    damaged = tmp_path / "damaged"
-    shutil.copytree(runs[0], damaged)
-    damage(damaged)
-    err = _refused(damaged, runs, tmp_path, capsys)
+    err = _refused(_damaged(runs[0], tmp_path, DAMAGES[case][0]), runs, tmp_path, capsys)
     name = next(n for n in ("survival.csv", "summary.csv", "trajectories.csv") if n in err)
     assert f"{name} was changed or damaged after ceasefire wrote it" in err or f"cannot read {name}" in err
 
@@ -284,13 +290,9 @@ def test_a_damaged_table_with_a_matching_manifest_exits_2_naming_the_file(
     case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     damage, message = DAMAGES[case]
-    damaged = tmp_path / "damaged"
-    shutil.copytree(runs[0], damaged)
-    damage(damaged)
-    _rehash(damaged)
     if case == "missing survival.csv":
         message = "survival.csv is not listed in its manifest.json"
-    assert message in _refused(damaged, runs, tmp_path, capsys)
+    assert message in _refused(_damaged(runs[0], tmp_path, damage, rehash=True), runs, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("case", list(FOLDER_DAMAGES))
@@ -298,10 +300,7 @@ def test_a_damaged_or_foreign_folder_exits_2_naming_what_is_wrong(
     case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     damage, message = FOLDER_DAMAGES[case]
-    damaged = tmp_path / "damaged"
-    shutil.copytree(runs[0], damaged)
-    damage(damaged)
-    assert message in _refused(damaged, runs, tmp_path, capsys)
+    assert message in _refused(_damaged(runs[0], tmp_path, damage), runs, tmp_path, capsys)
 
 
 def test_out_that_is_a_folder_exits_2(runs: tuple[Path, Path], tmp_path: Path,

@@ -27,4 +27,4 @@ def check_file_out(args: argparse.Namespace, suffix: str) -> Path:
     Raises:
         InputError: one line naming the file and what to do.
     """
-    return check_output_file(args.out, suffix, "--out", force=args.force)
+    return check_output_file(args.out, suffix, force=args.force)

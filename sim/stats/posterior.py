@@ -219,7 +219,8 @@ class PosteriorChoice:
         """Manifest fields: the file, its SHA-256, the draws and worlds per draw, what the intervals hold."""
         return {"file": str(self.posterior.source), "sha256": self.posterior.sha256, "draws": self.draws,
                 "worlds_per_draw": [worlds // self.draws, -(-worlds // self.draws)],
-                "assignment": "world r runs draw r % draws at every point (draws picked by weight, seeded)",
+                "assignment": "world r runs draw r % draws, at every point and troop level (draws picked by "
+                              "weight, seeded)",
                 "parameters": list(self.posterior.parameters.columns), "interval": INTERVAL_KIND}
 
     def world_values(self, seed: int, replications: int, template: Scenario | None = None

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import describe  # noqa: E402
 from sim.engine.compiled import SWITCH, engine, kernels, numpy_only, wanted  # noqa: E402
 from sim.engine.model import CeasefireModel  # noqa: E402
-from sim.engine.runner import run_scenario  # noqa: E402
+from sim.experiments.run import run_scenario  # noqa: E402
 from sim.spec.scenario import load_scenario  # noqa: E402
 from tests.oracle import run_oracle  # noqa: E402
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.api import save_run  # noqa: E402
-from sim.engine.runner import run_scenario  # noqa: E402
+from sim.experiments.run import run_scenario  # noqa: E402
 from sim.outputs.plots import runs as plots  # noqa: E402
 from sim.spec.scenario import load_scenario  # noqa: E402
 

@@ -28,7 +28,7 @@ from importlib import import_module as _import_module
 _EXPORTS = {
     "CeasefireModel": "sim.engine.model",
     "InputError": "sim.core.errors",
-    "RunResult": "sim.engine.runner",
+    "RunResult": "sim.experiments.run",
     "Scenario": "sim.spec.scenario",
     "ScenarioModel": "sim.engine.mesa_model",
     "Sweep": "sim.experiments.sweep.design",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "plot_validation": "sim.outputs.plots.runs",
     "quick_sweep": "sim.experiments.sweep.design",
     "read_csv": "sim.api",
-    "run_scenario": "sim.engine.runner",
+    "run_scenario": "sim.experiments.run",
     "run_sweep": "sim.experiments.sweep.execute",
     "save_run": "sim.api",
     "variant": "sim.api",

@@ -20,13 +20,9 @@ from typing import Any
 import pandas as pd
 
 from sim.engine.mesa_model import resolve_scenario, with_overrides
-from sim.engine.runner import BLOCK_WORLDS, RunResult
-from sim.outputs.artefacts import atomic_folder, manifest_base, write_csv, write_json
-from sim.outputs.plots.runs import plot_run_dir
+from sim.experiments.run import RunResult
+from sim.outputs.artefacts import save
 from sim.spec.scenario import Scenario
-
-RUN_TABLES = ("runs.csv", "survival.csv", "summary.csv", "trajectories.csv", "intent.csv")
-"""The CSV files of a run folder."""
 
 
 def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
@@ -43,7 +39,8 @@ def save_run(
     Args:
         result: what ``run_scenario`` returned.
         out_dir: destination folder; if it exists it is replaced as a whole, but only when it is empty or
-            was written by ``ceasefire`` (see :func:`sim.outputs.artefacts.check_output_folder`).
+            was written by ``ceasefire run`` and is unchanged since (see
+            :func:`sim.outputs.ownership.check_output_folder`).
         command_line: recorded in the manifest.
         plots: also draw ``survival.png``, ``trajectories.png`` and ``causes.png``.
         source: the scenario file, recorded in the manifest.
@@ -52,31 +49,7 @@ def save_run(
         InputError: ``out_dir`` holds files ``ceasefire`` did not write, or is the current folder or above it.
         OSError: the disk is full or read-only; the previous folder is then left as it was.
     """
-    out_dir = Path(out_dir)
-    with atomic_folder(out_dir) as tmp:
-        write_csv(result.runs, tmp / "runs.csv")
-        write_csv(result.survival, tmp / "survival.csv")
-        write_csv(result.summary, tmp / "summary.csv")
-        write_csv(result.intent, tmp / "intent.csv")
-        if result.trajectories is not None:
-            write_csv(result.trajectories, tmp / "trajectories.csv")
-        write_json(manifest(result, command_line, source), tmp / "manifest.json")
-        if plots and result.trajectories is not None:
-            plot_run_dir(tmp)
-    return out_dir
-
-
-def manifest(
-    result: RunResult, command_line: Sequence[str] | None = None, source: str | Path | None = None
-) -> dict[str, object]:
-    """What a reader needs to reproduce a run: the resolved scenario, seed, versions, commit, timing."""
-    return {
-        **manifest_base(result.scenario, command_line, source),
-        "structure": result.scenario.structure.model_dump(),
-        "block_worlds": BLOCK_WORLDS,
-        "workers": result.workers,
-        "wall_seconds": round(result.wall_seconds, 3),
-    }
+    return save(result.artefacts(source), out_dir, command_line=command_line, plots=plots)
 
 
 # --------------------------------------------------------------------------- variants

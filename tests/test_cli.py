@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.api
+import sim.outputs.plots.runs
 from sim.cli.main import main
-from sim.engine.runner import plan_blocks
+from sim.engine.blocks import plan_blocks
+from sim.outputs.ownership import first_problem, is_marked
 from sim.stats.metrics import CAUSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,19 +97,26 @@ def test_validate_exits_2_when_any_file_is_bad(tmp_path, capsys):
 def test_compare_and_plot_redraw_from_csv(small_run, tmp_path):
     other = tmp_path / "other"
     assert run_cli("run", ROOT / "scenarios" / "no_european_troops.yaml", "--replications", 100, "--horizon", 400,
-                   "--out", other, "--quiet") == 0
+                   "--out", other, "--quiet", "--no-plots") == 0
     figure = tmp_path / "compare.png"
     assert run_cli("compare", small_run, other, "--out", figure) == 0
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    (other / "survival.png").unlink()
-    assert run_cli("plot", other) == 0
-    assert (other / "survival.png").exists()
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and is_marked(figure)
+    assert not (other / "survival.png").exists()
+    assert run_cli("plot", other) == 0  # a run written with --no-plots gets its figures
+    assert {p.name for p in other.iterdir()} == RUN_FILES
+    manifest = json.loads((other / "manifest.json").read_text())
+    assert manifest["figures"] == ["survival.png", "trajectories.png", "causes.png"]
+    assert first_problem(other, "run") is None  # the manifest lists the new figures with their hashes
+    assert run_cli("plot", other) == 0  # and again, now from the figures it lists
 
 
-def test_plot_on_a_damaged_folder_names_the_missing_file(tmp_path, capsys):
+def test_plot_on_a_folder_without_manifest_is_refused_and_changes_nothing(tmp_path, capsys):
     (tmp_path / "summary.csv").write_text("scenario\nx\n")
+    (tmp_path / "survival.png").write_bytes(b"my own figure")
     assert run_cli("plot", tmp_path) == 2
-    assert "survival.csv" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no manifest.json" in err
+    assert (tmp_path / "survival.png").read_bytes() == b"my own figure"
 
 
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
@@ -124,8 +133,8 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("--replications", "0"), "replications: must be >= 1 (got 0)"),
-        (("--horizon", "-3"), "horizon_days: must be >= 1 (got -3)"),
+        (("--replications", "0"), "--replications: must be >= 1 (got 0)"),
+        (("--horizon", "-3"), "--horizon: must be >= 1 day (got -3)"),
         (("--workers", "0"), "--workers: must be >= 1 (got 0)"),
     ],
 )
@@ -147,10 +156,10 @@ def test_a_run_that_fails_while_writing_leaves_the_previous_results_untouched(tm
     assert run_cli("run", BASELINE, "--replications", 50, "--horizon", 30, "--out", out, "--quiet") == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def broken_plots(folder):
+    def broken_plots(folder, figures):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.api, "plot_run_dir", broken_plots)
+    monkeypatch.setattr(sim.outputs.plots.runs, "draw", broken_plots)
     with pytest.raises(RuntimeError, match="disk full"):
         run_cli("run", BASELINE, "--replications", 60, "--horizon", 30, "--seed", 9, "--out", out, "--quiet")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -164,26 +173,52 @@ def test_help_lists_every_command(capsys):
         assert command in text
 
 
-@pytest.mark.parametrize("damage", ["missing", "columns", "empty"])
+@pytest.mark.parametrize("damage", ["missing", "columns", "empty", "truncated"])
 def test_compare_on_a_damaged_folder_says_what_is_wrong(small_run, tmp_path, capsys, damage):
     broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "summary.csv").write_bytes((small_run / "summary.csv").read_bytes())
-    if damage == "columns":
-        (broken / "survival.csv").write_text("day,p_holding\n0,1\n")
+    shutil.copytree(small_run, broken)
+    table = broken / "survival.csv"
+    if damage == "missing":
+        table.unlink()
+    elif damage == "columns":
+        table.write_text("day,p_holding\n0,1\n")
     elif damage == "empty":
-        (broken / "survival.csv").write_text("")
+        table.write_text("")
+    else:
+        table.write_bytes(table.read_bytes()[:200])
     assert run_cli("compare", small_run, broken, "--out", tmp_path / "c.png") == 2
     message = capsys.readouterr().err
-    assert message.startswith(f"error: {broken / 'survival.csv'}") and message.count("\n") == 1
+    assert message.startswith(f"error: {broken}: DIR: ") and message.count("\n") == 1
+    assert "survival.csv" in message
     assert not (tmp_path / "c.png").exists()
 
 
-def test_compare_replaces_an_existing_figure_and_refuses_a_folder(small_run, tmp_path, capsys):
+def test_compare_refuses_a_folder_without_manifest_or_of_another_command(small_run, tmp_path, capsys):
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("survival.csv", "summary.csv"):
+        (bare / name).write_bytes((small_run / name).read_bytes())
+    assert run_cli("compare", small_run, bare, "--out", tmp_path / "c.png") == 2
+    assert "no manifest.json of ceasefire's" in capsys.readouterr().err
+    other = tmp_path / "other"
+    shutil.copytree(small_run, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    (other / "manifest.json").write_text(json.dumps({**manifest, "command": "sweep"}))
+    assert run_cli("compare", small_run, other, "--out", tmp_path / "c.png") == 2
+    assert "was written by `ceasefire sweep`, not `ceasefire run`" in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_compare_replaces_only_its_own_figure_unless_forced_and_refuses_a_folder(small_run, tmp_path, capsys):
     figure = tmp_path / "compare.png"
     figure.write_bytes(b"old")
-    assert run_cli("compare", small_run, "--out", figure) == 0
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["compare.png"]
-    assert run_cli("compare", small_run, "--out", tmp_path) == 2
+    assert run_cli("compare", small_run, "--out", figure) == 2
+    assert "exists and was not written by ceasefire" in capsys.readouterr().err
+    assert figure.read_bytes() == b"old"
+    assert run_cli("compare", small_run, "--out", figure, "--force") == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and is_marked(figure)
+    assert run_cli("compare", small_run, "--out", figure, "--given-deal") == 0  # ours: replaced without --force
+    assert [p.name for p in tmp_path.iterdir()] == ["compare.png"]  # no temporary or lock file left
+    (tmp_path / "folder.png").mkdir()
+    assert run_cli("compare", small_run, "--out", tmp_path / "folder.png") == 2
     assert "--out: is a folder" in capsys.readouterr().err

@@ -135,8 +135,8 @@ def test_model_and_agents_do_not_shadow_mesa_attributes():
     plain_model = mesa.Model(rng=1)
     reserved_model = mesa_names(mesa.Model, plain_model)
     reserved_agent = mesa_names(mesa.Agent, mesa.Agent(plain_model))
-    model_classes = names_set_by(ROOT / "sim" / "model.py", {CeasefireModel.__name__})
-    agent_classes = names_set_by(ROOT / "sim" / "agents.py")
+    model_classes = names_set_by(ROOT / "sim" / "engine" / "model.py", {CeasefireModel.__name__})
+    agent_classes = names_set_by(ROOT / "sim" / "engine" / "agents.py")
     assert model_classes and State.__name__ in agent_classes
     clashes = {name: sorted(names & reserved_model) for name, names in model_classes.items()}
     clashes |= {name: sorted(names & reserved_agent) for name, names in agent_classes.items()}

@@ -16,7 +16,8 @@ import sim
 from sim.core.errors import InputError
 from sim.engine.mesa_model import REPORTERS, ScenarioModel, keyword_paths
 from sim.engine.model import CeasefireModel
-from sim.engine.runner import run_records, run_scenario
+from sim.engine.runner import run_records
+from sim.experiments.run import run_scenario
 
 BASELINE = "scenarios/baseline.yaml"
 

@@ -8,7 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.stats.metrics import CAUSES, Z_95, summary_row, survival_table, wilson_interval
+from sim.stats.metrics import (
+    CAUSES,
+    HORIZON,
+    P_DEAL,
+    Z_95,
+    grouped_holding_counts,
+    headline_outcomes,
+    holding_counts,
+    p_hold,
+    summary_row,
+    survival_table,
+    wilson_interval,
+)
 
 
 def test_wilson_interval_matches_the_closed_form():
@@ -61,6 +73,32 @@ def test_summary_reports_nan_beyond_the_horizon_and_shares_that_sum_to_one():
     assert sum(row[f"share_{c}"] for c in CAUSES) == pytest.approx(1.0)
 
 
+def test_headline_outcomes_are_per_world_and_sum_to_the_summary():
+    runs = _runs([None, 3, 5, None, 100], [True, True, True, False, True])
+    outcomes = headline_outcomes(runs, horizon_days=100, days=(4, 90, 365))
+    assert outcomes[P_DEAL].tolist() == [True, True, True, False, True]
+    assert outcomes[p_hold(4)].tolist() == [True, False, True, False, True]  # broke on day 3: not holding on 4
+    assert outcomes[p_hold(HORIZON)].tolist() == [True, False, False, False, False]  # broke on the last day
+    assert p_hold(365) not in outcomes  # beyond the horizon: unknown, not "not holding"
+    row = summary_row(runs, horizon_days=100, scenario="t", seed=1)
+    for name in (P_DEAL, p_hold(90), p_hold(HORIZON)):
+        assert row[name] == pytest.approx(outcomes[name].mean()), name
+    assert (P_DEAL, p_hold(365), p_hold(HORIZON)) == ("p_agreed", "p_hold_365", "p_hold_horizon")
+
+
+def test_holding_counts_by_group_are_the_counts_of_each_group():
+    rng = np.random.default_rng(3)
+    agreed = rng.random(200) < 0.7
+    breakdowns = [float(rng.integers(0, 60)) if rng.random() < 0.5 else None for _ in range(200)]
+    runs = _runs(breakdowns, agreed.tolist())
+    group = rng.integers(0, 4, 200)
+    held, deals = grouped_holding_counts(runs, 50, group, 5)
+    assert held.shape == (5, 51) and deals.tolist()[4] == 0
+    for g in range(4):
+        alone, agreed_alone = holding_counts(runs[group == g], 50)
+        assert held[g].tolist() == alone.tolist() and deals[g] == int(agreed_alone)
+
+
 def _binomial_quantile(n: int, p: float, q: float) -> int:
     """Smallest k with P(X <= k) >= q for X ~ Binomial(n, p)."""
     cumulative = 0.0
@@ -72,7 +110,7 @@ def _binomial_quantile(n: int, p: float, q: float) -> int:
 
 
 def test_reported_intervals_for_p_hold_365_are_honest_over_independent_seeds():
-    from sim.engine.runner import run_scenario
+    from sim.experiments.run import run_scenario
     from tests.conftest import make_scenario
 
     runs, worlds = 150, 300

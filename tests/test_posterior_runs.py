@@ -1,4 +1,4 @@
-"""Sweeps, bets and reports whose parameters are drawn per world from a posterior (``--posterior``)."""
+"""Runs, sweeps, bets and reports whose parameters are drawn per world from a posterior (``--posterior``)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.experiments.bet
-import sim.experiments.sweep.execute
 from sim.cli.main import main
 from sim.core.errors import InputError
 from sim.engine.packing import run_packed
-from sim.experiments.bet import world_outcomes
-from sim.experiments.sweep.design import quick_sweep, with_posterior
-from sim.experiments.sweep.execute import RecordStore, completed_points, partial_dir, run_point, run_sweep
+from sim.experiments.posterior_run import run_with_posterior
+from sim.stats.metrics import headline_outcomes, p_hold
 from sim.stats.posterior import (
+    DEFAULT_POSTERIOR,
     INTERVAL_KIND,
     PosteriorChoice,
     draw_indices,
@@ -43,9 +41,22 @@ def _posterior_file(folder: Path, columns: dict[str, list[float]], name: str = "
 
 
 def _sweep(posterior: Path | None, draws: int = 5, replications: int = 100, horizon: int = 120):
+    from sim.experiments.sweep.design import quick_sweep, with_posterior
+
     sweep = quick_sweep(BASELINE, ["agents.UK.troops=0:20000:3"],
                         {"replications": replications, "horizon_days": horizon, "seed": 5})
     return sweep if posterior is None else with_posterior(sweep, PosteriorChoice(load_posterior(posterior), draws))
+
+
+def _bad_posteriors(folder: Path) -> dict[str, Path]:
+    """Posterior files a command must refuse (and a good one), by the name the error tests give them."""
+    return {
+        "missing": folder / "missing.csv",
+        "bad": _posterior_file(folder, {HAZARD: [0.001]}, "bad.csv"),
+        "good": _posterior_file(folder, SPREAD, "good.csv"),
+        "fixed": _posterior_file(folder, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
+        "clash": _posterior_file(folder, {"agents.UK.troops": [1000.0], "weight": [1.0]}, "clash.csv"),
+    }
 
 
 def _one_line_error(capsys: pytest.CaptureFixture, *argv: object) -> str:
@@ -90,6 +101,9 @@ def test_a_world_with_drawn_values_is_the_world_of_a_plain_run_of_its_particle(t
 
 
 def test_every_point_of_a_sweep_gets_the_same_world_values(tmp_path: Path, monkeypatch) -> None:
+    import sim.experiments.sweep.execute
+    from sim.experiments.sweep.execute import completed_points
+
     sweep = _sweep(_posterior_file(tmp_path, SPREAD), draws=5, replications=20, horizon=30)
     seen: list[list] = []
     real = sim.experiments.sweep.execute.run_packed
@@ -132,7 +146,7 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
     scenario = make_scenario(replications=worlds, horizon_days=365)
     values, draw_of_world = posterior_world_values(posterior, draws, scenario.seed, worlds, template=scenario)
     runs = run_packed([scenario], [()], world_values=[values])[0]
-    hold = world_outcomes(runs, 365)["hold_1y"]
+    hold = headline_outcomes(runs, 365, (365,))[p_hold(365)]
     p, low, high, sd = (float(x[0]) for x in pooled_from_worlds(hold, draw_of_world))
 
     quiet = values[HAZARD] == 0.0002
@@ -152,6 +166,8 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
     assert p == pytest.approx(hold.mean())
     assert high - low > 2 * (float(mc_high) - float(mc_low))  # sqrt(s² + p(1−p)/N) ≈ 3.4x the MC sd
     # the sweep's record of the same point carries the same pooled interval
+    from sim.experiments.sweep.execute import run_point
+
     record = run_point(scenario, 0, draws=(values, draw_of_world))
     assert record["summary"]["p_hold_365_ci_low"] == pytest.approx(low)
     assert record["summary"]["p_hold_365_ci_high"] == pytest.approx(high)
@@ -163,6 +179,8 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
 
 
 def test_a_posterior_sweep_gives_the_same_bytes_on_one_and_two_workers(tmp_path: Path) -> None:
+    from sim.experiments.sweep.execute import run_sweep
+
     sweep = _sweep(_posterior_file(tmp_path, SPREAD), draws=5)
     one = run_sweep(sweep, tmp_path / "one", workers=1, plots=False).out_dir
     two = run_sweep(sweep, tmp_path / "two", workers=2, plots=False).out_dir
@@ -179,6 +197,8 @@ def test_a_posterior_sweep_gives_the_same_bytes_on_one_and_two_workers(tmp_path:
 
 
 def test_the_sweep_hash_follows_the_posterior_and_resume_refuses_a_changed_one(tmp_path: Path) -> None:
+    from sim.experiments.sweep.execute import RecordStore, partial_dir
+
     first = _posterior_file(tmp_path, SPREAD)
     copied = tmp_path / "elsewhere.csv"
     shutil.copy(first, copied)
@@ -208,15 +228,14 @@ def test_sweep_posterior_on_the_command_line_writes_pooled_tables_and_plots(tmp_
     assert manifest["posterior"]["file"] == str(path) and manifest["posterior"]["draws"] == 4
 
 
-def test_sweep_posterior_without_a_file_is_the_committed_one() -> None:
+def test_posterior_without_a_file_is_the_committed_one() -> None:
     import argparse
 
-    from sim.cli.sweep import add_posterior_arguments, posterior_choice
-    from sim.stats.posterior import DEFAULT_POSTERIOR
+    from sim.cli.common import add_options, posterior_choice
 
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
-    add_posterior_arguments(parser)
+    add_options(parser, posterior=True, draws=True)
     args = parser.parse_args(["x.yaml", "--posterior"])
     choice = posterior_choice(args, make_scenario(replications=100))
     assert choice.posterior.source == DEFAULT_POSTERIOR and choice.draws == 20
@@ -232,14 +251,7 @@ def test_sweep_posterior_without_a_file_is_the_committed_one() -> None:
     (["--posterior", "{clash}"], "draws agents.UK.troops, which axis 'agents.UK.troops' also sets"),
 ])
 def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv, message) -> None:
-    files = {
-        "missing": tmp_path / "missing.csv",
-        "bad": _posterior_file(tmp_path, {HAZARD: [0.001]}, "bad.csv"),
-        "good": _posterior_file(tmp_path, SPREAD, "good.csv"),
-        "fixed": _posterior_file(tmp_path, {"agents.RU.troops": [600000.0], "weight": [1.0]}, "fixed.csv"),
-        "clash": _posterior_file(tmp_path, {"agents.UK.troops": [1000.0], "weight": [1.0]}, "clash.csv"),
-    }
-    argv = [a.format(**files) for a in argv]
+    argv = [a.format(**_bad_posteriors(tmp_path)) for a in argv]
     err = _one_line_error(capsys, "sweep", BASELINE, "--param", "agents.UK.troops=0:20000:2", "--replications",
                           "40", "--horizon", "30", "--out", tmp_path / "out", *argv)
     assert message in err
@@ -250,6 +262,8 @@ def test_sweep_posterior_errors_exit_2_in_one_line(tmp_path: Path, capsys, argv,
 
 
 def test_bet_posterior_pairs_every_troop_level_and_pools_the_intervals(tmp_path: Path, capsys, monkeypatch) -> None:
+    import sim.experiments.bet
+
     seen: list = []
     real = sim.experiments.bet.run_packed
 
@@ -296,7 +310,7 @@ def test_the_report_of_a_posterior_run_says_its_intervals_include_the_parameters
     assert main(["run", str(BASELINE), *common, "--posterior", str(path), "--draws", "2", "--out", str(run_dir)]) == 0
     assert main(["run", str(BASELINE), *common, "--no-plots", "--out", str(plain_dir)]) == 0
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["interval"] == INTERVAL_KIND and manifest["posterior_sha256"] == load_posterior(path).sha256
+    assert manifest["interval"] == INTERVAL_KIND and manifest["posterior"]["sha256"] == load_posterior(path).sha256
     out = tmp_path / "report.html"
     assert main(["report", str(run_dir), str(plain_dir), "--out", str(out)]) == 0
     text = html.unescape(out.read_text())
@@ -304,3 +318,96 @@ def test_the_report_of_a_posterior_run_says_its_intervals_include_the_parameters
     assert "Monte Carlo only (Wilson)" in text and "The 2 posterior draws of this run" in text
     assert "drawn: median" in text and "(posterior)" in text  # the drawn parameters, the comparison's mark
     assert text.count("Parameter uncertainty included") == 1  # the plain run says nothing of the kind
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_a_posterior_run_gives_world_r_draw_r_mod_d_as_sweeps_and_the_bet_do(tmp_path: Path) -> None:
+    """The worlds of `run --posterior` are those of a sweep point with the same draws: world r runs draw r % D
+    with the streams it has in a plain run (common random numbers)."""
+    posterior = load_posterior(_posterior_file(tmp_path, SPREAD))
+    scenario = make_scenario(replications=30, horizon_days=60)
+    drawn = run_with_posterior(scenario, posterior, draws=4)
+    values, draw_of_world = PosteriorChoice(posterior, 4).world_values(scenario.seed, 30, template=scenario)
+    packed = run_packed([scenario], [()], world_values=[values])[0]
+    assert drawn.result.runs["draw"].tolist() == [r % 4 for r in range(30)] == draw_of_world.tolist()
+    pd.testing.assert_frame_equal(drawn.result.runs.drop(columns="draw"), packed)
+    table = drawn.draws
+    assert table["draw"].tolist() == [0, 1, 2, 3] and table["worlds"].tolist() == [8, 8, 7, 7]
+    assert table["particle"].tolist() == draw_indices(posterior, 4, scenario.seed).tolist()
+    hold = headline_outcomes(packed, 60)[p_hold("horizon")]
+    for draw in range(4):
+        assert table.loc[draw, "p_hold_horizon"] == pytest.approx(hold[draw_of_world == draw].mean())
+    assert table["p_hold_365"].isna().all()  # beyond the horizon
+
+
+def test_a_posterior_run_pools_its_intervals_by_draw_and_records_trajectories(tmp_path: Path) -> None:
+    columns = {HAZARD: [0.0002, 0.05], "model.spiral_hazard": [0.0, 1.0], "weight": [1.0, 1.0]}
+    posterior = load_posterior(_posterior_file(tmp_path, columns))
+    scenario = make_scenario(replications=200, horizon_days=365)
+    drawn = run_with_posterior(scenario, posterior, draws=20)
+    summary, survival = drawn.result.summary.iloc[0], drawn.result.survival
+    hold = headline_outcomes(drawn.result.runs, 365, (365,))[p_hold(365)]
+    p, low, high, sd = (float(x[0]) for x in pooled_from_worlds(hold, drawn.result.runs["draw"], draws=20))
+    assert (summary["p_hold_365"], summary["p_hold_365_ci_low"], summary["p_hold_365_ci_high"]) == pytest.approx(
+        (p, low, high))
+    assert summary["p_hold_365_parameter_sd"] == pytest.approx(sd) and sd > 0
+    assert summary["p_hold_365_ci_high"] - summary["p_hold_365_ci_low"] > \
+        summary["p_hold_365_mc_ci_high"] - summary["p_hold_365_mc_ci_low"]
+    assert summary["interval"] == INTERVAL_KIND and summary["posterior_draws"] == 20
+    assert survival.loc[365, "p_holding"] == pytest.approx(p) and survival.loc[365, "ci_low"] == pytest.approx(low)
+    assert set(survival["interval"]) == {INTERVAL_KIND}
+    assert drawn.result.trajectories is not None and len(drawn.result.trajectories) == 366
+
+
+def test_posterior_runs_do_not_depend_on_the_worker_count(tmp_path: Path) -> None:
+    posterior = load_posterior(_posterior_file(tmp_path, SPREAD))
+    scenario = make_scenario(replications=20_100, horizon_days=5)
+    one = run_with_posterior(scenario, posterior, draws=7, workers=1, record_trajectories=False)
+    two = run_with_posterior(scenario, posterior, draws=7, workers=2, record_trajectories=False)
+    for name in ("runs", "survival", "summary", "intent"):
+        pd.testing.assert_frame_equal(getattr(one.result, name), getattr(two.result, name), obj=name)
+    pd.testing.assert_frame_equal(one.draws, two.draws)
+
+
+def test_run_posterior_on_the_command_line_writes_a_run_folder_with_its_draws(tmp_path: Path, capsys) -> None:
+    path = _posterior_file(tmp_path, SPREAD)
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE), "--replications", "40", "--horizon", "30", "--posterior", str(path),
+                 "--draws", "4", "--out", str(out)]) == 0
+    assert "intervals: parameters+monte_carlo (4 posterior draws" in capsys.readouterr().out
+    assert {p.name for p in out.iterdir()} == {"runs.csv", "survival.csv", "summary.csv", "trajectories.csv",
+                                                "intent.csv", "draws.csv", "manifest.json", "survival.png",
+                                                "trajectories.png", "causes.png"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "run" and manifest["interval"] == INTERVAL_KIND
+    assert manifest["posterior"]["draws"] == 4 and manifest["posterior"]["worlds_per_draw"] == [10, 10]
+    assert manifest["posterior"]["file"] == str(path)
+    assert len(pd.read_csv(out / "draws.csv")) == 4
+    assert main(["plot", str(out)]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--posterior", "{missing}", "--draws", "4"], "missing.csv: cannot read"),
+    (["--posterior", "{bad}", "--draws", "4"], "bad.csv: weight: column is missing"),
+    (["--draws", "5"], "--draws: only with --posterior"),
+    (["--posterior", "{good}", "--draws", "21"], "--draws: must be between 1 and 20"),
+    (["--posterior", "{good}"], "--draws: must be between 1 and 20, half the worlds per run"),  # 50 by default
+    (["--posterior", "{good}", "--draws", "0"], "--draws: must be >= 1 (got 0)"),
+    (["--posterior", "{fixed}", "--draws", "4"], "agents.RU.troops: cannot be drawn per world"),
+])
+def test_run_posterior_errors_exit_2_in_one_line_before_any_folder(tmp_path: Path, capsys, argv, message) -> None:
+    argv = [a.format(**_bad_posteriors(tmp_path)) for a in argv]
+    err = _one_line_error(capsys, "run", BASELINE, "--replications", "40", "--horizon", "30",
+                          "--out", tmp_path / "out", *argv)
+    assert message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_posterior_without_a_file_draws_the_committed_posterior_50_times(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE), "--replications", "100", "--horizon", "10", "--posterior", "--no-plots",
+                 "--quiet", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["posterior"]["file"] == str(DEFAULT_POSTERIOR) and manifest["posterior"]["draws"] == 50

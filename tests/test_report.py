@@ -16,8 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.api import save_run
 from sim.cli.main import main
+from sim.experiments.run import run_scenario
+from sim.outputs.ownership import folder_records, is_marked, mark_html
 from sim.outputs.report import CSP, build_report
+from sim.spec.scenario import load_scenario
 from tests import browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,11 +120,10 @@ def page(report: Path) -> Page:
 def short_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One run with a 100-day horizon, no trajectories.csv and hostile text in its description."""
     root = tmp_path_factory.mktemp("short")
-    run = cli_run("baseline", root / "short", horizon="100")
-    (run / "trajectories.csv").unlink()
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    manifest["scenario"]["description"] = HOSTILE
-    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    scenario = load_scenario(SCENARIOS / "baseline.yaml",
+                             {"replications": 300, "horizon_days": 100, "description": HOSTILE})
+    run = save_run(run_scenario(scenario, record_trajectories=False), root / "short", plots=False)
+    assert not (run / "trajectories.csv").exists()
     return build_report([run], root / "short.html")
 
 
@@ -216,39 +219,110 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "no rows": (_rewrite_csv("summary.csv", lambda t: t.iloc[:0]), "summary.csv: empty table"),
     "text in a number column": (_rewrite_csv("summary.csv", lambda t: t.assign(p_agreed="lots")),
                                 "summary.csv: column p_agreed: not a number on line 2: 'lots'"),
+}
+"""Damaged tables, and what the report says of each when the manifest was rewritten to match them (a
+crafted folder); otherwise the manifest's SHA-256 catches them first."""
+
+FOLDER_DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "broken manifest": (_write("manifest.json", '{"scenario": {'), "manifest.json: not valid JSON (line 1"),
     "foreign manifest": (_write("manifest.json", "[1, 2]"), "manifest.json: expected a JSON object"),
     "manifest without scenario": (_write("manifest.json", '{"seed": 1}'), "manifest.json: scenario: missing"),
     "missing manifest": (lambda run: (run / "manifest.json").unlink(), "manifest.json: file not found"),
     "foreign folder": (_foreign, ": not a run folder written by `ceasefire run`"),
     "missing folder": (shutil.rmtree, ": not a folder"),
+    "another command's folder": (lambda run: _edit_manifest(run, command="sweep"),
+                                 "was written by `ceasefire sweep`, not `ceasefire run`"),
+    "manifest without hashes": (lambda run: _edit_manifest(run, files=None), "has no manifest.json of ceasefire's"),
 }
 
 
-@pytest.mark.parametrize("case", list(DAMAGES))
-def test_damaged_folder_exits_2_naming_the_file_and_keeps_the_old_report(
-    case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    damage, message = DAMAGES[case]
-    damaged = tmp_path / "damaged"
-    shutil.copytree(runs[0], damaged)
-    damage(damaged)
+def _edit_manifest(run: Path, **fields: object) -> None:
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    (run / "manifest.json").write_text(json.dumps({**manifest, **fields}), encoding="utf-8")
+
+
+def _rehash(run: Path) -> None:
+    """List the folder's files as they now are in its manifest: what a hostile user could do."""
+    _edit_manifest(run, files=folder_records(run))
+
+
+def _previous_report(out: Path) -> str:
+    """A report ceasefire wrote earlier (it carries the mark), which a failed report must leave as it was."""
+    text = mark_html("<!DOCTYPE html>\n<html><head><title>old</title></head><body>previous report</body></html>\n")
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
+def _refused(damaged: Path, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     out = tmp_path / "report.html"
-    out.write_text("previous report", encoding="utf-8")
+    previous = _previous_report(out)
     capsys.readouterr()
     assert run_cli("report", runs[1], damaged, "--out", out) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: {damaged}")
-    assert message in err
     assert "Traceback" not in err
-    assert out.read_text(encoding="utf-8") == "previous report"
-    assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
+    assert out.read_text(encoding="utf-8") == previous
+    assert not list(tmp_path.glob(".*")), "a temporary or lock file was left behind"
+    return err
+
+
+def _damaged(run: Path, tmp_path: Path, damage: Callable[[Path], None], rehash: bool = False) -> Path:
+    """A copy of ``run`` damaged by ``damage``; with ``rehash``, its manifest then lists the files as they are."""
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run, damaged)
+    damage(damaged)
+    if rehash:
+        _rehash(damaged)
+    return damaged
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_a_changed_table_exits_2_naming_it_and_keeps_the_old_report(
+    case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _refused(_damaged(runs[0], tmp_path, DAMAGES[case][0]), runs, tmp_path, capsys)
+    name = next(n for n in ("survival.csv", "summary.csv", "trajectories.csv") if n in err)
+    assert f"{name} was changed or damaged after ceasefire wrote it" in err or f"cannot read {name}" in err
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_a_damaged_table_with_a_matching_manifest_exits_2_naming_the_file(
+    case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage, message = DAMAGES[case]
+    if case == "missing survival.csv":
+        message = "survival.csv is not listed in its manifest.json"
+    assert message in _refused(_damaged(runs[0], tmp_path, damage, rehash=True), runs, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("case", list(FOLDER_DAMAGES))
+def test_a_damaged_or_foreign_folder_exits_2_naming_what_is_wrong(
+    case: str, runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage, message = FOLDER_DAMAGES[case]
+    assert message in _refused(_damaged(runs[0], tmp_path, damage), runs, tmp_path, capsys)
 
 
 def test_out_that_is_a_folder_exits_2(runs: tuple[Path, Path], tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli("report", runs[0], "--out", tmp_path) == 2
-    assert f"error: {tmp_path}: --out: is a folder" in capsys.readouterr().err
+    folder = tmp_path / "report.html"
+    folder.mkdir()
+    assert run_cli("report", runs[0], "--out", folder) == 2
+    assert f"error: {folder}: --out: is a folder" in capsys.readouterr().err
+
+
+def test_the_report_replaces_only_a_report_ceasefire_wrote_unless_forced(
+    runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("<html>my notes</html>", encoding="utf-8")
+    assert run_cli("report", runs[0], "--out", out) == 2
+    assert "exists and was not written by ceasefire; give a new file name, or --force" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "<html>my notes</html>"
+    assert run_cli("report", runs[0], "--out", out, "--force") == 0
+    assert is_marked(out)
+    assert run_cli("report", *runs, "--out", out) == 0  # its own report: replaced without --force
+    assert "Comparison of the runs" in out.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- real browser

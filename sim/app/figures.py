@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.engine.runner import RunResult
+from sim.experiments.run import RunResult
 from sim.outputs.plots.runs import BAND_ALPHA, CAUSE_LABELS, DAY_LABEL, HOLD_LABEL, line_with_band
 from sim.stats.metrics import CAUSES, wilson_interval
 

@@ -1,7 +1,8 @@
-"""The ``ceasefire structures`` command and the ``--structure MECHANISM=FORM`` option.
+"""The ``ceasefire structures`` command, and the reading of the ``--structure MECHANISM=FORM`` option.
 
-``sim.cli.main`` registers the command with ``add_structure_commands(commands)`` and turns each
-``--structure`` value into a scenario override with :func:`structure_overrides`.
+``sim.cli.main`` registers the command with ``add_structure_commands(commands)``; commands add the option
+with ``sim.cli.common.add_options(parser, structure=True)`` and turn each value into a scenario override
+with :func:`structure_overrides`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from sim.cli.common import add_options
 from sim.core.errors import InputError
-
-STRUCTURE_HELP = ("use FORM for MECHANISM, e.g. objection=categorical (repeatable; "
-                  "`ceasefire structures` lists them)")
 
 
 def add_structure_commands(subparsers: Any) -> argparse.ArgumentParser:
@@ -28,8 +27,9 @@ def add_structure_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def add_structure_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--structure MECHANISM=FORM`` (repeatable) to a command's parser."""
-    parser.add_argument("--structure", action="append", default=[], metavar="MECHANISM=FORM", help=STRUCTURE_HELP)
+    """Add ``--structure MECHANISM=FORM`` (repeatable) to a command's parser: the common option of
+    :mod:`sim.cli.common` (kept for the commands that call this)."""
+    add_options(parser, structure=True)
 
 
 def cmd_structures(args: argparse.Namespace, argv: Sequence[str]) -> int:

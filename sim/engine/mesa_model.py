@@ -43,8 +43,8 @@ import mesa
 import numpy as np
 
 from sim.core.errors import shown
+from sim.engine.blocks import Block, block_keys, block_seed
 from sim.engine.model import COMPACT_ENDED_SHARE, CeasefireModel
-from sim.engine.runner import Block, block_keys, block_seed
 from sim.spec.scenario import Scenario, load_scenario, set_path, validate_document
 
 DEFAULT_SCENARIO = "baseline"

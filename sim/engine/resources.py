@@ -25,6 +25,8 @@ import threading
 import time
 
 from sim.core.errors import InputError
+from sim.engine.blocks import BLOCK_WORLDS
+from sim.engine.model import TRAJECTORY_VARIABLES
 
 MEMORY_LIMIT_GB = 4.0
 """Default memory bound of one run or one sweep, in GB (10^9 bytes); override with ``CEASEFIRE_MEMORY_LIMIT_GB``."""
@@ -70,15 +72,11 @@ def run_memory_bytes(replications: int, horizon_days: int, record_trajectories: 
         horizon_days: days simulated (>= 1); trajectories hold ``horizon_days + 1`` days.
         record_trajectories: whether per-day trajectories are kept (the dominant term).
         workers: local processes working at once; each holds one block and a copy being sent back.
-        block_worlds: worlds per block (default :data:`sim.engine.runner.BLOCK_WORLDS`).
+        block_worlds: worlds per block (default :data:`sim.engine.blocks.BLOCK_WORLDS`).
         variables: trajectory variables (default ``len(sim.engine.model.TRAJECTORY_VARIABLES)``).
     """
-    if block_worlds is None:
-        from sim.engine.runner import BLOCK_WORLDS as block_worlds
-    if variables is None:
-        from sim.engine.model import TRAJECTORY_VARIABLES
-
-        variables = len(TRAJECTORY_VARIABLES)
+    block_worlds = BLOCK_WORLDS if block_worlds is None else block_worlds
+    variables = len(TRAJECTORY_VARIABLES) if variables is None else variables
     total = replications * RUN_ROW_BYTES
     if record_trajectories:
         per_world = (horizon_days + 1) * variables * TRAJECTORY_VALUE_BYTES

@@ -6,7 +6,10 @@ P(deal) and P(holding) with 95 % intervals, the survival, cause and trajectory f
 and model parameter with its provenance (marking the scenario's overrides of ``seeds/commitments.yaml``).
 Figures are redrawn from the folder's CSV tables with :mod:`sim.outputs.plots.runs` and
 embedded as base64 PNG data URIs, so a folder holding only CSV files and ``manifest.json`` still
-reports. The page has inline CSS, no script and a Content-Security-Policy that forbids any fetch.
+reports. Only folders ``ceasefire run`` wrote are read, each table checked against its manifest's SHA-256
+(:mod:`sim.outputs.run_folder`). The page has inline CSS, no script and a Content-Security-Policy that
+forbids any fetch, and carries ceasefire's mark (:func:`sim.outputs.ownership.mark_html`), so that a
+later report may replace it.
 
 Example::
 
@@ -17,14 +20,12 @@ Example::
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import math
 import numbers
-import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError
+from sim.outputs.atomic import atomic_file
+from sim.outputs.ownership import MANIFEST, mark_html
 from sim.outputs.plots.runs import (
     CAUSE_LABELS,
     SUMMARY_COLUMNS,
@@ -45,18 +48,17 @@ from sim.outputs.plots.runs import (
     read_table,
     unique_labels,
 )
+from sim.outputs.run_folder import verified_run_folder
 from sim.spec.sources import COMMITMENTS_FILE, evidence_text, load_commitments
 from sim.stats.metrics import CAUSES, HOLD_DAYS, wilson_interval
+from sim.stats.posterior import INTERVAL_KIND
 
-MANIFEST = "manifest.json"
 SUMMARY = "summary.csv"
 SURVIVAL = "survival.csv"
 TRAJECTORIES = "trajectories.csv"
 """Files the report reads from a run folder; ``trajectories.csv`` is optional (``save_run`` may omit it)."""
 DRAWS = "draws.csv"
 """One row per posterior draw, in a folder of ``ceasefire run --posterior`` (read when its manifest says so)."""
-POSTERIOR_INTERVAL = "parameters+monte_carlo"
-"""A manifest's ``interval`` when the run drew its parameters from a posterior (``posterior.INTERVAL_KIND``)."""
 
 HOLD_HEADLINES: tuple[tuple[str, str, int | None], ...] = (
     *((f"p_hold_{day}", f"P(holding at {day} days)", day) for day in HOLD_DAYS),
@@ -138,7 +140,13 @@ class RunData:
     def posterior(self) -> bool:
         """Whether the run drew its parameters from a posterior (``ceasefire run --posterior``): its
         intervals then hold parameter uncertainty as well as Monte Carlo noise."""
-        return self.manifest.get("interval") == POSTERIOR_INTERVAL
+        return self.manifest.get("interval") == INTERVAL_KIND
+
+    @property
+    def drawn_from(self) -> dict[str, Any]:
+        """The posterior of a run that drew its parameters from one (its manifest's ``posterior``), else {}."""
+        found = self.manifest.get("posterior")
+        return found if self.posterior and isinstance(found, dict) else {}
 
     @property
     def row(self) -> pd.Series:
@@ -158,7 +166,8 @@ def load_run(folder: Path) -> RunData:
     """Read and check the manifest and tables of a run folder.
 
     Raises:
-        InputError: the folder is missing or foreign, or ``manifest.json`` is unreadable or malformed.
+        InputError: the folder is missing or foreign, ``manifest.json`` is unreadable or malformed, or a
+            table is not as ``ceasefire run`` wrote it (:func:`sim.outputs.run_folder.verified_run_folder`).
         PlotInputError: a CSV table is missing, unparsable, empty or lacks columns.
     """
     folder = Path(folder)
@@ -168,17 +177,17 @@ def load_run(folder: Path) -> RunData:
         raise InputError(
             f"{folder}: not a run folder written by `ceasefire run` (no {MANIFEST}, {SUMMARY} or {SURVIVAL})"
         )
-    trajectories_path = folder / TRAJECTORIES
     manifest = read_manifest(folder / MANIFEST)
-    posterior = manifest.get("interval") == POSTERIOR_INTERVAL
+    listed = verified_run_folder(folder, (SUMMARY, SURVIVAL, TRAJECTORIES, DRAWS))["files"]
+    posterior = manifest.get("interval") == INTERVAL_KIND
     return RunData(
         folder=folder,
         manifest=manifest,
         summary=read_checked(folder / SUMMARY, REPORT_SUMMARY_COLUMNS),
         survival=read_checked(folder / SURVIVAL, SURVIVAL_COLUMNS),
-        trajectories=read_checked(trajectories_path, TRAJECTORY_COLUMNS) if trajectories_path.exists() else None,
+        trajectories=read_checked(folder / TRAJECTORIES, TRAJECTORY_COLUMNS) if TRAJECTORIES in listed else None,
         draws=(read_table(folder / DRAWS, DRAWS_COLUMNS, numbers=DRAWS_COLUMNS)
-               if posterior and (folder / DRAWS).exists() else None),
+               if posterior and DRAWS in listed else None),
     )
 
 
@@ -390,18 +399,26 @@ def settings_table(run: RunData) -> Html:
 
 def posterior_settings(run: RunData) -> list[tuple[str, str]]:
     """Settings rows of a run whose parameters came from a posterior: the file, the draws, the parameters."""
-    m = run.manifest
-    names = m.get("posterior_parameters")
-    sha = m.get("posterior_sha256")
+    drawn = run.drawn_from
+    names = drawn.get("parameters")
+    sha = drawn.get("sha256")
     return [
-        ("parameters drawn from", f"{m.get('posterior_file') or '—'}"
+        ("parameters drawn from", f"{drawn.get('file') or '—'}"
                                   + (f" (SHA-256 {sha})" if isinstance(sha, str) and sha else "")),
-        ("posterior draws",
-         f"{_text(m.get('posterior_draws'))} draws of {_text(m.get('worlds_per_draw'))} worlds each"),
+        ("posterior draws", f"{_text(drawn.get('draws'))} draws of {_worlds_per_draw(drawn)} worlds each"),
         ("drawn parameters", ", ".join(map(str, names)) if isinstance(names, list) else "—"),
         ("intervals", "parameters + Monte Carlo: the spread of each probability across the posterior draws "
                       "and the noise of the finite worlds"),
     ]
+
+
+def _worlds_per_draw(drawn: dict[str, Any]) -> str:
+    """``20``, or ``20–21`` when the draws do not divide the worlds evenly."""
+    worlds = drawn.get("worlds_per_draw")
+    if not (isinstance(worlds, list) and len(worlds) == 2):
+        return "—"
+    fewest, most = (_text(w) for w in worlds)
+    return fewest if fewest == most else f"{fewest}–{most}"
 
 
 def _text(value: object) -> str:
@@ -410,21 +427,21 @@ def _text(value: object) -> str:
 
 def posterior_note(run: RunData) -> Html:
     """What the intervals of a posterior run hold, said before its figures."""
-    m = run.manifest
-    names = m.get("posterior_parameters")
-    drawn = ", ".join(map(str, names)) if isinstance(names, list) else "the fitted parameters"
+    drawn = run.drawn_from
+    names = drawn.get("parameters")
+    parameters = ", ".join(map(str, names)) if isinstance(names, list) else "the fitted parameters"
     return Html(
-        f'<p class="question"><strong>Parameter uncertainty included.</strong> {esc(drawn)} were drawn from the '
-        f"posterior {esc(m.get('posterior_file') or '')} ({esc(_text(m.get('posterior_draws')))} draws of "
-        f"{esc(_text(m.get('worlds_per_draw')))} worlds). Every interval in this section holds the spread of the "
-        "probability across those draws as well as Monte Carlo noise (<code>interval = "
-        f"{esc(POSTERIOR_INTERVAL)}</code>), except where marked Monte Carlo only; the scenario's own values of the "
-        "drawn parameters were not used.</p>")
+        f'<p class="question"><strong>Parameter uncertainty included.</strong> {esc(parameters)} were drawn from '
+        f"the posterior {esc(drawn.get('file') or '')} ({esc(_text(drawn.get('draws')))} draws of "
+        f"{esc(_worlds_per_draw(drawn))} worlds; world r ran draw r mod the number of draws). Every interval in "
+        "this section holds the spread of the probability across those draws as well as Monte Carlo noise "
+        f"(<code>interval = {esc(INTERVAL_KIND)}</code>), except where marked Monte Carlo only; the scenario's "
+        "own values of the drawn parameters were not used.</p>")
 
 
 def drawn_values(run: RunData) -> dict[tuple[str, str], str]:
     """(owner, parameter) -> the range of its posterior draws, for the parameter table of a posterior run."""
-    names = run.manifest.get("posterior_parameters")
+    names = run.drawn_from.get("parameters")
     if run.draws is None or not isinstance(names, list):
         return {}
     found = {}
@@ -619,58 +636,30 @@ def document(runs: Sequence[RunData], labels: Sequence[str]) -> str:
 
 
 def build_report(run_dirs: Sequence[Path], out: Path) -> Path:
-    """Write one self-contained HTML report of ``run_dirs`` to ``out``, atomically.
+    """Write one self-contained HTML report of ``run_dirs`` to ``out``, atomically, with ceasefire's mark.
 
     Args:
         run_dirs: run folders written by ``ceasefire run`` (CSV tables and ``manifest.json``).
-        out: HTML file to write; replaced only once the whole report is ready.
+        out: HTML file to write; replaced only once the whole report is ready (its folder is created).
 
     Returns:
         ``out``.
 
     Raises:
-        InputError: a folder is missing or foreign, its manifest is bad, or ``out`` cannot be written.
+        InputError: a folder is missing, foreign or changed since it was written, its manifest is bad, or
+            ``out`` is a folder.
         PlotInputError: a CSV table is missing, unparsable, empty or lacks columns.
+        OSError: ``out`` cannot be written (a full disk, a read-only folder); it is then unchanged.
     """
     if not run_dirs:
         raise InputError("report: no run folders given")
     out = Path(out)
-    check_out_file(out)
-    runs = [load_run(Path(d)) for d in run_dirs]
-    labels = unique_labels([str(run.row["scenario"]) for run in runs], [run.folder for run in runs])
-    write_atomically(out, document(runs, labels))
-    return out
-
-
-def check_out_file(out: Path) -> None:
-    """Fail before any work if ``out`` is a folder or its folder cannot be created."""
     if out.is_dir():
         raise InputError(f"{out}: --out: is a folder, expected an HTML file name")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out}: --out: cannot create its folder ({exc.strerror or exc})") from None
-
-
-def write_atomically(out: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``out``, then rename it over ``out``.
-
-    An ``OSError`` (a full disk, a read-only folder) propagates: the command line reports it in one
-    line with exit code 1, and ``out`` is unchanged.
-    """
-    with _temporary_beside(out) as tmp:
+    runs = [load_run(Path(d)) for d in run_dirs]
+    labels = unique_labels([str(run.row["scenario"]) for run in runs], [run.folder for run in runs])
+    text = mark_html(document(runs, labels))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-
-
-@contextlib.contextmanager
-def _temporary_beside(out: Path) -> Iterator[Path]:
-    """A fresh temporary file name in ``out``'s folder, removed afterwards unless renamed."""
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
+    return out

@@ -1,9 +1,20 @@
-"""Statistics over run records: Wilson intervals, survival curves, scenario summaries.
+"""Statistics over run records: the headline probabilities, Wilson intervals, survival curves, summaries.
 
 Pure functions of tables; they know nothing of the model's internals.
+
+The headlines, each with one name in code (the stem of its columns in ``summary.csv``, ``sweep.csv`` …):
+
+- P(deal), :data:`P_DEAL` (``p_agreed``): the share of worlds whose parties agreed a ceasefire;
+- P(hold at d days), :func:`p_hold` (``p_hold_<d>``, ``p_hold_horizon`` at the horizon): the share of
+  worlds where a deal was agreed and has not broken down by the end of day d.
+
+:func:`headline_outcomes` gives, for every world, the outcome each of them counts: sums of it are the
+counts, and per-world outcomes are what pooling over posterior draws needs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +39,40 @@ LONG_HOLD_DAYS: tuple[int, ...] = (730, 1825, 3650)
 
 INTENT_QUARTILES: tuple[str, ...] = ("q1", "q2", "q3", "q4")
 """Labels of the quartiles of Russia's intent in ``intent.csv``, from the most dovish to the most hawkish."""
+
+P_DEAL = "p_agreed"
+"""The name of P(deal) in code and the stem of its columns."""
+
+HORIZON = "horizon"
+"""The day of :func:`p_hold` that stands for the scenario's horizon."""
+
+
+def p_hold(day: int | str) -> str:
+    """The name of P(hold at ``day`` days) in code and the stem of its columns: ``p_hold_365``;
+    ``p_hold_horizon`` for :data:`HORIZON`."""
+    return f"p_hold_{day}"
+
+
+def headline_outcomes(runs: pd.DataFrame, horizon_days: int, days: Iterable[int] = ()) -> dict[str, np.ndarray]:
+    """Per world, in the order of ``runs``, the outcome behind each headline probability.
+
+    Args:
+        runs: one row per world, with ``agreed`` and ``breakdown_day`` (empty where it held).
+        horizon_days: the last day simulated (>= 0).
+        days: the days of P(hold at d days) wanted; those beyond the horizon are left out (not known).
+
+    Returns:
+        bool arrays by name: :data:`P_DEAL` (reached a deal), ``p_hold(d)`` for each day ``d`` within the
+        horizon and ``p_hold(HORIZON)``: agreed, and not broken down by the end of that day.
+    """
+    agreed = runs["agreed"].to_numpy(dtype=bool)
+    breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
+    outcomes = {P_DEAL: agreed}
+    for day in days:
+        if day <= horizon_days:
+            outcomes[p_hold(day)] = agreed & ~(breakdown <= day)  # NaN (held) is never <= day
+    outcomes[p_hold(HORIZON)] = agreed & ~(breakdown <= horizon_days)
+    return outcomes
 
 
 def wilson_interval(
@@ -68,15 +113,31 @@ def holding_counts(runs: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, n
     Returns:
         (n_holding, n_agreed): n_holding has length horizon_days + 1; n_agreed is a scalar array.
     """
+    n_holding, n_agreed = grouped_holding_counts(runs, horizon_days, np.zeros(len(runs), dtype=np.int64), 1)
+    return n_holding[0], np.asarray(n_agreed[0])
+
+
+def grouped_holding_counts(runs: pd.DataFrame, horizon_days: int, group: np.ndarray, groups: int
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`holding_counts` within each group of worlds (e.g. the posterior draw each world ran).
+
+    Args:
+        group: the group of each world, 0 .. groups - 1, in the order of ``runs``.
+        groups: the number of groups (>= 1).
+
+    Returns:
+        (n_holding, n_agreed): shapes (groups, horizon_days + 1) and (groups,).
+    """
     agreed = runs["agreed"].to_numpy(dtype=bool)
     breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
     # a world that broke on day b stops holding from day b on; NaN = held to the horizon
-    ended_on = np.where(np.isnan(breakdown), horizon_days + 1, breakdown).astype(np.int64)
-    ended_on = ended_on[agreed]
-    breaks_per_day = np.bincount(ended_on, minlength=horizon_days + 2)[: horizon_days + 1]
-    n_agreed = np.int64(agreed.sum())
-    n_holding = n_agreed - np.cumsum(breaks_per_day)
-    return n_holding, np.asarray(n_agreed)
+    ended_on = np.where(np.isnan(breakdown), horizon_days + 1, np.minimum(breakdown, horizon_days + 1))
+    width = horizon_days + 2
+    members = np.asarray(group, dtype=np.int64)[agreed]
+    cells = members * width + ended_on[agreed].astype(np.int64)
+    breaks = np.bincount(cells, minlength=groups * width).reshape(groups, width)[:, : horizon_days + 1]
+    n_agreed = np.bincount(members, minlength=groups).astype(np.int64)
+    return n_agreed[:, None] - np.cumsum(breaks, axis=1), n_agreed
 
 
 def survival_table(runs: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
@@ -114,6 +175,11 @@ def _proportion(prefix: str, successes: float, trials: float) -> dict[str, float
     return {prefix: p, f"{prefix}_ci_low": float(low), f"{prefix}_ci_high": float(high)}
 
 
+def _undefined(prefix: str) -> dict[str, float]:
+    """A proportion that is not known (its day is beyond the horizon): NaN with NaN bounds."""
+    return {prefix: np.nan, f"{prefix}_ci_low": np.nan, f"{prefix}_ci_high": np.nan}
+
+
 def summary_row(
     runs: pd.DataFrame, horizon_days: int, scenario: str, seed: int
 ) -> dict[str, float | int | str]:
@@ -123,26 +189,24 @@ def summary_row(
     ``median_breakdown_day`` is over worlds that reached a deal and then broke down.
     """
     n = len(runs)
-    n_holding, n_agreed = holding_counts(runs, horizon_days)
+    given_deal_day = min(365, horizon_days)  # once agreed, does it hold? (at the horizon when shorter)
+    outcomes = headline_outcomes(runs, horizon_days, (*HOLD_DAYS, *LONG_HOLD_DAYS, given_deal_day))
+    count = {name: float(np.count_nonzero(values)) for name, values in outcomes.items()}
     row: dict[str, float | int | str] = {
         "scenario": scenario,
         "replications": n,
         "seed": seed,
         "horizon_days": horizon_days,
     }
-    row.update(_proportion("p_agreed", float(n_agreed), n))
+    row.update(_proportion(P_DEAL, count[P_DEAL], n))
     for day in HOLD_DAYS:
-        if day <= horizon_days:
-            row.update(_proportion(f"p_hold_{day}", float(n_holding[day]), n))
-        else:
-            row.update({f"p_hold_{day}": np.nan, f"p_hold_{day}_ci_low": np.nan, f"p_hold_{day}_ci_high": np.nan})
-    for day in LONG_HOLD_DAYS:
-        if day <= horizon_days:
-            row.update(_proportion(f"p_hold_{day}", float(n_holding[day]), n))
-    row.update(_proportion("p_hold_horizon", float(n_holding[horizon_days]), n))
-    # once agreed, does it hold? (the same counts over the worlds that reached a deal)
-    given_deal_day = min(365, horizon_days)
-    row.update(_proportion("p_hold_365_given_deal", float(n_holding[given_deal_day]), float(n_agreed)))
+        name = p_hold(day)
+        row.update(_proportion(name, count[name], n) if name in count else _undefined(name))
+    for name in (p_hold(day) for day in LONG_HOLD_DAYS):
+        if name in count:
+            row.update(_proportion(name, count[name], n))
+    row.update(_proportion(p_hold(HORIZON), count[p_hold(HORIZON)], n))
+    row.update(_proportion(f"{p_hold(365)}_given_deal", count[p_hold(given_deal_day)], count[P_DEAL]))
     broken = runs["breakdown_day"].dropna()
     row["median_breakdown_day"] = float(broken.median()) if len(broken) else np.nan
     counts = runs["cause"].value_counts()
@@ -172,9 +236,9 @@ def intent_table(runs: pd.DataFrame, horizon_days: int, hold_day: int = 365) -> 
     intent = runs["intent"].to_numpy(dtype=float)
     cuts = np.quantile(intent, [0.25, 0.5, 0.75]) if len(intent) else np.zeros(3)
     quartile = np.searchsorted(cuts, intent, side="right")
-    agreed = runs["agreed"].to_numpy(dtype=bool)
-    breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
-    held = agreed & ~(breakdown <= hold_day)
+    outcomes = headline_outcomes(runs, horizon_days, (hold_day,))
+    agreed = outcomes[P_DEAL]
+    held = outcomes.get(p_hold(hold_day))
     rows = []
     for index, label in enumerate(INTENT_QUARTILES):
         members = quartile == index
@@ -186,11 +250,9 @@ def intent_table(runs: pd.DataFrame, horizon_days: int, hold_day: int = 365) -> 
             "n_worlds": n_worlds,
             "n_agreed": n_agreed,
         }
-        row.update(_proportion("p_agreed", float(n_agreed), n_worlds))
-        column = f"p_hold_{hold_day}_given_deal"
-        if hold_day <= horizon_days:
-            row.update(_proportion(column, float((members & held).sum()), n_agreed))
-        else:
-            row.update({column: np.nan, f"{column}_ci_low": np.nan, f"{column}_ci_high": np.nan})
+        row.update(_proportion(P_DEAL, float(n_agreed), n_worlds))
+        column = f"{p_hold(hold_day)}_given_deal"
+        row.update(_undefined(column) if held is None else
+                   _proportion(column, float((members & held).sum()), n_agreed))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,22 +1,22 @@
-"""Running a scenario with its parameters drawn from a posterior file (``ceasefire calibrate``'s output).
+"""Statistics of a posterior file (``ceasefire calibrate``'s output): reading it, choosing draws, pooling.
 
 A posterior file is a CSV with one weighted particle per row: dotted scenario paths as columns
 (``agents.RU.base_offensive_hazard``, ``model.intent_variance``), a ``weight`` column, and optionally
-``distance``. :func:`run_with_posterior` draws parameter sets from it and pools their runs; the
-pooled intervals then hold parameter uncertainty as well as Monte Carlo noise, and say so in the
-``interval`` column (``parameters+monte_carlo``). Reading a posterior does not need pyabc.
+``distance``. Reading a posterior does not need pyabc.
 
-Sweeps and the bet draw per world instead (:func:`posterior_world_values`): world ``r`` of every point
-runs draw ``r % draws``, and :func:`pooled_from_worlds` pools a point's per-world outcomes by draw.
+Every command that draws parameters from it (``run``, ``sweep``, ``bet``) draws them per world
+(:func:`posterior_world_values`): world ``r`` runs draw ``r % D`` of ``D`` particles picked by weight, and
+:func:`pooled_from_worlds` pools per-world outcomes by draw into intervals that hold parameter uncertainty
+as well as Monte Carlo noise (``interval`` = ``parameters+monte_carlo``). Running the worlds is an
+experiment's work (:mod:`sim.experiments.posterior_run`); this module only counts.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,18 @@ import numpy as np
 import pandas as pd
 
 from sim.core.errors import InputError, shown
-from sim.engine.runner import RunResult
+from sim.engine.streams import StreamKey, generator
 from sim.spec.scenario import Scenario, get_path, set_path, validate_document
+from sim.spec.sources import typed
 from sim.stats.metrics import (
     HOLD_DAYS,
+    HORIZON,
     LONG_HOLD_DAYS,
+    P_DEAL,
     Z_95,
-    holding_counts,
-    intent_table,
+    grouped_holding_counts,
+    headline_outcomes,
+    p_hold,
     summary_table,
     wilson_interval,
 )
@@ -42,8 +46,6 @@ EXTRA_COLUMNS = frozenset({WEIGHT, DISTANCE})
 """Columns of a posterior file that are not parameters."""
 INTERVAL_KIND = "parameters+monte_carlo"
 """What the intervals of a posterior run include."""
-DRAW_KEY = 0x9057
-"""Spawn key of the stream that picks the posterior draws (apart from every world's stream)."""
 DEFAULT_POSTERIOR = Path(__file__).resolve().parents[2] / "seeds" / "posterior" / "posterior.csv"
 """The fitted posterior of the default structure (``ceasefire calibrate``)."""
 
@@ -56,15 +58,6 @@ class Posterior:
     weights: np.ndarray
     source: Path
     sha256: str = ""  # of the file's bytes, recorded in manifests and in a sweep's hash
-
-
-@dataclass
-class PosteriorRun:
-    """A pooled run over posterior draws: the pooled tables, and one row per draw."""
-
-    result: RunResult  # runs (with a ``draw`` column), survival and summary with parameter-aware intervals
-    draws: pd.DataFrame  # draw, particle, the parameters, worlds, seed, and per-draw headline figures
-    posterior: Posterior
 
 
 # --------------------------------------------------------------------------- reading
@@ -148,17 +141,9 @@ def _check_ranges(path: Path, table: pd.DataFrame, document: dict[str, Any]) -> 
     for pick in (np.min, np.max):
         candidate = copy.deepcopy(document)
         for column in table.columns:
-            set_path(candidate, column, _typed(get_path(document, column), pick(table[column].to_numpy(float))),
+            set_path(candidate, column, typed(get_path(document, column), pick(table[column].to_numpy(float))),
                      source=path)
         validate_document(candidate, source=path)
-
-
-def _typed(current: Any, value: float) -> Any:
-    if isinstance(current, bool):
-        return bool(value)
-    if isinstance(current, int) and float(value).is_integer():
-        return int(value)
-    return float(value)
 
 
 def _baseline() -> Scenario:
@@ -168,12 +153,12 @@ def _baseline() -> Scenario:
     return load_scenario(scenario_path("baseline"))
 
 
-# --------------------------------------------------------------------------- running
+# --------------------------------------------------------------------------- choosing draws
 
 
 def draw_indices(posterior: Posterior, draws: int, seed: int) -> np.ndarray:
     """``draws`` particle indices, drawn with replacement in proportion to the weights (seeded)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(DRAW_KEY,)))
+    rng = generator(seed, StreamKey.POSTERIOR_DRAW)
     return rng.choice(len(posterior.weights), size=draws, replace=True, p=posterior.weights)
 
 
@@ -181,14 +166,14 @@ def draw_scenario(scenario: Scenario, values: dict[str, float], worlds: int, see
     """``scenario`` with the given parameter values, ``worlds`` replications and ``seed``."""
     document = scenario.model_dump(mode="python")
     for path, value in values.items():
-        set_path(document, path, _typed(get_path(document, path), value), source=Path("posterior"))
+        set_path(document, path, typed(get_path(document, path), value), source=Path("posterior"))
     document.update(replications=worlds, seed=seed)
     return validate_document(document, source=Path("posterior"))
 
 
 def posterior_world_values(posterior: Posterior, draws: int, seed: int, replications: int,
                            template: Scenario | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-world parameter values for a sweep point or a bet's troop level: world ``r`` runs draw ``r % draws``.
+    """Per-world parameter values for a run, a sweep point or a bet's troop level: world ``r`` runs draw ``r % draws``.
 
     ``draws`` particles are picked by :func:`draw_indices` (weighted, seeded by ``seed``); every draw gets
     ``replications // draws`` worlds or one more. The values depend only on the posterior, ``draws``,
@@ -221,7 +206,7 @@ def posterior_world_values(posterior: Posterior, draws: int, seed: int, replicat
 
 @dataclass(frozen=True)
 class PosteriorChoice:
-    """``--posterior FILE --draws D`` of a sweep or a bet: which posterior, and how many particles it draws."""
+    """``--posterior [FILE] --draws D`` of a run, a sweep or a bet: which posterior, and how many particles it draws."""
 
     posterior: Posterior
     draws: int
@@ -234,7 +219,8 @@ class PosteriorChoice:
         """Manifest fields: the file, its SHA-256, the draws and worlds per draw, what the intervals hold."""
         return {"file": str(self.posterior.source), "sha256": self.posterior.sha256, "draws": self.draws,
                 "worlds_per_draw": [worlds // self.draws, -(-worlds // self.draws)],
-                "assignment": "world r runs draw r % draws at every point (draws picked by weight, seeded)",
+                "assignment": "world r runs draw r % draws, at every point and troop level (draws picked by "
+                              "weight, seeded)",
                 "parameters": list(self.posterior.parameters.columns), "interval": INTERVAL_KIND}
 
     def world_values(self, seed: int, replications: int, template: Scenario | None = None
@@ -252,47 +238,6 @@ class PosteriorChoice:
         if clash:
             raise InputError(f"{self.posterior.source}: --posterior draws {clash[0]}, which {what} also sets; "
                              "drop it from one of them")
-
-
-def run_with_posterior(
-    scenario: Scenario, posterior: Posterior, draws: int, workers: int = 1, seed: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> PosteriorRun:
-    """Run ``scenario`` under ``draws`` parameter sets drawn from ``posterior`` and pool the worlds.
-
-    Each draw runs ``scenario.replications // draws`` worlds (at least 1) with its own seed, a child of
-    ``seed`` (default: the scenario's): results do not depend on ``workers``.
-
-    Raises:
-        InputError: ``draws`` < 1, or a drawn value is invalid for ``scenario``.
-    """
-    if draws < 1:
-        raise InputError(f"--draws: must be >= 1 (got {draws})")
-    seed = scenario.seed if seed is None else seed
-    worlds = max(1, scenario.replications // draws)
-    picked = draw_indices(posterior, draws, seed)
-    seeds = np.random.SeedSequence(seed).spawn(draws)
-    scenarios = [
-        draw_scenario(scenario, {c: float(posterior.parameters.at[int(i), c]) for c in posterior.parameters.columns},
-                      worlds, int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)))
-        for i, s in zip(picked, seeds, strict=True)
-    ]
-    results = _run_all(scenarios, workers, progress)
-    return pool(scenario, results, picked, posterior)
-
-
-def _run_all(scenarios: Sequence[Scenario], workers: int, progress: Callable[[int], None] | None) -> list[RunResult]:
-    """Each draw's run, in draw order: packed (``sim.engine.packing``: the drawn parameters are per-world
-    values), on ``workers`` local processes when more than one; the results do not depend on it."""
-    from sim.engine.packing import run_packed
-    from sim.engine.runner import RunResult
-
-    parts = run_packed(scenarios, [()] * len(scenarios), workers=workers,
-                       done=None if progress is None else (lambda index, _: progress(scenarios[index].replications)))
-    return [RunResult(s, runs, survival=pd.DataFrame(),
-                      summary=summary_table(runs, s.horizon_days, s.name, s.seed),
-                      trajectories=None, intent=pd.DataFrame(), wall_seconds=0.0, workers=workers)
-            for s, runs in zip(scenarios, parts, strict=True)]
 
 
 # --------------------------------------------------------------------------- pooling
@@ -357,125 +302,68 @@ def pooled_from_worlds(successes: np.ndarray, draw_of_world: np.ndarray, trials:
     return pooled_interval(draw_sums(successes, draw_of_world, draws), draw_sums(trials, draw_of_world, draws))
 
 
-def pool(scenario: Scenario, results: Sequence[RunResult], picked: np.ndarray, posterior: Posterior) -> PosteriorRun:
-    """Join the draws' worlds into one RunResult whose intervals include parameter uncertainty."""
-    horizon = scenario.horizon_days
-    runs = []
-    first = 0
-    for d, r in enumerate(results):
-        table = r.runs.copy()
-        table.insert(0, "draw", d)
-        table["replication"] = np.arange(first, first + len(table))
-        first += len(table)
-        runs.append(table)
-    pooled_runs = pd.concat(runs, ignore_index=True)
-    counts = [holding_counts(r.runs, horizon) for r in results]
-    held = np.array([c[0] for c in counts])  # (draws, horizon + 1)
-    agreed = np.array([int(c[1]) for c in counts])
-    worlds = np.array([len(r.runs) for r in results])
-    result = RunResult(
-        scenario=scenario, runs=pooled_runs, survival=_survival(held, agreed, worlds),
-        summary=_summary(pooled_runs, scenario, held, agreed, worlds, len(results)), trajectories=None,
-        intent=intent_table(pooled_runs, horizon), wall_seconds=sum(r.wall_seconds for r in results),
-        workers=max(r.workers for r in results),
-    )
-    return PosteriorRun(result, _draw_table(results, picked, posterior), posterior)
+# --------------------------------------------------------------------------- pooled tables
 
 
-def _survival(held: np.ndarray, agreed: np.ndarray, worlds: np.ndarray) -> pd.DataFrame:
+HEADLINE_DAYS: tuple[int, ...] = (*HOLD_DAYS, *LONG_HOLD_DAYS)
+"""Days of P(hold at d days) a pooled summary gives (those within the horizon)."""
+
+
+def pooled_survival(runs: pd.DataFrame, horizon_days: int, draw_of_world: np.ndarray, draws: int) -> pd.DataFrame:
+    """``survival.csv`` of worlds that ran posterior draws: per day, P(holding) over all worlds and given a
+    deal with :func:`pooled_interval` bounds, and each one's spread across the posterior.
+
+    Args:
+        runs: one row per world (``agreed``, ``breakdown_day``).
+        draw_of_world: the draw of each row of ``runs``, 0 .. draws - 1.
+    """
+    held, agreed = grouped_holding_counts(runs, horizon_days, draw_of_world, draws)
+    worlds = np.bincount(np.asarray(draw_of_world, dtype=np.int64), minlength=draws)
     days = held.shape[1]
-    all_n = np.repeat(worlds[:, None], days, axis=1)
-    deal_n = np.repeat(agreed[:, None], days, axis=1)
-    p, low, high, sd = pooled_interval(held, all_n)
-    pd_, low_d, high_d, sd_d = pooled_interval(held, deal_n)
+    p, low, high, sd = pooled_interval(held, np.repeat(worlds[:, None], days, axis=1))
+    p_deal, low_d, high_d, sd_d = pooled_interval(held, np.repeat(agreed[:, None], days, axis=1))
     return pd.DataFrame({
         "day": np.arange(days), "n_worlds": int(worlds.sum()), "n_agreed": int(agreed.sum()),
         "n_holding": held.sum(axis=0), "p_holding": p, "ci_low": low, "ci_high": high,
-        "p_holding_given_deal": pd_, "ci_low_given_deal": low_d, "ci_high_given_deal": high_d,
+        "p_holding_given_deal": p_deal, "ci_low_given_deal": low_d, "ci_high_given_deal": high_d,
         "parameter_sd": sd, "parameter_sd_given_deal": sd_d, "interval": INTERVAL_KIND,
     })
 
 
-def _summary(runs: pd.DataFrame, scenario: Scenario, held: np.ndarray, agreed: np.ndarray, worlds: np.ndarray,
-             draws: int) -> pd.DataFrame:
-    horizon = scenario.horizon_days
-    summary = summary_table(runs.drop(columns="draw"), horizon, scenario.name, scenario.seed)
-    columns: dict[str, np.ndarray] = {"p_agreed": agreed,
-                                      "p_hold_horizon": held[:, horizon]}
-    for day in (*HOLD_DAYS, *LONG_HOLD_DAYS):
-        if day <= horizon:
-            columns[f"p_hold_{day}"] = held[:, day]
-    for name, successes in columns.items():
-        p, low, high, sd = pooled_interval(successes[:, None], worlds[:, None])
-        mc_low, mc_high = wilson_interval(successes.sum(), worlds.sum())
-        summary[f"{name}_ci_low"], summary[f"{name}_ci_high"] = float(low[0]), float(high[0])
+def pooled_summary(runs: pd.DataFrame, horizon_days: int, scenario: str, seed: int, draw_of_world: np.ndarray,
+                   draws: int) -> pd.DataFrame:
+    """``summary.csv`` of worlds that ran posterior draws: :func:`sim.stats.metrics.summary_table` whose
+    headline intervals are pooled (parameters and Monte Carlo), with, for each headline, its
+    Monte-Carlo-only Wilson interval (``_mc_ci_low``, ``_mc_ci_high``) and spread across the posterior
+    (``_parameter_sd``); ``interval`` and ``posterior_draws`` say so."""
+    summary = summary_table(runs, horizon_days, scenario, seed)
+    outcomes = headline_outcomes(runs, horizon_days, HEADLINE_DAYS)
+    names = list(outcomes)
+    _, low, high, sd = pooled_from_worlds(np.vstack([outcomes[n] for n in names]), draw_of_world, draws=draws)
+    for i, name in enumerate(names):
+        mc_low, mc_high = wilson_interval(np.count_nonzero(outcomes[name]), len(runs))
+        summary[f"{name}_ci_low"], summary[f"{name}_ci_high"] = float(low[i]), float(high[i])
         summary[f"{name}_mc_ci_low"], summary[f"{name}_mc_ci_high"] = float(mc_low), float(mc_high)
-        summary[f"{name}_parameter_sd"] = float(sd[0])
+        summary[f"{name}_parameter_sd"] = float(sd[i])
     summary["interval"] = INTERVAL_KIND
     summary["posterior_draws"] = draws
     return summary
 
 
-def _draw_table(results: Sequence[RunResult], picked: np.ndarray, posterior: Posterior) -> pd.DataFrame:
-    rows = []
-    for d, (r, i) in enumerate(zip(results, picked, strict=True)):
-        s = r.summary.iloc[0]
-        rows.append({"draw": d, "particle": int(i), **posterior.parameters.iloc[int(i)].to_dict(),
-                     "worlds": len(r.runs), "seed": r.scenario.seed, "p_agreed": s["p_agreed"],
-                     "p_hold_365": s["p_hold_365"], "p_hold_horizon": s["p_hold_horizon"]})
-    return pd.DataFrame(rows)
-
-
-def posterior_manifest(run: PosteriorRun) -> dict[str, Any]:
-    """Fields a run folder's manifest gains when its parameters come from a posterior."""
-    return {"posterior_file": str(run.posterior.source), "posterior_sha256": run.posterior.sha256,
-            "posterior_draws": len(run.draws),
-            "worlds_per_draw": int(run.draws["worlds"].iloc[0]), "interval": INTERVAL_KIND,
-            "posterior_parameters": list(run.posterior.parameters.columns)}
-
-
-# --------------------------------------------------------------------------- command-line helpers
-
-
-def posterior_from_args(args: argparse.Namespace, scenario: Scenario) -> Posterior | None:
-    """``--posterior FILE`` read and checked against ``scenario`` (and ``--draws`` against its worlds),
-    before any simulation; None without ``--posterior``.
-
-    Raises:
-        InputError: a bad posterior file, or ``--draws`` outside 1..replications.
-    """
-    if getattr(args, "posterior", None) is None:
-        return None
-    posterior = load_posterior(args.posterior, template=scenario)
-    if not 1 <= args.draws <= scenario.replications:
-        raise InputError(f"--draws: must be between 1 and the number of worlds, {scenario.replications} "
-                         f"(got {args.draws})")
-    return posterior
-
-
-def apply_posterior(args: argparse.Namespace, scenario: Scenario, workers: int = 1,
-                    progress: Callable[[int], None] | None = None) -> PosteriorRun | None:
-    """With ``--posterior``: read it (errors before any simulation) and run; without: None."""
-    posterior = posterior_from_args(args, scenario)
-    if posterior is None:
-        return None
-    return run_with_posterior(scenario, posterior, args.draws, workers=workers, progress=progress)
-
-
-def save_posterior_run(run: PosteriorRun, out_dir: str | Path, command_line: Sequence[str] | None = None,
-                       source: str | Path | None = None) -> Path:
-    """Write a posterior run folder: runs, survival, summary, intent, draws, manifest and survival plot."""
-    from sim.outputs.artefacts import atomic_folder, manifest_base, write_csv, write_json
-    from sim.outputs.plots.runs import plot_survival
-
-    out_dir = Path(out_dir)
-    result = run.result
-    with atomic_folder(out_dir) as tmp:
-        for name, table in (("runs", result.runs), ("survival", result.survival), ("summary", result.summary),
-                            ("intent", result.intent), ("draws", run.draws)):
-            write_csv(table, tmp / f"{name}.csv")
-        plot_survival(result.survival, result.scenario.name, tmp / "survival.png")
-        write_json({**manifest_base(result.scenario, command_line, source),
-                    "structure": result.scenario.structure.model_dump(), **posterior_manifest(run),
-                    "wall_seconds": round(result.wall_seconds, 3)}, tmp / "manifest.json")
-    return out_dir
+def draw_table(choice: PosteriorChoice, seed: int, runs: pd.DataFrame, horizon_days: int,
+               draw_of_world: np.ndarray) -> pd.DataFrame:
+    """One row per draw (``draws.csv``): the particle it drew, its parameter values, its worlds, and its own
+    P(deal), P(hold at 365 days) and P(hold at the horizon) (Monte Carlo only; NaN beyond the horizon)."""
+    picked = draw_indices(choice.posterior, choice.draws, seed)
+    outcomes = headline_outcomes(runs, horizon_days, (365,))
+    names = [P_DEAL, p_hold(365), p_hold(HORIZON)]
+    worlds = np.bincount(np.asarray(draw_of_world, dtype=np.int64), minlength=choice.draws)
+    found = [n for n in names if n in outcomes]
+    sums = draw_sums(np.vstack([outcomes[n] for n in found]), draw_of_world, choice.draws)
+    table = choice.posterior.parameters.iloc[picked].reset_index(drop=True)
+    table.insert(0, "particle", picked.astype(np.int64))
+    table.insert(0, "draw", np.arange(choice.draws))
+    table["worlds"] = worlds
+    for name in names:
+        table[name] = sums[:, found.index(name)] / worlds if name in found else np.nan
+    return table

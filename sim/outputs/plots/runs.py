@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import errno
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,6 +39,8 @@ from matplotlib.text import Text
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 from matplotlib.transforms import Bbox
 
+from sim.outputs.atomic import atomic_file
+from sim.outputs.ownership import mark_png
 from sim.stats.metrics import CAUSES, HOLD_DAYS, wilson_interval
 
 RUN_PLOTS: tuple[str, ...] = ("survival.png", "trajectories.png", "causes.png")
@@ -737,13 +739,41 @@ def plot_run_dir(run_dir: Path) -> list[Path]:
             where a number belongs, or has fewer days than its horizon.
     """
     run_dir = Path(run_dir)
-    survival, trajectories, summary = read_run_tables(run_dir)
+    return [run_dir / name for name in draw(run_dir, RUN_PLOTS)]
+
+
+def possible_figures(tables: Collection[str]) -> tuple[str, ...]:
+    """The run figures a folder holding ``tables`` (file names) can be drawn into, in order."""
+    return tuple(name for name in RUN_PLOTS if name != "trajectories.png" or "trajectories.csv" in tables)
+
+
+def draw(folder: Path, figures: Sequence[str]) -> list[str]:
+    """Draw the named figures of a run folder (among :data:`RUN_PLOTS`) into it from its tables.
+
+    The figures module of ``ceasefire run`` (:func:`sim.outputs.plots.draw`); ``trajectories.csv`` is read
+    only when ``trajectories.png`` is asked for.
+
+    Returns:
+        The file names written, in the order of :data:`RUN_PLOTS`.
+
+    Raises:
+        PlotInputError: a figure that is not a run figure, or a table missing or damaged.
+    """
+    folder = Path(folder)
+    unknown = [name for name in figures if name not in RUN_PLOTS]
+    if unknown:
+        raise PlotInputError(f"{folder}: {unknown[0]}: not a figure of a run folder ({', '.join(RUN_PLOTS)})")
+    survival, trajectories, summary = read_run_tables(folder, trajectories="trajectories.png" in figures)
     scenario = _scenario_name(summary)
-    survival_png, trajectories_png, causes_png = (run_dir / name for name in RUN_PLOTS)
-    _written(plot_survival(survival, scenario, survival_png))
-    _written(plot_trajectories(trajectories, scenario, trajectories_png))
-    _written(plot_causes(summary, causes_png))
-    return [survival_png, trajectories_png, causes_png]
+    drawers = {
+        "survival.png": lambda path: plot_survival(survival, scenario, path),
+        "trajectories.png": lambda path: plot_trajectories(trajectories, scenario, path),
+        "causes.png": lambda path: plot_causes(summary, path),
+    }
+    wanted = [name for name in RUN_PLOTS if name in figures]
+    for name in wanted:
+        _written(drawers[name](folder / name))
+    return wanted
 
 
 def _written(fig: Figure) -> None:
@@ -764,14 +794,16 @@ def unique_labels(names: Sequence[str], run_dirs: Sequence[Path]) -> list[str]:
 
 
 def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) -> Path:
-    """Overlay the survival curves of several run folders into one PNG.
+    """Overlay the survival curves of several run folders into one PNG, marked as ceasefire's.
 
     Each curve is labelled by its scenario name (from ``summary.csv``), disambiguated by
-    the folder name when two runs share a scenario.
+    the folder name when two runs share a scenario. The PNG carries ceasefire's mark
+    (:func:`sim.outputs.ownership.mark_png`), so a later ``ceasefire compare --out`` may replace it, and
+    appears whole or not at all.
 
     Args:
         run_dirs: run folders holding ``survival.csv`` and ``summary.csv``.
-        out: PNG file to write.
+        out: PNG file to write (its folder is created if needed).
         given_deal: plot P(holding | deal) instead of P(holding) over all worlds.
 
     Returns:
@@ -782,8 +814,12 @@ def compare_dirs(run_dirs: Sequence[Path], out: Path, given_deal: bool = False) 
     tables = [survival for survival, _, _ in pairs]
     names = [_scenario_name(summary) for _, _, summary in pairs]
     labels = unique_labels(names, run_dirs)
-    _written(plot_compare(list(zip(labels, tables, strict=True)), out, given_deal=given_deal))
-    return Path(out)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(out) as tmp:
+        _written(plot_compare(list(zip(labels, tables, strict=True)), tmp, given_deal=given_deal))
+        tmp.write_bytes(mark_png(tmp.read_bytes()))
+    return out
 
 
 VALIDATION_COLUMNS: tuple[str, ...] = (

@@ -15,7 +15,7 @@ Criteria (Lempert, Popper & Bankes 2003, *Shaping the Next One Hundred Years*, R
   tail holds ``0.1 n`` futures: the ``floor(0.1 n)`` worst in full and the next one with the fractional remainder
   (Rockafellar & Uryasev 2002, *J. Banking & Finance* 26:1443), so with fewer than 10 futures it is the minimum;
 - regret in a future: the best option's value in that future minus this option's (>= 0, 0 for the best option);
-  max regret (Savage's minimax regret) and the 90th-percentile regret (numpy's linear interpolation);
+  max regret (minimax regret: Savage 1951, *JASA* 46:55) and the 90th-percentile regret (numpy's linear interpolation);
   expected regret is also reported: E[regret_j] = E[max_k value_k] - E[value_j], so the option with the highest
   expected value has the lowest expected regret, and that lowest expected regret is the expected value of perfect
   information (see :func:`sim.stats.evppi.evpi`);
@@ -188,7 +188,7 @@ def criteria(values: pd.DataFrame, threshold: float | None = None, bootstrap: in
 
     options = list(values.columns)
     rows = []
-    for name, (col, direction) in CRITERIA.items():
+    for name, (col, _direction) in CRITERIA.items():
         if col == "satisficing_share" and threshold is None:
             continue
         scores = point_goodness[stat_index[col]]

@@ -177,8 +177,6 @@ def test_our_own_unchanged_run_folder_is_replaced_and_nothing_left_beside(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-@pytest.mark.xfail(strict=True, reason="sim.outputs.atomic.remove_own_folder leaves an empty folder it set aside "
-                                       "(it has no manifest) in a hidden .out.old-* holder")
 def test_an_empty_out_folder_is_accepted_and_nothing_left_beside(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -81,16 +81,18 @@ def add_options(parser: argparse.ArgumentParser, **chosen: bool | dict[str, Any]
         parser.add_argument(option.flag, **keywords)
 
 
-def check_options(args: argparse.Namespace) -> None:
-    """Refuse, before any work, a common option below its minimum (``--replications 0``, ``--horizon -1``).
+def check_options(args: argparse.Namespace, **minimums: int) -> None:
+    """Refuse, before any work, a common option below its minimum (``--replications 0``, ``--horizon -1``);
+    ``minimums`` gives a command's own (``draws=0`` where no draws is allowed).
 
     Raises:
         InputError: one line naming the option and what it accepts.
     """
     for name, option in OPTIONS.items():
         value = getattr(args, name, None)
-        if option.minimum is not None and value is not None and value < option.minimum:
-            raise InputError(f"{option.flag}: must be >= {option.minimum}{option.unit} (got {value})")
+        minimum = minimums.get(name, option.minimum)
+        if minimum is not None and value is not None and value < minimum:
+            raise InputError(f"{option.flag}: must be >= {minimum}{option.unit} (got {value})")
 
 
 def posterior_choice(args: argparse.Namespace, template: Any, unit: str = "point",

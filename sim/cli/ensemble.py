@@ -81,7 +81,7 @@ def cmd_ensemble(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.outputs.atomic import claim
     from sim.outputs.ownership import check_output_folder
 
-    check_options(argparse.Namespace(**{**vars(args), "draws": None}))  # --draws 0 is valid: make_design checks it
+    check_options(args, draws=0)  # --draws 0: the structure alone
     scenario_file = resolve_scenario(args.scenario)
     posterior = posterior_file(args.posterior)
     design = make_design(scenario_file, args.combinations, args.draws, args.replications, args.horizon,

@@ -34,7 +34,7 @@ from sim.outputs.ownership import (
 CSV_OPTIONS: dict[str, Any] = {"index": False, "lineterminator": "\n", "float_format": "%.10g"}
 """One way of writing every CSV, so that equal tables give equal bytes."""
 
-VERSIONED_PACKAGES = ("ceasefire", "mesa", "numpy", "pandas", "matplotlib", "pydantic")
+VERSIONED_PACKAGES = ("ceasefire", "mesa", "numpy", "pandas", "matplotlib", "pydantic", "scipy", "SALib")
 """Packages whose versions shape the results, recorded in every manifest."""
 
 
@@ -110,8 +110,9 @@ def save(artefacts: Artefacts, out_dir: str | Path, command_line: Sequence[str] 
                 from sim.outputs.plots import draw
 
                 drawn = draw(artefacts.command, tmp, artefacts.figures)
-            write_manifest(tmp, manifest(artefacts.command, {**artefacts.manifest, "figures": drawn}, command_line,
-                                         artefacts.scenario, artefacts.source))
+            fields = {**artefacts.manifest, "figures": drawn, "drawable": list(artefacts.figures)}
+            write_manifest(tmp, manifest(artefacts.command, fields, command_line, artefacts.scenario,
+                                         artefacts.source))
     return out_dir
 
 
@@ -130,14 +131,17 @@ def redraw(folder: str | Path, figures: Sequence[str] | None = None, flag: str =
     with claim(folder, flag):
         if folder.is_symlink() or not folder.is_dir():
             raise refuse(folder, flag, "is not a folder written by ceasefire")
-        problem = first_problem(folder, None)
         document = read_manifest(folder)
-        if problem is not None or document is None:
-            raise refuse(folder, flag, problem or f"has no {MANIFEST} of ceasefire's")
+        if document is None:
+            raise refuse(folder, flag, first_problem(folder, None) or f"has no {MANIFEST} of ceasefire's")
         command = str(document.get("command"))
-        wanted = tuple(figures if figures is not None else document.get("figures") or ())
+        wanted = tuple(figures if figures is not None
+                       else document.get("figures") or document.get("drawable") or ())
         if not wanted:
             raise refuse(folder, flag, f"`ceasefire {command}` output with no figures to draw")
+        problem = first_problem(folder, None, missing_ok=wanted)  # a deleted figure is redrawn
+        if problem is not None:
+            raise refuse(folder, flag, problem)
         with atomic_folder(folder, command, flag) as tmp:
             for name in document["files"]:
                 if name not in wanted:

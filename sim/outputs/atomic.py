@@ -175,7 +175,9 @@ def remove_own_folder(folder: Path) -> None:
     in it after that check stays, and so does the folder holding it.
     """
     document = read_manifest(folder)
-    if document is None:
+    if document is None:  # an empty folder, accepted as new: removed if it still is
+        with contextlib.suppress(OSError):
+            folder.rmdir()
         return
     for name in [*document["files"], MANIFEST]:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):

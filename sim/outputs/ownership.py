@@ -118,8 +118,10 @@ def _valid_record(record: object) -> bool:
             and isinstance(record.get("sha256"), str) and len(record["sha256"]) == 64)
 
 
-def first_problem(folder: Path, command: str | None) -> str | None:
+def first_problem(folder: Path, command: str | None, missing_ok: Iterable[str] = ()) -> str | None:
     """Why ``folder`` may not be replaced by ``command`` (None: any command), or None if it may.
+
+    ``missing_ok``: listed files whose absence is no problem (figures about to be drawn again).
 
     An empty folder may be replaced. Otherwise the reason names the first entry that is foreign (not
     listed, not a regular file) or changed (size or SHA-256 differ), or says the manifest is missing,
@@ -153,7 +155,7 @@ def first_problem(folder: Path, command: str | None) -> str | None:
             return f"{_name(name)} is not a regular file ceasefire wrote"
         if info.st_size != listed[name]["bytes"] or file_record(folder / name) != listed[name]:
             return f"{_name(name)} was changed after ceasefire wrote it"
-    missing = sorted(set(listed) - set(names))
+    missing = sorted(set(listed) - set(names) - set(missing_ok))
     if missing:
         return f"{_name(missing[0])}, listed in its {MANIFEST}, is missing"
     return None

@@ -12,7 +12,7 @@ Equations are numbered as in docs/ODD.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -21,8 +21,20 @@ from sim.engine.streams import Lane, gamma_quantile, geometric_gap, normal_pairs
 from sim.engine.world_params import ParamView, at
 from sim.mechanisms.credibility import guarantor_commitment
 
-if TYPE_CHECKING:
-    from sim.engine.model import CeasefireModel
+
+class Batch(Protocol):
+    """What the agents read of the model that steps them (:class:`sim.engine.model.CeasefireModel`)."""
+
+    params: ParamView  # the model's own parameters (``scenario.model``)
+    day: int  # days since the ceasefire began, 0 during the agreement phase
+    keys: np.ndarray  # each stepped world's 64-bit stream key (``sim.engine.streams``)
+
+    @property
+    def active_worlds(self) -> int:
+        """Number of worlds the state arrays currently cover."""
+
+    def note_withdrawal(self, worlds: np.ndarray) -> None:
+        """Troops or monitoring were withdrawn in ``worlds`` (indices or mask)."""
 
 
 def logistic(x: np.ndarray | float) -> np.ndarray:
@@ -46,18 +58,20 @@ def exp32(x: np.ndarray) -> np.ndarray:
 
 
 class State(mesa.Agent):
-    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU.
+    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU; ``params`` its block of the
+    scenario (``scenario.agents.<code>``).
 
     ``world_state`` names the attributes that are per-world arrays; the model compacts them
     (drops ended worlds) while it runs and restores them to all worlds when it finishes.
     """
 
-    model: CeasefireModel
+    model: Batch
     world_state: tuple[str, ...] = ()
 
-    def __init__(self, model: CeasefireModel, code: str) -> None:
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model)
         self.code = code
+        self.params = params
 
     @property
     def worlds(self) -> int:
@@ -77,9 +91,8 @@ class Guarantor(State):
 
     world_state = ("troops", "support", "resolve", "responses")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.troops = per_world(params.troops, self.worlds)
         self.support = per_world(params.domestic_support, self.worlds)
         self.resolve = per_world(params.resolve, self.worlds)
@@ -225,7 +238,7 @@ class ConditionalGuarantor(Guarantor):
 
     world_state = Guarantor.world_state + ("neighbour_troops", "will_deploy", "deployed")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model, code, params)
         u_deploy = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[1]
         self.will_deploy = u_deploy < params.deployment_probability
@@ -269,9 +282,8 @@ class Monitor(State):
 
     world_state = ("detection_probability", "resolve", "impatience", "scaled_down")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.detection_probability = per_world(params.detection_probability, self.worlds)
         self.resolve = per_world(params.resolve, self.worlds)
         self.impatience = np.zeros(self.worlds)
@@ -338,9 +350,8 @@ class Defender(State):
 
     world_state = ("retaliations", "withdrawal_draws", "next_withdrawal_day")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
         # the days Ukraine weighs leaving: geometric gaps of a daily Bernoulli(withdrawal_hazard) (ODD 17)
         self.withdrawal_draws = np.ones(self.worlds, dtype=np.int64)
@@ -400,9 +411,8 @@ class Aggressor(State):
 
     world_state = ("belief_answered", "belief_unanswered", "intent")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         u_intent = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[0]
         self.intent = gamma_quantile(u_intent, model.params.intent_variance)
         self.belief_answered = np.zeros(self.worlds)

@@ -78,6 +78,8 @@ class StreamKey(IntEnum):
 def generator(seed: int, key: StreamKey) -> np.random.Generator:
     """The numpy generator of stream ``key`` of ``seed``: ``default_rng(SeedSequence(seed, spawn_key=(key,)))``."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(key),)))
+
+
 _KERNEL_CONSTANTS = (np.uint64(LANES), GOLDEN, _MIX_1, _MIX_2, *_SHIFTS, _LOW_32, _UNIT_32)
 """What the compiled kernel of :func:`uniforms` needs of the generator (``sim.engine.compiled``)."""
 
@@ -152,11 +154,6 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     out += 0.5
     out *= _UNIT_32
     return out
-
-
-def uniform_pair(keys: np.ndarray, lane: Lane, index: int | np.ndarray) -> np.ndarray:
-    """Two uniforms in (0, 1) per key, shape ``(2, len(keys))``: draw ``index`` of ``lane``."""
-    return uniforms(keys, (lane,), index)
 
 
 def geometric_gap(uniform: np.ndarray, probability: np.ndarray | float) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Protocol
 import mesa
 import numpy as np
 
-from sim.engine.streams import Lane, gamma_quantile, geometric_gap, normal_pairs, poisson_quantile, uniforms
+from sim.engine.streams import Lane, events_due, first_events, gamma_quantile, normal_pairs, poisson_quantile, uniforms
 from sim.engine.world_params import ParamView, at
 from sim.mechanisms.credibility import guarantor_commitment
 
@@ -354,9 +354,8 @@ class Defender(State):
         super().__init__(model, code, params)
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
         # the days Ukraine weighs leaving: geometric gaps of a daily Bernoulli(withdrawal_hazard) (ODD 17)
-        self.withdrawal_draws = np.ones(self.worlds, dtype=np.int64)
-        self.next_withdrawal_day = geometric_gap(uniforms(model.keys, (Lane.WITHDRAWAL_GAP,), 0)[0],
-                                                 model.params.withdrawal_hazard)
+        self.next_withdrawal_day, self.withdrawal_draws = first_events(model.keys, Lane.WITHDRAWAL_GAP,
+                                                                       model.params.withdrawal_hazard)
 
     def acceptance_probability(self, guarantee: np.ndarray) -> np.ndarray:
         """Probability of accepting in one round: logistic((guarantee - threshold) / sharpness) (ODD 3)."""
@@ -382,12 +381,8 @@ class Defender(State):
         ``withdrawal_hazard`` (ODD 17), drawn as the gap to the next such day, so without one uniform per
         world and day. Draws the next day in those worlds."""
         model = self.model
-        weighing = (self.next_withdrawal_day == model.day).nonzero()[0]
-        if weighing.size:
-            u_gap = uniforms(model.keys[weighing], (Lane.WITHDRAWAL_GAP,), self.withdrawal_draws[weighing])[0]
-            self.next_withdrawal_day[weighing] += geometric_gap(u_gap, at(model.params.withdrawal_hazard, weighing))
-            self.withdrawal_draws[weighing] += 1
-        return weighing
+        return events_due(model.day, self.next_withdrawal_day, self.withdrawal_draws, model.keys, Lane.WITHDRAWAL_GAP,
+                          model.params.withdrawal_hazard)
 
     def withdraws(self, guarantee: np.ndarray, agreed_guarantee: np.ndarray, worlds: np.ndarray) -> np.ndarray:
         """Whether Ukraine leaves, in the worlds ``worlds`` (indices) where it weighs leaving: once the

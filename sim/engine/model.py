@@ -27,7 +27,7 @@ from sim.engine.agents import (
     guarantee_strength,
     logistic,
 )
-from sim.engine.streams import Lane, geometric_gap, uniforms, world_keys
+from sim.engine.streams import Lane, events_due, first_events, uniforms, world_keys
 from sim.engine.world_params import ParamView, at, split_world_values
 from sim.mechanisms import REGISTRY, MixedForm
 from sim.spec.calendar import election_days
@@ -293,8 +293,7 @@ class CeasefireModel(mesa.Model):
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
         self.credibility = np.zeros(n)  # today's, set by assess_credibility
         # spoiler attacks: each world's next attack day, drawn as geometric gaps (ODD 24)
-        self.spoiler_draws = np.ones(n, dtype=np.int64)
-        self.next_spoiler_day = geometric_gap(uniforms(self.keys, (Lane.SPOILER_GAP,), 0)[0], self.params.spoiler_rate)
+        self.next_spoiler_day, self.spoiler_draws = first_events(self.keys, Lane.SPOILER_GAP, self.params.spoiler_rate)
         self.trajectories: dict[str, np.ndarray] | None = None
         if record_trajectories:
             self.trajectories = {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32)
@@ -561,11 +560,8 @@ class CeasefireModel(mesa.Model):
     def _spoiler_attacks(self, live: np.ndarray) -> np.ndarray:
         """Indices of the live worlds where irregulars attack today (ODD 24); each such world's next
         attack day is drawn (a geometric gap: a daily Bernoulli(``spoiler_rate``) event)."""
-        attacking = (self.next_spoiler_day == self.day).nonzero()[0]
-        if attacking.size:
-            u_gap = uniforms(self.keys[attacking], (Lane.SPOILER_GAP,), self.spoiler_draws[attacking])[0]
-            self.next_spoiler_day[attacking] += geometric_gap(u_gap, at(self.params.spoiler_rate, attacking))
-            self.spoiler_draws[attacking] += 1
+        attacking = events_due(self.day, self.next_spoiler_day, self.spoiler_draws, self.keys, Lane.SPOILER_GAP,
+                               self.params.spoiler_rate)
         return attacking[live[attacking]]
 
     def update_sanctions(self, live: np.ndarray, probes: Probes) -> None:

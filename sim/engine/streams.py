@@ -175,6 +175,27 @@ def geometric_gap(uniform: np.ndarray, probability: np.ndarray | float) -> np.nd
     return np.minimum(gap, 2.0**62).astype(np.int64)
 
 
+def first_events(keys: np.ndarray, lane: Lane, probability: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Each world's first day of a daily Bernoulli(``probability``) event, drawn as a :func:`geometric_gap`
+    from draw 0 of ``lane``; and each world's count of draws made (1). The state :func:`events_due` advances."""
+    return geometric_gap(uniforms(keys, (lane,), 0)[0], probability), np.ones(keys.size, dtype=np.int64)
+
+
+def events_due(day: int, next_day: np.ndarray, draws: np.ndarray, keys: np.ndarray, lane: Lane,
+               probability: np.ndarray | float) -> np.ndarray:
+    """Indices of the worlds whose next event falls on ``day``; for each of them the gap to the one after is
+    drawn (their next draw of ``lane``) and added, in place, to ``next_day``, and ``draws`` counts it.
+
+    ``probability``: the event's daily probability, a number or one per world of ``keys``.
+    """
+    due = (next_day == day).nonzero()[0]
+    if due.size:
+        u_gap = uniforms(keys[due], (lane,), draws[due])[0]
+        next_day[due] += geometric_gap(u_gap, probability[due] if isinstance(probability, np.ndarray) else probability)
+        draws[due] += 1
+    return due
+
+
 def gamma_quantile(uniform: np.ndarray, variance: np.ndarray | float) -> np.ndarray:
     """Gamma draws with mean 1 and ``variance`` (shape 1/variance, scale variance), by inversion; 1 where
     the variance is 0."""

@@ -118,39 +118,45 @@ class Guarantor(State):
 
     def commitment(self) -> np.ndarray:
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
+        if not isinstance(self.neighbour_troops, np.ndarray):
+            return self._commitment_from_ukraine_only()
         m = self.model.params
         initial, bases_held = self.params.domestic_support, self.params.permanent_bases
-        per_world = isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
-            or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray)
-        if not isinstance(self.neighbour_troops, np.ndarray):
-            # the common case (UK, France): no troops on neighbouring soil, so the stakes are a constant
-            # where troops are in Ukraine and 0 elsewhere; support never exceeds its initial value (it
-            # recovers towards it from below), so its ratio needs no cap. Equal to guarantor_commitment.
-            pi = self.resolve * (self.troops > 0.0)
-            if per_world:  # the same operations, world by world
-                stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
-                positive = np.broadcast_to(initial > 0.0, pi.shape)
-                pi *= np.where(positive, self.support, 1.0)
-                stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
-                pi *= stakes
-                return pi
-            stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
-            if initial > 0.0:
-                pi *= self.support
-                stakes /= initial
-            pi *= stakes
-            return pi
         if isinstance(initial, np.ndarray):
             support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
         else:
             support_ratio = self.support / initial if initial > 0.0 else 1.0
-        bases = self.bases_in_ukraine() if (bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held) \
-            else False
-        # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass
-        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0) \
-            if isinstance(self.neighbour_troops, np.ndarray) else False
+        any_bases = bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held
+        bases = self.bases_in_ukraine() if any_bases else False
+        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
         return guarantor_commitment(self.resolve, support_ratio, self.troops, bases,
                                     neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
+
+    def _commitment_from_ukraine_only(self) -> np.ndarray:
+        """:meth:`commitment` in the common case (UK, France): no troops on neighbouring soil.
+
+        The stakes are then a constant where troops are in Ukraine and 0 elsewhere; support never exceeds its
+        initial value (it recovers towards it from below), so its ratio needs no cap. Equal to
+        ``guarantor_commitment``, in fewer operations.
+        """
+        m = self.model.params
+        initial, bases_held = self.params.domestic_support, self.params.permanent_bases
+        pi = self.resolve * (self.troops > 0.0)
+        if isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
+                or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray):
+            # the same operations, world by world
+            stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
+            positive = np.broadcast_to(initial > 0.0, pi.shape)
+            pi *= np.where(positive, self.support, 1.0)
+            stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
+            pi *= stakes
+            return pi
+        stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
+        if initial > 0.0:
+            pi *= self.support
+            stakes /= initial
+        pi *= stakes
+        return pi
 
     def respond(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 10).

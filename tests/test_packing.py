@@ -216,12 +216,16 @@ def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> No
 
 
 LEGACY_FORMS = BASE.structure.model_copy(update=LEGACY_STRUCTURE)
+LEGACY = BASE.model_copy(update={"structure": LEGACY_FORMS})
 
 
 def test_every_mechanism_has_its_model_attribute_and_every_form_returns_float64() -> None:
     """A mask puts each form's values into one float64 array, which would widen a float32 form silently and so
     change the numbers downstream of it; every form must already return float64."""
     assert set(FORM_ATTRIBUTES) == set(REGISTRY)
+    model = CeasefireModel(LEGACY, 2, rng=1, record_trajectories=False)
+    for mechanism, attribute in FORM_ATTRIBUTES.items():
+        assert getattr(model, attribute) is REGISTRY[mechanism][getattr(LEGACY_FORMS, mechanism)], mechanism
     arrays = [np.linspace(0.0, 3.0, 7)] * 2
     for mechanism, forms in REGISTRY.items():
         arity = len(inspect.signature(next(iter(forms.values()))).parameters)

@@ -482,17 +482,17 @@ class CeasefireModel(mesa.Model):
         """
         self.day += 1
         live = self.holding
-        self.hold_elections(live)  # 0
-        self.update_commitments(live)  # 1
-        forces = self.assess_forces()  # 2
-        u_probe, u_breakdown, u_incidents = self.draw_daily_uniforms()
-        incidents = self.observe_incidents(live, forces, u_incidents)  # 3
-        probes = self.probe_and_answer(live, forces, u_probe)  # 4
-        spoilers = self.spoil(live)  # 5
-        self.update_sanctions(live, probes)  # 6
-        self.update_escalation(live, incidents, probes, spoilers)  # 6
-        self.break_down(live, forces, u_breakdown)  # 7
-        self.bookkeeping(live, incidents, probes, spoilers)  # 8
+        self.hold_elections(live)  # phase 0, eq. 22
+        self.update_commitments(live)  # 1, eq. 14-15
+        forces = self.assess_forces()  # 2, eq. 1, 7, 23
+        u_probe, u_breakdown, u_incidents = self.draw_daily_uniforms()  # for phases 4, 7 and 3
+        incidents = self.observe_incidents(live, forces, u_incidents)  # 3, eq. 5-6
+        probes = self.probe_and_answer(live, forces, u_probe)  # 4, eq. 8-12
+        spoilers = self.spoil(live)  # 5, eq. 24
+        self.update_sanctions(live, probes)  # 6, eq. 12
+        self.update_escalation(live, incidents, probes, spoilers)  # 6, eq. 13
+        self.break_down(live, forces, u_breakdown)  # 7, eq. 13, 16, 17
+        self.bookkeeping(live, incidents, probes, spoilers)  # 8, eq. 18-19
         self._record()
         if self.day >= self.horizon_days or not self.holding.any():
             self.running = False

@@ -9,14 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.experiments.sweep.execute
 from sim.core.bundled import scenario_path, sweep_path
 from sim.engine.model import FORM_ATTRIBUTES, CeasefireModel
 from sim.engine.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
 from sim.engine.runner import run_scenario
-from sim.engine.world_params import PACKABLE, ParamView
-from sim.experiments.sweep.design import load_sweep
-from sim.experiments.sweep.execute import run_sweep
+from sim.engine.world_params import PACKABLE
 from sim.mechanisms import LEGACY_STRUCTURE, REGISTRY, MixedForm
 from sim.spec.scenario import Scenario, load_scenario
 
@@ -109,6 +106,11 @@ def test_only_packable_parameters_may_be_per_world() -> None:
 @pytest.mark.parametrize("crn", [True, False])
 def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crn: bool) -> None:
+    # imported here: the engine's tests above do not depend on the sweep's modules
+    import sim.experiments.sweep.execute
+    from sim.experiments.sweep.design import load_sweep
+    from sim.experiments.sweep.execute import run_sweep
+
     sweep = load_sweep(sweep_path("troops_vs_monitoring"), {"replications": 60, "horizon_days": 366})
     sweep = type(sweep)(**{**sweep.__dict__, "points": sweep.points[::90], "common_random_numbers": crn})
     run_sweep(sweep, tmp_path / "packed", workers=1, plots=False)
@@ -152,7 +154,7 @@ def test_per_world_values_replace_the_scenarios_value_world_by_world() -> None:
 def _state(model: CeasefireModel) -> dict[str, np.ndarray]:
     # agents by code: the UK and France are both Guarantors
     return {f"{getattr(owner, 'code', type(owner).__name__)}.{name}": np.asarray(getattr(owner, name)).copy()
-            for owner in model._state_owners() if not isinstance(owner, ParamView) for name in owner.world_state}
+            for owner in (model, *model.agents) for name in owner.world_state}
 
 
 def test_every_packable_parameter_as_a_per_world_array_changes_no_bit() -> None:
@@ -214,12 +216,16 @@ def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> No
 
 
 LEGACY_FORMS = BASE.structure.model_copy(update=LEGACY_STRUCTURE)
+LEGACY = BASE.model_copy(update={"structure": LEGACY_FORMS})
 
 
 def test_every_mechanism_has_its_model_attribute_and_every_form_returns_float64() -> None:
     """A mask puts each form's values into one float64 array, which would widen a float32 form silently and so
     change the numbers downstream of it; every form must already return float64."""
     assert set(FORM_ATTRIBUTES) == set(REGISTRY)
+    model = CeasefireModel(LEGACY, 2, rng=1, record_trajectories=False)
+    for mechanism, attribute in FORM_ATTRIBUTES.items():
+        assert getattr(model, attribute) is REGISTRY[mechanism][getattr(LEGACY_FORMS, mechanism)], mechanism
     arrays = [np.linspace(0.0, 3.0, 7)] * 2
     for mechanism, forms in REGISTRY.items():
         arity = len(inspect.signature(next(iter(forms.values()))).parameters)
@@ -234,21 +240,18 @@ def test_a_mixed_form_gives_each_world_the_value_of_its_own_form() -> None:
     rng = np.random.default_rng(11)
     n = 1_000
 
-    class Owner:
-        index: np.ndarray
-
-    owner = Owner()
+    form_index: dict[str, np.ndarray] = {}
     for mechanism, forms in REGISTRY.items():
         functions = list(forms.values())
         arity = len(inspect.signature(functions[0]).parameters)
         args = [rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n), *rng.uniform(0.1, 2.0, arity - 2)]
-        mixed = MixedForm(functions, owner, "index")
+        mixed = MixedForm(functions, form_index, mechanism)
         for _ in range(2):  # a second index, as after the model compacts its worlds
-            owner.index = rng.integers(0, len(functions), n)
-            expected = np.select([owner.index == k for k in range(len(functions))],
+            index = form_index[mechanism] = rng.integers(0, len(functions), n)
+            expected = np.select([index == k for k in range(len(functions))],
                                  [np.broadcast_to(f(*args), n) for f in functions])
             np.testing.assert_array_equal(mixed(*args), expected, err_msg=mechanism)
-            assert set(np.unique(owner.index)) == set(range(len(functions)))
+            assert set(np.unique(index)) == set(range(len(functions)))
 
 
 def test_worlds_of_different_structures_in_one_model_follow_their_own_forms_day_by_day() -> None:

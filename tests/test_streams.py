@@ -11,6 +11,8 @@ from scipy import special, stats
 from sim.engine.streams import (
     CORNISH_FISHER_FROM,
     Lane,
+    events_due,
+    first_events,
     gamma_quantile,
     geometric_gap,
     normal_pairs,
@@ -84,6 +86,28 @@ def test_geometric_gap_exact_cases_and_mean() -> None:
     assert gaps.min() >= 1
     # monotone in the probability for a given uniform (common random numbers pair well)
     assert np.all(geometric_gap(u, 0.3) >= geometric_gap(u, 0.4))
+
+
+def test_an_event_schedule_advances_only_the_worlds_due_each_by_its_own_next_draw() -> None:
+    """A daily Bernoulli event drawn as gaps: on each day exactly the worlds whose event falls then are advanced,
+    and a world's next event comes after the sum of the gaps of its own draws 0, 1, ... of the lane."""
+    worlds, lane = 500, Lane.SPOILER_GAP
+    keys, probability = KEYS[:worlds], np.linspace(0.05, 0.5, worlds)
+    next_day, draws = first_events(keys, lane, probability)
+    events = np.zeros(worlds, dtype=np.int64)
+    for day in range(1, 60):
+        before = next_day.copy()
+        due = events_due(day, next_day, draws, keys, lane, probability)
+        np.testing.assert_array_equal(due, np.flatnonzero(before == day))
+        others = np.setdiff1d(np.arange(worlds), due)
+        np.testing.assert_array_equal(next_day[others], before[others])
+        events[due] += 1
+    assert (next_day >= 60).all() and events.sum() > worlds
+    np.testing.assert_array_equal(draws, events + 1)
+    for world in (0, 250, 499):
+        gaps = [geometric_gap(uniforms(keys[[world]], (lane,), k)[0], probability[[world]])[0]
+                for k in range(draws[world])]
+        assert next_day[world] == sum(gaps)
 
 
 def test_gamma_quantile_has_mean_one_and_the_variance() -> None:

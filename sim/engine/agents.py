@@ -12,17 +12,29 @@ Equations are numbered as in docs/ODD.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
 
-from sim.engine.streams import Lane, gamma_quantile, geometric_gap, normal_pairs, poisson_quantile, uniforms
+from sim.engine.streams import Lane, events_due, first_events, gamma_quantile, normal_pairs, poisson_quantile, uniforms
 from sim.engine.world_params import ParamView, at
 from sim.mechanisms.credibility import guarantor_commitment
 
-if TYPE_CHECKING:
-    from sim.engine.model import CeasefireModel
+
+class Batch(Protocol):
+    """What the agents read of the model that steps them (:class:`sim.engine.model.CeasefireModel`)."""
+
+    params: ParamView  # the model's own parameters (``scenario.model``)
+    day: int  # days since the ceasefire began, 0 during the agreement phase
+    keys: np.ndarray  # each stepped world's 64-bit stream key (``sim.engine.streams``)
+
+    @property
+    def active_worlds(self) -> int:
+        """Number of worlds the state arrays currently cover."""
+
+    def note_withdrawal(self, worlds: np.ndarray) -> None:
+        """Troops or monitoring were withdrawn in ``worlds`` (indices or mask)."""
 
 
 def logistic(x: np.ndarray | float) -> np.ndarray:
@@ -46,18 +58,20 @@ def exp32(x: np.ndarray) -> np.ndarray:
 
 
 class State(mesa.Agent):
-    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU.
+    """A state taking part in the ceasefire. ``code`` is UK, FR, DE, US, UA or RU; ``params`` its block of the
+    scenario (``scenario.agents.<code>``).
 
     ``world_state`` names the attributes that are per-world arrays; the model compacts them
     (drops ended worlds) while it runs and restores them to all worlds when it finishes.
     """
 
-    model: CeasefireModel
+    model: Batch
     world_state: tuple[str, ...] = ()
 
-    def __init__(self, model: CeasefireModel, code: str) -> None:
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model)
         self.code = code
+        self.params = params
 
     @property
     def worlds(self) -> int:
@@ -77,9 +91,8 @@ class Guarantor(State):
 
     world_state = ("troops", "support", "resolve", "responses")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.troops = per_world(params.troops, self.worlds)
         self.support = per_world(params.domestic_support, self.worlds)
         self.resolve = per_world(params.resolve, self.worlds)
@@ -105,39 +118,45 @@ class Guarantor(State):
 
     def commitment(self) -> np.ndarray:
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
+        if not isinstance(self.neighbour_troops, np.ndarray):
+            return self._commitment_from_ukraine_only()
         m = self.model.params
         initial, bases_held = self.params.domestic_support, self.params.permanent_bases
-        per_world = isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
-            or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray)
-        if not isinstance(self.neighbour_troops, np.ndarray):
-            # the common case (UK, France): no troops on neighbouring soil, so the stakes are a constant
-            # where troops are in Ukraine and 0 elsewhere; support never exceeds its initial value (it
-            # recovers towards it from below), so its ratio needs no cap. Equal to guarantor_commitment.
-            pi = self.resolve * (self.troops > 0.0)
-            if per_world:  # the same operations, world by world
-                stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
-                positive = np.broadcast_to(initial > 0.0, pi.shape)
-                pi *= np.where(positive, self.support, 1.0)
-                stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
-                pi *= stakes
-                return pi
-            stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
-            if initial > 0.0:
-                pi *= self.support
-                stakes /= initial
-            pi *= stakes
-            return pi
         if isinstance(initial, np.ndarray):
             support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
         else:
             support_ratio = self.support / initial if initial > 0.0 else 1.0
-        bases = self.bases_in_ukraine() if (bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held) \
-            else False
-        # a guarantor with no troops on neighbouring soil is never "neighbour only": a scalar saves a pass
-        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0) \
-            if isinstance(self.neighbour_troops, np.ndarray) else False
+        any_bases = bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held
+        bases = self.bases_in_ukraine() if any_bases else False
+        neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
         return guarantor_commitment(self.resolve, support_ratio, self.troops, bases,
                                     neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
+
+    def _commitment_from_ukraine_only(self) -> np.ndarray:
+        """:meth:`commitment` in the common case (UK, France): no troops on neighbouring soil.
+
+        The stakes are then a constant where troops are in Ukraine and 0 elsewhere; support never exceeds its
+        initial value (it recovers towards it from below), so its ratio needs no cap. Equal to
+        ``guarantor_commitment``, in fewer operations.
+        """
+        m = self.model.params
+        initial, bases_held = self.params.domestic_support, self.params.permanent_bases
+        pi = self.resolve * (self.troops > 0.0)
+        if isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
+                or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray):
+            # the same operations, world by world
+            stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
+            positive = np.broadcast_to(initial > 0.0, pi.shape)
+            pi *= np.where(positive, self.support, 1.0)
+            stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
+            pi *= stakes
+            return pi
+        stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
+        if initial > 0.0:
+            pi *= self.support
+            stakes /= initial
+        pi *= stakes
+        return pi
 
     def respond(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 10).
@@ -225,7 +244,7 @@ class ConditionalGuarantor(Guarantor):
 
     world_state = Guarantor.world_state + ("neighbour_troops", "will_deploy", "deployed")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model, code, params)
         u_deploy = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[1]
         self.will_deploy = u_deploy < params.deployment_probability
@@ -269,9 +288,8 @@ class Monitor(State):
 
     world_state = ("detection_probability", "resolve", "impatience", "scaled_down")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.detection_probability = per_world(params.detection_probability, self.worlds)
         self.resolve = per_world(params.resolve, self.worlds)
         self.impatience = np.zeros(self.worlds)
@@ -338,14 +356,12 @@ class Defender(State):
 
     world_state = ("retaliations", "withdrawal_draws", "next_withdrawal_day")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         self.retaliations = np.zeros(self.worlds, dtype=np.int64)
         # the days Ukraine weighs leaving: geometric gaps of a daily Bernoulli(withdrawal_hazard) (ODD 17)
-        self.withdrawal_draws = np.ones(self.worlds, dtype=np.int64)
-        self.next_withdrawal_day = geometric_gap(uniforms(model.keys, (Lane.WITHDRAWAL_GAP,), 0)[0],
-                                                 model.params.withdrawal_hazard)
+        self.next_withdrawal_day, self.withdrawal_draws = first_events(model.keys, Lane.WITHDRAWAL_GAP,
+                                                                       model.params.withdrawal_hazard)
 
     def acceptance_probability(self, guarantee: np.ndarray) -> np.ndarray:
         """Probability of accepting in one round: logistic((guarantee - threshold) / sharpness) (ODD 3)."""
@@ -371,12 +387,8 @@ class Defender(State):
         ``withdrawal_hazard`` (ODD 17), drawn as the gap to the next such day, so without one uniform per
         world and day. Draws the next day in those worlds."""
         model = self.model
-        weighing = (self.next_withdrawal_day == model.day).nonzero()[0]
-        if weighing.size:
-            u_gap = uniforms(model.keys[weighing], (Lane.WITHDRAWAL_GAP,), self.withdrawal_draws[weighing])[0]
-            self.next_withdrawal_day[weighing] += geometric_gap(u_gap, at(model.params.withdrawal_hazard, weighing))
-            self.withdrawal_draws[weighing] += 1
-        return weighing
+        return events_due(model.day, self.next_withdrawal_day, self.withdrawal_draws, model.keys, Lane.WITHDRAWAL_GAP,
+                          model.params.withdrawal_hazard)
 
     def withdraws(self, guarantee: np.ndarray, agreed_guarantee: np.ndarray, worlds: np.ndarray) -> np.ndarray:
         """Whether Ukraine leaves, in the worlds ``worlds`` (indices) where it weighs leaving: once the
@@ -400,9 +412,8 @@ class Aggressor(State):
 
     world_state = ("belief_answered", "belief_unanswered", "intent")
 
-    def __init__(self, model: CeasefireModel, code: str, params: ParamView) -> None:
-        super().__init__(model, code)
-        self.params = params
+    def __init__(self, model: Batch, code: str, params: ParamView) -> None:
+        super().__init__(model, code, params)
         u_intent = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[0]
         self.intent = gamma_quantile(u_intent, model.params.intent_variance)
         self.belief_answered = np.zeros(self.worlds)

@@ -1,13 +1,17 @@
 """The ceasefire model: a ``mesa.Model`` stepping a batch of independent worlds, one day per step.
 
-Day 0 is the agreement phase; each ``step()`` is one day of ceasefire in every world whose
-ceasefire still holds. Worlds that never agreed or have broken down are masked out and keep
-their final state; ``run()`` also drops them from the arrays it steps once they are a sixteenth
-of them (compaction) and restores every array to all worlds, in order, when it finishes.
-See docs/ODD.md for the order of events and every equation.
+Day 0 is the agreement phase (``__init__``, in named steps); each ``step()`` is one day of ceasefire in
+every world whose ceasefire still holds, and reads as the process overview of docs/ODD.md (section 3): one
+method per phase, in order, each citing its equations. Worlds that never agreed or have broken down are
+masked out and keep their final state; ``run()`` also drops them from the arrays it steps once they are a
+sixteenth of them (compaction) and restores every array to all worlds, in order, when it finishes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -23,7 +27,7 @@ from sim.engine.agents import (
     guarantee_strength,
     logistic,
 )
-from sim.engine.streams import Lane, geometric_gap, uniforms, world_keys
+from sim.engine.streams import Lane, events_due, first_events, uniforms, world_keys
 from sim.engine.world_params import ParamView, at, split_world_values
 from sim.mechanisms import REGISTRY, MixedForm
 from sim.spec.calendar import election_days
@@ -40,6 +44,9 @@ CAUSE_CODES: dict[str, int] = {
 
 TRAJECTORY_VARIABLES: tuple[str, ...] = ("credibility", "escalation", "coalition_troops", "detection_probability")
 """Per-day quantities recorded over the worlds whose ceasefire holds."""
+
+AGENT_CODES: tuple[str, ...] = ("RU", "UK", "FR", "DE", "US", "UA")
+"""The six states, in the order the model creates their agents."""
 
 FORM_ATTRIBUTES: dict[str, str] = {
     "objection": "objection_form", "capability": "capability_form", "credibility": "credibility_form",
@@ -60,6 +67,48 @@ def make_generator(seed: int | np.random.SeedSequence | None) -> np.random.Gener
     The engine's own draws do not come from it but from each world's streams (``sim.engine.streams``).
     """
     return np.random.Generator(np.random.SFC64(seed))
+
+
+@dataclass
+class Forces:
+    """Today's forces and what follows from them (ODD 1, 7, 23), per stepped world (``assess_forces``)."""
+
+    ground: np.ndarray  # effective ground troops F (ODD 1)
+    air_maritime: np.ndarray  # capability of the air and maritime roles A (ODD 1)
+    in_ukraine: np.ndarray  # European ground troops inside Ukraine
+    capability: np.ndarray  # C, in the scenario's capability form (ODD 1)
+    hostility: np.ndarray  # hostility the foreign presence provokes in Russia (ODD 7)
+
+
+@dataclass
+class Incidents:
+    """Today's incidents along the contact line, per stepped world (ODD 5-6)."""
+
+    total: np.ndarray  # count
+    detected: np.ndarray  # count detected by the US
+
+
+@dataclass
+class Probes:
+    """Today's probes (ODD 8-12): ``worlds`` are the indices of the worlds that probe today, and every other
+    array holds one value per such world."""
+
+    worlds: np.ndarray
+    detected: np.ndarray  # the US detected the probe
+    blamed: np.ndarray  # detected and attributed to Russia
+    answered_by: dict[Guarantor, np.ndarray]  # whether each guarantor answered
+    answered: np.ndarray  # whether any guarantor answered
+    sanctioned: np.ndarray  # the US imposed new sanctions
+    retaliated: np.ndarray  # Ukraine retaliated
+
+
+@dataclass
+class Spoilers:
+    """Today's spoiler attacks (ODD 24): the indices of the live worlds attacked and, per such world, whether
+    the attack was verified and rightly attributed (so handled jointly)."""
+
+    worlds: np.ndarray
+    handled: np.ndarray
 
 
 class CeasefireModel(mesa.Model):
@@ -87,7 +136,22 @@ class CeasefireModel(mesa.Model):
         breakdown_day: day the ceasefire broke down, -1 where it did not.
         cause: code from ``CAUSE_CODES`` per world.
         escalation, sanctions: per-world levels (dimensionless, >= 0).
+        form_index: mechanism -> each world's form (an index into its ``MixedForm``), for the mechanisms
+            whose form differs between the worlds of this batch.
+        rearmament_level: country code (RU, UA) -> each world's rearmament rate (an index into
+            ``rearmament_rates[code]``), for the countries whose rate differs between the worlds.
     """
+
+    world_state = (
+        "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
+        "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
+        "spoiler_events", "eroded", "credibility", "keys", "spoiler_draws", "next_spoiler_day",
+    )
+    """Attributes of the model that are per-world arrays (the agents list their own); ``_force_ratio_0`` is
+    added where it differs between worlds."""
+
+    world_state_maps = ("form_index", "rearmament_level")
+    """Attributes of the model that map a name to a per-world array, every entry compacted with the worlds."""
 
     def __init__(
         self,
@@ -101,47 +165,110 @@ class CeasefireModel(mesa.Model):
     ) -> None:
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else make_generator(rng))
         self.worlds = int(worlds)
-        if keys is None:
-            keys = (rng.integers(0, 2**64 - 1, self.worlds, dtype=np.uint64, endpoint=True)
-                    if isinstance(rng, np.random.Generator)
-                    else world_keys(rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng),
-                                    (), np.arange(self.worlds)))
-        self.keys = np.asarray(keys, dtype=np.uint64)
-        if self.keys.shape != (self.worlds,):
-            raise ValueError(f"{self.keys.size} keys for {self.worlds} worlds")
-        views = split_world_values(world_values, self.worlds)
+        self.keys = self._world_keys(rng, keys)
         self.config = scenario
-        self.params = ParamView(scenario.model, views.get("model"))
-        self._param_views = [self.params] + [
-            ParamView(getattr(scenario.agents, code), views.get(f"agents.{code}"))
-            for code in ("RU", "UK", "FR", "DE", "US", "UA")]
-        ru_params, uk_params, fr_params, de_params, us_params, ua_params = self._param_views[1:]
-        self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
         self.horizon_days = scenario.horizon_days
         self.day = 0
-        form_state = self._set_forms(scenario, world_forms)
-        self.elections: dict[int, list[str]] = {}
+        self.world_ids = np.arange(self.worlds)  # original index of each element of the state arrays
+        self.world_state = type(self).world_state
+        self._read_parameters(scenario, world_values)
+        self._wire_forms(scenario, world_forms)
+        self.elections = self._election_calendar(scenario)
+        self._index_rearmament_rates()
+        self._create_agents()
+        self._start_world_state(record_trajectories)
+        self._agreement_phase()
+
+    # --- the steps of __init__, in order ------------------------------------------------------
+
+    def _world_keys(self, rng: int | np.random.SeedSequence | np.random.Generator | None,
+                    keys: np.ndarray | None) -> np.ndarray:
+        """Each world's stream key: ``keys`` if given, else drawn from ``rng`` (a Generator), else worlds
+        ``0 .. worlds - 1`` of the seed ``rng``."""
+        if keys is None:
+            if isinstance(rng, np.random.Generator):
+                keys = rng.integers(0, 2**64 - 1, self.worlds, dtype=np.uint64, endpoint=True)
+            else:
+                seed = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
+                keys = world_keys(seed, (), np.arange(self.worlds))
+        keys = np.asarray(keys, dtype=np.uint64)
+        if keys.shape != (self.worlds,):
+            raise ValueError(f"{keys.size} keys for {self.worlds} worlds")
+        return keys
+
+    def _read_parameters(self, scenario: Scenario, world_values: dict[str, np.ndarray] | None) -> None:
+        """``params`` (the model's block) and one :class:`ParamView` per agent, with ``world_values`` as
+        per-world arrays."""
+        views = split_world_values(world_values, self.worlds)
+        self.params = ParamView(scenario.model, views.get("model"))
+        self.agent_params = {code: ParamView(getattr(scenario.agents, code), views.get(f"agents.{code}"))
+                             for code in AGENT_CODES}
+
+    def _wire_forms(self, scenario: Scenario, world_forms: dict[str, np.ndarray] | None) -> None:
+        """Each mechanism's form function (ODD 7.2): the scenario's, or a :class:`~sim.mechanisms.MixedForm`
+        over ``form_index[mechanism]`` where ``world_forms`` gives the worlds different forms."""
+        world_forms = dict(world_forms or {})
+        unknown = sorted(set(world_forms) - set(REGISTRY))
+        if unknown:
+            raise ValueError(f"world_forms: no mechanism named {', '.join(unknown)} (see sim.mechanisms.REGISTRY)")
+        self.form_index: dict[str, np.ndarray] = {}
+        forms = {mechanism: self._form(mechanism, getattr(scenario.structure, mechanism), world_forms.get(mechanism))
+                 for mechanism in REGISTRY}
+        self.objection_form = forms["objection"]
+        self.capability_form = forms["capability"]
+        self.credibility_form = forms["credibility"]
+        self.spiral_form = forms["escalation"]
+        self.acceptance_form = forms["acceptance"]
+
+    def _form(self, mechanism: str, scenario_form: str, per_world: np.ndarray | None) -> Callable[..., np.ndarray]:
+        """The form function of ``mechanism``: ``scenario_form``, or the forms named ``per_world`` (one name per
+        world), mixed where they differ (their index per world goes into ``form_index[mechanism]``)."""
+        forms = REGISTRY[mechanism]
+        if per_world is None:
+            return forms[scenario_form]
+        per_world = np.asarray(per_world, dtype=str)
+        if per_world.shape != (self.worlds,):
+            raise ValueError(f"world_forms[{mechanism!r}]: {per_world.size} forms for {self.worlds} worlds")
+        names, index = np.unique(per_world, return_inverse=True)
+        wrong = sorted(set(names) - set(forms))
+        if wrong:
+            raise ValueError(f"world_forms[{mechanism!r}]: no form named {', '.join(wrong)}")
+        if names.size == 1:
+            return forms[str(names[0])]
+        self.form_index[mechanism] = index
+        return MixedForm([forms[name] for name in names], self.form_index, mechanism)
+
+    def _election_calendar(self, scenario: Scenario) -> dict[int, list[str]]:
+        """Day -> codes of the states holding an election that day, within the horizon (ODD 22)."""
+        elections: dict[int, list[str]] = {}
         for day, code in election_days(scenario.start_date, self.horizon_days):
-            self.elections.setdefault(day, []).append(code)
+            elections.setdefault(day, []).append(code)
+        return elections
 
-        # a per-world rearmament rate takes few values (one per point of a pack): each world's growth of forces
-        # is computed with Python's power of its value, as for a number (numpy's vectorised power can differ
-        # in the last bit), and gathered by each world's level
-        self._rearmament_levels: dict[str, np.ndarray] = {}
+    def _index_rearmament_rates(self) -> None:
+        """``rearmament_rates`` and ``rearmament_level`` for Russia and Ukraine where their rate is per world.
+
+        A per-world rearmament rate takes few values (one per point of a pack): each world's growth of forces
+        is computed with Python's power of its value, as for a number (numpy's vectorised power can differ in
+        the last bit), and gathered by each world's level.
+        """
+        self.rearmament_rates: dict[str, np.ndarray] = {}  # code -> the distinct rates of the batch
+        self.rearmament_level: dict[str, np.ndarray] = {}
         self._growth_by_level: dict[str, tuple[float, np.ndarray]] = {}
-        for code, view in (("RU", ru_params), ("UA", ua_params)):
-            if isinstance(view.rearmament_rate, np.ndarray):
-                self._rearmament_levels[code], level = np.unique(view.rearmament_rate, return_inverse=True)
-                setattr(self, f"rearmament_level_{code}", level)
-        self.world_state = type(self).world_state + form_state + tuple(f"rearmament_level_{code}"
-                                                                       for code in self._rearmament_levels)
+        for code in ("RU", "UA"):
+            rate = self.agent_params[code].rearmament_rate
+            if isinstance(rate, np.ndarray):
+                self.rearmament_rates[code], self.rearmament_level[code] = np.unique(rate, return_inverse=True)
 
-        self.ru = Aggressor(self, "RU", ru_params)
-        self.uk = Guarantor(self, "UK", uk_params)
-        self.fr = Guarantor(self, "FR", fr_params)
-        self.de = ConditionalGuarantor(self, "DE", de_params)
-        self.us = Monitor(self, "US", us_params)
-        self.ua = Defender(self, "UA", ua_params)
+    def _create_agents(self) -> None:
+        """The six states, Russia's prior belief (ODD 4) and the balance of forces on day 0 (ODD 16, 23)."""
+        params = self.agent_params
+        self.ru = Aggressor(self, "RU", params["RU"])
+        self.uk = Guarantor(self, "UK", params["UK"])
+        self.fr = Guarantor(self, "FR", params["FR"])
+        self.de = ConditionalGuarantor(self, "DE", params["DE"])
+        self.us = Monitor(self, "US", params["US"])
+        self.ua = Defender(self, "UA", params["UA"])
         self.guarantors: list[Guarantor] = [self.uk, self.fr, self.de]
         self.guarantor_set = AgentSet(self.guarantors, random=self.random)
         self.ru.form_prior(self._bases_in_ukraine())
@@ -149,6 +276,8 @@ class CeasefireModel(mesa.Model):
         if isinstance(self._force_ratio_0, np.ndarray):  # per world: compacted with the worlds
             self.world_state += ("_force_ratio_0",)
 
+    def _start_world_state(self, record_trajectories: bool) -> None:
+        """The model's per-world state on day 0, the first spoiler attack's day (ODD 24) and the trajectories."""
         n = self.worlds
         self.escalation = np.zeros(n)
         self.sanctions = np.zeros(n)
@@ -164,15 +293,16 @@ class CeasefireModel(mesa.Model):
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
         self.credibility = np.zeros(n)  # today's, set by assess_credibility
         # spoiler attacks: each world's next attack day, drawn as geometric gaps (ODD 24)
-        self.spoiler_draws = np.ones(n, dtype=np.int64)
-        self.next_spoiler_day = geometric_gap(uniforms(self.keys, (Lane.SPOILER_GAP,), 0)[0], self.params.spoiler_rate)
+        self.next_spoiler_day, self.spoiler_draws = first_events(self.keys, Lane.SPOILER_GAP, self.params.spoiler_rate)
+        self.trajectories: dict[str, np.ndarray] | None = None
+        if record_trajectories:
+            self.trajectories = {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32)
+                                 for name in TRAJECTORY_VARIABLES}
+        self._archive: dict[tuple[int, str], np.ndarray] = {}
 
-        self.trajectories: dict[str, np.ndarray] | None = (
-            {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32) for name in TRAJECTORY_VARIABLES}
-            if record_trajectories
-            else None
-        )
-        self._archive: dict[tuple[object, str], np.ndarray] = {}
+    def _agreement_phase(self) -> None:
+        """Day 0: the guarantee Ukraine is offered (ODD 2) and the negotiation (ODD 3); worlds without a deal
+        end with cause ``no_deal``."""
         self.agreed_guarantee = self.guarantee()
         self.agreed = self.negotiate()
         self.holding = self.agreed.copy()
@@ -180,41 +310,25 @@ class CeasefireModel(mesa.Model):
         self.running = bool(self.holding.any()) and self.horizon_days > 0
         self._record()
 
-    def _set_forms(self, scenario: Scenario, world_forms: dict[str, np.ndarray] | None) -> tuple[str, ...]:
-        """Set each mechanism's form function (``objection_form``, ...): the scenario's, or a
-        :class:`~sim.mechanisms.MixedForm` where ``world_forms`` gives worlds different forms. Returns the
-        names of the per-world form indices this adds to the model's state."""
-        world_forms = dict(world_forms or {})
-        unknown = sorted(set(world_forms) - set(FORM_ATTRIBUTES))
-        if unknown:
-            raise ValueError(f"world_forms: no mechanism named {', '.join(unknown)} (see sim.mechanisms.REGISTRY)")
-        state: list[str] = []
-        for mechanism, attribute in FORM_ATTRIBUTES.items():
-            forms = REGISTRY[mechanism]
-            names = [getattr(scenario.structure, mechanism)]
-            if mechanism in world_forms:
-                per_world = np.asarray(world_forms[mechanism], dtype=str)
-                if per_world.shape != (self.worlds,):
-                    raise ValueError(f"world_forms[{mechanism!r}]: {per_world.size} forms for {self.worlds} worlds")
-                names, index = np.unique(per_world, return_inverse=True)
-                wrong = sorted(set(names) - set(forms))
-                if wrong:
-                    raise ValueError(f"world_forms[{mechanism!r}]: no form named {', '.join(wrong)}")
-                if names.size > 1:
-                    setattr(self, f"form_index_{mechanism}", index)
-                    state.append(f"form_index_{mechanism}")
-                    setattr(self, attribute, MixedForm([forms[name] for name in names], self,
-                                                       f"form_index_{mechanism}"))
-                    continue
-            setattr(self, attribute, forms[str(names[0])])
-        return tuple(state)
-
-    world_state = (
-        "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
-        "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
-        "spoiler_events", "eroded", "credibility", "keys", "spoiler_draws", "next_spoiler_day",
-    )
-    """Attributes of the model that are per-world arrays (the agents list their own)."""
+    def negotiate(self) -> np.ndarray:
+        """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3)."""
+        m, ru = self.params, self.ru.params
+        presence = self.presence()
+        price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
+            + ru.bases_price * self._bases_in_ukraine()
+        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.us.params.resolve - price
+        expected_cost = self.expected_cost(self.assess_credibility(), self.capability(0))
+        russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
+        ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
+        agreed = np.zeros(self.active_worlds, dtype=bool)
+        rounds = self.us.params.mediation_rounds  # per world, possibly: each world stops after its own
+        for round_ in range(int(np.max(rounds))):
+            u_ukraine, u_russia = uniforms(self.keys, (Lane.NEGOTIATION,), round_)
+            accepted = (u_ukraine < ukraine) & (u_russia < russia)
+            if isinstance(rounds, np.ndarray):
+                accepted &= round_ < rounds
+            agreed |= accepted
+        return agreed
 
     @property
     def active_worlds(self) -> int:
@@ -236,9 +350,9 @@ class CeasefireModel(mesa.Model):
             return (1.0 + rate) ** years
         cached = self._growth_by_level.get(code)
         if cached is None or cached[0] != years:  # forces are asked for several times a day
-            cached = (years, np.array([(1.0 + float(level)) ** years for level in self._rearmament_levels[code]]))
+            cached = (years, np.array([(1.0 + float(rate)) ** years for rate in self.rearmament_rates[code]]))
             self._growth_by_level[code] = cached
-        return cached[1][getattr(self, f"rearmament_level_{code}")]
+        return cached[1][self.rearmament_level[code]]
 
     def _force_ratio(self, day: int) -> float | np.ndarray:
         russian, ukrainian = self.forces(day)
@@ -343,6 +457,161 @@ class CeasefireModel(mesa.Model):
         there."""
         self.eroded[worlds] = True
 
+    def incident_rate(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
+        """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
+        monitoring. ``in_ukraine``: today's :meth:`coalition_troops`."""
+        m = self.params
+        in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
+        uncovered = exp32(in_ukraine * (-1.0 / m.troop_scale))  # 1 - cover
+        # 1 - buffer_reduction * cover, written as (1 - buffer_reduction) + buffer_reduction * (1 - cover)
+        buffer = (1.0 - m.buffer_incident_reduction) + m.buffer_incident_reduction * uncovered
+        return (m.incident_rate * buffer) * (1.0 - m.monitoring_incident_reduction * self.us.detection_probability)
+
+    @property
+    def detection_probability(self) -> np.ndarray:
+        """US probability of detecting a violation, 0-1, per world."""
+        return self.us.detection_probability
+
+    # --- one day: step() and its phases, in the order of ODD section 3 ------------------------
+
+    def step(self) -> None:
+        """One day in every world whose ceasefire holds: the process overview of ODD section 3, phase by phase.
+
+        Every phase works on the arrays of the worlds stepped now (all, or fewer after compaction); ``live``
+        masks those whose ceasefire held this morning, and the others keep their state.
+        """
+        self.day += 1
+        live = self.holding
+        self.hold_elections(live)  # phase 0, eq. 22
+        self.update_commitments(live)  # 1, eq. 14-15
+        forces = self.assess_forces()  # 2, eq. 1, 7, 23
+        u_probe, u_breakdown, u_incidents = self.draw_daily_uniforms()  # for phases 4, 7 and 3
+        incidents = self.observe_incidents(live, forces, u_incidents)  # 3, eq. 5-6
+        probes = self.probe_and_answer(live, forces, u_probe)  # 4, eq. 8-12
+        spoilers = self.spoil(live)  # 5, eq. 24
+        self.update_sanctions(live, probes)  # 6, eq. 12
+        self.update_escalation(live, incidents, probes, spoilers)  # 6, eq. 13
+        self.break_down(live, forces, u_breakdown)  # 7, eq. 13, 16, 17
+        self.bookkeeping(live, incidents, probes, spoilers)  # 8, eq. 18-19
+        self._record()
+        if self.day >= self.horizon_days or not self.holding.any():
+            self.running = False
+
+    def hold_elections(self, live: np.ndarray) -> None:
+        """Phase 0: elections dated today may each bring a less committed government, per world (ODD 22)."""
+        codes = self.elections.get(self.day)
+        if not codes:
+            return
+        agent_of = {"UK": self.uk, "FR": self.fr, "DE": self.de, "US": self.us}
+        for position, code in enumerate(codes):
+            u_turnover = uniforms(self.keys, (Lane.ELECTION,), self.day * 8 + position)[0]
+            turnover = (live & (u_turnover < self.params.election_turnover)).nonzero()[0]
+            agent_of[code].hold_election(turnover)
+
+    def update_commitments(self, live: np.ndarray) -> None:
+        """Phase 1: Germany may enter Ukraine (ODD 15); guarantors draw down while support is low (ODD 14)."""
+        self.guarantor_set.do("update_commitments", live)
+
+    def assess_forces(self) -> Forces:
+        """Phase 2: today's capability, presence and hostility, from today's troops and Russian forces
+        (ODD 1, 7, 23); computed once, as they change only with the commitments."""
+        ground, air_maritime, in_ukraine = self.ground_troops(), self.air_maritime(), self.coalition_troops()
+        capability = self.capability(ground=ground, air_maritime=air_maritime)
+        hostility = self.ru.hostility(self.presence(in_ukraine))
+        return Forces(ground, air_maritime, in_ukraine, capability, hostility)
+
+    def draw_daily_uniforms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's uniforms of every stepped world, drawn at once: whether Russia probes (ODD 8), the
+        breakdown draw (ODD 13, 16) and the two uniforms of the incident counts (ODD 5-6, shape (2, worlds))."""
+        u_today = uniforms(self.keys, (Lane.PROBE_AND_BREAKDOWN, Lane.INCIDENTS), self.day)
+        return u_today[0], u_today[1], u_today[2:]
+
+    def observe_incidents(self, live: np.ndarray, forces: Forces, u_incidents: np.ndarray) -> Incidents:
+        """Phase 3: incidents along the contact line and their detection by the US (ODD 5-6)."""
+        total, detected = self.us.observe_incidents(self.incident_rate(forces.in_ukraine) * live, u_incidents)
+        return Incidents(total, detected)
+
+    def probe_and_answer(self, live: np.ndarray, forces: Forces, u_probe: np.ndarray) -> Probes:
+        """Phase 4: Russia may probe (ODD 8); the probe may be detected and blamed (ODD 9) and answered by the
+        present guarantors (ODD 10); Russia learns (ODD 11); the US may sanction and Ukraine retaliate (ODD 12).
+
+        Worked out only in the worlds that probe today: the arrays of the result hold one value per such world.
+        """
+        probing = self.ru.probe(live, forces.hostility, u_probe).nonzero()[0]
+        u_detect, u_attribute, u_sanction, u_retaliate, *u_answer, _ = uniforms(
+            self.keys[probing], _PROBE_LANES, self.day)
+        detected, blamed = self.us.verify(probing, u_detect, u_attribute)
+        answered_by = {g: g.respond(probing, blamed, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
+        uk_answered, fr_answered, de_answered = answered_by.values()
+        answered = uk_answered | fr_answered | de_answered
+        self.ru.learn(probing, answered)
+        sanctioned = self.us.sanction(probing, blamed, u_sanction)
+        retaliated = self.ua.retaliate(probing, blamed, u_retaliate)
+        return Probes(probing, detected, blamed, answered_by, answered, sanctioned, retaliated)
+
+    def spoil(self, live: np.ndarray) -> Spoilers:
+        """Phase 5: irregulars of either side may attack; an attack is calmed only if verified and rightly
+        attributed (ODD 24)."""
+        spoiling = self._spoiler_attacks(live)
+        u_spoiler = uniforms(self.keys[spoiling], (Lane.SPOILER_VERIFICATION,), self.day)
+        _, handled = self.us.verify(spoiling, u_spoiler[0], u_spoiler[1])
+        return Spoilers(spoiling, handled)
+
+    def _spoiler_attacks(self, live: np.ndarray) -> np.ndarray:
+        """Indices of the live worlds where irregulars attack today (ODD 24); each such world's next
+        attack day is drawn (a geometric gap: a daily Bernoulli(``spoiler_rate``) event)."""
+        attacking = events_due(self.day, self.next_spoiler_day, self.spoiler_draws, self.keys, Lane.SPOILER_GAP,
+                               self.params.spoiler_rate)
+        return attacking[live[attacking]]
+
+    def update_sanctions(self, live: np.ndarray, probes: Probes) -> None:
+        """Phase 6: sanctions pressure decays, and rises where a blamed probe drew new sanctions (ODD 12)."""
+        m, probing = self.params, probes.worlds
+        # "x + live * change" (here "x - live * decay") leaves x exactly as it was in the worlds that have ended
+        self.sanctions = self.sanctions - live * (m.sanctions_decay * self.sanctions)
+        self.sanctions[probing] += at(m.sanctions_step, probing) * probes.sanctioned
+
+    def update_escalation(self, live: np.ndarray, incidents: Incidents, probes: Probes, spoilers: Spoilers) -> None:
+        """Phase 6: escalation moves with incidents (verified ones damped), decays, and moves with today's probes,
+        answers, joint calming, retaliations and unhandled spoiler attacks (ODD 13)."""
+        m, probing, spoiling = self.params, probes.worlds, spoilers.worlds
+        undetected = incidents.total - incidents.detected
+        stream = undetected + (1.0 - m.verified_incident_damping) * incidents.detected
+        self.escalation = self.escalation + live * (m.incident_escalation * stream
+                                                    - m.escalation_decay * self.escalation)
+        self.escalation[probing] += (
+            at(m.probe_escalation, probing)
+            + np.where(probes.blamed,
+                       at(m.response_escalation, probing) * probes.answered - at(m.joint_calming, probing),
+                       at(m.misperception_escalation, probing))
+            + at(m.retaliation_escalation, probing) * probes.retaliated)
+        self.escalation[spoiling] += at(m.spoiler_escalation, spoiling) * ~spoilers.handled
+        # joint calming cannot take escalation below 0
+        if isinstance(m.joint_calming, np.ndarray):
+            calmed = probing[m.joint_calming[probing] > 0.0]
+            self.escalation[calmed] = np.maximum(self.escalation[calmed], 0.0)
+        elif m.joint_calming > 0.0:
+            self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
+
+    def break_down(self, live: np.ndarray, forces: Forces, u_breakdown: np.ndarray) -> None:
+        """Phase 7: one cause per world from one draw: a major offensive (ODD 16), else an escalation spiral
+        (ODD 13), else Ukraine's withdrawal (ODD 17). Russia's credibility is today's, after its learning."""
+        m = self.params
+        expected_cost = self.expected_cost(self.assess_credibility(live), forces.capability, forces.in_ukraine)
+        offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), forces.hostility, expected_cost,
+                                                    self.escalation)
+        spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
+        offensive = live & (u_breakdown < offensive_hazard)
+        spiral = live & ~offensive & (u_breakdown < offensive_hazard + (1.0 - offensive_hazard) * spiral_hazard)
+        ended = offensive | spiral
+        withdrawn = self._withdrawals(live, ended, forces.ground, forces.air_maritime)
+        ended[withdrawn] = True
+        for worlds, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
+                              (withdrawn, "ukrainian_withdrawal")):
+            self.cause[worlds] = CAUSE_CODES[cause]
+            self.breakdown_day[worlds] = self.day
+        self.holding = live & ~ended
+
     def _withdrawals(self, live: np.ndarray, ended: np.ndarray, ground: np.ndarray,
                      air_maritime: np.ndarray) -> np.ndarray:
         """Indices of the worlds Ukraine leaves today (ODD 17), among those ``live`` and not yet ``ended``.
@@ -361,152 +630,23 @@ class CeasefireModel(mesa.Model):
                                        self.us.detection_probability[where], self.params, where)
         return where[self.ua.withdraws(guarantee, self.agreed_guarantee[where], where)]
 
-    def incident_rate(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
-        """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
-        monitoring. ``in_ukraine``: today's :meth:`coalition_troops`."""
-        m = self.params
-        in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
-        uncovered = exp32(in_ukraine * (-1.0 / m.troop_scale))  # 1 - cover
-        # 1 - buffer_reduction * cover, written as (1 - buffer_reduction) + buffer_reduction * (1 - cover)
-        buffer = (1.0 - m.buffer_incident_reduction) + m.buffer_incident_reduction * uncovered
-        return (m.incident_rate * buffer) * (1.0 - m.monitoring_incident_reduction * self.us.detection_probability)
-
-    @property
-    def detection_probability(self) -> np.ndarray:
-        """US probability of detecting a violation, 0-1, per world."""
-        return self.us.detection_probability
-
-    # --- the agreement phase and one day ------------------------------------------------------
-
-    def negotiate(self) -> np.ndarray:
-        """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3)."""
-        m, ru = self.params, self.ru.params
-        presence = self.presence()
-        price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
-            + ru.bases_price * self._bases_in_ukraine()
-        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.us.params.resolve - price
-        expected_cost = self.expected_cost(self.assess_credibility(), self.capability(0))
-        russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
-        ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
-        agreed = np.zeros(self.active_worlds, dtype=bool)
-        rounds = self.us.params.mediation_rounds  # per world, possibly: each world stops after its own
-        for round_ in range(int(np.max(rounds))):
-            u_ukraine, u_russia = uniforms(self.keys, (Lane.NEGOTIATION,), round_)
-            accepted = (u_ukraine < ukraine) & (u_russia < russia)
-            if isinstance(rounds, np.ndarray):
-                accepted &= round_ < rounds
-            agreed |= accepted
-        return agreed
-
-    def _spoiler_attacks(self, live: np.ndarray) -> np.ndarray:
-        """Indices of the live worlds where irregulars attack today (ODD 24); each such world's next
-        attack day is drawn (a geometric gap: a daily Bernoulli(``spoiler_rate``) event)."""
-        attacking = (self.next_spoiler_day == self.day).nonzero()[0]
-        if attacking.size:
-            u_gap = uniforms(self.keys[attacking], (Lane.SPOILER_GAP,), self.spoiler_draws[attacking])[0]
-            self.next_spoiler_day[attacking] += geometric_gap(u_gap, at(self.params.spoiler_rate, attacking))
-            self.spoiler_draws[attacking] += 1
-        return attacking[live[attacking]]
-
-    def hold_elections(self, live: np.ndarray) -> None:
-        """Elections dated today: each may bring a less committed government, per world (ODD 22)."""
-        agent_of = {"UK": self.uk, "FR": self.fr, "DE": self.de, "US": self.us}
-        for position, code in enumerate(self.elections.get(self.day, ())):
-            u_turnover = uniforms(self.keys, (Lane.ELECTION,), self.day * 8 + position)[0]
-            turnover = (live & (u_turnover < self.params.election_turnover)).nonzero()[0]
-            agent_of[code].hold_election(turnover)
-
-    def step(self) -> None:
-        """One day in every world whose ceasefire holds (order of events: ODD section 'Process overview')."""
-        self.day += 1
-        live = self.holding
-        m = self.params
-        if self.day in self.elections:
-            self.hold_elections(live)
-        self.guarantor_set.do("update_commitments", live)
-
-        # today's forces, computed once: they change only with the commitments above
-        ground, air_maritime, in_ukraine = self.ground_troops(), self.air_maritime(), self.coalition_troops()
-        capability = self.capability(ground=ground, air_maritime=air_maritime)
-        hostility = self.ru.hostility(self.presence(in_ukraine))
-        u_today = uniforms(self.keys, (Lane.PROBE_AND_BREAKDOWN, Lane.INCIDENTS), self.day)
-        u_probe, u_breakdown = u_today[0], u_today[1]
-
-        # incidents and their detection (ODD 5-6)
-        incidents, detected_incidents = self.us.observe_incidents(self.incident_rate(in_ukraine) * live, u_today[2:])
-
-        # probes, their verification, answers and learning (ODD 8-12): worked out only in the worlds that
-        # probe today; arrays named *_probing hold one value per probing world
-        probing = self.ru.probe(live, hostility, u_probe).nonzero()[0]
-        u_detect, u_attribute, u_sanction, u_retaliate, *u_answer, _ = uniforms(
-            self.keys[probing], _PROBE_LANES, self.day)
-        detected_probing, blamed_probing = self.us.verify(probing, u_detect, u_attribute)
-        answered_by = {g: g.respond(probing, blamed_probing, u) for g, u in zip(self.guarantors, u_answer, strict=True)}
-        uk_answered, fr_answered, de_answered = answered_by.values()
-        answered_probing = uk_answered | fr_answered | de_answered
-        self.ru.learn(probing, answered_probing)
-        sanctioned_probing = self.us.sanction(probing, blamed_probing, u_sanction)
-        retaliated_probing = self.ua.retaliate(probing, blamed_probing, u_retaliate)
-
-        # spoilers: irregulars of either side; calm if verified and rightly attributed (ODD 24)
-        spoiling = self._spoiler_attacks(live)
-        u_spoiler = uniforms(self.keys[spoiling], (Lane.SPOILER_VERIFICATION,), self.day)
-        _, handled = self.us.verify(spoiling, u_spoiler[0], u_spoiler[1])
-
-        # sanctions and escalation dynamics (ODD 12-13)
-        # "x + live * change" leaves x exactly as it was in the worlds that have ended
-        self.sanctions = self.sanctions - live * (m.sanctions_decay * self.sanctions)
-        self.sanctions[probing] += at(m.sanctions_step, probing) * sanctioned_probing
-        undetected = incidents - detected_incidents
-        stream = undetected + (1.0 - m.verified_incident_damping) * detected_incidents
-        self.escalation = self.escalation + live * (m.incident_escalation * stream
-                                                    - m.escalation_decay * self.escalation)
-        self.escalation[probing] += (
-            at(m.probe_escalation, probing)
-            + np.where(blamed_probing,
-                       at(m.response_escalation, probing) * answered_probing - at(m.joint_calming, probing),
-                       at(m.misperception_escalation, probing))
-            + at(m.retaliation_escalation, probing) * retaliated_probing)
-        self.escalation[spoiling] += at(m.spoiler_escalation, spoiling) * ~handled
-        if isinstance(m.joint_calming, np.ndarray):
-            calmed = probing[m.joint_calming[probing] > 0.0]
-            self.escalation[calmed] = np.maximum(self.escalation[calmed], 0.0)
-        elif m.joint_calming > 0.0:
-            self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
-
-        # breakdown, one cause per world: offensive, then spiral, then Ukraine's withdrawal (ODD 13, 16, 17)
-        expected_cost = self.expected_cost(self.assess_credibility(live), capability, in_ukraine)
-        offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), hostility, expected_cost, self.escalation)
-        spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
-        offensive = live & (u_breakdown < offensive_hazard)
-        spiral = live & ~offensive & (u_breakdown < offensive_hazard + (1.0 - offensive_hazard) * spiral_hazard)
-        ended = offensive | spiral
-        withdrawn = self._withdrawals(live, ended, ground, air_maritime)
-        ended[withdrawn] = True
-        for worlds, cause in ((offensive, "major_offensive"), (spiral, "escalation_spiral"),
-                              (withdrawn, "ukrainian_withdrawal")):
-            self.cause[worlds] = CAUSE_CODES[cause]
-            self.breakdown_day[worlds] = self.day
-        self.holding = live & ~ended
-
-        # bookkeeping and slow variables (ODD 18-19)
-        detected_violations = detected_incidents
-        detected_violations[probing] += detected_probing
+    def bookkeeping(self, live: np.ndarray, incidents: Incidents, probes: Probes, spoilers: Spoilers) -> None:
+        """Phase 8: the slow variables, guarantors' domestic support (ODD 18) and US impatience (ODD 19), move
+        with today's detected violations and answers; the day's events are counted."""
+        m, probing = self.params, probes.worlds
+        detected_violations = incidents.detected  # extended in place by the detected probes: not read again
+        detected_violations[probing] += probes.detected
         violation_loss = m.support_loss_per_100_violations / 100.0 * detected_violations
-        for g, answered_g in answered_by.items():
+        for g, answered_g in probes.answered_by.items():
             g.absorb_losses(live, violation_loss, probing[answered_g])
         self.us.lose_patience(live, detected_violations)
-        self.incidents += incidents
+        self.incidents += incidents.total
         self.detected_violations += detected_violations
         self.probes[probing] += 1
-        self.detected_probes[probing] += detected_probing
-        self.responses[probing] += answered_probing
-        self.sanctions_imposed[probing] += sanctioned_probing
-        self.spoiler_events[spoiling] += 1
-
-        self._record()
-        if self.day >= self.horizon_days or not self.holding.any():
-            self.running = False
+        self.detected_probes[probing] += probes.detected
+        self.responses[probing] += probes.answered
+        self.sanctions_imposed[probing] += probes.sanctioned
+        self.spoiler_events[spoilers.worlds] += 1
 
     def run(self) -> CeasefireModel:
         """Step until every world has ended or the horizon is reached; returns self.
@@ -535,8 +675,17 @@ class CeasefireModel(mesa.Model):
 
     # --- compaction: step only the worlds whose ceasefire holds -----------------------------
 
-    def _state_owners(self) -> list[object]:
-        return [self, *self.agents, *(view for view in self._param_views if view.world_state)]
+    def _per_world_arrays(self) -> Iterator[tuple[MutableMapping[str, Any], str]]:
+        """Every per-world array as (holder, name), the array being ``holder[name]``: the attributes listed in
+        the ``world_state`` of the model, of its agents and of its parameter views (through their ``vars``), and
+        every entry of the model's ``world_state_maps``."""
+        for owner in (self, *self.agents, self.params, *self.agent_params.values()):
+            for name in owner.world_state:
+                yield vars(owner), name
+        for attribute in self.world_state_maps:
+            mapping = getattr(self, attribute)
+            for name in mapping:
+                yield mapping, name
 
     def _compact(self) -> None:
         """Archive the final state of ended worlds and drop them from every per-world array."""
@@ -544,23 +693,21 @@ class CeasefireModel(mesa.Model):
         if keep.all():
             return
         ended_ids = self.world_ids[~keep]
-        for owner in self._state_owners():
-            for name in owner.world_state:
-                values = getattr(owner, name)
-                full = self._archive.setdefault((owner, name), np.empty(self.worlds, dtype=values.dtype))
-                full[ended_ids] = values[~keep]
-                setattr(owner, name, values[keep])
+        for holder, name in self._per_world_arrays():
+            values = holder[name]
+            full = self._archive.setdefault((id(holder), name), np.empty(self.worlds, dtype=values.dtype))
+            full[ended_ids] = values[~keep]
+            holder[name] = values[keep]
 
     def _restore(self) -> None:
         """Put every per-world array back to all worlds in their original order."""
         if not self._archive:
             return
         ids = self.world_ids
-        for owner in self._state_owners():
-            for name in owner.world_state:
-                full = self._archive[(owner, name)]
-                full[ids] = getattr(owner, name)
-                setattr(owner, name, full)
+        for holder, name in self._per_world_arrays():
+            full = self._archive[(id(holder), name)]
+            full[ids] = holder[name]
+            holder[name] = full
         self._archive = {}
 
     def _record(self) -> None:

@@ -71,7 +71,8 @@ def plan_packs(scenarios: Sequence[Scenario], pack_worlds: int = PACK_WORLDS) ->
     for by_structure in groups.values():
         tails: list[tuple[int, list[int]]] = []
         for members in by_structure.values():
-            *full, tail = _cut(members, scenarios, pack_worlds)
+            sizes = [scenarios[i].replications for i in members]
+            *full, tail = [[members[k] for k in run] for run in _consecutive_runs(sizes, pack_worlds)]
             packs.extend(full)
             tails.append((sum(scenarios[i].replications for i in tail), tail))
         merged: list[tuple[int, list[int]]] = []
@@ -85,20 +86,18 @@ def plan_packs(scenarios: Sequence[Scenario], pack_worlds: int = PACK_WORLDS) ->
     return sorted(packs, key=lambda pack: pack[0])
 
 
-def _cut(members: list[int], scenarios: Sequence[Scenario], pack_worlds: int) -> list[list[int]]:
-    """``members`` in order, cut into packs of at most ``pack_worlds`` worlds (one pack, empty, if none)."""
-    packs: list[list[int]] = []
-    current: list[int] = []
-    worlds = 0
-    for index in members:
-        n = scenarios[index].replications
-        if current and worlds + n > pack_worlds:
-            packs.append(current)
-            current, worlds = [], 0
-        current.append(index)
-        worlds += n
-    packs.append(current)
-    return packs
+def _consecutive_runs(sizes: Sequence[int], limit: int) -> list[list[int]]:
+    """Positions ``0 .. len(sizes) - 1`` in order, cut into runs whose sizes add up to at most ``limit`` (a size
+    over the limit is a run of its own); one empty run if ``sizes`` is empty."""
+    runs: list[list[int]] = [[]]
+    total = 0
+    for position, size in enumerate(sizes):
+        if runs[-1] and total + size > limit:
+            runs.append([])
+            total = 0
+        runs[-1].append(position)
+        total += size
+    return runs
 
 
 def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
@@ -115,6 +114,23 @@ def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
             replication) that replace the scenario's value of that parameter, e.g. posterior draws.
     """
     world_values = list(world_values) if world_values is not None else [None] * len(scenarios)
+    _check_signatures(scenarios)
+    values = [_point_values(scenario, own) for scenario, own in zip(scenarios, world_values, strict=True)]
+    varied = [path for path in sorted(PACKABLE)
+              if any(isinstance(v[path], np.ndarray) for v in values) or len({v[path] for v in values}) > 1]
+    # the pack's worlds as (point, first replication, count) slices, run in models of <= pack_worlds worlds
+    slices = [(i, first, min(pack_worlds, scenario.replications - first))
+              for i, scenario in enumerate(scenarios) for first in range(0, scenario.replications, pack_worlds)]
+    parts: list[list[pd.DataFrame]] = [[] for _ in scenarios]
+    for run in _consecutive_runs([n for *_, n in slices], pack_worlds):
+        chunk = [slices[k] for k in run]
+        for (i, _, _), runs in zip(chunk, _run_slices(scenarios, streams, values, varied, chunk), strict=True):
+            parts[i].append(runs)
+    return [part[0] if len(part) == 1 else pd.concat(part, ignore_index=True) for part in parts]
+
+
+def _check_signatures(scenarios: Sequence[Scenario]) -> None:
+    """ValueError unless there are points and they share the first one's :func:`pack_signature`."""
     if not scenarios:
         raise ValueError("a pack needs at least one point")
     signature = pack_signature(scenarios[0])
@@ -122,32 +138,19 @@ def run_pack(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]],
         if pack_signature(scenario) != signature:
             raise ValueError(f"{scenario.name}: differs from the first point of the pack in a parameter that "
                              "cannot be per world")
-    values: list[dict[str, Any]] = []
-    for scenario, own in zip(scenarios, world_values, strict=True):
-        flat = flat_values(scenario)
-        for path, per_world in (own or {}).items():
-            if path not in PACKABLE:
-                raise ValueError(f"{path} cannot differ between the worlds of a batch (see world_params.PACKABLE)")
-            if np.shape(per_world) != (scenario.replications,):
-                raise ValueError(f"{path}: {np.size(per_world)} values for {scenario.replications} worlds")
-            flat[path] = np.asarray(per_world, dtype=float)
-        values.append(flat)
-    varied = [path for path in sorted(PACKABLE)
-              if any(isinstance(v[path], np.ndarray) for v in values) or len({v[path] for v in values}) > 1]
-    # the pack's worlds as (point, first replication, count) slices, cut into models of <= pack_worlds
-    slices = [(i, first, min(pack_worlds, scenario.replications - first))
-              for i, scenario in enumerate(scenarios) for first in range(0, scenario.replications, pack_worlds)]
-    parts: list[list[pd.DataFrame]] = [[] for _ in scenarios]
-    chunk: list[tuple[int, int, int]] = []
-    for piece in [*slices, None]:
-        if piece is not None and (not chunk or sum(n for *_, n in chunk) + piece[2] <= pack_worlds):
-            chunk.append(piece)
-            continue
-        for i, runs in zip([i for i, *_ in chunk], _run_slices(scenarios, streams, values, varied, chunk),
-                           strict=True):
-            parts[i].append(runs)
-        chunk = [piece] if piece is not None else []
-    return [part[0] if len(part) == 1 else pd.concat(part, ignore_index=True) for part in parts]
+
+
+def _point_values(scenario: Scenario, own: Mapping[str, np.ndarray] | None) -> dict[str, Any]:
+    """Every parameter of one point by dotted path (:func:`flat_values`), its ``own`` per-world values replacing
+    the scenario's; ValueError for a path not in ``PACKABLE`` or an array of the wrong length."""
+    flat = flat_values(scenario)
+    for path, per_world in (own or {}).items():
+        if path not in PACKABLE:
+            raise ValueError(f"{path} cannot differ between the worlds of a batch (see world_params.PACKABLE)")
+        if np.shape(per_world) != (scenario.replications,):
+            raise ValueError(f"{path}: {np.size(per_world)} values for {scenario.replications} worlds")
+        flat[path] = np.asarray(per_world, dtype=float)
+    return flat
 
 
 def _run_slices(scenarios: Sequence[Scenario], streams: Sequence[Sequence[int]], values: list[dict[str, Any]],

@@ -78,6 +78,8 @@ class StreamKey(IntEnum):
 def generator(seed: int, key: StreamKey) -> np.random.Generator:
     """The numpy generator of stream ``key`` of ``seed``: ``default_rng(SeedSequence(seed, spawn_key=(key,)))``."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(key),)))
+
+
 _KERNEL_CONSTANTS = (np.uint64(LANES), GOLDEN, _MIX_1, _MIX_2, *_SHIFTS, _LOW_32, _UNIT_32)
 """What the compiled kernel of :func:`uniforms` needs of the generator (``sim.engine.compiled``)."""
 
@@ -154,11 +156,6 @@ def uniforms(keys: np.ndarray, lanes: Sequence[Lane], index: int | np.ndarray) -
     return out
 
 
-def uniform_pair(keys: np.ndarray, lane: Lane, index: int | np.ndarray) -> np.ndarray:
-    """Two uniforms in (0, 1) per key, shape ``(2, len(keys))``: draw ``index`` of ``lane``."""
-    return uniforms(keys, (lane,), index)
-
-
 def geometric_gap(uniform: np.ndarray, probability: np.ndarray | float) -> np.ndarray:
     """Trials up to and including the next success of Bernoulli(``probability``) trials, by inversion.
 
@@ -176,6 +173,27 @@ def geometric_gap(uniform: np.ndarray, probability: np.ndarray | float) -> np.nd
     np.floor(gap, out=gap)
     gap += 1.0
     return np.minimum(gap, 2.0**62).astype(np.int64)
+
+
+def first_events(keys: np.ndarray, lane: Lane, probability: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Each world's first day of a daily Bernoulli(``probability``) event, drawn as a :func:`geometric_gap`
+    from draw 0 of ``lane``; and each world's count of draws made (1). The state :func:`events_due` advances."""
+    return geometric_gap(uniforms(keys, (lane,), 0)[0], probability), np.ones(keys.size, dtype=np.int64)
+
+
+def events_due(day: int, next_day: np.ndarray, draws: np.ndarray, keys: np.ndarray, lane: Lane,
+               probability: np.ndarray | float) -> np.ndarray:
+    """Indices of the worlds whose next event falls on ``day``; for each of them the gap to the one after is
+    drawn (their next draw of ``lane``) and added, in place, to ``next_day``, and ``draws`` counts it.
+
+    ``probability``: the event's daily probability, a number or one per world of ``keys``.
+    """
+    due = (next_day == day).nonzero()[0]
+    if due.size:
+        u_gap = uniforms(keys[due], (lane,), draws[due])[0]
+        next_day[due] += geometric_gap(u_gap, probability[due] if isinstance(probability, np.ndarray) else probability)
+        draws[due] += 1
+    return due
 
 
 def gamma_quantile(uniform: np.ndarray, variance: np.ndarray | float) -> np.ndarray:

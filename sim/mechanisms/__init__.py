@@ -9,7 +9,7 @@ without branching on form names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,17 +63,18 @@ class MixedForm:
 
     Every form present is computed for every world, then each world's value is taken from its own form.
     The forms are elementwise and return float64, so a world gets bit for bit the value its form gives
-    when its point runs alone (``tests/test_packing.py``). The index of each world's form is read from
-    ``owner.<index_attribute>`` at each call, since the model compacts its per-world arrays.
+    when its point runs alone (``tests/test_packing.py``). Each world's form (its index in ``forms``) is
+    read from ``form_index[mechanism]`` at each call, since the model compacts its per-world arrays.
     """
 
-    def __init__(self, forms: Sequence[Callable[..., Any]], owner: object, index_attribute: str) -> None:
+    def __init__(self, forms: Sequence[Callable[..., Any]], form_index: Mapping[str, np.ndarray],
+                 mechanism: str) -> None:
         self.forms = tuple(forms)
-        self._owner = owner
-        self._index_attribute = index_attribute
+        self._form_index = form_index
+        self._mechanism = mechanism
 
     def __call__(self, *args: Any) -> np.ndarray:
-        index = getattr(self._owner, self._index_attribute)
+        index = self._form_index[self._mechanism]
         first, *others = self.forms
         out = np.array(np.broadcast_to(first(*args), index.shape), dtype=np.float64)
         # one masked put per other form: np.choose, or np.copyto with where=, costs 4-10 times as much here

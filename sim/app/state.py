@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from sim.core.errors import shown
-from sim.engine.runner import RunResult, run_scenario
+from sim.experiments.run import RunResult, run_scenario
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.scenario import PLAIN_NAME, Scenario, get_path, load_scenario
 from sim.spec.sources import COMMITMENTS_FILE, load_commitments

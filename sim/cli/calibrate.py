@@ -88,12 +88,14 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire calibrate``: the options, the folder and pyabc are checked before any simulation.
 
-    SIGINT, SIGTERM and SIGHUP stop it from its first line (importing pyabc alone takes a second or more).
+    SIGINT, SIGTERM and SIGHUP stop it from its first line (importing pyabc alone takes a second or more),
+    whichever of its threads they reach, and the process then ends at once (:mod:`sim.core.stopping`).
     """
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
+    from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
 
-    with interrupt_on_signals():
+    with interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
         calibration = calibrate(args, argv)
     if not args.quiet:
         print(summary_lines(calibration.summary(), calibration.wall_seconds, args.out))

@@ -53,6 +53,7 @@ def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination)."""
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
+    from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
     from sim.experiments.validation.experiment import COMMAND, blocks_per_run, validate, worlds
     from sim.outputs.artefacts import save
     from sim.outputs.atomic import claim
@@ -63,7 +64,7 @@ def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     workers = cap_workers(args.workers, blocks_per_run(), "blocks per run")
     doc = validation_doc(args.discriminate) if args.update_docs else None
     check_output_folder(args.out, COMMAND)
-    with claim(args.out), interrupt_on_signals():
+    with claim(args.out), interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
         with progress_bar(worlds(args.discriminate), "worlds", enabled=not args.quiet) as progress:
             result = validate(workers, progress, args.discriminate)
         save(result.artefacts(), args.out, command_line=["ceasefire", *argv])

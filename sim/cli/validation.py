@@ -50,10 +50,24 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination)."""
+    """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination).
+
+    SIGINT, SIGTERM and SIGHUP stop it from its first line, whichever of its threads they reach, and the
+    process then ends at once (:mod:`sim.core.stopping`).
+    """
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
+
+    with interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
+        result = validation(args, argv)
+    print(report_lines(result, args.out))
+    return EXIT_OK
+
+
+def validation(args: argparse.Namespace, argv: Sequence[str]) -> Any:
+    """Check the options, the output folder (and docs/VALIDATION.md with ``--update-docs``), then validate,
+    save and refresh the docs; returns the ValidationResult."""
     from sim.experiments.validation.experiment import COMMAND, blocks_per_run, validate, worlds
     from sim.outputs.artefacts import save
     from sim.outputs.atomic import claim
@@ -64,14 +78,13 @@ def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     workers = cap_workers(args.workers, blocks_per_run(), "blocks per run")
     doc = validation_doc(args.discriminate) if args.update_docs else None
     check_output_folder(args.out, COMMAND)
-    with claim(args.out), interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
+    with claim(args.out):
         with progress_bar(worlds(args.discriminate), "worlds", enabled=not args.quiet) as progress:
             result = validate(workers, progress, args.discriminate)
         save(result.artefacts(), args.out, command_line=["ceasefire", *argv])
         if doc is not None:
             update_validation_doc(result, doc)
-    print(report_lines(result, args.out))
-    return EXIT_OK
+    return result
 
 
 def report_lines(result: Any, out: Path) -> str:

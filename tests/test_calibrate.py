@@ -315,3 +315,14 @@ def test_a_file_planted_in_a_calibrate_folder_survives_a_rerun(tiny_calibration,
     assert err.count("\n") == 1 and "did not write: planted.txt" in err
     assert snapshot(folder) == {**before, "planted.txt": b"mine too"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["posterior"]
+
+
+def test_the_figure_reads_the_priors_from_the_summary_table_and_refuses_a_damaged_one():
+    from sim.outputs.plots.calibrate import prior_bounds
+    from sim.outputs.plots.runs import PlotInputError
+
+    assert prior_bounds("uniform [0.5, 4]", "t") == (False, 0.5, 4.0)
+    assert prior_bounds("loguniform [0.001, 10]", "t") == (True, -3.0, 1.0)
+    for damaged in ("normal [0, 1]", "uniform [4, 0.5]", "loguniform [0, 1]", "uniform [a, b]", float("nan")):
+        with pytest.raises(PlotInputError, match="^t: prior: "):
+            prior_bounds(damaged, "t")

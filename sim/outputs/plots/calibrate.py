@@ -30,7 +30,7 @@ def draw(folder: Path, figures: tuple[str, ...]) -> list[str]:
     drawn = []
     for name in figures:
         if name != "posterior.png":
-            raise ValueError(f"not a figure of a calibrate folder: {name}")
+            raise PlotInputError(f"{folder}: not a figure of a calibrate folder: {name}")
         summary = read_table(folder / "posterior_summary.csv", SUMMARY_COLUMNS, numbers=("default",))
         posterior = read_table(folder / "posterior.csv", (*summary["parameter"], "weight"),
                                numbers=(*summary["parameter"], "weight"))

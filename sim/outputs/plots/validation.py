@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from sim.experiments.validation.anchors import ALPHA
 from sim.outputs.plots.runs import (
     VALIDATION_COLUMNS,
+    PlotInputError,
     check_columns,
     finish_figure,
     new_figure,
@@ -46,7 +47,7 @@ def draw(folder: Path, figures: tuple[str, ...]) -> list[str]:
             check_columns(summary, [f"p_{anchor}" for anchor in held_out_anchors(table)], str(path))
             plot_discrimination(summary, table, folder / name).clear()
         else:
-            raise ValueError(f"not a figure of a validation folder: {name}")
+            raise PlotInputError(f"{folder}: not a figure of a validation folder: {name}")
         drawn.append(name)
     return drawn
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +72,11 @@ TINY = Settings(particles=10, generations=1, worlds=50, seed=11, horizon_days=60
 @pytest.fixture(scope="module")
 def tiny_calibration(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("pyabc", reason="pyabc not installed (pip install 'ceasefire[calibrate]'); CI installs it")
-    from sim.experiments.calibrate.fit import run_calibration, save_calibration
+    from sim.experiments.calibrate.fit import run_calibration
+    from sim.outputs.artefacts import save
 
     calibration = run_calibration(TINY)
-    out = save_calibration(calibration, tmp_path_factory.mktemp("calib") / "posterior", ["test"])
+    out = save(calibration.artefacts(), tmp_path_factory.mktemp("calib") / "posterior", ["test"])
     return calibration, out
 
 
@@ -84,9 +87,27 @@ def test_tiny_abc_run_writes_a_posterior_whose_weights_sum_to_one(tiny_calibrati
     assert set(FITTED) <= set(table.columns)
     assert table["weight"].sum() == pytest.approx(1.0)
     assert (out / "posterior.png").stat().st_size > 0
-    assert (out / "manifest.json").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "calibrate" and "kind" not in manifest
+    assert manifest["figures"] == ["posterior.png"] and manifest["settings"]["particles"] == TINY.particles
+    assert set(manifest["files"]) == {"posterior.csv", "posterior_summary.csv", "populations.csv", "posterior.png"}
     posterior = load_posterior(out / "posterior.csv")  # what calibrate writes, run and sweep can read
     assert list(posterior.parameters.columns) == list(FITTED)
+
+
+def test_the_posterior_figure_is_drawn_again_from_the_tables_alone(tiny_calibration, tmp_path):
+    """``ceasefire plot`` redraws posterior.png from posterior.csv and posterior_summary.csv."""
+    from sim.outputs.artefacts import redraw
+
+    _, out = tiny_calibration
+    copy = tmp_path / "posterior"
+    shutil.copytree(out, copy)
+    (copy / "posterior.png").unlink()
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"].pop("posterior.png")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert redraw(copy, ["posterior.png"]) == ["posterior.png"]
+    assert (copy / "posterior.png").read_bytes() == (out / "posterior.png").read_bytes()
 
 
 def test_tiny_abc_run_is_reproducible_with_one_worker(tiny_calibration):
@@ -243,3 +264,65 @@ def test_calibrate_takes_a_structure_and_simulates_in_it(monkeypatch):
     assert seen["structure.escalation"] == "threshold"
     with pytest.raises(InputError, match="unknown form"):
         settings_from_args(_calibrate_args("--structure", "escalation=cliff"))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_calibrate_writes_to_results_by_default_and_never_into_the_committed_posterior(monkeypatch, capsys):
+    """seeds/posterior/ is project data (what --posterior reads without FILE): no command writes it."""
+    import sim.experiments.calibrate.fit
+    from sim.cli.main import main
+    from sim.core.bundled import checkout_root
+
+    assert _calibrate_args().out == Path("results/calibrate")
+    committed = checkout_root() / "seeds" / "posterior"
+    before = snapshot(committed)
+    monkeypatch.setattr(sim.experiments.calibrate.fit, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
+    assert main(["calibrate", "--quick", "--out", str(committed)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds the project's committed data (seeds/)" in err
+    assert snapshot(committed) == before
+
+
+def test_a_file_planted_in_a_calibrate_folder_survives_a_rerun(tiny_calibration, tmp_path, monkeypatch, capsys):
+    """Planted before the rerun: refused before any simulation. Planted while it runs: nothing is replaced."""
+    import sim.experiments.calibrate.fit
+    from sim.cli.main import main
+
+    calibration, out = tiny_calibration
+    folder = tmp_path / "posterior"
+    shutil.copytree(out, folder)
+    argv = ["calibrate", "--particles", "10", "--generations", "1", "--worlds", "50", "--quiet", "--out", str(folder)]
+    (folder / "notes.txt").write_text("mine")
+    before = snapshot(folder)
+    monkeypatch.setattr(sim.experiments.calibrate.fit, "run_calibration", lambda *a, **k: pytest.fail("simulated"))
+    assert main(argv) == 2
+    assert "holds a file ceasefire did not write: notes.txt" in capsys.readouterr().err
+    assert snapshot(folder) == before
+
+    (folder / "notes.txt").unlink()
+    before = snapshot(folder)
+
+    def planting(*args, **kwargs):
+        (folder / "planted.txt").write_text("mine too")
+        return calibration
+
+    monkeypatch.setattr(sim.experiments.calibrate.fit, "run_calibration", planting)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not write: planted.txt" in err
+    assert snapshot(folder) == {**before, "planted.txt": b"mine too"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["posterior"]
+
+
+def test_the_figure_reads_the_priors_from_the_summary_table_and_refuses_a_damaged_one():
+    from sim.outputs.plots.calibrate import prior_bounds
+    from sim.outputs.plots.runs import PlotInputError
+
+    assert prior_bounds("uniform [0.5, 4]", "t") == (False, 0.5, 4.0)
+    assert prior_bounds("loguniform [0.001, 10]", "t") == (True, -3.0, 1.0)
+    for damaged in ("normal [0, 1]", "uniform [4, 0.5]", "loguniform [0, 1]", "uniform [a, b]", float("nan")):
+        with pytest.raises(PlotInputError, match="^t: prior: "):
+            prior_bounds(damaged, "t")

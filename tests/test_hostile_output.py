@@ -76,15 +76,6 @@ def test_out_naming_the_current_folder_or_a_parent_is_refused_with_no_leftovers(
     assert sorted(p.name for p in work.iterdir()) == ["notes.txt", "sub"]
 
 
-def test_an_old_validation_folder_without_manifest_is_ours_but_not_with_extra_files(tmp_path: Path) -> None:
-    old = tmp_path / "validation"
-    old.mkdir()
-    for name in ("validation.csv", "validation.md", "validation.png"):
-        (old / name).write_text("x")
-    check_output_folder(old)
-    (old / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="did not write"):
-        check_output_folder(old)
 
 
 def test_a_foreign_manifest_does_not_make_a_folder_ours(tmp_path: Path) -> None:
@@ -96,17 +87,6 @@ def test_a_foreign_manifest_does_not_make_a_folder_ours(tmp_path: Path) -> None:
         check_output_folder(folder)
 
 
-def test_validation_writes_a_manifest_and_replaces_its_own_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = sim.experiments.validation.anchors.run_validation
-    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation",
-                        lambda workers, progress: real(workers=workers, progress=progress, scale=0.005))
-    out = tmp_path / "validation"
-    assert run_cli("validation", "--out", out, "--quiet") == 0
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["kind"] == "validation" and manifest["written_by"] == "ceasefire" and manifest["workers"] == 1
-    assert run_cli("validation", "--out", out, "--quiet") == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["validation"]
 
 
 def test_exit_codes_live_in_one_module_and_stay_importable_from_cli() -> None:
@@ -143,13 +123,12 @@ SIGNALLED = {
     "sweep": ("sweep", BASELINE, "--param", "agents.UK.troops=0:30000:8", "--replications", "10000",
               "--horizon", "1500"),
     "tornado": ("tornado", BASELINE, "--params", "agents.UK.troops", "--replications", "40000", "--horizon", "3000"),
-    "validation": ("validation",),
 }
+"""Validation and calibrate: tests/test_hostile_evidence.py."""
 
 
 @pytest.mark.parametrize(("command", "signum"), [("run", signal.SIGTERM), ("run", signal.SIGHUP),
-                                                 ("sweep", signal.SIGTERM), ("tornado", signal.SIGTERM),
-                                                 ("validation", signal.SIGHUP)])
+                                                 ("sweep", signal.SIGTERM), ("tornado", signal.SIGTERM)])
 def test_a_signal_to_a_two_worker_command_exits_130_and_leaves_no_process_behind(
         command: str, signum: int, tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")

@@ -12,12 +12,10 @@ from scipy.stats import binomtest
 import sim.experiments.validation.anchors
 from sim.cli.main import main
 from sim.core.bundled import scenario_path
+from sim.core.docblocks import block
 from sim.experiments.validation.anchors import (
     ANCHORS,
-    BEGIN,
-    END,
     RUNS,
-    VALIDATION_DOC,
     calibration_anchors,
     compositions,
     counts_test,
@@ -32,6 +30,7 @@ from sim.experiments.validation.anchors import (
     run_validation,
 )
 from sim.experiments.validation.variants import VARIANTS, discriminate, variant
+from sim.outputs.docs import validation_doc
 
 
 class _Result:
@@ -133,8 +132,7 @@ def test_the_power_shift_variant_adds_half_a_log_hazard_unit_a_year():
 
 
 def test_validation_reproduces_the_table_in_the_docs():
-    document = VALIDATION_DOC.read_text(encoding="utf-8")
-    documented = document.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    documented = block(validation_doc().read_text(encoding="utf-8"), "validation")
     assert markdown(run_validation(workers=2)) == documented, (
         "docs/VALIDATION.md is stale: run `ceasefire validation --update-docs`"
     )
@@ -188,3 +186,64 @@ def test_bad_input_exits_2_before_any_simulation(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda **kwargs: pytest.fail("simulated"))
     assert main(["validation", "--out", str(tmp_path / "v"), "--workers", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: --workers")
+
+
+def test_a_doc_block_is_replaced_and_everything_around_it_kept_byte_for_byte():
+    from sim.core.docblocks import replace_block
+
+    document = "intro\r\n<!-- t:begin -->\nold\n<!-- t:end -->\ntail <!-- t:end --> é\n"
+    replaced = "intro\r\n<!-- t:begin -->\nnew\n<!-- t:end -->\ntail <!-- t:end --> é\n"
+    assert replace_block(document, "t", "new") == replaced
+    assert block(replace_block(document, "t", "new"), "t") == "new"
+    for broken in ("no markers", "<!-- t:end --> <!-- t:begin -->", "<!-- t:begin --> only"):
+        with pytest.raises(ValueError, match="no block <!-- t:begin -->"):
+            replace_block(broken, "t", "new")
+
+
+@pytest.fixture()
+def checkout(tmp_path, monkeypatch):
+    """A checkout whose docs/VALIDATION.md is a copy: --update-docs never touches the real one in tests."""
+    import shutil
+
+    import sim.outputs.docs
+
+    root = tmp_path / "checkout"
+    (root / "docs").mkdir(parents=True)
+    shutil.copy(validation_doc(), root / "docs" / "VALIDATION.md")
+    monkeypatch.setattr(sim.outputs.docs, "checkout_root", lambda: root)
+    return root / "docs" / "VALIDATION.md"
+
+
+def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_variants(
+        checkout, tiny_table, tmp_path, monkeypatch):
+    import sim.experiments.validation.variants as variants_module
+    from sim.experiments.validation.variants import DEFAULT, discrimination_row
+
+    wrong = variant("troops_dont_deter")
+    summary = pd.DataFrame([discrimination_row(model, tiny_table, tiny_table) for model in (DEFAULT, wrong)])
+    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda workers, progress: tiny_table)
+    monkeypatch.setattr(variants_module, "discriminate", lambda workers, progress: (summary, {}))
+    before = checkout.read_text(encoding="utf-8")
+    out = tmp_path / "v"
+    assert main(["validation", "--discriminate", "--update-docs", "--quiet", "--out", str(out)]) == 0
+    after = checkout.read_text(encoding="utf-8")
+    assert block(after, "validation") == markdown(tiny_table) == (out / "validation.md").read_text().strip()
+    assert block(after, "discrimination") == (out / "discrimination.md").read_text().strip()
+    assert "`troops_dont_deter`" in block(after, "discrimination")
+    outside = before.split("<!-- validation:begin -->")[0], before.split("<!-- discrimination:end -->")[1]
+    assert after.startswith(outside[0]) and after.endswith(outside[1])
+    assert sorted(p.name for p in out.iterdir()) == ["discrimination.csv", "discrimination.md", "discrimination.png",
+                                                     "manifest.json", "validation.csv", "validation.md",
+                                                     "validation.png"]
+
+
+def test_update_docs_without_its_markers_is_refused_before_any_simulation(checkout, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda **kwargs: pytest.fail("simulated"))
+    damaged = checkout.read_text(encoding="utf-8").replace("<!-- validation:end -->", "")
+    checkout.write_text(damaged, encoding="utf-8")
+    assert main(["validation", "--update-docs", "--out", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the markers <!-- validation:begin --> and <!-- validation:end --> are missing" in err
+    assert checkout.read_text(encoding="utf-8") == damaged
+    assert not (tmp_path / "v").exists()

@@ -2,7 +2,9 @@
 
 ``sim.cli.main`` registers it with ``add_validation_commands(commands)``. The exit code does not depend on
 the anchors passing: 0 when the tables were written, 2 for bad input, 1 for the environment, 130 when
-interrupted. The output folder is checked (:func:`sim.outputs.artefacts.check_output_folder`) before any simulation.
+interrupted. The output folder is checked (:func:`sim.outputs.ownership.check_output_folder`: new, empty, or
+a validation folder nobody changed since) before any simulation, and so are the markers of docs/VALIDATION.md
+with ``--update-docs``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from sim.cli.common import add_options, cap_workers, check_options, progress_bar
+
+DEFAULT_OUT = Path("results/validation")
 
 EPILOG = """\
 Every anchor gets a p-value: an exact test of the observed counts against the model's posterior
@@ -32,85 +38,60 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
         description="Run the validation scenarios and test each empirical anchor against the model; write "
                     "validation.csv, validation.md, validation.png and manifest.json.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    validation.add_argument("--out", type=Path, default=Path("results/validation"), metavar="DIR",
-                            help="output folder (default: results/validation/)")
-    validation.add_argument("--workers", type=int, default=1, metavar="K", help="local processes (default: 1)")
+    add_options(validation, out={"default": DEFAULT_OUT, "help": f"output folder (default: {DEFAULT_OUT}/)"},
+                workers={"default": 1})
     validation.add_argument("--discriminate", action="store_true",
                             help="also run the bundled wrong variants and compare their fit (a few minutes)")
     validation.add_argument("--update-docs", action="store_true",
                             help="also refresh the tables in docs/VALIDATION.md")
-    validation.add_argument("--quiet", action="store_true", help="no progress bar; the table is still printed")
+    add_options(validation, quiet={"help": "no progress bar; the table is still printed"})
     validation.set_defaults(handler=cmd_validation)
     return validation
 
 
 def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination)."""
-    import math
+    """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination).
 
-    import sim.experiments.validation.anchors as validation
-    from sim.cli.common import cap_workers, progress_bar
+    SIGINT, SIGTERM and SIGHUP stop it from its first line, whichever of its threads they reach, and the
+    process then ends at once (:mod:`sim.core.stopping`).
+    """
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
-    from sim.engine.runner import BLOCK_WORLDS
-    from sim.experiments.validation.variants import (
-        DISCRIMINATION_SCALE,
-        VARIANTS,
-        discriminate,
-        discrimination_markdown,
-    )
-    from sim.outputs.artefacts import atomic_folder, check_output_folder, write_csv, write_json
-    from sim.outputs.plots.runs import plot_validation
+    from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
 
-    blocks = max(math.ceil(run.replications / BLOCK_WORLDS) for run in validation.RUNS)
-    workers = cap_workers(args.workers, blocks, "blocks per run")
-    check_output_folder(args.out)
-    total = sum(run.replications for run in validation.RUNS)
-    if args.discriminate:
-        total += round(total * DISCRIMINATION_SCALE) * (1 + len(VARIANTS))
-    summary = None
-    with interrupt_on_signals():
-        with progress_bar(total, "worlds", enabled=not args.quiet) as advance:
-            table = validation.run_validation(workers=workers, progress=advance)
-            if args.discriminate:
-                summary, tables = discriminate(workers=workers, progress=advance)
-        with atomic_folder(args.out) as tmp:
-            write_csv(table, tmp / "validation.csv")
-            (tmp / "validation.md").write_text(validation.markdown(table) + "\n", encoding="utf-8")
-            plot_validation(table, tmp / "validation.png")
-            if summary is not None:
-                write_csv(summary, tmp / "discrimination.csv")
-                (tmp / "discrimination.md").write_text(discrimination_markdown(summary) + "\n", encoding="utf-8")
-                plot_discrimination(summary, tables, tmp / "discrimination.png")
-            write_json(validation_manifest(workers, ["ceasefire", *argv], args.discriminate),
-                       tmp / "manifest.json")
-    if args.update_docs:
-        update_docs(table, summary)
-    print(report_lines(table, summary, args.out))
+    with interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
+        result = validation(args, argv)
+    print(report_lines(result, args.out))
     return EXIT_OK
 
 
-def update_docs(table: Any, summary: Any) -> None:
-    """Refresh the validation table (and, if run, the discrimination table) in docs/VALIDATION.md."""
-    from sim.experiments.validation.anchors import (
-        DISCRIMINATION_BEGIN,
-        DISCRIMINATION_END,
-        VALIDATION_DOC,
-        markdown,
-        refreshed,
-    )
-    from sim.experiments.validation.variants import discrimination_markdown
+def validation(args: argparse.Namespace, argv: Sequence[str]) -> Any:
+    """Check the options, the output folder (and docs/VALIDATION.md with ``--update-docs``), then validate,
+    save and refresh the docs; returns the ValidationResult."""
+    from sim.experiments.validation.experiment import COMMAND, blocks_per_run, validate, worlds
+    from sim.outputs.artefacts import save
+    from sim.outputs.atomic import claim
+    from sim.outputs.docs import update_validation_doc, validation_doc
+    from sim.outputs.ownership import check_output_folder
 
-    document = refreshed(VALIDATION_DOC.read_text(encoding="utf-8"), markdown(table))
-    if summary is not None:
-        document = refreshed(document, discrimination_markdown(summary), DISCRIMINATION_BEGIN, DISCRIMINATION_END)
-    VALIDATION_DOC.write_text(document, encoding="utf-8")
+    check_options(args)
+    workers = cap_workers(args.workers, blocks_per_run(), "blocks per run")
+    doc = validation_doc(args.discriminate) if args.update_docs else None
+    check_output_folder(args.out, COMMAND)
+    with claim(args.out):
+        with progress_bar(worlds(args.discriminate), "worlds", enabled=not args.quiet) as progress:
+            result = validate(workers, progress, args.discriminate)
+        save(result.artefacts(), args.out, command_line=["ceasefire", *argv])
+        if doc is not None:
+            update_validation_doc(result, doc)
+    return result
 
 
-def report_lines(table: Any, summary: Any, out: Path) -> str:
+def report_lines(result: Any, out: Path) -> str:
     """What ``ceasefire validation`` prints: the table, the fit, the failures, and the variants if run."""
     from sim.experiments.validation.anchors import CODINGS, fit_standard_error, fit_statistic, joint_tests, text_table
 
+    table, summary = result.table, result.discrimination
     lines = [text_table(table), ""]
     for row in joint_tests(table).itertuples():
         lines.append(f"{row.group} ({row.role}), intervals tested jointly: observed {row.observed}, "
@@ -130,57 +111,3 @@ def report_lines(table: Any, summary: Any, out: Path) -> str:
                          f"{row.failed_held_out_count}: {row.failed_held_out.replace(';', ', ') or 'none'}")
     lines.append(f"results in {out}/")
     return "\n".join(lines)
-
-
-def validation_manifest(workers: int, command_line: Sequence[str], discriminated: bool = False) -> dict[str, Any]:
-    """What a validation folder records: its kind (so it is known as ours), the runs, seed, variants, versions."""
-    from dataclasses import asdict
-
-    from sim.experiments.validation.anchors import RUNS, SEED
-    from sim.experiments.validation.variants import DISCRIMINATION_SCALE, VARIANTS
-    from sim.outputs.artefacts import git_commit, versions
-
-    manifest: dict[str, Any] = {
-        "kind": "validation", "seed": SEED, "runs": [asdict(run) for run in RUNS], "workers": workers,
-        "versions": versions(), "git_commit": git_commit(), "command_line": list(command_line),
-        "discriminate": discriminated,
-    }
-    if discriminated:
-        manifest["discrimination_scale"] = DISCRIMINATION_SCALE
-        manifest["variants"] = [{"key": v.key, "description": v.description, "set": dict(v.set),
-                                 "scale": dict(v.scale), "power_shift_per_year": v.power_shift_per_year}
-                                for v in VARIANTS]
-    return manifest
-
-
-def plot_discrimination(summary: Any, tables: dict[str, Any], path: Path) -> Path:
-    """Left: each model's held-out fit, with ±2 Monte Carlo SE. Right: its held-out anchors' p-values."""
-    import numpy as np
-    from matplotlib.colors import LogNorm
-
-    from sim.experiments.validation.anchors import ALPHA
-    from sim.outputs.plots.runs import new_figure, save_figure
-
-    fig, axes = new_figure(13.0, 0.6 * len(summary) + 2.5, ncols=2)
-    left, right = axes[0]
-    y = np.arange(len(summary))[::-1]
-    for coding, colour, offset in (("held", "tab:blue", 0.12), ("debaltseve", "tab:orange", -0.12)):
-        left.errorbar(summary[f"fit_{coding}"], y + offset, xerr=2 * summary[f"fit_{coding}_se"], fmt="o",
-                      color=colour, capsize=3, label=f"Minsk II {coding}")
-    left.set_yticks(y, summary["variant"].str.replace("_", " "))
-    left.set_xlabel("held-out fit: log predictive probability (higher is better; bars ±2 MC SE)")
-    left.legend(fontsize=8)
-    left.grid(axis="x", alpha=0.3)
-    held_out = [a for a in tables["default"].query("role == 'held_out'")["anchor"]]
-    p = np.array([[tables[key].set_index("anchor").loc[a, "p_value"] for a in held_out]
-                  for key in summary["variant"]], dtype=float)
-    image = right.imshow(np.clip(p, 1e-4, 1), cmap="RdYlGn", norm=LogNorm(1e-4, 1), aspect="auto")
-    for (i, j), value in np.ndenumerate(p):
-        right.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=7,
-                   fontweight="bold" if value < ALPHA else "normal")
-    right.set_xticks(range(len(held_out)), [a.replace("_", " ") for a in held_out], rotation=40, ha="right",
-                     fontsize=8)
-    right.set_yticks(range(len(summary)), summary["variant"].str.replace("_", " "))
-    fig.colorbar(image, ax=right, label="p-value (bold: < 0.05)")
-    fig.suptitle("Discrimination: can the record tell the published model from deliberately wrong ones?")
-    return save_figure(fig, path)

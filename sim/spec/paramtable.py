@@ -13,11 +13,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from sim.core.docblocks import replace_block
 from sim.spec.scenario import Agents, ModelParams
 from sim.spec.sources import Commitments, Prior, evidence_text, load_commitments
 
 ODD_FILE = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
-BEGIN, END = "<!-- parameters:begin -->", "<!-- parameters:end -->"
+BLOCK = "parameters"
+"""The generated block of docs/ODD.md (:mod:`sim.core.docblocks`)."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,7 @@ def markdown_table() -> str:
 
 def refreshed(document: str) -> str:
     """``document`` with the table between the markers replaced by the current one."""
-    head, rest = document.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{markdown_table()}\n{END}{tail}"
+    return replace_block(document, BLOCK, markdown_table())
 
 
 if __name__ == "__main__":

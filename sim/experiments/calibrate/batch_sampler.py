@@ -129,19 +129,24 @@ class BatchSampler(Sampler):
 
     def _run_batch(self, simulate_one: Callable[[], Any]) -> tuple[list[Any], list[Any]]:
         """Run ``simulate_one`` for a batch of particles: (their particles, numpy's global generator state
-        after each one's proposal), in order."""
+        after each one's proposal), in order.
+
+        A failure or an interrupt (``KeyboardInterrupt`` from a stop signal, which Python delivers to the
+        main thread only) while the main thread waits for the proposals or the packed simulation is
+        re-raised once every particle thread has been released and has ended: none is left waiting.
+        """
         batch = _Batch(self.batch)
         threads = [threading.Thread(target=batch.run_one, args=(k, simulate_one), daemon=True)
                    for k in range(self.batch)]
         for thread in threads:
             thread.start()
-        batch.propose[0].release()
-        batch.propose[self.batch].acquire()  # every particle has drawn its proposal and called the model
-        wanted = [k for k, request in enumerate(batch.requests) if request is not None]
         try:
+            batch.propose[0].release()
+            batch.propose[self.batch].acquire()  # every particle has drawn its proposal and called the model
+            wanted = [k for k, request in enumerate(batch.requests) if request is not None]
             for k, statistics in zip(wanted, self.simulate_batch([batch.requests[k] for k in wanted]), strict=True):
                 batch.results[k] = statistics
-        except BaseException as exc:  # noqa: BLE001 - every thread must be released before re-raising
+        except BaseException as exc:  # noqa: BLE001 - an interrupt too: every thread is released before re-raising
             batch.error = exc
         batch.simulated.set()
         batch.evaluate[0].release()

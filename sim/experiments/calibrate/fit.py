@@ -18,6 +18,10 @@ which simulates a batch of particles packed into one run (on ``workers`` process
 the same, byte for byte, on every run, whatever the batch size and the number of workers.
 pyabc is imported only when a calibration runs; reading a posterior (:mod:`sim.stats.posterior`) does not
 need it.
+
+Computes only: :func:`run_calibration` returns a :class:`Calibration` whose :meth:`~Calibration.artefacts`
+lists the tables of its folder (:func:`sim.outputs.artefacts.save` writes them, and
+:mod:`sim.outputs.plots.calibrate` draws ``posterior.png`` from them).
 """
 
 from __future__ import annotations
@@ -40,12 +44,14 @@ import pandas as pd
 from sim.core.bundled import scenario_path
 from sim.core.errors import InputError
 from sim.engine.runner import RunResult, run_scenario
+from sim.experiments.result import Artefacts
 from sim.experiments.validation.anchors import ANCHORS, Estimate, detected_per_day, failed_within
 from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.spec.scenario import Scenario, load_scenario
 from sim.spec.sources import Prior, priors
 from sim.stats.metrics import Z_95
 
+COMMAND = "calibrate"
 SCENARIO_FILE = scenario_path("no_european_troops")
 """The scenario the calibration anchors are compared with: monitoring only, no European troops."""
 RUN_KEY = "calibration"
@@ -127,6 +133,17 @@ class Calibration:
     scales: dict[str, float]
     wall_seconds: float
     coordinates: list[Coordinate] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Per fitted parameter: default, prior, weighted posterior median and 90 % interval."""
+        return posterior_summary(self)
+
+    def artefacts(self) -> Artefacts:
+        """posterior.csv, posterior_summary.csv, populations.csv, the figure posterior.png and the manifest's
+        fields (:mod:`sim.outputs.plots.calibrate` draws the figure from the first two)."""
+        return Artefacts(COMMAND, tables={"posterior.csv": self.posterior, "posterior_summary.csv": self.summary(),
+                                          "populations.csv": self.populations},
+                         manifest=manifest_fields(self), figures=("posterior.png",))
 
 
 # --------------------------------------------------------------------------- statistics and distance
@@ -374,29 +391,26 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[flo
     return [float(np.interp(q, cdf, v)) for q in qs]
 
 
-def manifest(calibration: Calibration, command_line: Sequence[str] | None) -> dict[str, Any]:
-    """What a reader needs to reproduce and judge a calibration."""
+def manifest_fields(calibration: Calibration) -> dict[str, Any]:
+    """What a reader needs to reproduce and judge a calibration (the common fields are added when written)."""
     from importlib import metadata
-
-    from sim.outputs.artefacts import git_commit, versions
 
     try:
         pyabc_version = metadata.version("pyabc")
     except metadata.PackageNotFoundError:
         pyabc_version = "not installed"
-    settings = asdict(calibration.settings)
+    settings = calibration.settings
     return {
-        "kind": "calibration",
         "scenario_file": f"scenarios/{SCENARIO_FILE.name}",
-        "horizon_days": calibration.settings.horizon_days,
-        "structure": {**DEFAULT_STRUCTURE, **dict(calibration.settings.structure)},
-        "settings": settings,
-        "seed": calibration.settings.seed,
+        "horizon_days": settings.horizon_days,
+        "structure": {**DEFAULT_STRUCTURE, **dict(settings.structure)},
+        "settings": asdict(settings),
+        "seed": settings.seed,
         "reproducible": True,
-        "batch": batch_size(calibration.settings),
+        "batch": batch_size(settings),
         "method": "ABC-SMC (pyabc.ABCSMC), median epsilon schedule, multivariate normal transition; "
                   "sim.experiments.calibrate.batch_sampler.BatchSampler "
-                   "(proposals in pyabc's order, simulations packed)",
+                  "(proposals in pyabc's order, simulations packed)",
         "distance": "sum over anchors of ((model - observed) / se)^2, se = empirical 95% interval width / (2 x 1.96)",
         "anchors": {key: {"observed": calibration.observed[key], "se": calibration.scales[key]}
                     for key in calibration.observed},
@@ -404,48 +418,5 @@ def manifest(calibration: Calibration, command_line: Sequence[str] | None) -> di
                    for c in calibration.coordinates},
         "populations": calibration.populations.to_dict(orient="records"),
         "wall_seconds": round(calibration.wall_seconds, 1),
-        "versions": {**versions(), "pyabc": pyabc_version},
-        "git_commit": git_commit(),
-        "command_line": list(command_line) if command_line is not None else None,
+        "pyabc_version": pyabc_version,
     }
-
-
-def plot_posterior(calibration: Calibration, path: Path) -> Path:
-    """Prior (line) against weighted posterior (histogram) for each fitted parameter, default marked."""
-    from sim.outputs.plots.runs import new_figure, save_figure
-
-    summary = posterior_summary(calibration).set_index("parameter")
-    n = len(calibration.coordinates)
-    ncols = min(3, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = new_figure(4.0 * ncols, 3.2 * nrows, nrows, ncols)
-    weights = calibration.posterior["weight"].to_numpy(float)
-    for ax, c in zip(axes.flat, calibration.coordinates, strict=False):
-        low, high = c.bounds()
-        x = calibration.posterior[c.path].to_numpy(float)
-        shown = np.log10(x) if c.log else x
-        ax.hist(shown, bins=20, range=(low, high), weights=weights, density=True, alpha=0.6, label="posterior")
-        ax.plot([low, high], [1 / (high - low)] * 2, color="black", linestyle="--", label="prior")
-        default = summary.loc[c.path, "default"]
-        ax.axvline(math.log10(default) if c.log else default, color="tab:red", label="current default")
-        ax.set_xlabel(f"log10 {c.path}" if c.log else c.path, fontsize=8)
-        ax.set_ylabel("density")
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"Prior vs ABC-SMC posterior ({calibration.settings.particles} particles, "
-                 f"{len(calibration.populations)} generations, {calibration.settings.worlds} worlds each)")
-    return save_figure(fig, path)
-
-
-def save_calibration(calibration: Calibration, out_dir: Path, command_line: Sequence[str] | None = None) -> Path:
-    """Write posterior.csv, posterior_summary.csv, populations.csv, posterior.png and manifest.json."""
-    from sim.outputs.artefacts import atomic_folder, write_csv, write_json
-
-    with atomic_folder(Path(out_dir)) as tmp:
-        write_csv(calibration.posterior, tmp / "posterior.csv")
-        write_csv(posterior_summary(calibration), tmp / "posterior_summary.csv")
-        write_csv(calibration.populations, tmp / "populations.csv")
-        plot_posterior(calibration, tmp / "posterior.png")
-        write_json(manifest(calibration, command_line), tmp / "manifest.json")
-    return Path(out_dir)

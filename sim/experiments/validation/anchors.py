@@ -38,10 +38,6 @@ from sim.engine.runner import RunResult, run_scenario
 from sim.spec.scenario import load_scenario
 from sim.stats.metrics import Z_95, wilson_interval
 
-VALIDATION_DOC = Path(__file__).resolve().parents[3] / "docs" / "VALIDATION.md"
-BEGIN, END = "<!-- validation:begin -->", "<!-- validation:end -->"
-DISCRIMINATION_BEGIN, DISCRIMINATION_END = "<!-- discrimination:begin -->", "<!-- discrimination:end -->"
-
 MINSK_I_DAYS = 138
 """Minsk Protocol (5 Sep 2014) to the loss of Donetsk airport's terminal (21-22 Jan 2015)."""
 MINSK_II_DAYS = 2566
@@ -551,13 +547,6 @@ def text_table(table: pd.DataFrame) -> str:
     widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
                      for line in (header, *body))
-
-
-def refreshed(document: str, block: str, begin: str = BEGIN, end: str = END) -> str:
-    """``document`` with ``block`` between the ``begin`` and ``end`` markers."""
-    head, rest = document.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{begin}\n{block}\n{end}{tail}"
 
 
 def kaplan_meier(times: np.ndarray, events: np.ndarray, at: float) -> Estimate:

@@ -31,7 +31,6 @@ from scipy.stats import binom
 
 import sim.cli.main as cli
 from sim.cli.bet import add_bet_commands
-from sim.engine.runner import run_scenario
 from sim.experiments.bet import (
     DEFAULT_VARIANT,
     OPTIMUM_COLUMNS,
@@ -48,6 +47,7 @@ from sim.experiments.bet import (
     run_bet,
     structure_variant,
 )
+from sim.experiments.run import run_scenario
 from sim.experiments.sweep.design import load_sweep
 from sim.outputs.plots.bet import plot_bet
 from sim.spec.scenario import load_scenario

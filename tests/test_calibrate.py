@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from sim.core.errors import InputError
-from sim.engine.runner import run_scenario
 from sim.experiments.calibrate.fit import (
     CALIBRATION_ANCHORS,
     FAILED_DIVERGENT,
@@ -25,6 +24,7 @@ from sim.experiments.calibrate.fit import (
     observed_values,
     summary_statistics,
 )
+from sim.experiments.run import run_scenario
 from sim.experiments.validation.anchors import ANCHORS
 from sim.spec.scenario import load_scenario
 from sim.stats.posterior import load_posterior, run_with_posterior

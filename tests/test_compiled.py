@@ -15,8 +15,8 @@ from sim.cli.main import main
 from sim.core.exit_codes import EXIT_BAD_INPUT
 from sim.engine.compiled import SWITCH, WORTH_FROM_WORLD_DAYS, CompiledKernelsError, kernels, numpy_only, wanted
 from sim.engine.packing import run_packed
-from sim.engine.runner import run_scenario
 from sim.engine.streams import Lane, normal_pairs, poisson_quantile, uniforms, world_keys
+from sim.experiments.run import run_scenario
 from tests.conftest import make_scenario
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine.runner import run_scenario
+from sim.experiments.run import run_scenario
 from sim.spec.scenario import load_scenario
 from sim.stats.metrics import intent_table
 

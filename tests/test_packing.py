@@ -12,8 +12,8 @@ import pytest
 from sim.core.bundled import scenario_path, sweep_path
 from sim.engine.model import FORM_ATTRIBUTES, CeasefireModel
 from sim.engine.packing import flat_values, pack_signature, plan_packs, run_pack, run_packed
-from sim.engine.runner import run_scenario
 from sim.engine.world_params import PACKABLE
+from sim.experiments.run import run_scenario
 from sim.mechanisms import LEGACY_STRUCTURE, REGISTRY, MixedForm
 from sim.spec.scenario import Scenario, load_scenario
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.packing import run_packed
-from sim.engine.runner import run_scenario
+from sim.experiments.run import run_scenario
 from sim.experiments.sweep.design import load_sweep, point_stream
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.runner import run_scenario
+from sim.experiments.run import run_scenario
 from sim.stats.metrics import CAUSES
 from tests.conftest import make_scenario
 

@@ -14,7 +14,7 @@ import pytest
 
 import sim.cli.main
 from sim.cli.tornado import add_tornado_commands
-from sim.engine.runner import run_scenario
+from sim.experiments.run import run_scenario
 from sim.experiments.tornado import (
     TORNADO_COLUMNS,
     FieldRange,

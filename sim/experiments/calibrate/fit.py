@@ -43,8 +43,8 @@ import pandas as pd
 
 from sim.core.bundled import scenario_path
 from sim.core.errors import InputError
-from sim.engine.runner import RunResult, run_scenario
 from sim.experiments.result import Artefacts
+from sim.experiments.run import RunResult, run_scenario
 from sim.experiments.validation.anchors import ANCHORS, Estimate, detected_per_day, failed_within
 from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.spec.scenario import Scenario, load_scenario

@@ -34,7 +34,7 @@ from scipy.special import gammaln
 from scipy.stats import norm
 
 from sim.core.bundled import scenario_path
-from sim.engine.runner import RunResult, run_scenario
+from sim.experiments.run import RunResult, run_scenario
 from sim.spec.scenario import load_scenario
 from sim.stats.metrics import Z_95, wilson_interval
 

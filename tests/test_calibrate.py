@@ -24,10 +24,11 @@ from sim.experiments.calibrate.fit import (
     observed_values,
     summary_statistics,
 )
+from sim.experiments.posterior_run import run_with_posterior
 from sim.experiments.run import run_scenario
 from sim.experiments.validation.anchors import ANCHORS
 from sim.spec.scenario import load_scenario
-from sim.stats.posterior import load_posterior, run_with_posterior
+from sim.stats.posterior import load_posterior
 
 AGREED_ANCHORS = {"no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
                   "minsk_recorded_violations_per_day"}
@@ -189,28 +190,28 @@ def test_posterior_runs_do_not_depend_on_the_worker_count(tmp_path):
     pd.testing.assert_frame_equal(one.result.runs, two.result.runs)
 
 
-def test_apply_posterior_refuses_more_draws_than_worlds_before_running(tmp_path):
+def test_a_posterior_choice_refuses_more_draws_than_half_the_worlds_before_running(tmp_path):
     import argparse
 
-    from sim.stats.posterior import apply_posterior
+    from sim.cli.common import posterior_choice
 
     scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 5, "horizon_days": 10})
-    assert apply_posterior(argparse.Namespace(posterior=None, draws=50), scenario) is None
+    assert posterior_choice(argparse.Namespace(posterior=None, draws=None), scenario) is None
     path = _posterior_file(tmp_path, {"model.intent_variance": [1.0], "weight": [1.0]})
-    with pytest.raises(InputError, match="--draws: must be between 1 and the number of worlds, 5"):
-        apply_posterior(argparse.Namespace(posterior=path, draws=6), scenario)
+    with pytest.raises(InputError, match="--draws: must be between 1 and 2, half the worlds"):
+        posterior_choice(argparse.Namespace(posterior=str(path), draws=3), scenario)
 
 
 def test_a_posterior_run_folder_says_its_intervals_include_parameters(tmp_path):
     import json
 
-    from sim.stats.posterior import save_posterior_run
+    from sim.outputs.artefacts import save
 
     posterior = load_posterior(_posterior_file(tmp_path, {"model.intent_variance": [1.0, 4.0], "weight": [1, 1]}))
     scenario = load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {"replications": 200, "horizon_days": 30})
-    out = save_posterior_run(run_with_posterior(scenario, posterior, draws=2), tmp_path / "run", ["test"])
+    out = save(run_with_posterior(scenario, posterior, draws=2).artefacts(), tmp_path / "run", ["test"])
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["interval"] == "parameters+monte_carlo" and manifest["posterior_draws"] == 2
+    assert manifest["interval"] == "parameters+monte_carlo" and manifest["posterior"]["draws"] == 2
     assert set(pd.read_csv(out / "summary.csv")["interval"]) == {"parameters+monte_carlo"}
     assert (out / "survival.png").exists() and len(pd.read_csv(out / "draws.csv")) == 2
 

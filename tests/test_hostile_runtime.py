@@ -24,15 +24,18 @@ from matplotlib.figure import Figure
 import sim.outputs.plots.runs
 from sim.cli.main import main
 from sim.core.errors import InputError
-from sim.engine import runner
+from sim.engine.blocks import plan_blocks
 from sim.engine.model import TRAJECTORY_VARIABLES
 from sim.engine.resources import MEMORY_LIMIT_ENV, check_run_memory, memory_limit_bytes, run_memory_bytes
-from sim.engine.runner import BlockResult, local_executor, plan_blocks, simulate_block, trajectory_table
+from sim.engine.runner import BlockResult, local_executor, simulate_block
+from sim.experiments.run import run_scenario
 from sim.experiments.sweep import execute
 from sim.experiments.sweep.design import quick_sweep
 from sim.experiments.sweep.execute import run_point, run_sweep
 from sim.experiments.sweep.records import sealed
 from sim.outputs.partial import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, partial_dir
+from sim.stats import trajectories
+from sim.stats.trajectories import trajectory_table
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +80,7 @@ def test_ten_million_worlds_is_refused_in_seconds_not_a_memory_error(tmp_path: P
 def test_long_horizon_block_is_refused_before_a_memory_error() -> None:
     scenario = make_scenario(replications=10_000, horizon_days=36_500)
     with pytest.raises(InputError, match=r"--replications 10000 x --horizon 36500: would need about 5.8 GB"):
-        runner.run_scenario(scenario)
+        run_scenario(scenario)
 
 
 def test_memory_estimate_counts_trajectories_runs_and_blocks_in_flight() -> None:
@@ -114,9 +117,9 @@ def test_trajectory_table_in_day_slices_equals_one_pass(monkeypatch: pytest.Monk
     """Joining the blocks a few days at a time must not change a byte of trajectories.csv."""
     scenario = make_scenario(replications=30, horizon_days=12)
     results = [simulate_block(scenario, block, 5) for block in plan_blocks(30, block_worlds=7)]
-    whole = trajectory_table(results, 12)
-    monkeypatch.setattr(runner, "TABLE_DAYS", 5)
-    sliced = trajectory_table(results, 12)
+    whole = trajectory_table([r.trajectories for r in results], 12)
+    monkeypatch.setattr(trajectories, "TABLE_DAYS", 5)
+    sliced = trajectory_table([r.trajectories for r in results], 12)
     assert whole.to_csv() == sliced.to_csv() and len(sliced) == 13
     assert isinstance(results[0], BlockResult)
 
@@ -125,7 +128,7 @@ def test_trajectory_table_is_numpys_nan_statistics_over_holding_worlds() -> None
     still holding, joined across blocks; a day with no world holding is NaN throughout."""
     scenario = make_scenario(replications=60, horizon_days=40)
     results = [simulate_block(scenario, block, 3) for block in plan_blocks(60, block_worlds=25)]
-    table = trajectory_table(results, 40)
+    table = trajectory_table([r.trajectories for r in results], 40)
     for name in TRAJECTORY_VARIABLES:
         values = np.concatenate([r.trajectories[name] for r in results], axis=1).astype(np.float64)
         holding = ~np.isnan(values)
@@ -469,10 +472,16 @@ def _set_cell(path: Path, row: int, column: str, value: str) -> None:
 ])
 def test_plot_on_a_table_with_a_bad_cell_is_one_line(damaged: Path, name: str, column: str, value: str,
                                                      expected: str, capsys: pytest.CaptureFixture) -> None:
+    """`ceasefire plot` refuses a table changed since ceasefire wrote it (its SHA-256), naming it; the figures'
+    own reading of a table still names the bad cell, for a folder whose manifest cannot vouch for it."""
     _set_cell(damaged / name, 3 if name != "summary.csv" else 0, column, value)
+    before = sorted(p.name for p in damaged.iterdir())
     assert cli("plot", damaged) == 2
-    assert one_line(capsys.readouterr().err).startswith(f"error: {damaged / name}: {expected}")
-    assert not list(damaged.glob("*.png"))
+    assert one_line(capsys.readouterr().err).endswith(f"{name} was changed after ceasefire wrote it")
+    assert sorted(p.name for p in damaged.iterdir()) == before
+    with pytest.raises(sim.outputs.plots.runs.PlotInputError) as caught:
+        sim.outputs.plots.runs.draw(damaged, ("survival.png", "trajectories.png", "causes.png"))
+    assert str(caught.value).startswith(f"{damaged / name}: {expected}")
 
 
 def test_compare_on_a_truncated_survival_table_is_one_line(run_folder: Path, damaged: Path, tmp_path: Path,

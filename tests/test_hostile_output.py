@@ -21,7 +21,7 @@ import sim.experiments.validation.anchors
 from sim.cli.main import main
 from sim.core.errors import InputError
 from sim.core.signals import interrupt_on_signals
-from sim.outputs.artefacts import atomic_folder, check_output_folder
+from sim.outputs.artefacts import atomic_folder, check_output_folder, manifest, write_manifest
 from tests.hostile import BASELINE, FOREIGN, ROOT, TINY_RUN, one_error_line, run_cli, snapshot
 
 
@@ -76,17 +76,24 @@ def test_out_naming_the_current_folder_or_a_parent_is_refused_with_no_leftovers(
     assert sorted(p.name for p in work.iterdir()) == ["notes.txt", "sub"]
 
 
-
-
 def test_a_foreign_manifest_does_not_make_a_folder_ours(tmp_path: Path) -> None:
     folder = tmp_path / "project"
     folder.mkdir()
     (folder / "manifest.json").write_text('{"name": "my web app", "icons": []}')
     (folder / "data.csv").write_text("a\n1\n")
-    with pytest.raises(InputError, match=r"did not write \(data.csv, manifest.json\)"):
-        check_output_folder(folder)
+    with pytest.raises(InputError, match=r"its manifest.json is not one ceasefire wrote"):
+        check_output_folder(folder, "run")
+    assert sorted(p.name for p in folder.iterdir()) == ["data.csv", "manifest.json"]
 
 
+def test_our_mark_without_the_list_of_files_does_not_make_a_folder_ours(tmp_path: Path) -> None:
+    """Ours means every file listed with its SHA-256, not a manifest that merely says so."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"written_by": "ceasefire", "command": "run", "seed": 1}))
+    (folder / "survival.csv").write_text("day,n_worlds\n0,1\n")
+    with pytest.raises(InputError, match=r"its manifest.json is not one ceasefire wrote"):
+        check_output_folder(folder, "run")
 
 
 def test_exit_codes_live_in_one_module_and_stay_importable_from_cli() -> None:
@@ -166,7 +173,7 @@ def test_an_interrupt_during_the_folder_swap_waits_until_the_swap_is_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "manifest.json").write_text(json.dumps({"written_by": "ceasefire", "seed": 1}))
+    write_manifest(out, manifest("run", {"seed": 1}))
     real_replace = os.replace
 
     def interrupted_replace(src: object, dst: object) -> None:
@@ -174,8 +181,8 @@ def test_an_interrupt_during_the_folder_swap_waits_until_the_swap_is_whole(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", interrupted_replace)
-    with pytest.raises(KeyboardInterrupt), interrupt_on_signals(), atomic_folder(out) as tmp:
-        (tmp / "manifest.json").write_text(json.dumps({"written_by": "ceasefire", "seed": 2}))
+    with pytest.raises(KeyboardInterrupt), interrupt_on_signals(), atomic_folder(out, "run") as tmp:
+        write_manifest(tmp, manifest("run", {"seed": 2}))
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

@@ -37,6 +37,7 @@ from sim.outputs.partial import PARTIAL_SUFFIX, RECORDS_FILE, RecordStore, parti
 from sim.stats import trajectories
 from sim.stats.trajectories import trajectory_table
 from tests.conftest import make_scenario
+from tests.hostile import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -447,11 +448,11 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def damaged(run_folder: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the run's tables, to damage."""
+    """A fresh copy of the run's folder (every file its manifest lists, and the manifest), to damage."""
     copy = tmp_path / "r"
     copy.mkdir()
-    for name in ("survival.csv", "trajectories.csv", "summary.csv", "manifest.json"):
-        (copy / name).write_bytes((run_folder / name).read_bytes())
+    for path in run_folder.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
     return copy
 
 
@@ -486,11 +487,17 @@ def test_plot_on_a_table_with_a_bad_cell_is_one_line(damaged: Path, name: str, c
 
 def test_compare_on_a_truncated_survival_table_is_one_line(run_folder: Path, damaged: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture) -> None:
+    """`ceasefire compare` refuses the truncated table by its SHA-256 before reading it; the figure's own
+    reading still names the missing days."""
     survival = damaged / "survival.csv"
     survival.write_text("".join(survival.read_text().splitlines(keepends=True)[:8]))
     assert cli("compare", run_folder, damaged, "--out", tmp_path / "c.png") == 2
     line = one_line(capsys.readouterr().err)
-    assert line == f"error: {survival}: days 0..6, but summary.csv says the horizon is 15 days (a truncated table)"
+    assert line == f"error: {damaged}: DIR: survival.csv was changed or damaged after ceasefire wrote it"
+    with pytest.raises(sim.outputs.plots.runs.PlotInputError) as caught:
+        sim.outputs.plots.runs.compare_dirs([run_folder, damaged], tmp_path / "c.png")
+    assert str(caught.value) == (f"{survival}: days 0..6, but summary.csv says the horizon is 15 days "
+                                 "(a truncated table)")
     assert not (tmp_path / "c.png").exists()
 
 
@@ -502,20 +509,44 @@ def test_plot_on_an_empty_or_foreign_survival_table_is_one_line(damaged: Path, c
                                                                 capsys: pytest.CaptureFixture) -> None:
     (damaged / "survival.csv").write_bytes(content)
     assert cli("plot", damaged) == 2
-    assert expected in one_line(capsys.readouterr().err)
+    assert one_line(capsys.readouterr().err).endswith(": DIR: survival.csv was changed after ceasefire wrote it")
+    with pytest.raises(sim.outputs.plots.runs.PlotInputError) as caught:
+        sim.outputs.plots.runs.draw(damaged, ("survival.png",))
+    assert str(caught.value).startswith(f"{damaged / 'survival.csv'}: {expected}")
 
 
-def test_plot_on_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture) -> None:
+def test_plot_on_a_read_only_folder_is_one_line_and_loses_nothing(damaged: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    """`ceasefire plot` draws into a new folder beside DIR and swaps it in; a DIR the user may not write cannot
+    be moved (the kernel refuses to rename a folder without write permission to another parent). That is the
+    environment (exit 1): one line naming DIR, DIR as it was, nothing left beside it."""
+    real_replace = os.replace
+
+    def read_only(src: object, dst: object) -> None:  # tests run as root, where chmod would not stop the move
+        if Path(str(src)) == damaged:
+            raise PermissionError(errno.EACCES, "Permission denied", str(src), str(dst))
+        real_replace(src, dst)
+
+    before = snapshot(damaged)
+    monkeypatch.setattr(os, "replace", read_only)
+    assert cli("plot", damaged) == 1
+    assert one_line(capsys.readouterr().err) == (f"error: {damaged}: cannot write (Permission denied); the previous "
+                                                 "results, if any, are unchanged")
+    assert snapshot(damaged) == before
+    assert sorted(p.name for p in damaged.parent.iterdir()) == ["r"]
+
+
+def test_drawing_a_figure_into_a_read_only_folder_is_one_line(damaged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         path = args[1] if isinstance(args[0], Figure) else args[0]
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    # tests run as root, where chmod would not stop a write: both ways a figure reaches the disk refuse
+    # both ways a figure reaches the disk refuse
     monkeypatch.setattr(Figure, "savefig", refuse)
     monkeypatch.setattr(sim.outputs.plots.runs, "imsave", refuse)
-    assert cli("plot", damaged) == 2
-    assert "cannot write the figure (Permission denied); the folder is read-only" in one_line(capsys.readouterr().err)
+    with pytest.raises(sim.outputs.plots.runs.PlotInputError, match=r"survival.png: cannot write the figure "
+                       r"\(Permission denied\); the folder is read-only"):
+        sim.outputs.plots.runs.draw(damaged, ("survival.png",))
 
 
 def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path) -> None:
@@ -538,13 +569,17 @@ def test_plot_on_a_sweep_table_with_a_text_axis_value_is_one_line(tmp_path: Path
 
 def test_tornado_plot_on_a_text_probability_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from sim.experiments.tornado import TORNADO_COLUMNS
+    from sim.outputs.plots.runs import PlotInputError
+    from sim.outputs.plots.tornado import draw
 
     folder = tmp_path / "t"
     folder.mkdir()
     row = {column: 0.5 for column in TORNADO_COLUMNS}
     row.update(parameter="agents.UK.troops", scenario="baseline", day=365, replications=100, seed=1, p_low="half")
     pd.DataFrame([row], columns=list(TORNADO_COLUMNS)).to_csv(folder / "tornado.csv", index=False)
-    assert cli("plot", folder) == 2
-    assert one_line(capsys.readouterr().err) == (f"error: {folder / 'tornado.csv'}: column p_low: not a number on "
-                                                 "line 2: 'half'")
-    assert np.isfinite(0.5)
+    assert cli("plot", folder) == 2  # no manifest vouches for the table
+    assert one_line(capsys.readouterr().err) == (f"error: {folder}: DIR: holds files ceasefire did not write "
+                                                 "(no manifest.json; first: tornado.csv)")
+    with pytest.raises(PlotInputError) as caught:
+        draw(folder, ("tornado.png",))
+    assert str(caught.value) == f"{folder / 'tornado.csv'}: column p_low: not a number on line 2: 'half'"

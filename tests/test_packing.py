@@ -110,13 +110,14 @@ def test_a_sweep_gives_the_same_bytes_packed_or_not_and_with_any_workers(
     import sim.experiments.sweep.execute
     from sim.experiments.sweep.design import load_sweep
     from sim.experiments.sweep.execute import run_sweep
+    from sim.outputs.artefacts import save
 
     sweep = load_sweep(sweep_path("troops_vs_monitoring"), {"replications": 60, "horizon_days": 366})
     sweep = type(sweep)(**{**sweep.__dict__, "points": sweep.points[::90], "common_random_numbers": crn})
-    run_sweep(sweep, tmp_path / "packed", workers=1, plots=False)
-    run_sweep(sweep, tmp_path / "two", workers=2, plots=False)
+    save(run_sweep(sweep, workers=1).artefacts(), tmp_path / "packed", plots=False)
+    save(run_sweep(sweep, workers=2).artefacts(), tmp_path / "two", plots=False)
     monkeypatch.setattr(sim.experiments.sweep.execute, "PACK_WORLDS", 60)  # one point (60 worlds) per pack
-    run_sweep(sweep, tmp_path / "unpacked", workers=1, plots=False)
+    save(run_sweep(sweep, workers=1).artefacts(), tmp_path / "unpacked", plots=False)
     tables = [(tmp_path / name / "sweep.csv").read_bytes() for name in ("packed", "two", "unpacked")]
     assert tables[0] == tables[1] == tables[2]
     survival = [(tmp_path / name / "survival.csv").read_bytes() for name in ("packed", "two", "unpacked")]

@@ -179,11 +179,12 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
 
 
 def test_a_posterior_sweep_gives_the_same_bytes_on_one_and_two_workers(tmp_path: Path) -> None:
-    from sim.experiments.sweep.execute import run_sweep
+    from sim.cli.sweep import sweep_into
 
     sweep = _sweep(_posterior_file(tmp_path, SPREAD), draws=5)
-    one = run_sweep(sweep, tmp_path / "one", workers=1, plots=False).out_dir
-    two = run_sweep(sweep, tmp_path / "two", workers=2, plots=False).out_dir
+    one, two = tmp_path / "one", tmp_path / "two"
+    sweep_into(sweep, one, workers=1, plots=False)
+    sweep_into(sweep, two, workers=2, plots=False)
     for name in ("sweep.csv", "survival.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     table = pd.read_csv(one / "sweep.csv")
@@ -197,7 +198,7 @@ def test_a_posterior_sweep_gives_the_same_bytes_on_one_and_two_workers(tmp_path:
 
 
 def test_the_sweep_hash_follows_the_posterior_and_resume_refuses_a_changed_one(tmp_path: Path) -> None:
-    from sim.experiments.sweep.execute import RecordStore, partial_dir
+    from sim.outputs.partial import RecordStore, partial_dir
 
     first = _posterior_file(tmp_path, SPREAD)
     copied = tmp_path / "elsewhere.csv"

@@ -57,18 +57,6 @@ def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     return calibrate
 
 
-def add_posterior_option(parser: argparse.ArgumentParser) -> None:
-    """``--posterior FILE`` and ``--draws N`` as ``run`` has always taken them (the common definitions of
-    :mod:`sim.cli.common`, with ``run``'s FILE required and 50 draws). Kept for ``sim.cli.main`` until ``run``
-    takes them from :func:`sim.cli.common.add_options` itself."""
-    add_options(parser, posterior={"nargs": None, "const": None, "type": Path,
-                                   "help": "draw the fitted parameters from a posterior CSV (e.g. "
-                                           "seeds/posterior/posterior.csv); intervals then include parameter "
-                                           "uncertainty"},
-                draws={"default": 50, "metavar": "N",
-                       "help": "posterior draws with --posterior; the worlds are split among them (default: 50)"})
-
-
 def settings_from_args(args: argparse.Namespace) -> Any:
     """The run's Settings: --quick or full, then any explicit size, seed or workers."""
     from sim.experiments.calibrate.fit import FULL, QUICK

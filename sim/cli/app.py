@@ -12,6 +12,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from sim.cli.common import add_command
+
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 MISSING_EXTRA = "error: the dashboard needs the app extra: pip install 'ceasefire[app]'"
@@ -19,8 +21,8 @@ MISSING_EXTRA = "error: the dashboard needs the app extra: pip install 'ceasefir
 
 def add_app_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``app [--port P] [--host H] [--open]`` on the ``ceasefire`` sub-command parsers."""
-    app = subparsers.add_parser(
-        "app", help="open the interactive dashboard (needs: pip install 'ceasefire[app]')",
+    app = add_command(
+        subparsers, "app", cmd_app, help="open the interactive dashboard (needs: pip install 'ceasefire[app]')",
         description="Serve a page where sliders and selects change troops, resolve, US detection, Russia's "
                     "provocation and objection, the horizon and the structural forms; each change re-runs "
                     "2,000 worlds and shows P(deal), survival, causes of breakdown and trajectories against "
@@ -31,7 +33,6 @@ def add_app_commands(subparsers: argparse._SubParsersAction) -> None:
     app.add_argument("--host", default=DEFAULT_HOST, metavar="H",
                      help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)")
     app.add_argument("--open", action="store_true", help="also open the page in a web browser")
-    app.set_defaults(handler=cmd_app)
 
 
 def cmd_app(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options, cap_workers, check_options, posterior_choice, progress_bar
+from sim.cli.common import add_command, add_options, cap_workers, check_options, posterior_choice, progress_bar
 from sim.core.errors import InputError
 
 SUMMARY_TROOPS = (0.0, 20000.0, 60000.0)
@@ -60,8 +60,7 @@ def chosen_variants(text: str | None) -> tuple[Any, ...]:
 
 def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``bet`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    bet = subparsers.add_parser("bet", help=HELP, description=DESCRIPTION, epilog=EXAMPLES,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    bet = add_command(subparsers, "bet", cmd_bet, HELP, DESCRIPTION, EXAMPLES)
     add_options(bet, replications={"default": 2000, "help": "worlds per point (default: 2000)"},
                 seed={"help": "random seed, the same for every point (default: the sweep file's)"},
                 horizon={"default": 1825, "help": "days simulated after the deal (default: 1825, five years)"})
@@ -74,7 +73,6 @@ def add_bet_commands(subparsers: Any) -> argparse.ArgumentParser:
     add_options(bet, out={"default": Path("results/the_bet"), "help": "output folder (default: results/the_bet/)"},
                 workers={"default": 1, "help": "local processes (default: 1); the results do not depend on it"},
                 scheduler=True, posterior=True, draws=True, quiet=True)
-    bet.set_defaults(handler=cmd_bet)
     return bet
 
 

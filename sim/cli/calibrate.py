@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options, cap_workers, check_options
+from sim.cli.common import add_command, add_options, cap_workers, check_options
 from sim.cli.structures import structure_overrides
 from sim.core.errors import InputError
 
@@ -42,8 +42,7 @@ command: to adopt a new one, copy the folder's files there and commit them.
 
 def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``calibrate`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    calibrate = subparsers.add_parser("calibrate", help=HELP, description=DESCRIPTION, epilog=EXAMPLES,
-                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    calibrate = add_command(subparsers, "calibrate", cmd_calibrate, HELP, DESCRIPTION, EXAMPLES)
     calibrate.add_argument("--quick", action="store_true", help="small run (under 10 minutes)")
     add_options(calibrate, out={"default": DEFAULT_OUT, "help": f"output folder (default: {DEFAULT_OUT}/)"},
                 seed={"help": "random seed (default: 20261126)"})
@@ -53,7 +52,6 @@ def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     add_options(calibrate, workers={"default": 1, "help": "local processes (default: 1); the posterior does not "
                                                           "depend on it"},
                 quiet={"help": "no closing summary"}, structure=True)
-    calibrate.set_defaults(handler=cmd_calibrate)
     return calibrate
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,20 @@ OPTIONS: dict[str, Option] = {
                 "them)"}),
 }
 """The options several commands take, by name (the attribute argparse sets)."""
+
+Handler = Callable[[argparse.Namespace, Sequence[str]], int]
+"""What runs a sub-command: ``handler(args, argv) -> exit code``."""
+
+
+def add_command(commands: Any, name: str, handler: Handler, help: str, description: str | None = None,
+                epilog: str | None = None) -> argparse.ArgumentParser:
+    """Register the sub-command ``name`` on ``commands`` (the ``ceasefire`` parser's sub-parsers), run by
+    ``handler``; returns its parser. An ``epilog`` (examples) is printed as written, and so is the
+    description beside it."""
+    formatter = argparse.RawDescriptionHelpFormatter if epilog else argparse.HelpFormatter
+    parser = commands.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=formatter)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def add_options(parser: argparse.ArgumentParser, **chosen: bool | dict[str, Any]) -> None:

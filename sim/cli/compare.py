@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import add_command
 from sim.cli.file_out import add_file_out, check_file_out
 from sim.core.exit_codes import EXIT_OK
 
@@ -17,12 +18,11 @@ COMPARED_TABLES = ("survival.csv", "summary.csv")
 
 def add_compare_command(commands: Any) -> None:
     """Register ``compare DIR [DIR ...] [--out FILE] [--force] [--given-deal]``."""
-    compare = commands.add_parser("compare", help="overlay the survival curves of several runs",
-                                  description="Overlay survival curves, with 95% bands, of run folders.")
+    compare = add_command(commands, "compare", cmd_compare, help="overlay the survival curves of several runs",
+                          description="Overlay survival curves, with 95% bands, of run folders.")
     compare.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="run folders written by `ceasefire run`")
     add_file_out(compare, DEFAULT_OUT, "PNG file")
     compare.add_argument("--given-deal", action="store_true", help="plot P(holding | a deal was reached)")
-    compare.set_defaults(handler=cmd_compare)
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import COMMITTED_POSTERIOR, add_options, cap_workers, check_options, progress_bar
+from sim.cli.common import COMMITTED_POSTERIOR, add_command, add_options, cap_workers, check_options, progress_bar
 
 EXAMPLES = """\
 examples:
@@ -50,8 +50,7 @@ def posterior_file(choice: str | None) -> Path | None:
 
 def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``ensemble`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    ensemble = subparsers.add_parser("ensemble", help=HELP, description=DESCRIPTION, epilog=EXAMPLES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    ensemble = add_command(subparsers, "ensemble", cmd_ensemble, HELP, DESCRIPTION, EXAMPLES)
     ensemble.add_argument("scenario", type=Path, help="scenario YAML file, or a bundled scenario's name")
     ensemble.add_argument("--combinations", default="all", metavar="all|sample:N",
                           help="every combination of forms (default) or N of them at random")
@@ -64,7 +63,6 @@ def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
                                    "seeds/posterior/posterior.csv; default: the priors)"},
                 workers={"default": 1}, scheduler=True,
                 out={"help": "output folder (default: results/ensemble_<name>/)"}, quiet=True)
-    ensemble.set_defaults(handler=cmd_ensemble)
     return ensemble
 
 

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import add_command
 from sim.core.exit_codes import EXIT_OK
 
 
 def add_plot_command(commands: Any) -> None:
     """Register ``plot DIR``."""
-    plot = commands.add_parser("plot", help="redraw the plots of a run, sweep or tornado folder from its CSV files",
-                               description="Draw again the figures of a folder a ceasefire command wrote, from its "
-                                           "tables (each checked against its manifest first); a run written with "
-                                           "--no-plots gets its figures.")
+    plot = add_command(commands, "plot", cmd_plot,
+                       help="redraw the plots of a run, sweep or tornado folder from its CSV files",
+                       description="Draw again the figures of a folder a ceasefire command wrote, from its tables "
+                                   "(each checked against its manifest first); a run written with --no-plots gets "
+                                   "its figures.")
     plot.add_argument("dir", type=Path, metavar="DIR")
-    plot.set_defaults(handler=cmd_plot)
 
 
 def cmd_plot(args: argparse.Namespace, argv: Sequence[str]) -> int:

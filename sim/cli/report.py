@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cli.common import add_command
 from sim.cli.file_out import add_file_out, check_file_out
 
 DEFAULT_OUT = Path("results/report.html")
@@ -17,15 +18,14 @@ DEFAULT_OUT = Path("results/report.html")
 
 def add_report_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``report DIR [DIR ...] [--out FILE] [--force]`` on the ``ceasefire`` sub-command parsers."""
-    report = subparsers.add_parser(
-        "report", help="write one self-contained HTML report of run folders",
+    report = add_command(
+        subparsers, "report", cmd_report, help="write one self-contained HTML report of run folders",
         description="Write one HTML file, readable offline with its figures embedded: the question each run's "
                     "scenario asks, its parameters with their provenance, P(deal) and P(holding) with 95% "
                     "intervals, survival curves, causes of breakdown, trajectories and a comparison of the runs.",
     )
     report.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="run folders written by `ceasefire run`")
     add_file_out(report, DEFAULT_OUT, "HTML file")
-    report.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options
+from sim.cli.common import add_command, add_options
 from sim.core.exit_codes import EXIT_OK
 
 RUN_DRAWS = 50
@@ -17,10 +17,9 @@ RUN_DRAWS = 50
 
 def add_run_command(commands: Any) -> None:
     """Register ``run SCENARIO`` with its options."""
-    run = commands.add_parser("run", help="run a scenario and write CSV tables and plots",
-                              description="Run a scenario file; write runs.csv, survival.csv, summary.csv, "
-                                          "trajectories.csv, intent.csv, manifest.json and three plots (and "
-                                          "draws.csv with --posterior).")
+    run = add_command(commands, "run", cmd_run, help="run a scenario and write CSV tables and plots",
+                      description="Run a scenario file; write runs.csv, survival.csv, summary.csv, trajectories.csv, "
+                                  "intent.csv, manifest.json and three plots (and draws.csv with --posterior).")
     run.add_argument("scenario", type=Path,
                      help="scenario YAML file, or a bundled scenario's name (see `ceasefire scenarios`)")
     add_options(run, replications=True, seed=True, horizon=True,
@@ -29,7 +28,6 @@ def add_run_command(commands: Any) -> None:
                 draws={"default": RUN_DRAWS, "metavar": "N",
                        "help": f"posterior draws with --posterior, each run by every N-th world (default: "
                                f"{RUN_DRAWS})"})
-    run.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:

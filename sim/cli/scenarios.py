@@ -8,18 +8,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cli.common import add_command
 from sim.core.errors import InputError
 from sim.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 
 
 def add_scenario_commands(commands: Any) -> None:
     """Register ``validate SCENARIO [SCENARIO ...]`` and ``scenarios``."""
-    validate = commands.add_parser("validate", help="check scenario files; exit 0 if all are valid, else 2")
+    validate = add_command(commands, "validate", cmd_validate,
+                           help="check scenario files; exit 0 if all are valid, else 2")
     validate.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
                           help="scenario YAML files or bundled names")
-    validate.set_defaults(handler=cmd_validate)
-    listing = commands.add_parser("scenarios", help="list the bundled scenarios and the question each answers")
-    listing.set_defaults(handler=cmd_scenarios)
+    add_command(commands, "scenarios", cmd_scenarios, help="list the bundled scenarios and the question each answers")
 
 
 def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:

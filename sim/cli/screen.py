@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options, check_options, progress_bar
+from sim.cli.common import add_command, add_options, check_options, progress_bar
 from sim.core.errors import InputError
 
+HELP = "global sensitivity: Morris over every assumption, Sobol on the top 8 and the structure"
+DESCRIPTION = ("Which assumptions move P(the ceasefire holds at 365 days)? Morris screening over every assumed "
+               "parameter by its prior, then Sobol indices on the 8 that matter most and on the structural switches.")
 EXAMPLES = """\
 examples:
   ceasefire screen --workers 2
@@ -34,13 +37,7 @@ sobol_top.png, sobol_structure.png and manifest.json; see docs/SENSITIVITY.md.
 
 def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``screen`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    screen = subparsers.add_parser(
-        "screen", help="global sensitivity: Morris over every assumption, Sobol on the top 8 and the structure",
-        description="Which assumptions move P(the ceasefire holds at 365 days)? Morris screening over every "
-                    "assumed parameter by its prior, then Sobol indices on the 8 that matter most and on "
-                    "the structural switches.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    screen = add_command(subparsers, "screen", cmd_screen, HELP, DESCRIPTION, EXAMPLES)
     screen.add_argument("--scenario", type=Path, metavar="FILE",
                         help="scenario the priors vary around (default: scenarios/baseline.yaml)")
     screen.add_argument("--trajectories", type=int, default=20, metavar="R",
@@ -53,7 +50,6 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
     add_options(screen, workers={"default": 1},
                 out={"default": Path("results/screen"), "help": "output folder (default: results/screen/)"},
                 quiet=True)
-    screen.set_defaults(handler=cmd_screen)
     return screen
 
 

@@ -11,25 +11,17 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from sim.cli.common import add_options
+from sim.cli.common import add_command
 from sim.core.errors import InputError
 
 
 def add_structure_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``structures`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    listing = subparsers.add_parser(
-        "structures", help="list the contested mechanisms and their rival forms",
+    return add_command(
+        subparsers, "structures", cmd_structures, help="list the contested mechanisms and their rival forms",
         description="List every contested mechanism of the model, its forms with a one-line description, "
                     "and the default form (marked *). Choose forms in a scenario's `structure:` block or "
                     "with `--structure MECHANISM=FORM`.")
-    listing.set_defaults(handler=cmd_structures)
-    return listing
-
-
-def add_structure_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--structure MECHANISM=FORM`` (repeatable) to a command's parser: the common option of
-    :mod:`sim.cli.common` (kept for the commands that call this)."""
-    add_options(parser, structure=True)
 
 
 def cmd_structures(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -15,13 +15,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.common import add_options, cap_workers, check_options, posterior_choice, progress_bar
+from sim.cli.common import add_command, add_options, cap_workers, check_options, posterior_choice, progress_bar
 from sim.core.errors import InputError
 
 if TYPE_CHECKING:
     from sim.experiments.sweep.design import Sweep
     from sim.experiments.sweep.result import SweepResult
 
+HELP = "run a parameter sweep (grid, Latin hypercube or Sobol) and plot where the ceasefire holds"
+DESCRIPTION = ("Run every point of a sweep file, or a quick grid over a scenario with --param; write sweep.csv, "
+               "survival.csv, manifest.json, plots (and sobol.csv for Sobol designs).")
 EXAMPLES = """\
 examples:
   ceasefire sweep scenarios/sweeps/troops_vs_monitoring.yaml --workers 2
@@ -41,12 +44,7 @@ seeds/posterior/posterior.csv); sweep.csv's intervals then include parameter unc
 
 def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``sweep`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    sweep = subparsers.add_parser(
-        "sweep", help="run a parameter sweep (grid, Latin hypercube or Sobol) and plot where the ceasefire holds",
-        description="Run every point of a sweep file, or a quick grid over a scenario with --param; write "
-                    "sweep.csv, survival.csv, manifest.json, plots (and sobol.csv for Sobol designs).",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    sweep = add_command(subparsers, "sweep", cmd_sweep, HELP, DESCRIPTION, EXAMPLES)
     sweep.add_argument("file", type=Path, metavar="FILE", help="sweep YAML, or a scenario YAML with --param")
     sweep.add_argument("--param", action="append", default=[], metavar="PATHS=VALUES",
                        help="quick form: an axis over a parameter of FILE (a scenario); repeat for more axes")
@@ -60,7 +58,6 @@ def add_sweep_commands(subparsers: Any) -> argparse.ArgumentParser:
                        help="give every point random streams of its own (default: common random numbers, the "
                             "same worlds at every point, so neighbouring points are paired comparisons)")
     add_options(sweep, posterior=True, draws=True, no_plots=True, quiet=True)
-    sweep.set_defaults(handler=cmd_sweep)
     return sweep
 
 

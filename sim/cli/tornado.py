@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options, cap_workers, check_options, progress_bar
+from sim.cli.common import add_command, add_options, cap_workers, check_options, progress_bar
 
 EXAMPLES = """\
 examples:
@@ -43,8 +43,7 @@ def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
 
 def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``tornado`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    tornado = subparsers.add_parser("tornado", help=HELP, description=DESCRIPTION, epilog=EXAMPLES,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    tornado = add_command(subparsers, "tornado", cmd_tornado, HELP, DESCRIPTION, EXAMPLES)
     tornado.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario YAML (see `ceasefire scenarios`)")
     tornado.add_argument("--params", nargs="+", action="extend", metavar="PATH[=LOW:HIGH]",
                          help="parameters to move, as dotted paths (e.g. agents.UK.troops); default: 15 that "
@@ -58,7 +57,6 @@ def add_tornado_commands(subparsers: Any) -> argparse.ArgumentParser:
     tornado.add_argument("--independent-streams", action="store_true",
                          help="give every point random streams of its own (default: common random numbers)")
     add_options(tornado, quiet=True)
-    tornado.set_defaults(handler=cmd_tornado)
     return tornado
 
 

@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_options, cap_workers, check_options, progress_bar
+from sim.cli.common import add_command, add_options, cap_workers, check_options, progress_bar
 
 DEFAULT_OUT = Path("results/validation")
 
+HELP = "test the model against the empirical record (docs/VALIDATION.md)"
+DESCRIPTION = ("Run the validation scenarios and test each empirical anchor against the model; write validation.csv, "
+               "validation.md, validation.png and manifest.json.")
 EPILOG = """\
 Every anchor gets a p-value: an exact test of the observed counts against the model's posterior
 predictive distribution (a z-test on the log scale for figures known only as a range). An anchor with
@@ -33,11 +36,7 @@ the default model's.
 
 def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``validation`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
-    validation = subparsers.add_parser(
-        "validation", help="test the model against the empirical record (docs/VALIDATION.md)",
-        description="Run the validation scenarios and test each empirical anchor against the model; write "
-                    "validation.csv, validation.md, validation.png and manifest.json.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    validation = add_command(subparsers, "validation", cmd_validation, HELP, DESCRIPTION, EPILOG)
     add_options(validation, out={"default": DEFAULT_OUT, "help": f"output folder (default: {DEFAULT_OUT}/)"},
                 workers={"default": 1})
     validation.add_argument("--discriminate", action="store_true",
@@ -45,7 +44,6 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
     validation.add_argument("--update-docs", action="store_true",
                             help="also refresh the tables in docs/VALIDATION.md")
     add_options(validation, quiet={"help": "no progress bar; the table is still printed"})
-    validation.set_defaults(handler=cmd_validation)
     return validation
 
 

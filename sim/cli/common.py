@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.errors import InputError
+from sim.outputs.ownership import OUT_FLAG
 
 COMMITTED_POSTERIOR = "committed"
 """The value ``--posterior`` takes without FILE: the committed ``seeds/posterior/posterior.csv``."""
@@ -41,7 +42,7 @@ class Option:
 
 
 OPTIONS: dict[str, Option] = {
-    "out": Option("--out", {"type": Path, "metavar": "DIR", "help": "output folder"}),
+    "out": Option(OUT_FLAG, {"type": Path, "metavar": "DIR", "help": "output folder"}),
     "workers": Option("--workers", {"type": int, "metavar": "K", "help": "local processes (default: 1)"},
                       minimum=1),
     "scheduler": Option("--scheduler", {"metavar": "ADDRESS",

@@ -23,6 +23,7 @@ from sim.experiments.result import Artefacts
 from sim.outputs.atomic import atomic_folder, claim
 from sim.outputs.ownership import (
     MANIFEST,
+    OUT_FLAG,
     WRITTEN_BY,
     check_output_folder,
     first_problem,
@@ -86,7 +87,7 @@ def write_manifest(folder: Path, document: dict[str, Any]) -> Path:
 
 
 def save(artefacts: Artefacts, out_dir: str | Path, command_line: Sequence[str] | None = None,
-         plots: bool = True, flag: str = "--out") -> Path:
+         plots: bool = True, flag: str = OUT_FLAG) -> Path:
     """Write ``artefacts`` into ``out_dir``, all or nothing.
 
     ``out_dir`` may be new, empty, or a folder the same command wrote and nobody changed since

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sim.core.errors import InputError
 from sim.core.signals import signals_held
-from sim.outputs.ownership import MANIFEST, first_problem, read_manifest, refuse
+from sim.outputs.ownership import MANIFEST, OUT_FLAG, first_problem, read_manifest, refuse
 
 RACE_ATTEMPTS = 5
 """How often a folder swap is retried when another writer swaps the same folder at the same time."""
@@ -44,7 +44,7 @@ _claimed: set[Path] = set()
 
 
 @contextlib.contextmanager
-def claim(out: Path | str, flag: str = "--out") -> Iterator[Path]:
+def claim(out: Path | str, flag: str = OUT_FLAG) -> Iterator[Path]:
     """Hold ``out`` for this process for the block's duration; refuse if another process holds it.
 
     Raises:
@@ -117,7 +117,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_folder(out_dir: Path, command: str, flag: str = "--out") -> Iterator[Path]:
+def atomic_folder(out_dir: Path, command: str, flag: str = OUT_FLAG) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces ``out_dir``, on failure it is removed.
 
     ``out_dir`` must have been checked for ``command`` (:func:`sim.outputs.ownership.check_output_folder`);
@@ -135,7 +135,7 @@ def atomic_folder(out_dir: Path, command: str, flag: str = "--out") -> Iterator[
         raise
 
 
-def move_into_place(tmp: Path, out_dir: Path, command: str, flag: str = "--out") -> None:
+def move_into_place(tmp: Path, out_dir: Path, command: str, flag: str = OUT_FLAG) -> None:
     """Rename ``tmp`` to ``out_dir``; an existing ``out_dir`` is set aside, verified, and removed only after.
 
     If the final rename fails the previous folder is put back, so a failure leaves the old results.
@@ -214,7 +214,7 @@ def _put_back(holder: Path, out_dir: Path) -> None:
         holder.rmdir()
 
 
-def discard_partial(folder: Path, own_names: set[str], flag: str = "--out") -> None:
+def discard_partial(folder: Path, own_names: set[str], flag: str = OUT_FLAG) -> None:
     """Delete a work-in-progress folder (a sweep's ``.partial``) holding only ``own_names``.
 
     Raises:

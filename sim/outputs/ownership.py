@@ -32,6 +32,10 @@ from typing import Any
 from sim.core.bundled import DATA_DIR, checkout_root
 from sim.core.errors import InputError
 
+OUT_FLAG = "--out"
+"""The command-line flag that names an output (the common option of :mod:`sim.cli.common`); messages name
+an output by it unless the caller gives another (``DIR`` for ``ceasefire plot``)."""
+
 MANIFEST = "manifest.json"
 """Every output folder of ``ceasefire`` holds one."""
 
@@ -190,7 +194,7 @@ def check_name(path: Path, flag: str) -> None:
         raise refuse(path, flag, f"name too long (at most {NAME_MAX_BYTES - TEMPORARY_NAME_BYTES} bytes)")
 
 
-def check_output_folder(path: str | Path, command: str, flag: str = "--out",
+def check_output_folder(path: str | Path, command: str, flag: str = OUT_FLAG,
                         inputs: Sequence[str | Path] = ()) -> Path:
     """Refuse, before any work, an output folder whose replacement could destroy what ceasefire did not write.
 
@@ -246,7 +250,7 @@ def check_parent(path: Path, flag: str) -> None:
 # --------------------------------------------------------------------------- single output files
 
 
-def check_output_file(path: str | Path, suffix: str, flag: str = "--out", force: bool = False) -> Path:
+def check_output_file(path: str | Path, suffix: str, flag: str = OUT_FLAG, force: bool = False) -> Path:
     """Refuse, before any work, an output file that is not new or a file ceasefire wrote.
 
     An existing regular file is replaced only when its mark checks out (:func:`is_marked`), or with

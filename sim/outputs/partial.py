@@ -22,7 +22,7 @@ from sim.experiments.sweep.design import Sweep
 from sim.experiments.sweep.records import max_record_bytes, sweep_record_problem
 from sim.outputs.artefacts import write_json
 from sim.outputs.atomic import discard_partial
-from sim.outputs.ownership import refuse
+from sim.outputs.ownership import OUT_FLAG, refuse
 
 PARTIAL_SUFFIX = ".partial"
 """The folder of completed points is ``<out>.partial`` beside the output folder."""
@@ -152,7 +152,7 @@ class RecordStore:
         return (f"{len(self.done)} of {self.sweep.n_points} points are saved in {self.folder}; "
                 "rerun the same command with --resume to continue")
 
-    def discard(self, flag: str = "--out") -> None:
+    def discard(self, flag: str = OUT_FLAG) -> None:
         """Close the store and delete its folder, which must hold only a sweep's own files.
 
         Raises:

@@ -116,3 +116,66 @@ def test_the_layer_check_can_fail(tmp_path: Path):
     scratch.write_text("def f():\n    from sim.outputs.artefacts import write_csv\n")
     tree_imports = {n.module for n in ast.walk(ast.parse(scratch.read_text())) if isinstance(n, ast.ImportFrom)}
     assert "sim.outputs.artefacts" in tree_imports
+
+
+def external_packages(path: Path) -> set[str]:
+    """Top-level names of the packages outside ``sim`` that ``path`` imports, at any depth of the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    return {name.split(".")[0] for name in names} - {"sim"}
+
+
+def module_path(module: str) -> Path | None:
+    """The file of a ``sim`` module (a package's ``__init__.py``), or None if it is a name inside one."""
+    base = PACKAGE.parent / Path(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def reached_modules(path: Path) -> set[str]:
+    """Every ``sim`` module ``path`` imports, directly or through the modules it imports (functions included)."""
+    seen: set[str] = set()
+    todo = list(imported_modules(path))
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        found = module_path(module)
+        if found is not None:
+            todo.extend(imported_modules(found))
+    return seen
+
+
+EXPERIMENTS = [p for p in sources() if layer_of(module_name(p)) == "experiments"]
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_experiment_draws(path: Path):
+    """Experiments compute; figures are drawn by sim.outputs.plots from the tables. No experiment module, nor
+    any sim module it reaches, imports matplotlib or the outputs layer."""
+    reached = reached_modules(path)
+    assert not [m for m in reached if layer_of(m) in ("outputs", "app", "cli")], reached
+    drawing = sorted(module_name(p) for p in [path, *filter(None, map(module_path, reached))]
+                     if "matplotlib" in external_packages(p))
+    assert drawing == []
+
+
+def test_importing_the_experiments_loads_no_matplotlib():
+    """The same, as Python sees it: importing every experiment module loads no matplotlib. The calibration's
+    sampler is left out: it subclasses pyabc's, and pyabc (an optional extra) imports matplotlib itself."""
+    import subprocess
+    import sys
+
+    modules = [module_name(p) for p in EXPERIMENTS if p.name != "batch_sampler.py"]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n    importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib' or m.startswith('sim.outputs')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

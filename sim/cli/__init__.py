@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from sim.core.exit_codes import EXIT_INTERRUPTED
-from sim.core.signals import INTERRUPTED_MESSAGE, install_stop_handlers
+from sim.core.signals import INTERRUPTED_MESSAGE, install_stop_handlers, prepare_interrupted_exit
 
 STARTUP_GATE_ENV = "CEASEFIRE_STARTUP_GATE"
 """For tests: the path of a FIFO at which start-up waits, its stop handlers in place and nothing heavy
@@ -34,6 +34,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         return main(argv)
     except KeyboardInterrupt:  # a stop signal before main() could catch it (importing, building the parser)
+        prepare_interrupted_exit()
         print(INTERRUPTED_MESSAGE, file=sys.stderr)
         return EXIT_INTERRUPTED
 

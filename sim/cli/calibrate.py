@@ -75,13 +75,12 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire calibrate``: the options, the folder and pyabc are checked before any simulation.
 
     SIGINT, SIGTERM and SIGHUP stop it from its first line (importing pyabc alone takes a second or more),
-    whichever of its threads they reach, and the process then ends at once (:mod:`sim.core.stopping`).
+    whichever of its threads they reach (:func:`sim.core.signals.interrupt_on_signals`).
     """
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
-    from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
 
-    with interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
+    with interrupt_on_signals():
         calibration = calibrate(args, argv)
     if not args.quiet:
         print(summary_lines(calibration.summary(), calibration.wall_seconds, args.out))

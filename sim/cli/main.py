@@ -32,6 +32,7 @@ from sim.cli.validation import add_validation_commands
 from sim.core.bundled import resolve_scenario, resolve_sweep
 from sim.core.errors import InputError
 from sim.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK  # also importable from here
+from sim.core.signals import INTERRUPTED_MESSAGE, prepare_interrupted_exit
 from sim.engine.compiled import check_switch
 
 WRITE_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EACCES", "EPERM",
@@ -54,8 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a stop signal (sim.core.signals); a sweep's says what it kept
+        prepare_interrupted_exit()
+        print(f"interrupted: {exc}" if str(exc) else INTERRUPTED_MESSAGE, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `ceasefire scenarios | head`: the reader has gone, nothing to report
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit

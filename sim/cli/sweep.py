@@ -66,11 +66,11 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     Every input, the output folder and the memory the points need are checked before any point runs.
     """
-    from sim.core.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
+    from sim.core.exit_codes import EXIT_FAILURE, EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.engine.runner import default_workers
     from sim.experiments.sweep.design import load_sweep, quick_sweep, with_posterior
-    from sim.experiments.sweep.execute import SweepAborted, SweepInterrupted, check_resources
+    from sim.experiments.sweep.execute import SweepAborted, check_resources
     from sim.outputs.ownership import check_output_folder
 
     check_options(args)
@@ -97,10 +97,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             result = sweep_into(sweep, out, workers=workers, scheduler=args.scheduler, resume=args.resume,
                                 restart=args.restart, plots=not args.no_plots, command_line=["ceasefire", *argv],
                                 quiet=args.quiet)
-    except SweepInterrupted as exc:
-        print(f"interrupted: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except SweepAborted as exc:
+    except SweepAborted as exc:  # an interrupt (SweepInterrupted, saying what is saved) goes on to main()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     if not args.quiet:

@@ -50,14 +50,13 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_validation(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire validation``: writes validation.csv, .md, .png, manifest.json (and the discrimination).
 
-    SIGINT, SIGTERM and SIGHUP stop it from its first line, whichever of its threads they reach, and the
-    process then ends at once (:mod:`sim.core.stopping`).
+    SIGINT, SIGTERM and SIGHUP stop it from its first line, whichever of its threads they reach
+    (:func:`sim.core.signals.interrupt_on_signals`).
     """
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
-    from sim.core.stopping import exit_fast_when_interrupted, stop_signals_to_main_thread
 
-    with interrupt_on_signals(), stop_signals_to_main_thread(), exit_fast_when_interrupted():
+    with interrupt_on_signals():
         result = validation(args, argv)
     print(report_lines(result, args.out))
     return EXIT_OK

@@ -1,4 +1,5 @@
-"""Stopping cleanly: SIGTERM and SIGHUP behave like Ctrl-C, and our worker processes are stopped at once.
+"""Stopping cleanly: SIGTERM and SIGHUP behave like Ctrl-C, our worker processes are stopped at once, and the
+process ends within a second whichever of its threads the signal reaches.
 
 The command installs :func:`install_stop_handlers` before anything else (``sim.cli.entry_point``), so a
 stop signal while it is still importing ends it with the same one line as later; a command wraps its
@@ -7,12 +8,27 @@ process started are terminated (a worker busy with a block would otherwise run i
 pool waits for it) and ``KeyboardInterrupt`` is raised in the main thread, so atomic writes discard
 their temporary files and the command exits 130 with one line (:data:`INTERRUPTED_MESSAGE`).
 
+Two things make that prompt for every command:
+
+- the relay (inside :func:`interrupt_on_signals`): the kernel delivers a signal sent to the process to any
+  of its threads that does not block it; Python runs the handler in the main thread only, and only once
+  that thread wakes up. A main thread waiting on a lock (for a pool's futures, for pyabc's particle
+  threads) wakes only when the lock is released, often seconds later. A relay thread reads the signal
+  numbers CPython writes to its wakeup file descriptor and sends each one to the main thread itself,
+  which interrupts its wait;
+- :func:`prepare_interrupted_exit` (called by the command line once it has caught the interrupt): the
+  interpreter's exit then skips collecting the heap (seconds after pyabc and SQLAlchemy), and ends with
+  our exit code 130 even where CPython believes the interrupt went unhandled.
+
 Importing this module is cheap (no :mod:`multiprocessing`, no :mod:`concurrent.futures`): it is the
 first thing the command imports.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import signal
 import sys
 import threading
@@ -129,10 +145,12 @@ def install_stop_handlers() -> None:
 
 @contextmanager
 def interrupt_on_signals() -> Iterator[None]:
-    """Within the block, SIGINT, SIGTERM and SIGHUP stop our workers and raise ``KeyboardInterrupt``.
+    """Within the block, SIGINT, SIGTERM and SIGHUP stop our workers and raise ``KeyboardInterrupt`` in the
+    main thread, whichever thread they reach (the relay, see the module's notes).
 
     Outside the main thread (where Python cannot install handlers) the block runs unchanged.
-    The previous handlers are restored on exit.
+    The previous handlers are restored on exit, after the relay has ended (so a signal it sends on still
+    finds ours).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -140,7 +158,64 @@ def interrupt_on_signals() -> Iterator[None]:
     handler = _Handler()
     previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
     try:
-        yield
+        with _signals_to_main_thread():
+            yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, signal.SIG_DFL if old is None else old)
+
+
+@contextmanager
+def _signals_to_main_thread() -> Iterator[None]:
+    """Within the block, a stop signal that reaches another thread is sent on to the main thread (which
+    then gets a second call of the handler if it got the signal itself too: that call only stops the workers
+    again). Where a process has no ``pthread_kill`` (Windows), the block runs unchanged."""
+    if not hasattr(signal, "pthread_kill"):
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    relay = threading.Thread(target=_relay, args=(read_end, threading.main_thread().ident), daemon=True,
+                             name="stop-signal-relay")
+    relay.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(write_end)  # the relay reads the end of the pipe and returns
+        relay.join()
+        os.close(read_end)
+
+
+def _relay(read_end: int, main_thread: int) -> None:
+    """Send the first of each stop signal CPython records on ``read_end`` to the thread ``main_thread``.
+
+    Only the first: the one sent on is recorded on ``read_end`` in its turn, and the handler needs one
+    call to interrupt the main thread (later ones only stop the workers again).
+    """
+    waiting = {int(signum) for signum in STOP_SIGNALS}
+    while received := os.read(read_end, 64):
+        for signum in received:
+            if signum in waiting:
+                waiting.discard(signum)
+                with contextlib.suppress(OSError):  # the main thread is ending
+                    signal.pthread_kill(main_thread, signum)
+
+
+def prepare_interrupted_exit() -> None:
+    """Let a process that has caught a stop signal's ``KeyboardInterrupt`` end at once, with its exit code.
+
+    Call it only on the way out of the process (the command line does, before printing its one line).
+
+    - A big heap (pyabc, SQLAlchemy and pandas leave some 300,000 objects) is collected, several times, by
+      the interpreter's exit: 1.5-2.5 s on a busy machine after the one-line message. The garbage collector
+      is frozen, so the exit skips it (a few hundredths of a second; the exit handlers, which stop the
+      workers, still run).
+    - CPython (3.11) notes an interrupt that escapes code run by ``exec`` or ``eval`` of a string as unhandled,
+      even when it is caught later, and then ends the process with SIGINT (exit -2) instead of our code: a
+      stop signal during the import of a library that ``exec``\\ s generated code (pyabc's do) does that.
+      An empty ``exec`` clears the note (CPython clears it at the start of every such run).
+    """
+    gc.freeze()
+    exec("")  # noqa: S102 - clears CPython's note of an unhandled interrupt (see above)

@@ -18,7 +18,10 @@ Figures (each returns a matplotlib Figure, and saves a PNG when given a path)
     sweeps: ``plot_hold_vs_axis``, ``plot_heatmap``, ``plot_main_effects``, ``plot_sobol``;
     folders: ``plot_run_dir``, ``compare_dirs``, ``plot_sweep_dir``.
 Sweeps
-    ``load_sweep(path)`` / ``quick_sweep(scenario_file, params)`` -> ``Sweep``; ``run_sweep(sweep, folder)``.
+    ``load_sweep(path)`` / ``quick_sweep(scenario_file, params)`` -> ``Sweep``; ``run_sweep(sweep, workers=1)``
+    computes every point and returns a ``SweepResult`` (``.table``, ``.survival()``, ``.sobol()``; nothing is
+    written); ``sim.outputs.artefacts.save(result.artefacts(), folder)`` writes its folder, as
+    ``ceasefire sweep`` does. The package's layers: docs/ARCHITECTURE.md.
 """
 
 from importlib import import_module as _import_module

@@ -35,6 +35,7 @@ from sim.engine.packing import run_packed
 from sim.engine.streams import StreamKey, generator
 from sim.experiments.result import Artefacts
 from sim.experiments.sweep.design import Sweep, load_sweep
+from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, load_scenario
 from sim.stats.metrics import holding_counts, intent_table, wilson_interval
 
@@ -115,16 +116,12 @@ DEFAULT_VARIANT = Variant("default")
 LEGACY_VARIANT = Variant("legacy_v1", scenario_path("legacy_v1"))
 STRUCTURE_VARIANTS: tuple[Variant, ...] = (
     DEFAULT_VARIANT,
-    structure_variant("objection", "linear"),
-    structure_variant("objection", "categorical"),
-    structure_variant("capability", "absolute"),
-    structure_variant("credibility", "reputation"),
-    structure_variant("credibility", "commitment"),
-    structure_variant("escalation", "threshold"),
-    structure_variant("acceptance", "independent"),
+    *(structure_variant(mechanism, form) for mechanism, forms in REGISTRY.items() for form in forms
+      if form != DEFAULT_STRUCTURE[mechanism]),
     LEGACY_VARIANT,
 )
-"""The default structure, each non-default form alone, and the first version of the model."""
+"""The default structure, each non-default form alone (in the registry's order), and the first version of the
+model."""
 
 SIDE_VARIANTS: tuple[Variant, ...] = (
     Variant("deterrence_wins", scenario_path("bet_deterrence_wins")),

@@ -347,3 +347,14 @@ def test_plot_benchmark_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     assert exit_info.value.code == 0
     output = capsys.readouterr().out
     assert all(name in output for name in ("survival", "trajectories", "causes", "all three"))
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "bet", "ensemble", "screen", "tornado", "calibrate",
+                                     "validation"])
+def test_every_command_that_draws_has_its_figure_module(command: str) -> None:
+    """``ceasefire plot DIR`` finds the figures of any folder by the command its manifest names."""
+    import importlib
+
+    from sim.outputs.plots import module_name
+
+    assert callable(importlib.import_module(module_name(command)).draw)

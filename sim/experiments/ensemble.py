@@ -15,8 +15,9 @@ Design (a balanced full factorial):
   different seeds, so the Monte Carlo errors of the K runs of one combination are independent and the
   binomial formula gives exactly the Monte Carlo part of their spread.
 
-Each cell ``(c, d)`` is one :func:`sim.engine.runner.run_scenario` of N worlds; its headline numbers are P(deal),
-P(holding at 365 days), P(holding at 365 days | deal) and P(holding at the horizon).
+Each cell ``(c, d)`` gives what one :func:`sim.experiments.run.run_scenario` of N worlds gives (run packed, many
+cells to a batch: ``sim.engine.packing``); its headline numbers are P(deal), P(holding at 365 days),
+P(holding at 365 days | deal) and P(holding at the horizon).
 
 Variance decomposition of a headline ``y[c, d]`` (two-way layout, draws as random blocks; see
 :func:`variance_shares`): structure = the variance between combination means, less the interaction noise

@@ -17,9 +17,12 @@ from typing import Protocol
 import mesa
 import numpy as np
 
+from sim.core.numeric import logistic
 from sim.engine.streams import Lane, events_due, first_events, gamma_quantile, normal_pairs, poisson_quantile, uniforms
 from sim.engine.world_params import ParamView, at
 from sim.mechanisms.credibility import guarantor_commitment
+from sim.mechanisms.offensive import OffensiveInputs
+from sim.mechanisms.ukraine import UkraineInputs
 
 
 class Batch(Protocol):
@@ -35,12 +38,6 @@ class Batch(Protocol):
 
     def note_withdrawal(self, worlds: np.ndarray) -> None:
         """Troops or monitoring were withdrawn in ``worlds`` (indices or mask)."""
-
-
-def logistic(x: np.ndarray | float) -> np.ndarray:
-    """The standard logistic function, elementwise."""
-    # clipped so that extreme log-odds give 0 or 1 without overflow warnings
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=float), -500.0, 500.0)))
 
 
 def exp32(x: np.ndarray) -> np.ndarray:
@@ -89,7 +86,7 @@ class Guarantor(State):
         responses: probes this guarantor answered, per world.
     """
 
-    world_state = ("troops", "support", "resolve", "responses")
+    world_state = ("troops", "support", "resolve", "responses", "roles_only")
 
     def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model, code, params)
@@ -99,64 +96,49 @@ class Guarantor(State):
         self.responses = np.zeros(self.worlds, dtype=np.int64)
         # troops on neighbouring NATO soil: none for a guarantor that deploys into Ukraine from day 0
         self.neighbour_troops: np.ndarray | float = 0.0
+        # a guarantor that commits air or maritime roles without ground troops keeps them (ODD 1)
+        self.roles_only = per_world(params.troops + getattr(params, "neighbour_troops", 0.0), self.worlds) == 0.0
 
     def effective_troops(self) -> np.ndarray:
         """Troops that count towards the coalition's ground capability (ODD 1)."""
         return self.troops
 
     def air_maritime(self) -> np.ndarray:
-        """Capability of the air and maritime roles, while this guarantor takes part at all (ODD 1)."""
+        """Capability of the air and maritime roles while this guarantor takes part: while it has troops in or
+        around Ukraine, or from day 0 if it committed the roles without ground troops (ODD 1). The roles do
+        not grow with the ground force: they are aircraft and ships of their own."""
         m = self.model.params
         weight = m.air_weight * self.params.air_role + m.maritime_weight * self.params.maritime_role
         if not isinstance(weight, np.ndarray) and weight == 0.0:
             return np.zeros(self.worlds)
-        return weight * ((self.troops + self.neighbour_troops) > 0.0)
+        return weight * (((self.troops + self.neighbour_troops) > 0.0) | self.roles_only)
 
     def bases_in_ukraine(self, worlds: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Whether this guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
-        return (self.troops[worlds] > 0) & at(self.params.permanent_bases, worlds)
+        """Weight of the permanent bases this guarantor holds in Ukraine, 0-1, per world (of ``worlds``,
+        indices, if given): the presence weight of the troops that man them (ODD 25)."""
+        m = self.model.params
+        weight = self.model.presence_form(self.troops[worlds], at(m.presence_half, worlds))
+        return weight * at(self.params.permanent_bases, worlds)
 
     def commitment(self) -> np.ndarray:
-        """pi_g, the probability that this guarantor would enter a war, per world (ODD 21)."""
-        if not isinstance(self.neighbour_troops, np.ndarray):
-            return self._commitment_from_ukraine_only()
+        """pi_g, the probability that this guarantor would enter a war, per world (ODD 21); the stake of its
+        troops in Ukraine is weighted by their presence weight (ODD 25)."""
         m = self.model.params
         initial, bases_held = self.params.domestic_support, self.params.permanent_bases
         if isinstance(initial, np.ndarray):
             support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
         else:
-            support_ratio = self.support / initial if initial > 0.0 else 1.0
+            support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
         any_bases = bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held
-        bases = self.bases_in_ukraine() if any_bases else False
+        bases = self.bases_in_ukraine() if any_bases else 0.0
+        presence = self.model.presence_form(self.troops, m.presence_half)
         neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
-        return guarantor_commitment(self.resolve, support_ratio, self.troops, bases,
+        return guarantor_commitment(self.resolve, support_ratio, presence, bases,
                                     neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
 
-    def _commitment_from_ukraine_only(self) -> np.ndarray:
-        """:meth:`commitment` in the common case (UK, France): no troops on neighbouring soil.
-
-        The stakes are then a constant where troops are in Ukraine and 0 elsewhere; support never exceeds its
-        initial value (it recovers towards it from below), so its ratio needs no cap. Equal to
-        ``guarantor_commitment``, in fewer operations.
-        """
-        m = self.model.params
-        initial, bases_held = self.params.domestic_support, self.params.permanent_bases
-        pi = self.resolve * (self.troops > 0.0)
-        if isinstance(initial, np.ndarray) or isinstance(bases_held, np.ndarray) \
-                or isinstance(m.presence_stake, np.ndarray) or isinstance(m.bases_stake, np.ndarray):
-            # the same operations, world by world
-            stakes = np.minimum(1.0, m.presence_stake + m.bases_stake * bases_held)
-            positive = np.broadcast_to(initial > 0.0, pi.shape)
-            pi *= np.where(positive, self.support, 1.0)
-            stakes = np.divide(stakes, initial, out=np.array(np.broadcast_to(stakes, pi.shape)), where=positive)
-            pi *= stakes
-            return pi
-        stakes = min(1.0, m.presence_stake + m.bases_stake * bases_held)
-        if initial > 0.0:
-            pi *= self.support
-            stakes /= initial
-        pi *= stakes
-        return pi
+    def commitment_if_entered(self) -> np.ndarray:
+        """pi_g as it would be with this guarantor's troops in Ukraine (for Russia's foresight, ODD 27)."""
+        return self.commitment()
 
     def respond(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Answer a detected probe blamed on Russia with probability ``resolve`` if present (ODD 10).
@@ -256,6 +238,20 @@ class ConditionalGuarantor(Guarantor):
         """Troops in Ukraine plus neighbouring troops at their lower weight (ODD 1)."""
         return self.troops + self.model.params.neighbour_weight * self.neighbour_troops
 
+    def commitment_if_entered(self) -> np.ndarray:
+        """pi_g as it would be once Germany's troops have entered Ukraine (ODD 27): the stake of its troops
+        there replaces that of troops on neighbouring soil; bases are not foreseen."""
+        m = self.model.params
+        initial = self.params.domestic_support
+        if isinstance(initial, np.ndarray):
+            support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
+        else:
+            support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
+        entered = np.where(self.deployed, self.troops, self.params.troops)
+        presence = self.model.presence_form(entered, m.presence_half)
+        return guarantor_commitment(self.resolve, support_ratio, presence, 0.0, entered == 0.0,
+                                    m.presence_stake, m.bases_stake, m.neighbour_stake * (self.neighbour_troops > 0.0))
+
     def update_commitments(self, live: np.ndarray) -> None:
         """Enter Ukraine once the ceasefire has held for the delay, if Germany would and support allows;
         else as a guarantor.
@@ -338,9 +334,11 @@ class Monitor(State):
         self.scale_down(turnover)
 
     def lose_patience(self, live: np.ndarray, detected_violations: np.ndarray) -> None:
-        """Accumulate violations above tolerance; past ``patience`` scale monitoring down once (ODD 19)."""
+        """Accumulate the violations the US counts (in the ``impatience`` form) above tolerance; past
+        ``patience`` scale monitoring down once (ODD 19)."""
         # live * (...): unchanged where the ceasefire has ended (impatience >= 0 there, so max(0, .) keeps it)
-        excess = detected_violations - self.params.violation_tolerance
+        counted = self.model.impatience_form(detected_violations, self.detection_probability)
+        excess = counted - self.params.violation_tolerance
         self.impatience = np.maximum(0.0, self.impatience + live * excess)
         losing = live & ~self.scaled_down & (self.impatience > self.params.patience)
         if losing.any():
@@ -363,10 +361,16 @@ class Defender(State):
         self.next_withdrawal_day, self.withdrawal_draws = first_events(model.keys, Lane.WITHDRAWAL_GAP,
                                                                        model.params.withdrawal_hazard)
 
-    def acceptance_probability(self, guarantee: np.ndarray) -> np.ndarray:
-        """Probability of accepting in one round: logistic((guarantee - threshold) / sharpness) (ODD 3)."""
-        sharpness = self.model.params.acceptance_sharpness
-        return logistic((guarantee - self.params.guarantee_threshold) / sharpness)
+    def acceptance_probability(self, guarantee: np.ndarray, force_ratio_next_year: float | np.ndarray,
+                               terms_index: float | np.ndarray) -> np.ndarray:
+        """Probability of accepting in one round, in the ``ukraine`` form (ODD 3): the guarantee against the
+        threshold, and in the terms form also the war's costs, the military situation (Russian over Ukrainian
+        forces a year ahead) and the cost of the deal's terms."""
+        p = self.params
+        situation = p.situation_weight * np.log(force_ratio_next_year)
+        inputs = UkraineInputs(guarantee, p.guarantee_threshold, self.model.params.acceptance_sharpness,
+                               p.war_cost, situation, p.terms_weight * terms_index)
+        return self.model.ukraine_form(inputs)
 
     def retaliate(self, probing: np.ndarray, blamed: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Retaliate against a probe, in each of the ``probing`` worlds (ODD 12).
@@ -405,9 +409,9 @@ class Aggressor(State):
     Attributes:
         belief_answered, belief_unanswered: Beta(alpha, beta) counts of Russia's belief that a
             probe will be answered, per world.
-        intent: Russia's type, mean 1, Gamma-distributed across worlds with variance
-            ``model.intent_variance``: it multiplies the offensive hazard and, under bargaining, the
-            gains Russia expects from fighting on (ODD 4).
+        intent: Russia's type, mean 1, in the ``types`` form (two types, or a Gamma with variance
+            ``model.intent_variance``): it scales the gains Russia expects from fighting on, at the table and
+            afterwards (ODD 4).
     """
 
     world_state = ("belief_answered", "belief_unanswered", "intent")
@@ -415,7 +419,9 @@ class Aggressor(State):
     def __init__(self, model: Batch, code: str, params: ParamView) -> None:
         super().__init__(model, code, params)
         u_intent = uniforms(model.keys, (Lane.INTENT_AND_DEPLOYMENT,), 0)[0]
-        self.intent = gamma_quantile(u_intent, model.params.intent_variance)
+        m = model.params
+        self.intent = model.types_form(u_intent, gamma_quantile(u_intent, m.intent_variance), m.hawk_share,
+                                       m.hawk_ratio)
         self.belief_answered = np.zeros(self.worlds)
         self.belief_unanswered = np.zeros(self.worlds)
         self._log_base: np.float64 | None = None
@@ -459,22 +465,24 @@ class Aggressor(State):
             self._log_base = np.log(np.float64(base))
         return self._log_base
 
-    def offensive_hazard(self, drive: float | np.ndarray, hostility: np.ndarray, expected_cost: np.ndarray,
-                         escalation: np.ndarray) -> np.ndarray:
-        """Daily probability of a major offensive: expected gain against expected cost (ODD 16).
+    def offensive_hazard(self, drive: float | np.ndarray, value: float | np.ndarray, shift: float | np.ndarray,
+                         hostility: np.ndarray, expected_cost: np.ndarray, escalation: np.ndarray,
+                         waiting: float | np.ndarray) -> np.ndarray:
+        """Daily probability of a major offensive, in the ``offensive`` form (ODD 16, 27).
 
         Args:
-            drive: gain of an offensive plus the power shift since day 0 (a number, or per world).
+            drive: hazard form: gain of an offensive plus the power shift since day 0 (a number, or per world).
+            value, shift: choice form: what an offensive would win before intent; the power-shift term.
             expected_cost: K, what Russia expects an offensive to cost, per world.
+            waiting: the value of waiting for a foreseen window (ODD 27), 0 if Russia foresees none.
         """
-        m = self.model.params
-        log_base = self._log_base_hazard()
-        if log_base is None:
-            return np.zeros(self.worlds)
-        log_hazard = (log_base + drive) + hostility - expected_cost \
-            + m.escalation_hazard_weight * escalation
-        # capped before exp: a huge escalation must give hazard 1, not an overflow (or 0 x inf for zero intent)
-        return np.minimum(1.0, self.intent * exp32(np.minimum(log_hazard, 50.0)))
+        m, p = self.model.params, self.params
+        inputs = OffensiveInputs(
+            intent=self.intent, drive=drive, value=value, shift=shift, hostility=hostility,
+            expected_cost=expected_cost, escalation_push=m.escalation_hazard_weight * escalation, waiting=waiting,
+            log_base=self._log_base_hazard(), ceiling=m.offensive_ceiling, noise=m.offensive_noise,
+            resumption_cost=p.resumption_cost)
+        return self.model.offensive_form(inputs)
 
 
 def per_world(value: np.ndarray | float, worlds: int) -> np.ndarray:

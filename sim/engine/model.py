@@ -23,7 +23,6 @@ from sim.engine.agents import (
     Defender,
     Guarantor,
     Monitor,
-    exp32,
     guarantee_strength,
     logistic,
 )
@@ -50,7 +49,9 @@ AGENT_CODES: tuple[str, ...] = ("RU", "UK", "FR", "DE", "US", "UA")
 
 FORM_ATTRIBUTES: dict[str, str] = {
     "objection": "objection_form", "capability": "capability_form", "credibility": "credibility_form",
-    "escalation": "spiral_form", "acceptance": "acceptance_form",
+    "escalation": "spiral_form", "acceptance": "acceptance_form", "presence": "presence_form",
+    "deployment": "deployment_form", "types": "types_form", "offensive": "offensive_form",
+    "duration": "duration_form", "ukraine": "ukraine_form", "impatience": "impatience_form",
 }
 """The model's attribute holding each mechanism's form function."""
 
@@ -145,7 +146,7 @@ class CeasefireModel(mesa.Model):
     world_state = (
         "world_ids", "agreed", "agreed_guarantee", "holding", "escalation", "sanctions", "breakdown_day", "cause",
         "incidents", "detected_violations", "probes", "detected_probes", "responses", "sanctions_imposed",
-        "spoiler_events", "eroded", "credibility", "keys", "spoiler_draws", "next_spoiler_day",
+        "spoiler_events", "eroded", "credibility", "keys", "spoiler_draws", "next_spoiler_day", "institution",
     )
     """Attributes of the model that are per-world arrays (the agents list their own); ``_force_ratio_0`` is
     added where it differs between worlds."""
@@ -174,6 +175,7 @@ class CeasefireModel(mesa.Model):
         self._read_parameters(scenario, world_values)
         self._wire_forms(scenario, world_forms)
         self.elections = self._election_calendar(scenario)
+        self.election_window = self._election_window()
         self._index_rearmament_rates()
         self._create_agents()
         self._start_world_state(record_trajectories)
@@ -214,11 +216,8 @@ class CeasefireModel(mesa.Model):
         self.form_index: dict[str, np.ndarray] = {}
         forms = {mechanism: self._form(mechanism, getattr(scenario.structure, mechanism), world_forms.get(mechanism))
                  for mechanism in REGISTRY}
-        self.objection_form = forms["objection"]
-        self.capability_form = forms["capability"]
-        self.credibility_form = forms["credibility"]
-        self.spiral_form = forms["escalation"]
-        self.acceptance_form = forms["acceptance"]
+        for mechanism, attribute in FORM_ATTRIBUTES.items():
+            setattr(self, attribute, forms[mechanism])
 
     def _form(self, mechanism: str, scenario_form: str, per_world: np.ndarray | None) -> Callable[..., np.ndarray]:
         """The form function of ``mechanism``: ``scenario_form``, or the forms named ``per_world`` (one name per
@@ -244,6 +243,10 @@ class CeasefireModel(mesa.Model):
         for day, code in election_days(scenario.start_date, self.horizon_days):
             elections.setdefault(day, []).append(code)
         return elections
+
+    def _election_window(self) -> np.ndarray:
+        """Every election's day within the horizon, one entry per electing state (ODD 22, 27)."""
+        return np.array([day for day, codes in sorted(self.elections.items()) for _ in codes], dtype=float)
 
     def _index_rearmament_rates(self) -> None:
         """``rearmament_rates`` and ``rearmament_level`` for Russia and Ukraine where their rate is per world.
@@ -292,6 +295,7 @@ class CeasefireModel(mesa.Model):
         self.spoiler_events = np.zeros(n, dtype=np.int64)
         self.eroded = np.zeros(n, dtype=bool)  # troops or monitoring were withdrawn in this world
         self.credibility = np.zeros(n)  # today's, set by assess_credibility
+        self.institution = np.zeros(n)  # what holding has built, 0-1 (ODD 26)
         # spoiler attacks: each world's next attack day, drawn as geometric gaps (ODD 24)
         self.next_spoiler_day, self.spoiler_draws = first_events(self.keys, Lane.SPOILER_GAP, self.params.spoiler_rate)
         self.trajectories: dict[str, np.ndarray] | None = None
@@ -311,15 +315,21 @@ class CeasefireModel(mesa.Model):
         self._record()
 
     def negotiate(self) -> np.ndarray:
-        """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3)."""
+        """Day 0: up to ``US.mediation_rounds`` rounds; a deal needs both sides to accept in one (ODD 3).
+
+        Russia weighs the deal's terms and the guarantee's expected cost K0, which includes the foreseen
+        entry of Germany's troops (ODD 27); Ukraine weighs the guarantee, and in the terms form the war's costs,
+        its military situation a year ahead and the terms."""
         m, ru = self.params, self.ru.params
         presence = self.presence()
-        price = self.objection_form(presence, ru.troop_objection, m.objection_scale) \
+        price = self.objection_form(presence, ru.troop_objection, m.objection_scale, m.presence_half / m.troop_scale) \
             + ru.bases_price * self._bases_in_ukraine()
-        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.us.params.resolve - price
+        base = ru.acceptance_logit + ru.war_cost + m.pressure_weight * self.us.params.resolve - price \
+            + ru.terms_weight * self.terms_index()
         expected_cost = self.expected_cost(self.assess_credibility(), self.capability(0))
-        russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain))
-        ukraine = self.ua.acceptance_probability(self.agreed_guarantee)
+        expected_cost = expected_cost + m.foresight * self._foreseen_entry(expected_cost)
+        russia = logistic(self.acceptance_form(base, self.ru.intent, expected_cost, ru.table_gain, ru.resolve))
+        ukraine = self.ua.acceptance_probability(self.agreed_guarantee, self._force_ratio(365), self.terms_index())
         agreed = np.zeros(self.active_worlds, dtype=bool)
         rounds = self.us.params.mediation_rounds  # per world, possibly: each world stops after its own
         for round_ in range(int(np.max(rounds))):
@@ -338,11 +348,22 @@ class CeasefireModel(mesa.Model):
     # --- forces in the zone: the same in every world on a given day, unless rearmament is per world ----------
 
     def forces(self, day: int) -> tuple[float | np.ndarray, float | np.ndarray]:
-        """Russian and Ukrainian troops in the zone on ``day``, after rearmament (ODD 23)."""
+        """Russian and Ukrainian troops in the zone on ``day``, after rearmament (ODD 23); Ukraine's under the
+        deal's cap on its forces (``terms_force_cap``, the share of its forces the cap leaves)."""
         ru, ua = self.ru.params, self.ua.params
         years = day / 365.0
         return ru.troops * self._growth("RU", ru.rearmament_rate, years), \
-            ua.troops * self._growth("UA", ua.rearmament_rate, years)
+            ua.troops * self.params.terms_force_cap * self._growth("UA", ua.rearmament_rate, years)
+
+    def terms_index(self) -> float | np.ndarray:
+        """How far the deal's terms favour Russia, 0-1: the weighted mean of territory ceded, sanctions relief,
+        neutrality and the share of Ukraine's forces the cap removes (ODD 3)."""
+        m = self.params
+        weights = m.territory_weight + m.relief_weight + m.neutrality_weight + m.force_cap_weight
+        total = m.territory_weight * m.terms_territory + m.relief_weight * m.terms_sanctions_relief \
+            + m.neutrality_weight * m.terms_neutrality + m.force_cap_weight * (1.0 - m.terms_force_cap)
+        return np.divide(total, weights, out=np.zeros(np.shape(weights)), where=weights > 0) \
+            if isinstance(weights, np.ndarray) else (total / weights if weights > 0 else 0.0)
 
     def _growth(self, code: str, rate: float | np.ndarray, years: float) -> float | np.ndarray:
         """``(1 + rate) ** years``: a number, or per world from each distinct rate's number."""
@@ -361,9 +382,13 @@ class CeasefireModel(mesa.Model):
             return np.divide(russian, ukrainian, out=np.ones(russian.shape), where=(russian > 0) & (ukrainian > 0))
         return russian / ukrainian if russian > 0 and ukrainian > 0 else 1.0
 
-    def drive(self, day: int) -> float | np.ndarray:
-        """Russia's log-hazard drive to attack on ``day``: expected gain plus the power shift since day 0 (ODD 16);
-        per world where Russia's gain, resolve, the power-shift weight or a rearmament rate are per world."""
+    def drive(self, day: int) -> tuple[float | np.ndarray, float | np.ndarray, float | np.ndarray]:
+        """What drives Russia to attack on ``day`` (ODD 16, 27), per world where Russia's gain, resolve, the
+        power-shift weight or a rearmament rate are per world: (drive, value, shift).
+
+        drive: the hazard form's log-hazard drive, gain plus the power shift since day 0; value: the choice
+        form's offensive_value x resolve x Russia's share of the forces; shift: the power-shift term.
+        """
         p, m = self.ru.params, self.params
         russian, ukrainian = self.forces(day)
         total = russian + ukrainian
@@ -371,8 +396,8 @@ class CeasefireModel(mesa.Model):
             share = np.divide(russian, total, out=np.full(total.shape, 0.5), where=total > 0)
         else:
             share = russian / total if total > 0 else 0.5
-        shift = np.log(self._force_ratio(day) / self._force_ratio_0)
-        return p.offensive_gain * p.resolve * share + m.power_shift_weight * shift
+        shift = m.power_shift_weight * np.log(self._force_ratio(day) / self._force_ratio_0)
+        return p.offensive_gain * p.resolve * share + shift, p.offensive_value * p.resolve * share, shift
 
     # --- quantities derived from the agents' state -------------------------------------------
 
@@ -413,12 +438,13 @@ class CeasefireModel(mesa.Model):
         return uk.troops + fr.troops + de.troops
 
     def _bases_in_ukraine(self, worlds: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Whether any guarantor holds permanent bases in Ukraine, per world (of ``worlds``, indices, if given)."""
-        bases = np.zeros(self.world_ids[worlds].size, dtype=bool)
+        """Weight of the permanent bases in Ukraine, 0-1, per world (of ``worlds``, indices, if given): the
+        largest of the guarantors' (ODD 25)."""
+        bases = np.zeros(self.world_ids[worlds].size)
         for g in self.guarantors:
             held = g.params.permanent_bases  # per world, possibly
             if held.any() if isinstance(held, np.ndarray) else held:
-                bases |= g.bases_in_ukraine(worlds)
+                bases = np.maximum(bases, g.bases_in_ukraine(worlds))
         return bases
 
     def guarantee(self) -> np.ndarray:
@@ -427,10 +453,12 @@ class CeasefireModel(mesa.Model):
         return guarantee_strength(ukraine_view, self._bases_in_ukraine(), self.us.detection_probability,
                                   self.params)
 
-    def commitment(self) -> np.ndarray:
-        """Probability that at least one guarantor would enter a war, 1 - prod(1 - pi_g) (ODD 21)."""
+    def commitment(self, germany: np.ndarray | None = None) -> np.ndarray:
+        """Probability that at least one guarantor would enter a war, 1 - prod(1 - pi_g) (ODD 21); with
+        Germany's pi_g replaced by ``germany`` if given."""
         uk, fr, de = self.guarantors
-        return 1.0 - (1.0 - uk.commitment()) * (1.0 - fr.commitment()) * (1.0 - de.commitment())
+        germany = de.commitment() if germany is None else germany
+        return 1.0 - (1.0 - uk.commitment()) * (1.0 - fr.commitment()) * (1.0 - germany)
 
     def assess_credibility(self, live: np.ndarray | None = None) -> np.ndarray:
         """Russia's belief that the guarantors would fight, 0-1, in the ``credibility`` form (ODD 11, 21);
@@ -449,8 +477,45 @@ class CeasefireModel(mesa.Model):
         """
         m = self.params
         in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
-        tripwire = m.entry_cost * (in_ukraine > 0.0)
+        tripwire = m.entry_cost * self.presence_form(in_ukraine, m.presence_half)
         return credibility * (m.deterrence_weight * capability + tripwire) + m.sanctions_weight * self.sanctions
+
+    def _foreseen_entry(self, expected_cost: np.ndarray) -> np.ndarray | float:
+        """Expected rise of K when Germany's troops enter Ukraine, discounted by the time to the entry, where it
+        is still ahead (ODD 27): deployment_probability x exp(-(delay - day) / foresight_days) x (K' - K), K'
+        the expected cost with Germany's troops in Ukraine; 0 elsewhere. Russia knows the plan, not the draw."""
+        de, m = self.de, self.params
+        p = de.params
+        ahead = (~de.deployed) & (self.day < p.deployment_delay_days) & (p.troops > 0.0) \
+            & (p.deployment_probability > 0.0) & (m.foresight > 0.0)
+        if not ahead.any():
+            return 0.0
+        russian, _ = self.forces(self.day)
+        ground = self.ground_troops() + np.where(ahead, p.troops, 0.0)
+        capability = self.capability_form(ground, self.air_maritime(), m.troop_scale, m.balance_unit, russian)
+        credibility = self.credibility_form(self.ru.reputation, self.commitment(de.commitment_if_entered()),
+                                            m.commitment_share)
+        in_ukraine = self.coalition_troops() + np.where(ahead, p.troops, 0.0)
+        entered = credibility * (m.deterrence_weight * capability
+                                 + m.entry_cost * self.presence_form(in_ukraine, m.presence_half)) \
+            + m.sanctions_weight * self.sanctions
+        discount = np.exp(-np.maximum(p.deployment_delay_days - self.day, 0.0) / m.foresight_days)
+        return np.where(ahead, p.deployment_probability * discount * (entered - expected_cost), 0.0)
+
+    def waiting_value(self, expected_cost: np.ndarray) -> np.ndarray | float:
+        """What Russia expects to gain by waiting instead of attacking today (ODD 27): foresight x (the fall of K
+        that foreseen elections promise - the rise that Germany's foreseen entry threatens)."""
+        m = self.params
+        if not np.any(m.foresight > 0.0):
+            return 0.0
+        # the discounted number of elections still ahead, each of the four electing states counting a quarter
+        gaps = self.election_window[self.election_window > self.day] - self.day
+        if isinstance(m.foresight_days, np.ndarray):
+            window = np.exp(-gaps[:, None] / m.foresight_days[None, :]).sum(axis=0) / 4.0
+        else:
+            window = float(np.exp(-gaps / m.foresight_days).sum()) / 4.0
+        opening = expected_cost * (m.election_turnover * m.election_shock * window)
+        return m.foresight * (opening - self._foreseen_entry(expected_cost))
 
     def note_withdrawal(self, worlds: np.ndarray) -> None:
         """An agent withdrew troops or monitoring in ``worlds`` (indices or mask): the guarantee may erode
@@ -458,11 +523,12 @@ class CeasefireModel(mesa.Model):
         self.eroded[worlds] = True
 
     def incident_rate(self, in_ukraine: np.ndarray | None = None) -> np.ndarray:
-        """Expected incidents per day, per world (ODD 5): reduced by the buffer of troops in Ukraine and by
-        monitoring. ``in_ukraine``: today's :meth:`coalition_troops`."""
+        """Expected incidents per day, per world (ODD 5): reduced by the troops in Ukraine where the
+        ``deployment`` form puts them on the line, and by monitoring. ``in_ukraine``: today's
+        :meth:`coalition_troops`."""
         m = self.params
         in_ukraine = self.coalition_troops() if in_ukraine is None else in_ukraine
-        uncovered = exp32(in_ukraine * (-1.0 / m.troop_scale))  # 1 - cover
+        uncovered = self.deployment_form(in_ukraine, m.troop_scale, m.front_km, m.buffer_density)  # 1 - cover
         # 1 - buffer_reduction * cover, written as (1 - buffer_reduction) + buffer_reduction * (1 - cover)
         buffer = (1.0 - m.buffer_incident_reduction) + m.buffer_incident_reduction * uncovered
         return (m.incident_rate * buffer) * (1.0 - m.monitoring_incident_reduction * self.us.detection_probability)
@@ -491,7 +557,8 @@ class CeasefireModel(mesa.Model):
         spoilers = self.spoil(live)  # 5, eq. 24
         self.update_sanctions(live, probes)  # 6, eq. 12
         self.update_escalation(live, incidents, probes, spoilers)  # 6, eq. 13
-        self.break_down(live, forces, u_breakdown)  # 7, eq. 13, 16, 17
+        self.build_institutions(live)  # 6, eq. 26
+        self.break_down(live, forces, u_breakdown)  # 7, eq. 13, 16, 17, 26, 27
         self.bookkeeping(live, incidents, probes, spoilers)  # 8, eq. 18-19
         self._record()
         if self.day >= self.horizon_days or not self.holding.any():
@@ -593,14 +660,26 @@ class CeasefireModel(mesa.Model):
         elif m.joint_calming > 0.0:
             self.escalation[probing] = np.maximum(self.escalation[probing], 0.0)
 
+    def build_institutions(self, live: np.ndarray) -> None:
+        """Phase 6: holding builds the institution stock towards 1 with time constant ``institution_days``;
+        escalation erodes it (ODD 26)."""
+        m, stock = self.params, self.institution
+        change = (1.0 - stock) / m.institution_days - m.institution_erosion * self.escalation * stock
+        self.institution = np.clip(stock + live * change, 0.0, 1.0)
+
     def break_down(self, live: np.ndarray, forces: Forces, u_breakdown: np.ndarray) -> None:
-        """Phase 7: one cause per world from one draw: a major offensive (ODD 16), else an escalation spiral
-        (ODD 13), else Ukraine's withdrawal (ODD 17). Russia's credibility is today's, after its learning."""
+        """Phase 7: one cause per world from one draw: a major offensive (ODD 16, 27), else an escalation
+        spiral (ODD 13), else Ukraine's withdrawal (ODD 17); the first two scaled by the ``duration`` form
+        (ODD 26). Russia's credibility is today's, after its learning."""
         m = self.params
         expected_cost = self.expected_cost(self.assess_credibility(live), forces.capability, forces.in_ukraine)
-        offensive_hazard = self.ru.offensive_hazard(self.drive(self.day), forces.hostility, expected_cost,
-                                                    self.escalation)
+        drive, value, shift = self.drive(self.day)
+        offensive_hazard = self.ru.offensive_hazard(drive, value, shift, forces.hostility, expected_cost,
+                                                    self.escalation, self.waiting_value(expected_cost))
         spiral_hazard = self.spiral_form(self.escalation, m.escalation_threshold, m.spiral_hazard, m.spiral_slope)
+        duration = self.duration_form(self.institution, m.institution_effect)
+        offensive_hazard = offensive_hazard * duration
+        spiral_hazard = spiral_hazard * duration
         offensive = live & (u_breakdown < offensive_hazard)
         spiral = live & ~offensive & (u_breakdown < offensive_hazard + (1.0 - offensive_hazard) * spiral_hazard)
         ended = offensive | spiral

@@ -15,7 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from sim.mechanisms import acceptance, capability, credibility, escalation, objection
+from sim.mechanisms import (
+    acceptance,
+    capability,
+    credibility,
+    deployment,
+    duration,
+    escalation,
+    impatience,
+    objection,
+    offensive,
+    presence,
+    types,
+    ukraine,
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,8 @@ class Mechanism:
 
 MECHANISMS: dict[str, Mechanism] = {
     module.MECHANISM: Mechanism(module.MECHANISM, module.QUESTION, module.FORMS, module.DEFAULT, module.REASON)
-    for module in (objection, capability, credibility, escalation, acceptance)
+    for module in (objection, capability, credibility, escalation, acceptance,
+                   presence, deployment, types, offensive, duration, ukraine, impatience)
 }
 """Every contested mechanism, by name, in the order the ODD presents them."""
 
@@ -46,11 +60,20 @@ REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {name: m.forms for name, m 
 DEFAULT_STRUCTURE: dict[str, str] = {name: m.default for name, m in MECHANISMS.items()}
 """The best-argued form of each mechanism (reasons in docs/ODD.md, section 7.2)."""
 
+V2_STRUCTURE: dict[str, str] = {
+    "objection": "saturating", "capability": "relative", "credibility": "both", "escalation": "smooth",
+    "acceptance": "bargaining", "presence": "switch", "deployment": "blanket", "types": "gamma",
+    "offensive": "hazard", "duration": "constant", "ukraine": "guarantee", "impatience": "detected",
+}
+"""The forms of the second version of the model (``scenarios/legacy_v2.yaml`` adds its parameters)."""
+
 LEGACY_STRUCTURE: dict[str, str] = {
+    **V2_STRUCTURE,
     "objection": "linear", "capability": "absolute", "credibility": "reputation",
     "escalation": "threshold", "acceptance": "independent",
 }
-"""The forms of the first version of the model (see ``scenarios/legacy_v1.yaml`` for the parameters)."""
+"""The forms of the first version of the model (see ``scenarios/legacy_v1.yaml`` for the parameters): the
+second version's forms of the mechanisms added since."""
 
 
 def form(mechanism: str, name: str) -> Callable[..., Any]:

@@ -11,20 +11,31 @@ import numpy as np
 
 MECHANISM = "acceptance"
 QUESTION = "Does Russia weigh the ceasefire against fighting on, and does its type decide who agrees?"
-DEFAULT = "bargaining"
+DEFAULT = "resolute"
 REASON = ("Fearon (1995): each side compares the expected value of fighting with the deal on offer; "
           "a credible, capable guarantee lowers the expected gains of war, and hawkish types refuse more "
-          "often, so who agrees is selected.")
+          "often, so who agrees is selected; Russia's resolve, its will to bear the war's costs, scales what it expects "
+          "of fighting on (version 3).")
 
 
-def independent(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float) -> np.ndarray:
+def independent(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float,
+                resolve: float) -> np.ndarray:
     """Independent: a coin flip on fixed log-odds; neither deterrence nor Russia's type enters (first version)."""
     return np.broadcast_to(np.asarray(base, dtype=float), np.shape(intent)).copy()
 
 
-def bargaining(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float) -> np.ndarray:
-    """Bargaining: minus the expected gain of fighting on, table_gain x intent x exp(-K0)."""
+def bargaining(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float,
+               resolve: float) -> np.ndarray:
+    """Bargaining: minus the expected gain of fighting on, table_gain x intent x exp(-K0) (the second version's
+    form: Russia's resolve does not enter)."""
     return base - table_gain * np.asarray(intent, dtype=float) * np.exp(-np.asarray(expected_cost, dtype=float))
 
 
-FORMS = {"independent": independent, "bargaining": bargaining}
+def resolute(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float,
+             resolve: float) -> np.ndarray:
+    """Resolute: minus table_gain x intent x resolve x exp(-K0): a more resolved Russia expects more of war."""
+    gain = table_gain * np.asarray(intent, dtype=float) * resolve
+    return base - gain * np.exp(-np.asarray(expected_cost, dtype=float))
+
+
+FORMS = {"independent": independent, "bargaining": bargaining, "resolute": resolute}

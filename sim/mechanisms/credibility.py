@@ -32,16 +32,16 @@ def both(reputation: np.ndarray, commitment: np.ndarray, commitment_share: float
     return commitment_share * commitment + (1.0 - commitment_share) * reputation
 
 
-def guarantor_commitment(resolve: np.ndarray, support_ratio: np.ndarray, troops_in_ukraine: np.ndarray,
-                         bases: np.ndarray, neighbour_only: np.ndarray, presence_stake: float, bases_stake: float,
-                         neighbour_stake: float) -> np.ndarray:
+def guarantor_commitment(resolve: np.ndarray, support_ratio: np.ndarray, presence: np.ndarray,
+                         bases: np.ndarray | float, neighbour_only: np.ndarray, presence_stake: float,
+                         bases_stake: float, neighbour_stake: float) -> np.ndarray:
     """pi_g: probability that one guarantor would enter a war, 0-1 (ODD eq. 21).
 
-    resolve x min(1, stakes) x min(1, support / initial support); the stakes are presence_stake for
-    troops in Ukraine (a tripwire), bases_stake for permanent bases, neighbour_stake for troops on
-    neighbouring NATO soil only.
+    resolve x min(1, stakes) x min(1, support / initial support); the stakes are presence_stake times the
+    presence weight of its troops in Ukraine (0-1, ODD 25: a tripwire that grows with the force),
+    bases_stake times the weight of permanent bases, neighbour_stake for troops on neighbouring NATO soil only.
     """
-    stakes = presence_stake * (troops_in_ukraine > 0.0) + bases_stake * bases + neighbour_stake * neighbour_only
+    stakes = presence_stake * presence + bases_stake * bases + neighbour_stake * neighbour_only
     return resolve * np.minimum(stakes, 1.0) * np.minimum(support_ratio, 1.0)
 
 

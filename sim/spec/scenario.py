@@ -109,6 +109,10 @@ class DefenderParams(StateParams):
         description="share of the agreed guarantee strength below which Ukraine may leave, 0-1"
     )
     rearmament_rate: GrowthRate = Field(description="yearly growth of Ukraine's forces in the zone, 0-1")
+    war_cost: Real = Field(description="log-odds of accepting added by what fighting on costs Ukraine")
+    situation_weight: Weight = Field(
+        description="log-odds of accepting per unit of log(Russian / Ukrainian forces in a year)")
+    terms_weight: Weight = Field(description="log-odds of accepting lost per unit of the terms index, 0-1")
 
 
 class AggressorParams(StateParams):
@@ -128,6 +132,10 @@ class AggressorParams(StateParams):
     table_gain: NonNegative = Field(description="log-odds weight, per unit of intent, of the gains of fighting on")
     bases_price: NonNegative = Field(description="log-odds of acceptance lost to permanent Western bases")
     rearmament_rate: GrowthRate = Field(description="yearly growth of Russia's forces in the zone, 0-1")
+    offensive_value: Weight = Field(
+        description="log-odds weight, per unit of intent, of what an offensive would win (choice form)")
+    resumption_cost: Weight = Field(description="log-odds cost of reopening the war at all (choice form)")
+    terms_weight: Weight = Field(description="log-odds of accepting gained per unit of the terms index, 0-1")
 
 
 class Agents(_Strict):
@@ -195,6 +203,34 @@ class ModelParams(_Strict):
     power_shift_weight: Weight
     election_turnover: Probability
     election_shock: Probability
+    presence_half: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = Field(
+        description="soldiers that buy half of a presence-dependent effect (dose form)")
+    front_km: Annotated[float, Field(gt=0.0, le=10_000, allow_inf_nan=False)] = Field(
+        description="length of the line of contact, km")
+    buffer_density: Annotated[float, Field(gt=0.0, le=10_000, allow_inf_nan=False)] = Field(
+        description="troops per km of front that cover 63 % of it (interposition form)")
+    hawk_share: Probability = Field(description="share of worlds whose Russia is revisionist (two-types form)")
+    hawk_ratio: Annotated[float, Field(ge=1.0, le=20.0, allow_inf_nan=False)] = Field(
+        description="intent of a revisionist Russia over a limited-aims one (two-types form)")
+    offensive_ceiling: Probability = Field(description="most daily probability of a decision to attack (choice form)")
+    offensive_noise: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = Field(
+        description="scale of the noise in Russia's daily comparison, log-odds (choice form)")
+    institution_days: Annotated[float, Field(gt=0.0, le=36_500, allow_inf_nan=False)] = Field(
+        description="time constant with which holding builds the institution stock, days")
+    institution_effect: Weight = Field(description="log-hazard fall at a full institution stock")
+    institution_erosion: Probability = Field(description="share of the institution stock lost per unit escalation a day")
+    foresight: Probability = Field(description="weight Russia gives to a foreseen change in its expected cost, 0-1")
+    foresight_days: Annotated[float, Field(gt=0.0, le=36_500, allow_inf_nan=False)] = Field(
+        description="e-folding time of Russia's discount of a foreseen window, days")
+    terms_territory: Probability = Field(
+        description="deal's terms: territory Ukraine cedes beyond the line of contact, de jure, 0-1")
+    terms_sanctions_relief: Probability = Field(description="deal's terms: share of sanctions on Russia lifted, 0-1")
+    terms_neutrality: Probability = Field(description="deal's terms: Ukraine's renunciation of NATO, 0-1")
+    terms_force_cap: Probability = Field(description="deal's terms: share of Ukraine's forces its cap leaves, 0-1")
+    territory_weight: Weight = Field(description="weight of territory in the terms index")
+    relief_weight: Weight = Field(description="weight of sanctions relief in the terms index")
+    neutrality_weight: Weight = Field(description="weight of neutrality in the terms index")
+    force_cap_weight: Weight = Field(description="weight of the cap on Ukraine's forces in the terms index")
 
 
 class Structure(_Strict):
@@ -205,6 +241,13 @@ class Structure(_Strict):
     credibility: str = DEFAULT_STRUCTURE["credibility"]
     escalation: str = DEFAULT_STRUCTURE["escalation"]
     acceptance: str = DEFAULT_STRUCTURE["acceptance"]
+    presence: str = DEFAULT_STRUCTURE["presence"]
+    deployment: str = DEFAULT_STRUCTURE["deployment"]
+    types: str = DEFAULT_STRUCTURE["types"]
+    offensive: str = DEFAULT_STRUCTURE["offensive"]
+    duration: str = DEFAULT_STRUCTURE["duration"]
+    ukraine: str = DEFAULT_STRUCTURE["ukraine"]
+    impatience: str = DEFAULT_STRUCTURE["impatience"]
 
     @field_validator("*")
     @classmethod

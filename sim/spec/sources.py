@@ -128,6 +128,8 @@ class Provenance(BaseModel):
     rationale: str | None = None
     note: str | None = None
     calibrated_to: str | None = None
+    acts_in: str | None = None  # "structure.<mechanism>: <form>[, <form>]": the forms in which it has an effect
+    inert_reason: str | None = None  # why it moves no headline at the baseline (``ceasefire screen --inert``)
     prior: Prior | None = None
 
     @model_validator(mode="after")

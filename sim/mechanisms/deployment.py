@@ -12,10 +12,11 @@ import numpy as np
 MECHANISM = "deployment"
 QUESTION = "Do the coalition's troops stand on the contact line as a buffer, or in the rear as reassurance?"
 DEFAULT = "rear"
-REASON = ("The Paris declaration places the multinational force away from the line of contact, to regenerate "
-          "Ukraine's army and reassure (a 'reassurance force'), with monitoring of the line left to the US-led "
-          "mechanism; troops in the rear prevent no incidents on a front of about 1,200 km. Interposition "
-          "(Fortna 2008, UN buffer missions) is the rival, per km of front.")
+REASON = ("The coalition describes a 'reassurance force' away from the line of contact that regenerates "
+          "Ukraine's army, with the line watched by the US-led monitoring mechanism (the article: the US leads "
+          "'un mécanisme de surveillance et de vérification'); troops in the rear prevent no incidents on a "
+          "front of about 1,200 km. Interposition per km of front (Fortna 2008, UN buffer missions) is the "
+          "rival; the second version's blanket cover is kept.")
 
 
 def rear(troops: np.ndarray, troop_scale: float, front_km: float, buffer_density: float) -> np.ndarray:

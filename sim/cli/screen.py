@@ -23,6 +23,7 @@ examples:
   ceasefire screen --workers 2
   ceasefire screen --trajectories 10 --sobol-samples 64 --out results/screen_quick
   ceasefire screen --trajectories 4 --replications 200 --sobol-samples 0 --out results/screen_tiny
+  ceasefire screen --inert --replications 4000 --horizon 730 --workers 2
 
 Step 1, Morris: every inspired and assumption parameter of seeds/commitments.yaml (96) moves over its
 prior (uniform, loguniform in log space, integer_uniform, bernoulli), R trajectories of k + 1 points.
@@ -47,6 +48,10 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
                 seed={"default": 20261125, "help": "random seed, the same for every point (default: 20261125)"})
     screen.add_argument("--sobol-samples", type=int, default=128, metavar="N",
                         help="Saltelli base samples, a power of 2, or 0 to skip the Sobol step (default: 128)")
+    screen.add_argument("--inert", action="store_true",
+                        help="instead: move each assumed parameter alone to both ends of its prior and list those "
+                             "that move no headline (P(deal), P(hold 365), P(hold 730)) by 0.01; writes inert.csv "
+                             "(default folder results/inert/)")
     add_options(screen, workers={"default": 1},
                 out={"default": Path("results/screen"), "help": "output folder (default: results/screen/)"},
                 quiet=True)
@@ -64,6 +69,8 @@ def cmd_screen(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.spec.sources import priors
 
     check_options(args)
+    if args.inert:
+        return _cmd_inert(args, argv)
     check_sizes(args.trajectories, args.replications, args.horizon, args.seed, args.sobol_samples)
     scenario = args.scenario or BASELINE_FILE
     if not Path(scenario).is_file():
@@ -97,3 +104,31 @@ def summary_lines(result: Any, out_dir: Path) -> str:
                          f"noise {row['noise_share']:.3f}")
     lines.append(f"results in {out_dir}/")
     return "\n".join(lines)
+
+
+def _cmd_inert(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``ceasefire screen --inert``: exit 0 done (the list printed), 2 bad input."""
+    from sim.core.exit_codes import EXIT_OK
+    from sim.core.signals import interrupt_on_signals
+    from sim.experiments.inert import run_inert, summary_lines
+    from sim.experiments.screening import BASELINE_FILE, check_sizes
+    from sim.outputs.artefacts import save
+    from sim.outputs.atomic import claim
+    from sim.outputs.ownership import check_output_folder
+    from sim.spec.sources import priors
+
+    check_sizes(2, args.replications, args.horizon, args.seed, 0)
+    scenario = args.scenario or BASELINE_FILE
+    if not Path(scenario).is_file():
+        raise InputError(f"{scenario}: --scenario: no such file; give a scenario YAML such as scenarios/baseline.yaml")
+    given_out = any(arg == "--out" or arg.startswith("--out=") for arg in argv)
+    out = check_output_folder(args.out if given_out else Path("results/inert"), "screen", inputs=[scenario])
+    total = 1 + 2 * len(priors())
+    with claim(out), interrupt_on_signals(), progress_bar(total, "points", enabled=not args.quiet) as progress:
+        result = run_inert(Path(scenario), args.replications, args.horizon, args.seed, args.workers,
+                           progress=progress)
+        save(result.artefacts(), out, command_line=["ceasefire", *argv])
+    if not args.quiet:
+        print(summary_lines(result))
+        print(f"written: {out}/inert.csv")
+    return EXIT_OK

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = np.abs(np.diff(values))
             met = steps.max() <= MAX_STEP and steps[0] <= MAX_FIRST_STEP
             note = " (v2 switch, by design)" if label == "presence=switch" and not met else ""
-            rows.append({"structure": label, "outcome": outcome, **{str(t): v for t, v in zip(TROOPS, values)},
+            by_troops = {str(t): v for t, v in zip(TROOPS, values, strict=True)}
+            rows.append({"structure": label, "outcome": outcome, **by_troops,
                          "max_step": steps.max(), "first_step": steps[0], "met": met})
             print(f"| {label} | {outcome} | " + " | ".join(f"{v:.3f}" for v in values)
                   + f" | {steps.max():.3f} | {steps[0]:.3f} | {'yes' if met else 'NO' + note} |", flush=True)

@@ -17,7 +17,6 @@ from typing import Protocol
 import mesa
 import numpy as np
 
-from sim.core.numeric import logistic
 from sim.engine.streams import Lane, events_due, first_events, gamma_quantile, normal_pairs, poisson_quantile, uniforms
 from sim.engine.world_params import ParamView, at
 from sim.mechanisms.credibility import guarantor_commitment

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
+from sim.core.numeric import logistic
 from sim.engine.agents import (
     Aggressor,
     ConditionalGuarantor,
@@ -24,7 +25,6 @@ from sim.engine.agents import (
     Guarantor,
     Monitor,
     guarantee_strength,
-    logistic,
 )
 from sim.engine.streams import Lane, events_due, first_events, uniforms, world_keys
 from sim.engine.world_params import ParamView, at, split_world_values

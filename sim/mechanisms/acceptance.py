@@ -14,8 +14,8 @@ QUESTION = "Does Russia weigh the ceasefire against fighting on, and does its ty
 DEFAULT = "resolute"
 REASON = ("Fearon (1995): each side compares the expected value of fighting with the deal on offer; "
           "a credible, capable guarantee lowers the expected gains of war, and hawkish types refuse more "
-          "often, so who agrees is selected; Russia's resolve, its will to bear the war's costs, scales what it expects "
-          "of fighting on (version 3).")
+          "often, so who agrees is selected; Russia's resolve, its will to bear the war's costs, scales what "
+          "it expects of fighting on (version 3).")
 
 
 def independent(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float,

@@ -1,7 +1,8 @@
 """How Russia prices a Western military presence at the negotiating table (ODD eq. 20).
 
 ``presence`` is X = (troops in Ukraine + neighbour_objection_weight x troops on neighbouring NATO
-soil) / troop_scale; ``presence_half`` is the presence mechanism's half-effect force in the same units. The result is the log-odds of acceptance Russia loses, before the separate
+soil) / troop_scale; ``presence_half`` is the presence mechanism's half-effect force in the same units.
+The result is the log-odds of acceptance Russia loses, before the separate
 price of permanent bases (``RU.bases_price``).
 """
 

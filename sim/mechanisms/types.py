@@ -2,8 +2,8 @@
 
 Each world draws ``intent`` once from a uniform ``u``; ``gamma_draw`` is the Gamma quantile of ``u``
 with mean 1 and variance ``intent_variance`` (``sim.engine.streams.gamma_quantile``). The mean is 1 in
-every form, so that the other parameters keep their meaning. Intent scales the gains Russia expects from fighting, at the table
-and afterwards.
+every form, so that the other parameters keep their meaning. Intent scales the gains Russia expects from
+fighting, at the table and afterwards.
 """
 
 from __future__ import annotations

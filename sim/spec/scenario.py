@@ -218,7 +218,8 @@ class ModelParams(_Strict):
     institution_days: Annotated[float, Field(gt=0.0, le=36_500, allow_inf_nan=False)] = Field(
         description="time constant with which holding builds the institution stock, days")
     institution_effect: Weight = Field(description="log-hazard fall at a full institution stock")
-    institution_erosion: Probability = Field(description="share of the institution stock lost per unit escalation a day")
+    institution_erosion: Probability = Field(
+        description="share of the institution stock lost per unit of escalation a day")
     foresight: Probability = Field(description="weight Russia gives to a foreseen change in its expected cost, 0-1")
     foresight_days: Annotated[float, Field(gt=0.0, le=36_500, allow_inf_nan=False)] = Field(
         description="e-folding time of Russia's discount of a foreseen window, days")

@@ -26,8 +26,8 @@ import pandas as pd
 from sim.core.errors import InputError, shown
 from sim.engine.packing import run_packed
 from sim.engine.resources import check_memory, point_memory_bytes
-from sim.spec.scenario import Scenario, load_scenario, set_path, validate_document
-from sim.spec.space import Parameter, did_you_mean, forms, parameters
+from sim.spec.scenario import Scenario, load_scenario, set_path, suggest_path, validate_document
+from sim.spec.space import Parameter, forms, parameters
 from sim.stats.metrics import P_DEAL, p_hold, summary_row
 
 DEFAULT_OUTPUTS: tuple[str, ...] = (P_DEAL, p_hold(90), p_hold(365), p_hold("horizon"), f"{p_hold(365)}_given_deal")
@@ -107,7 +107,7 @@ def _check_paths(columns: Sequence[str]) -> None:
     known = set(valid)
     for column in columns:
         if column not in known:
-            raise InputError(f"evaluate: unknown parameter {shown(column)}{did_you_mean(column, valid)}")
+            raise InputError(f"evaluate: unknown parameter {shown(column)}{suggest_path(column, valid)}")
 
 
 def _check_outputs(outputs: Sequence[str] | None) -> tuple[str, ...]:
@@ -209,7 +209,7 @@ class ParameterSpace:
         for parameter in (*self.parameters, *self.forms):
             if parameter.path == path:
                 return parameter
-        raise KeyError(f"{path}: unknown parameter{did_you_mean(path, self.paths)}")
+        raise KeyError(f"{path}: unknown parameter{suggest_path(path, self.paths)}")
 
     def __len__(self) -> int:
         return len(self.parameters) + len(self.forms)

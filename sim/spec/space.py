@@ -10,7 +10,6 @@ SALib and EMA Workbench (``sim.experiments.evaluate``).
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -103,13 +102,3 @@ def forms() -> list[Parameter]:
                       low=math.nan, high=math.nan, distribution="", provenance="structure",
                       description=mechanism.question, choices=tuple(mechanism.forms))
             for name, mechanism in MECHANISMS.items()]
-
-
-def did_you_mean(path: str, valid: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``valid`` to ``path``, or nothing."""
-    close = difflib.get_close_matches(path, valid, n=1, cutoff=0.6) if len(path) <= 200 else []
-    if not close:  # a misspelt last part: compare the last parts of the paths with the same prefix
-        head, _, last = path.rpartition(".")
-        same = [p.rpartition(".")[2] for p in valid if p.rpartition(".")[0] == head]
-        close = [f"{head}.{c}" for c in difflib.get_close_matches(last, same, n=1, cutoff=0.5)]
-    return f" (did you mean '{close[0]}'?)" if close else ""

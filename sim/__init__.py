@@ -4,8 +4,13 @@ An agent-based model (Mesa) of six states stepping a batch of independent worlds
 The public API, in the order data flows (``dir(sim)`` lists it; each name is imported on first use):
 
 Scenarios
-    ``load_scenario(path, overrides)`` -> a validated ``Scenario``; ``variant(scenario, overrides, name=)``
-    -> a validated copy named after its overrides; ``InputError`` for bad input.
+    ``load_scenario(path, overrides, name=)`` -> a validated ``Scenario`` (named after its parameter overrides:
+    ``baseline+agents.UK.troops=20000``); ``variant(scenario, overrides, name=)`` -> a validated copy named
+    after its overrides; ``InputError`` for bad input.
+Many points (docs/PYTHON.md)
+    ``evaluate(points, outputs=, replications=, seed=, workers=, structure=)`` -> one row per point (dotted
+    paths) with the headlines and their Wilson intervals, packed, common random numbers;
+    ``parameter_space()`` -> every parameter with its prior, ``.to_salib_problem()``, ``.to_ema_model()``.
 Runs
     ``run_scenario(scenario, workers=1)`` -> ``RunResult`` (tables as DataFrames); ``save_run(result, folder)``
     writes the CSVs, manifest and plots; ``read_csv(path)`` reads any of those CSVs back with the dtypes
@@ -14,7 +19,8 @@ Mesa
     ``ScenarioModel``: keyword parameters and a DataCollector, for ``mesa.batch_run`` and SolaraViz;
     ``CeasefireModel``: the batch engine it wraps.
 Figures (each returns a matplotlib Figure, and saves a PNG when given a path)
-    ``plot_survival``, ``plot_trajectories``, ``plot_causes``, ``plot_compare``, ``plot_validation``;
+    ``plot_survival``, ``plot_trajectories``, ``plot_causes``, ``plot_compare`` (tables, a ``RunResult`` or a list
+    of them), ``plot_validation``;
     sweeps: ``plot_hold_vs_axis``, ``plot_heatmap``, ``plot_main_effects``, ``plot_sobol``;
     folders: ``plot_run_dir``, ``compare_dirs``, ``plot_sweep_dir``.
 Sweeps
@@ -36,7 +42,8 @@ _EXPORTS = {
     "ScenarioModel": "sim.engine.mesa_model",
     "Sweep": "sim.experiments.sweep.design",
     "compare_dirs": "sim.outputs.plots.runs",
-    "load_scenario": "sim.spec.scenario",
+    "evaluate": "sim.experiments.evaluate",
+    "load_scenario": "sim.api",
     "load_sweep": "sim.experiments.sweep.design",
     "plot_causes": "sim.outputs.plots.runs",
     "plot_compare": "sim.outputs.plots.runs",
@@ -48,6 +55,7 @@ _EXPORTS = {
     "plot_survival": "sim.outputs.plots.runs",
     "plot_sweep_dir": "sim.outputs.plots.sweep",
     "plot_trajectories": "sim.outputs.plots.runs",
+    "parameter_space": "sim.experiments.evaluate",
     "plot_validation": "sim.outputs.plots.runs",
     "quick_sweep": "sim.experiments.sweep.design",
     "read_csv": "sim.api",

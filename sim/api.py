@@ -3,7 +3,8 @@
 The command line (``sim.cli.main``) is a thin layer over these functions; a notebook can call them directly::
 
     from sim import load_scenario, read_csv, run_scenario, save_run, variant
-    result = run_scenario(load_scenario("scenarios/baseline.yaml"))
+    result = run_scenario(load_scenario("baseline"))
+    more = load_scenario("baseline", {"agents.UK.troops": 20000})  # named "baseline+agents.UK.troops=20000"
     save_run(result, "results/baseline")
     more = run_scenario(variant(result.scenario, {"agents.UK.troops": 20000}))  # "baseline-UK.troops-20000"
     runs = read_csv("results/baseline/runs.csv")  # dtypes as written (docs/COLUMNS.md)
@@ -22,6 +23,7 @@ import pandas as pd
 from sim.engine.mesa_model import resolve_scenario, with_overrides
 from sim.experiments.run import RunResult
 from sim.outputs.artefacts import save
+from sim.spec import scenario as _spec
 from sim.spec.scenario import Scenario
 
 
@@ -52,12 +54,56 @@ def save_run(
     return save(result.artefacts(source), out_dir, command_line=command_line, plots=plots)
 
 
-# --------------------------------------------------------------------------- variants
+# --------------------------------------------------------------------------- scenarios and variants
+
+NAMING_PREFIXES = ("agents.", "model.", "structure.")
+"""Overrides that change what a scenario is, and so its name; ``replications``, ``seed`` or ``horizon_days``
+change how much of it is run, and leave the name."""
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None, *, name: str | None = None
+                  ) -> Scenario:
+    """Read, merge and validate a scenario file or bundled scenario, with values set by dotted path.
+
+    Args:
+        path: a scenario file, or a bundled scenario's name (``"baseline"``; ``ceasefire scenarios``).
+        overrides: values by dotted path (``{"agents.UK.troops": 20000}``, ``{"replications": 500}``).
+        name: the scenario's name; by default, with parameter or structure overrides, the file's name
+            followed by each of them (:func:`override_name`: ``baseline+agents.UK.troops=20000``), so plots
+            and tables tell runs apart; otherwise the file's own.
+
+    Raises:
+        InputError: one line; a misspelt or out-of-range override is named as such
+            (``baseline: overrides: agents.UK.trops: unknown parameter (did you mean 'agents.UK.troops'?)``).
+    """
+    overrides = dict(overrides or {})
+    if name is not None:
+        overrides["name"] = name
+    scenario = _spec.load_scenario(path, overrides)
+    naming = {k: v for k, v in overrides.items() if str(k).startswith(NAMING_PREFIXES)}
+    if "name" in overrides or not naming:
+        return scenario
+    return scenario.model_copy(update={"name": override_name(_spec.load_scenario(path).name, naming)})
+
+
+def override_name(base: str, overrides: Mapping[str, Any]) -> str:
+    """``base`` then ``+path=value`` for each override: ``baseline+agents.UK.troops=20000``.
+
+    Characters a folder name should not hold become '_'; a name longer than ``MAX_NAME`` is cut and ends in
+    a hash of the overrides, so different scenarios keep different names.
+    """
+    name = _UNSAFE_IN_OVERRIDE.sub("_", "+".join([base, *(f"{p}={_value_text(v)}" for p, v in overrides.items())]))
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(repr(sorted(overrides.items())).encode()).hexdigest()[:8]
+    return f"{name[:MAX_NAME - 9]}-{digest}"
+
 
 MAX_NAME = 80
 """Longest scenario name (``Scenario.name``)."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_UNSAFE_IN_OVERRIDE = re.compile(r"[^A-Za-z0-9_.+=-]+")
 
 
 def variant(scenario: str | Path | Scenario, overrides: Mapping[str, Any], name: str | None = None) -> Scenario:

@@ -24,3 +24,12 @@ def test_engine_benchmark_runs_and_reports_the_ratio(monkeypatch: pytest.MonkeyP
     assert "a world-day; ratio against the oracle at most" in output
     assert "machine: " in output and " cores; Python " in output  # figures differ 2-3x between machines
 
+
+
+def test_evaluate_benchmark_runs_and_finds_identical_results(monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["bench_evaluate.py", "--n", "1", "--worlds", "10", "--horizon", "20"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / "bench_evaluate.py"), run_name="__main__")
+    assert exit_info.value.code == 0
+    output = capsys.readouterr().out
+    assert "speed-up: " in output and "(target >= 4x); results identical: True" in output

@@ -32,7 +32,9 @@ def test_batch_run_on_the_class_returns_rows_with_the_datacollector_columns() ->
     rows = mesa.batch_run(sim.ScenarioModel, parameters={"agents__UK__troops": [0, 20000]}, iterations=2,
                           max_steps=365, number_processes=1, display_progress=False)
     table = pd.DataFrame(rows)
-    assert len(table) == 4
+    assert len(table) == 4 * 6  # one row per state (its agent reporters) and run
+    assert (table.groupby(["RunId"])["code"].apply(list) == [["UK", "FR", "DE", "US", "UA", "RU"]] * 4).all()
+    table = table[table["code"] == "UK"]
     assert set(REPORTERS) <= set(table.columns)
     assert sorted(table["agents__UK__troops"]) == [0, 0, 20000, 20000]
     assert (table["day"] == 365).all() and (table["Step"] == 365).all()
@@ -47,7 +49,7 @@ def test_batch_run_takes_a_scenario_object_in_a_list_and_seeds_from_the_seed_key
     # "seed" (the scenario's) seeds runs on every Mesa; Mesa 3.5 replaces an "rng" given here by its own
     rows = mesa.batch_run(ScenarioModel, parameters={"scenario": [scenario], "worlds": 50, "seed": [3, 4]},
                           max_steps=100, number_processes=1, display_progress=False)
-    assert [row["seed"] for row in rows] == [3, 4]
+    assert [row["seed"] for row in rows] == [3] * 6 + [4] * 6  # a row per state
     # the horizon (10 days) ends these runs: Mesa 3.5 reports day 10, Mesa 3.3 its last-but-one, day 9;
     # either way a row's day is its Step
     assert all(row["day"] == row["Step"] in (9, 10) for row in rows)

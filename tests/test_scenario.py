@@ -85,8 +85,24 @@ def test_circular_extends_is_an_error(write_yaml):
 
 
 def test_unknown_override_path_suggests_the_closest():
-    with pytest.raises(InputError, match=r"agents.UK.trops: unknown parameter \(did you mean 'troops'\?\)"):
+    with pytest.raises(InputError, match=r"overrides: agents.UK.trops: unknown parameter \(did you mean "
+                                         r"'agents.UK.troops'\?\)"):
         load_scenario(SCENARIOS[0].parent / "baseline.yaml", {"agents.UK.trops": 1})
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"agents.UK.trops": 1}, "baseline: overrides: agents.UK.trops: unknown parameter (did you mean "
+                             "'agents.UK.troops'?)"),
+    ({"model.entry_cst": 1}, "baseline: overrides: model.entry_cst: unknown parameter (did you mean "
+                             "'model.entry_cost'?)"),
+    ({"agents.UK.troops": -5}, "baseline: overrides: agents.UK.troops: must be >= 0.0 (got -5)"),
+    ({"structure.objection": "x"}, "baseline: overrides: structure.objection: value error, unknown form 'x'"),
+])
+def test_a_bad_override_of_a_bundled_scenario_names_the_override_not_the_installed_file(overrides, message):
+    with pytest.raises(InputError) as caught:
+        load_scenario("baseline", overrides)
+    assert str(caught.value).startswith(message)
+    assert "site-packages" not in str(caught.value) and "baseline.yaml" not in str(caught.value)
 
 
 def test_numeric_paths_exclude_booleans_and_text():

@@ -5,8 +5,12 @@ and that records what it measures. ``ScenarioModel`` gives them that around the 
 (:class:`sim.engine.model.CeasefireModel`)::
 
     import mesa, sim
-    rows = mesa.batch_run(sim.ScenarioModel, parameters={"agents__UK__troops": [0, 20000]},
-                          iterations=2, max_steps=365, number_processes=1)
+    rows = mesa.batch_run(sim.ScenarioModel, parameters={"agents__UK__troops": [0, 20000], "seed": [1, 2]},
+                          max_steps=365, number_processes=1)
+    model = sim.ScenarioModel(worlds=500, rng=42, agents__UK__troops=20000)   # one run, seeded with rng=
+
+(Seeds go in ``parameters={"seed": [...]}`` on every Mesa, or ``rng=[1, 2]`` on Mesa 3.5, not the deprecated
+``iterations=``.)
 
 Keywords:
     scenario: a bundled scenario name (``"baseline"``), a scenario file, or a ``sim.Scenario``; default
@@ -24,9 +28,15 @@ One ``step()`` is one day in every world. ``running`` turns False when no world 
 horizon is reached. ``datacollector`` records, on day 0 and after every step (list index = day):
 ``day``, ``p_holding`` (share of all worlds whose ceasefire holds, 0-1), ``credibility_mean``,
 ``escalation_mean`` and ``coalition_troops_mean`` (means over the worlds that hold that day, as in
-``trajectories.csv``; NaN on a day no world holds, rather than a 0 that would read as a value), and
-``seed``. ``batch_run`` with ``max_steps`` below the horizon reports day ``max_steps`` on Mesa 3.3 and 3.5;
-for a run that ends itself Mesa 3.3 reports its last-but-one day (it reads the collector at ``steps - 1``);
+``trajectories.csv``; NaN on a day no world holds, rather than a 0 that would read as a value), ``seed``, and
+the headlines of ``summary.csv`` as the run reaches them (:data:`HEADLINE_REPORTERS`): ``p_agreed`` (P(deal),
+known from day 0), ``p_hold_90`` and ``p_hold_365`` (NaN before that day, then fixed) and ``p_hold_horizon``
+(NaN until the run ends); a finished run's values are ``run_scenario``'s for the same worlds.
+Agent reporters: one Mesa agent per state (:class:`StateView`: ``code``, ``role``, and ``troops``,
+``resolve`` and ``support``, means over the holding worlds, NaN where the state has none), so
+``DataCollector(agent_reporters={"troops": "troops"})`` or ``batch_run``'s agent rows work.
+``batch_run`` with ``max_steps`` below the horizon reports day ``max_steps`` on Mesa 3.3 and 3.5; for a run
+that ends itself Mesa 3.3 reports its last-but-one day (it reads the collector at ``steps - 1``);
 the ``day`` column always says which day a row is. Seeds that work on every Mesa: ``parameters={"seed":
 [1, 2, 3]}`` (Mesa 3.5 replaces an ``rng`` given in ``parameters`` by its own ``rng=`` argument).
 """
@@ -61,6 +71,21 @@ def _mean_over_holding(values: np.ndarray, holding: np.ndarray) -> float:
     return float(values[holding].sum() / count) if count else float("nan")
 
 
+HOLD_DAYS: tuple[int, ...] = (90, 365)
+"""Days of the ``p_hold_<d>`` reporters (as in ``summary.csv``)."""
+
+
+def _p_hold(day: int) -> Callable[[ScenarioModel], float]:
+    return lambda m: m.held.get(day, float("nan"))
+
+
+HEADLINE_REPORTERS: dict[str, Callable[[ScenarioModel], float]] = {
+    "p_agreed": lambda m: m.n_agreed / m.worlds,
+    **{f"p_hold_{day}": _p_hold(day) for day in HOLD_DAYS},
+    "p_hold_horizon": lambda m: m.held.get(m.config.horizon_days, float("nan")) if not m.running else float("nan"),
+}
+"""The headlines as model reporters: P(deal) and P(hold at d days) over all worlds (NaN until known)."""
+
 REPORTERS: dict[str, Callable[[ScenarioModel], float]] = {
     "day": lambda m: m.engine.day,
     "p_holding": lambda m: float(np.count_nonzero(m.engine.holding) / m.worlds),
@@ -68,8 +93,39 @@ REPORTERS: dict[str, Callable[[ScenarioModel], float]] = {
     "escalation_mean": lambda m: _mean_over_holding(m.engine.escalation, m.engine.holding),
     "coalition_troops_mean": lambda m: _mean_over_holding(m.engine.coalition_troops(), m.engine.holding),
     "seed": lambda m: m.run_seed,
+    **HEADLINE_REPORTERS,
 }
 """Model-level reporters of ``ScenarioModel.datacollector``: column -> function of the model."""
+
+AGENT_REPORTERS: dict[str, str] = {"code": "code", "troops": "troops", "resolve": "resolve", "support": "support"}
+"""Agent-level reporters of ``ScenarioModel.datacollector``: one row per state and day."""
+
+ROLES = {"UK": "guarantor", "FR": "guarantor", "DE": "conditional_guarantor", "US": "monitor", "UA": "defender",
+         "RU": "aggressor"}
+
+
+class StateView(mesa.Agent):
+    """One state of the scenario as a Mesa agent: its aggregate over the worlds that hold, refreshed each day.
+
+    Attributes:
+        code: UK, FR, DE, US, UA or RU; role: its role in the model.
+        troops, resolve, support: means over the holding worlds of the state's own per-world values (NaN
+            where the state has no such value, or no world holds).
+    """
+
+    def __init__(self, model: ScenarioModel, code: str) -> None:
+        super().__init__(model)
+        self.code, self.role = code, ROLES[code]
+        self.troops = self.resolve = self.support = float("nan")
+
+    def refresh(self, state: Any, holding: np.ndarray) -> None:
+        """Read the engine's state ``state`` (its per-world arrays cover the engine's active worlds)."""
+        for name in ("troops", "resolve", "support"):
+            values = getattr(state, name, getattr(state.params, name, None))  # its own, else its parameter's
+            if isinstance(values, np.ndarray) and values.shape == holding.shape:
+                setattr(self, name, _mean_over_holding(values, holding))
+            elif isinstance(values, (int, float)) and not isinstance(values, bool):
+                setattr(self, name, float(values) if np.count_nonzero(holding) else float("nan"))
 
 
 class ScenarioModel(mesa.Model):
@@ -103,8 +159,25 @@ class ScenarioModel(mesa.Model):
         # even when batch_run stops it at max_steps before it ends.
         self.engine.release()
         self.running = self.engine.running
-        self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
+        self.n_agreed = int(np.count_nonzero(self.engine.agreed))
+        self.held: dict[int, float] = {}  # day -> P(hold on that day), over all worlds, once reached
+        self.states = [StateView(self, code) for code in ROLES]
+        _forget_model(self)  # the same Mesa 3.3 registry, for this model's own agents
+        self._refresh()
+        self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS),
+                                                agent_reporters=dict(AGENT_REPORTERS))
         self.datacollector.collect(self)
+
+    def _refresh(self) -> None:
+        """The day's headlines reached and the states' aggregates."""
+        engine = self.engine
+        share = float(np.count_nonzero(engine.holding) / self.worlds)
+        horizon = self.config.horizon_days
+        for day in (*HOLD_DAYS, horizon):  # a run that ends early (no world holds) holds 0 from then on
+            if day <= horizon and (engine.day == day or (not engine.running and engine.day < day)):
+                self.held[day] = share
+        for view in self.states:
+            view.refresh(getattr(engine, view.code.lower()), engine.holding)
 
     def step(self) -> None:
         """One day in every world whose ceasefire holds, then record the day."""
@@ -112,10 +185,18 @@ class ScenarioModel(mesa.Model):
         engine.step()
         if np.count_nonzero(engine.holding) <= (1.0 - COMPACT_ENDED_SHARE) * engine.active_worlds:
             engine._compact()
+        self.running = engine.running
+        self._refresh()
         self.datacollector.collect(self)
         if not engine.running:
-            self.running = False
             engine._restore()
+
+
+def _forget_model(model: mesa.Model) -> None:
+    """Drop ``model`` from Mesa 3.3's ``Agent._ids`` (mesa #3179), which would otherwise keep it alive."""
+    registry = getattr(mesa.Agent, "_ids", None)
+    if isinstance(registry, dict):
+        registry.pop(model, None)
 
 
 def keyword_paths(scenario: Scenario) -> list[str]:

@@ -9,6 +9,7 @@ Nothing here writes a file or draws: :meth:`RunResult.artefacts` lists what the 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +21,19 @@ from sim.engine.blocks import BLOCK_WORLDS
 from sim.engine.runner import RunRecords, run_worlds
 from sim.experiments.result import Artefacts
 from sim.spec.scenario import Scenario
-from sim.stats.metrics import intent_table, summary_table, survival_table
+from sim.stats.metrics import HORIZON, P_DEAL, intent_table, p_hold, summary_table, survival_table
 from sim.stats.trajectories import trajectory_table
+
+HEADLINE_LABELS: dict[str, str] = {
+    P_DEAL: "P(deal)", p_hold(90): "P(hold 90 d)", p_hold(365): "P(hold 1 y)", p_hold(HORIZON): "P(hold horizon)",
+    f"{p_hold(365)}_given_deal": "P(hold 1 y | deal)"}
+"""The headlines a ``RunResult`` shows (``repr``, notebooks), by their ``summary.csv`` column."""
 
 RUN_FIGURES: tuple[str, ...] = ("survival.png", "trajectories.png", "causes.png")
 """The figures of a run folder (:mod:`sim.outputs.plots.runs`), in order."""
 
 
-@dataclass
+@dataclass(repr=False)
 class RunResult:
     """All tables of one scenario run.
 
@@ -50,6 +56,35 @@ class RunResult:
     intent: pd.DataFrame
     wall_seconds: float
     workers: int
+
+    def headlines(self) -> list[tuple[str, float, float, float]]:
+        """(label, value, 95 % low, 95 % high) of each headline in ``summary``: P(deal), P(hold 90 days),
+        P(hold 1 year), P(hold at the horizon), P(hold 1 year | deal); those beyond the horizon left out."""
+        row = self.summary.iloc[0]
+        out = []
+        for column, label in HEADLINE_LABELS.items():
+            if column in row.index and pd.notna(row[column]):
+                out.append((label, float(row[column]), float(row[f"{column}_ci_low"]), float(row[f"{column}_ci_high"])))
+        return out
+
+    def __repr__(self) -> str:
+        """One short line: the scenario, its size, P(deal) and P(hold 1 year) with their intervals."""
+        scenario = self.scenario
+        shown = [f"{label} {value:.3f} [{low:.3f}, {high:.3f}]" for label, value, low, high in self.headlines()
+                 if label in ("P(deal)", "P(hold 1 y)")]
+        text = (f"<RunResult {scenario.name[:80]}: {len(self.runs):,} worlds x {scenario.horizon_days} days, "
+                f"seed {scenario.seed}; {'; '.join(shown)}>")
+        return text
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the scenario and a table of the headlines with their 95 % intervals."""
+        scenario = self.scenario
+        rows = "".join(f"<tr><td>{label}</td><td>{value:.3f}</td><td>[{low:.3f}, {high:.3f}]</td></tr>"
+                       for label, value, low, high in self.headlines())
+        return (f"<div><b>{html.escape(scenario.name)}</b>: {len(self.runs):,} worlds &times; "
+                f"{scenario.horizon_days} days, seed {scenario.seed}, {self.wall_seconds:.2f} s"
+                "<table><thead><tr><th>headline</th><th>value</th><th>95 % interval (Wilson)</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div>")
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The CSV files of the run folder by name (no ``trajectories.csv`` when they were not recorded)."""

@@ -36,8 +36,9 @@ GrowthRate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Weight = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
 ZoneForces = Annotated[float, Field(ge=0.0, le=5_000_000, allow_inf_nan=False, json_schema_extra={"per_world": False})]
 """A count of troops in the zone that every world of a batch shares (``sim.engine.world_params.PACKABLE``)."""
-PLAIN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-"""Scenario and sweep names (they become folder names): no '.', '..', leading dot or separator."""
+PLAIN_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+=-]*$"
+"""Scenario and sweep names (they become folder names): no '.', '..', leading dot or separator; '+' and '='
+for a scenario named after its overrides (``baseline+agents.UK.troops=20000``, ``sim.load_scenario``)."""
 
 
 class _Strict(BaseModel):
@@ -290,11 +291,45 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         InputError: one line naming the file and the field, e.g. ``x.yaml: agents.UK.troops: must be >= 0``;
             a bare name that is neither a file nor a bundled scenario (the message lists them).
     """
-    path = resolve_scenario(path)
+    label = str(path)  # what messages about an override name: the argument as given ("baseline"), not
+    path = resolve_scenario(path)  # the bundled file's place in site-packages
     document = resolve_document(path)
-    for dotted, value in (overrides or {}).items():
-        set_path(document, dotted, value, source=path)
-    return validate_document(document, source=path)
+    overrides = overrides or {}
+    for dotted, value in overrides.items():
+        set_override(document, dotted, value, label)
+    return validate_document(document, source=path, overrides=overrides, label=label)
+
+
+def set_override(document: dict[str, Any], dotted: str, value: Any, label: str) -> None:
+    """:func:`set_path` for an override given by a caller: an unknown path is one line naming the override and
+    the closest valid path in full (``baseline: overrides: agents.UK.trops: unknown parameter (did you mean
+    'agents.UK.troops'?)``)."""
+    try:
+        set_path(document, dotted, value, source=Path(label))
+    except InputError:
+        valid = leaf_paths(document)
+        raise InputError(f"{label}: overrides: {one_line(str(dotted), 120)}: unknown parameter"
+                         f"{suggest_path(str(dotted), valid)}") from None
+
+
+def leaf_paths(document: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every dotted path to a value that is not a mapping (``agents.UK.troops``, ``structure.objection`` …)."""
+    paths: list[str] = []
+    for key, value in document.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        paths += leaf_paths(value, path) if isinstance(value, Mapping) else [path]
+    return paths
+
+
+def suggest_path(path: str, valid: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of the dotted paths ``valid``, or nothing: the whole path first,
+    then its last part among the paths that share the rest."""
+    close = difflib.get_close_matches(path, valid, n=1, cutoff=0.6) if len(path) <= 200 else []
+    if not close:
+        head, _, last = path.rpartition(".")
+        same = [p.rpartition(".")[2] for p in valid if p.rpartition(".")[0] == head]
+        close = [f"{head}.{c}" if head else c for c in difflib.get_close_matches(last, same, n=1, cutoff=0.5)]
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def resolve_document(path: Path) -> dict[str, Any]:
@@ -306,13 +341,21 @@ def resolve_document(path: Path) -> dict[str, Any]:
     return merged
 
 
-def validate_document(document: dict[str, Any], source: Path) -> Scenario:
-    """Validate a merged mapping against the schema, raising InputError on the first problem."""
+def validate_document(document: dict[str, Any], source: Path, overrides: Mapping[str, Any] | None = None,
+                      label: str | None = None) -> Scenario:
+    """Validate a merged mapping against the schema, raising InputError on the first problem.
+
+    A problem with a value set by one of ``overrides`` names the override (``label: overrides: path: …``)
+    rather than ``source``."""
     reject_loose_numbers(document, Scenario, source)
     try:
         return Scenario.model_validate(document)
     except ValidationError as exc:
-        raise InputError(f"{source}: {describe_error(exc.errors()[0], Scenario)}") from None
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        if any(where == path or where.startswith(f"{path}.") for path in overrides or {}):
+            raise InputError(f"{label or source}: overrides: {describe_error(error, Scenario)}") from None
+        raise InputError(f"{source}: {describe_error(error, Scenario)}") from None
 
 
 def set_path(document: dict[str, Any], dotted: str, value: Any, source: Path) -> None:
@@ -444,8 +487,8 @@ _MESSAGES = {
     "less_than_equal": "must be <= {le}",
     "less_than": "must be < {lt}",
     "missing": "is required",
-    "string_pattern_mismatch": "may contain only letters, digits, '_', '-' and '.', and must start with a "
-                               "letter or digit",
+    "string_pattern_mismatch": "may contain only letters, digits, '_', '-', '.', '+' and '=', and must start "
+                               "with a letter or digit",
     "string_too_short": "must not be empty",
 }
 

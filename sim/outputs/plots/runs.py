@@ -25,7 +25,7 @@ import errno
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from matplotlib.transforms import Bbox
 from sim.outputs.atomic import atomic_file
 from sim.outputs.ownership import mark_png
 from sim.stats.metrics import CAUSES, HOLD_DAYS, wilson_interval
+
+if TYPE_CHECKING:
+    from sim.experiments.run import RunResult
 
 RUN_PLOTS: tuple[str, ...] = ("survival.png", "trajectories.png", "causes.png")
 """File names :func:`plot_run_dir` writes into a run folder, in order."""
@@ -582,17 +585,40 @@ def _draw_survival(
 # --------------------------------------------------------------------------- figures
 
 
-def plot_survival(survival: pd.DataFrame, scenario: str, path: str | Path | None = None) -> Figure:
+def _is_result(value: Any) -> bool:
+    """Whether ``value`` is a ``RunResult`` (by its tables, so that drawing needs no import of the engine)."""
+    return not isinstance(value, (pd.DataFrame, str, tuple)) and hasattr(value, "survival") \
+        and hasattr(value, "scenario") and hasattr(value, "summary")
+
+
+def _results(value: Any) -> list[Any] | None:
+    """``value`` as a list of ``RunResult``s when it is one or a list of them, else None."""
+    if _is_result(value):
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(_is_result(v) for v in value):
+        return list(value)
+    return None
+
+
+def plot_survival(survival: pd.DataFrame | RunResult | Sequence[RunResult], scenario: str | None = None,
+                  path: str | Path | None = None) -> Figure:
     """P(ceasefire holding) by day, over all worlds and given a deal, with Wilson 95% bands.
 
     Args:
-        survival: table in the ``survival.csv`` format (days, probabilities in [0, 1]).
-        scenario: scenario name for the title.
+        survival: table in the ``survival.csv`` format (days, probabilities in [0, 1]), or a ``RunResult``
+            (``sim.plot_survival(result)``); a list of ``RunResult``s is drawn by :func:`plot_compare`.
+        scenario: scenario name for the title (default: the result's scenario, or none for a table).
         path: PNG file to write, if any.
 
     Returns:
         The figure.
     """
+    results = _results(survival)
+    if results is not None and len(results) > 1 or isinstance(survival, (list, tuple)):
+        return plot_compare(results or survival, path=path)
+    if results is not None:
+        survival, scenario = results[0].survival, scenario or results[0].scenario.name
+    scenario = scenario or "run"
     check_columns(survival, SURVIVAL_COLUMNS, "survival table")
     n_worlds = int(survival["n_worlds"].iloc[0])
     n_agreed = int(survival["n_agreed"].iloc[0])
@@ -605,19 +631,28 @@ def plot_survival(survival: pd.DataFrame, scenario: str, path: str | Path | None
     return finish_figure(fig, path)
 
 
-def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: str | Path | None = None) -> Figure:
+def plot_trajectories(trajectories: pd.DataFrame | RunResult, scenario: str | None = None,
+                      path: str | Path | None = None) -> Figure:
     """2×2 panels of state variables over time: mean with 10th–90th percentile band.
 
     Statistics are over the worlds where the ceasefire still holds that day.
 
     Args:
-        trajectories: table in the ``trajectories.csv`` format (days; units per variable).
-        scenario: scenario name for the title.
+        trajectories: table in the ``trajectories.csv`` format (days; units per variable), or a ``RunResult``
+            that recorded them.
+        scenario: scenario name for the title (default: the result's scenario).
         path: PNG file to write, if any.
 
     Returns:
         The figure.
     """
+    if _is_result(trajectories):
+        result = trajectories
+        if result.trajectories is None:
+            raise PlotInputError(f"plot_trajectories: {result.scenario.name}: run without trajectories "
+                                 "(run_scenario(..., record_trajectories=True))")
+        trajectories, scenario = result.trajectories, scenario or result.scenario.name
+    scenario = scenario or "run"
     check_columns(trajectories, TRAJECTORY_COLUMNS, "trajectories table")
     fig, axes = new_figure(11.0, 7.5, 2, 2, margins=TRAJECTORY_MARGINS)
     day = trajectories["day"]
@@ -651,16 +686,18 @@ def plot_trajectories(trajectories: pd.DataFrame, scenario: str, path: str | Pat
     return finish_figure(fig, path)
 
 
-def plot_causes(summary: pd.DataFrame, path: str | Path | None = None) -> Figure:
+def plot_causes(summary: pd.DataFrame | RunResult, path: str | Path | None = None) -> Figure:
     """Share of worlds by outcome (why the ceasefire failed, or that it held), with Wilson 95% error bars.
 
     Args:
-        summary: one-row table in the ``summary.csv`` format (shares in [0, 1]).
+        summary: one-row table in the ``summary.csv`` format (shares in [0, 1]), or a ``RunResult``.
         path: PNG file to write, if any.
 
     Returns:
         The figure.
     """
+    if _is_result(summary):
+        summary = summary.summary
     check_columns(summary, SUMMARY_COLUMNS, "summary table")
     row = summary.iloc[0]
     n = int(row["replications"])
@@ -689,20 +726,24 @@ def plot_causes(summary: pd.DataFrame, path: str | Path | None = None) -> Figure
 
 
 def plot_compare(
-    runs: Sequence[tuple[str, pd.DataFrame]], path: str | Path | None = None, given_deal: bool = False
+    runs: Sequence[tuple[str, pd.DataFrame] | RunResult] | RunResult, path: str | Path | None = None,
+    given_deal: bool = False
 ) -> Figure:
     """Overlay the survival curves of several runs, each with its Wilson 95% band.
 
     Args:
-        runs: (label, survival table) pairs, tables in the ``survival.csv`` format.
+        runs: ``RunResult``s (labelled by their scenarios' names, made unique) or (label, survival table)
+            pairs, tables in the ``survival.csv`` format; the two may be mixed.
         path: PNG file to write, if any.
         given_deal: plot P(holding | deal) instead of P(holding) over all worlds.
 
     Returns:
         The figure.
     """
+    runs = [runs] if _is_result(runs) else list(runs)
     if not runs:
         raise PlotInputError("plot_compare: no runs to compare")
+    runs = _labelled(runs)
     fig, axes = new_figure(9.0, 5.5)
     ax = axes[0, 0]
     n_col = "n_agreed" if given_deal else "n_worlds"
@@ -715,6 +756,27 @@ def plot_compare(
     condition = "given a deal" if given_deal else "all worlds, no deal = not holding"
     _survival_axes(ax, horizon, f"Probability the ceasefire holds: scenarios compared ({condition})")
     return finish_figure(fig, path)
+
+
+def _labelled(runs: Sequence[Any]) -> list[tuple[str, pd.DataFrame]]:
+    """(label, survival) pairs: a ``RunResult`` labelled by its scenario's name, ``#2``, ``#3`` … added to
+    names that repeat."""
+    pairs = []
+    for run in runs:
+        if _is_result(run):
+            pairs.append((run.scenario.name, run.survival))
+        elif isinstance(run, (tuple, list)) and len(run) == 2:
+            pairs.append((str(run[0]), run[1]))
+        else:
+            raise PlotInputError(f"plot_compare: each run must be a RunResult or a (label, survival table) pair "
+                                 f"(got {type(run).__name__})")
+    counts = Counter(label for label, _ in pairs)
+    seen: Counter[str] = Counter()
+    out = []
+    for label, survival in pairs:
+        seen[label] += 1
+        out.append((f"{label} #{seen[label]}" if counts[label] > 1 else label, survival))
+    return out
 
 
 # --------------------------------------------------------------------------- run folders

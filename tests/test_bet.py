@@ -108,8 +108,8 @@ def test_the_bet_sweep_takes_a_structural_form_under_fixed(tmp_path: Path):
     text = THE_BET.read_text(encoding="utf-8").replace("scenario: ../baseline.yaml",
                                                       f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}")
     path = tmp_path / "variant.yaml"
-    path.write_text(text + "fixed:\n  structure.objection: categorical\n", encoding="utf-8")
-    assert load_sweep(path).scenario_at(3).structure.objection == "categorical"
+    path.write_text(text + "fixed:\n  structure.objection: principled\n", encoding="utf-8")
+    assert load_sweep(path).scenario_at(3).structure.objection == "principled"
 
 
 @pytest.fixture(scope="module")

@@ -76,9 +76,9 @@ def test_the_same_numbers_with_two_workers_and_from_a_list_of_dicts():
 
 def test_a_path_a_dict_leaves_out_shows_the_value_it_ran_with():
     table = sim.evaluate([{"agents.UK.troops": 1}, {"structure.objection": "linear"}], replications=20,
-                         horizon_days=30, structure={"objection": "categorical"})
+                         horizon_days=30, structure={"objection": "principled"})
     assert table["agents.UK.troops"].tolist() == [1, sim.load_scenario("baseline").agents.UK.troops]
-    assert table["structure.objection"].tolist() == ["categorical", "linear"]
+    assert table["structure.objection"].tolist() == ["principled", "linear"]
 
 
 @pytest.mark.parametrize(("points", "options", "message"), [

@@ -18,29 +18,49 @@ from sim.cli.structures import structure_overrides, structures_text
 from sim.core.errors import InputError
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, MECHANISMS, REGISTRY, form
 from sim.mechanisms.credibility import guarantor_commitment
+from sim.mechanisms.offensive import OffensiveInputs
+from sim.mechanisms.ukraine import UkraineInputs
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 ISSUE_FORMS = {
-    "objection": {"linear", "categorical", "saturating"},
+    "objection": {"linear", "principled", "saturating"},
     "capability": {"absolute", "relative"},
     "credibility": {"reputation", "commitment", "both"},
     "escalation": {"threshold", "smooth"},
-    "acceptance": {"independent", "bargaining"},
+    "acceptance": {"independent", "bargaining", "resolute"},
+    "presence": {"switch", "dose"},
+    "deployment": {"rear", "interposition", "blanket"},
+    "types": {"gamma", "two_types"},
+    "offensive": {"hazard", "choice"},
+    "duration": {"constant", "institutionalisation"},
+    "ukraine": {"guarantee", "terms"},
+    "impatience": {"detected", "estimated"},
 }
-"""The mechanisms and forms issue 9 asks for, at least."""
+"""The mechanisms and forms issues 9 and 22 ask for, at least (version 3 retires objection's categorical form)."""
 
 N = 7
 RNG = np.random.default_rng(0)
 DOCUMENTED_ARGS = {
-    "objection": dict(presence=RNG.uniform(0, 5, N), troop_objection=0.4, objection_scale=2.0),
+    "objection": dict(presence=RNG.uniform(0, 5, N), troop_objection=0.4, objection_scale=2.0, presence_half=0.4),
     "capability": dict(ground=RNG.uniform(0, 30_000, N), air_maritime=RNG.uniform(0, 1, N), troop_scale=10_000.0,
                        balance_unit=0.1, russian_troops=700_000.0),
     "credibility": dict(reputation=RNG.uniform(0, 1, N), commitment=RNG.uniform(0, 1, N), commitment_share=0.7),
     "escalation": dict(level=RNG.uniform(0, 10, N), escalation_threshold=5.0, spiral_hazard=0.2, spiral_slope=1.5),
     "acceptance": dict(base=RNG.normal(0, 1, N), intent=RNG.gamma(1.0, 1.0, N), expected_cost=RNG.uniform(0, 3, N),
-                       table_gain=1.5),
+                       table_gain=1.5, resolve=0.7),
+    "presence": dict(troops=RNG.uniform(0, 20_000, N), presence_half=4000.0),
+    "deployment": dict(troops=RNG.uniform(0, 20_000, N), troop_scale=10_000.0, front_km=1200.0, buffer_density=50.0),
+    "types": dict(u=RNG.uniform(0, 1, N), gamma_draw=RNG.gamma(1.0, 1.0, N), hawk_share=0.35, hawk_ratio=3.0),
+    "offensive": dict(x=OffensiveInputs(
+        intent=RNG.gamma(1.0, 1.0, N), drive=0.7, value=0.9, shift=0.0, hostility=RNG.uniform(0, 0.5, N),
+        expected_cost=RNG.uniform(0, 3, N), escalation_push=RNG.uniform(0, 1, N), waiting=0.0,
+        log_base=float(np.log(0.0015)), ceiling=0.01, noise=1.0, resumption_cost=2.0)),
+    "duration": dict(institution=RNG.uniform(0, 1, N), institution_effect=4.0),
+    "ukraine": dict(x=UkraineInputs(guarantee=RNG.uniform(0, 1, N), threshold=0.6, sharpness=0.35, war_cost=1.0,
+                                    situation=-0.1, terms_cost=0.4)),
+    "impatience": dict(detected_violations=RNG.poisson(1000, N), detection_probability=RNG.uniform(0.1, 1, N)),
 }
 """Arguments of each mechanism's forms, by the names their modules document."""
 
@@ -112,10 +132,12 @@ def test_saturating_objection_levels_off_at_its_scale():
     assert saturating[-1] == pytest.approx(cap)
 
 
-def test_categorical_objection_is_the_same_for_any_presence():
+def test_principled_objection_is_half_its_cap_at_the_half_presence_and_little_for_a_few_soldiers():
     cap = OBJECTION["troop_objection"] * OBJECTION["objection_scale"]
-    categorical = form("objection", "categorical")(np.array([1e-6, 0.5, 2.0, 60.0]), **OBJECTION)
-    np.testing.assert_array_equal(categorical, cap)
+    half = OBJECTION["presence_half"]
+    principled = form("objection", "principled")(np.array([0.0, 0.01, half, 1e6]), **OBJECTION)
+    assert principled[0] == 0.0 and principled[1] < 0.03 * cap
+    assert principled[2] == pytest.approx(cap / 2) and principled[3] == pytest.approx(cap, rel=1e-5)
 
 
 # --- capability -----------------------------------------------------------------------------------
@@ -239,9 +261,9 @@ def test_structures_lists_every_mechanism_and_form_and_marks_each_default(capsys
 
 def test_structure_option_becomes_scenario_overrides():
     assert structure_overrides([]) == {}
-    assert structure_overrides(["objection=categorical", " escalation = threshold "]) == {
-        "structure.objection": "categorical", "structure.escalation": "threshold"}
-    assert structure_overrides(["objection=linear", "objection=categorical"]) == {"structure.objection": "categorical"}
+    assert structure_overrides(["objection=principled", " escalation = threshold "]) == {
+        "structure.objection": "principled", "structure.escalation": "threshold"}
+    assert structure_overrides(["objection=linear", "objection=principled"]) == {"structure.objection": "principled"}
 
 
 @pytest.mark.parametrize("value,named", [("morale=high", "morale"), ("objection=cubic", "cubic"),
@@ -253,12 +275,12 @@ def test_a_bad_structure_option_is_an_input_error(value, named):
 
 
 def test_run_records_the_chosen_forms_in_the_manifest(tmp_path, capsys):
-    out = tmp_path / "categorical"
-    code = main(["run", str(BASELINE), "--structure", "objection=categorical", "--replications", "200",
+    out = tmp_path / "principled"
+    code = main(["run", str(BASELINE), "--structure", "objection=principled", "--replications", "200",
                  "--horizon", "30", "--no-plots", "--quiet", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["structure"] == {**DEFAULT_STRUCTURE, "objection": "categorical"}
+    assert manifest["structure"] == {**DEFAULT_STRUCTURE, "objection": "principled"}
     assert manifest["structure"]["objection"] != DEFAULT_STRUCTURE["objection"]
 
 

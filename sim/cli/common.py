@@ -65,7 +65,7 @@ OPTIONS: dict[str, Option] = {
     "no_plots": Option("--no-plots", {"action": "store_true", "help": "write the tables only"}),
     "structure": Option("--structure", {
         "action": "append", "default": [], "metavar": "MECHANISM=FORM",
-        "help": "use FORM for MECHANISM, e.g. objection=categorical (repeatable; `ceasefire structures` lists "
+        "help": "use FORM for MECHANISM, e.g. objection=principled (repeatable; `ceasefire structures` lists "
                 "them)"}),
 }
 """The options several commands take, by name (the attribute argparse sets)."""

@@ -63,7 +63,7 @@ def structure_overrides(items: Sequence[str]) -> dict[str, str]:
         mechanism, sep, form = item.partition("=")
         mechanism, form = mechanism.strip(), form.strip()
         if not sep or not mechanism or not form:
-            raise InputError(f"--structure: expected MECHANISM=FORM, e.g. objection=categorical (got {item!r})")
+            raise InputError(f"--structure: expected MECHANISM=FORM, e.g. objection=principled (got {item!r})")
         if mechanism not in REGISTRY:
             raise InputError(f"--structure: unknown mechanism {mechanism!r} (mechanisms: {', '.join(REGISTRY)})")
         if form not in REGISTRY[mechanism]:

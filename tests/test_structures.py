@@ -107,7 +107,7 @@ def test_every_form_has_a_one_line_description():
 # --- objection ------------------------------------------------------------------------------------
 
 
-OBJECTION = dict(troop_objection=0.4, objection_scale=2.0)
+OBJECTION = dict(troop_objection=0.4, objection_scale=2.0, presence_half=0.4)
 
 
 def test_no_presence_costs_nothing_in_every_objection_form():
@@ -176,16 +176,19 @@ def test_both_credibility_forms_mix_commitment_and_reputation_by_the_commitment_
 
 
 def test_a_guarantors_commitment_rests_on_resolve_support_and_capped_stakes():
+    # the third argument is the presence weight of its troops in Ukraine (0-1, ODD 25), not the troops
     ones, zeros = np.ones(4), np.zeros(4)
     stakes = dict(presence_stake=0.8, bases_stake=0.2, neighbour_stake=0.25)
     resolve = np.array([0.0, 0.3, 0.6, 1.0])
-    in_ukraine = guarantor_commitment(resolve, ones, 10_000 * ones, zeros, zeros, **stakes)
+    in_ukraine = guarantor_commitment(resolve, ones, ones, zeros, zeros, **stakes)
     np.testing.assert_allclose(in_ukraine, 0.8 * resolve)
-    with_bases = guarantor_commitment(resolve, ones, 10_000 * ones, ones, zeros, **{**stakes, "bases_stake": 0.5})
+    half_weight = guarantor_commitment(resolve, ones, 0.5 * ones, zeros, zeros, **stakes)
+    np.testing.assert_allclose(half_weight, 0.4 * resolve)  # the stake grows with the presence weight
+    with_bases = guarantor_commitment(resolve, ones, ones, ones, zeros, **{**stakes, "bases_stake": 0.5})
     np.testing.assert_allclose(with_bases, resolve)  # stakes 0.8 + 0.5 capped at 1
     neighbour = guarantor_commitment(resolve, ones, zeros, zeros, ones, **stakes)
     np.testing.assert_allclose(neighbour, 0.25 * resolve)
-    eroded = guarantor_commitment(ones, np.array([0.0, 0.5, 1.0, 1.5]), 10_000 * ones, zeros, zeros, **stakes)
+    eroded = guarantor_commitment(ones, np.array([0.0, 0.5, 1.0, 1.5]), ones, zeros, zeros, **stakes)
     np.testing.assert_allclose(eroded, [0.0, 0.4, 0.8, 0.8])  # support above its initial level adds nothing
     absent = guarantor_commitment(ones, ones, zeros, zeros, zeros, **stakes)
     np.testing.assert_array_equal(absent, 0.0)
@@ -227,17 +230,185 @@ def test_bargaining_is_independent_without_gains_at_the_table():
 
 def test_under_bargaining_hawks_refuse_more_and_a_costlier_war_brings_russia_closer():
     base, gain = np.zeros(3), 1.5
-    by_intent = form("acceptance", "bargaining")(base, np.array([0.5, 1.0, 2.0]), np.ones(3), gain)
+    by_intent = form("acceptance", "bargaining")(base, np.array([0.5, 1.0, 2.0]), np.ones(3), gain, 0.7)
     assert (np.diff(by_intent) < 0).all()
-    by_cost = form("acceptance", "bargaining")(base, np.ones(3), np.array([0.0, 1.0, 3.0]), gain)
+    by_cost = form("acceptance", "bargaining")(base, np.ones(3), np.array([0.0, 1.0, 3.0]), gain, 0.7)
     assert (np.diff(by_cost) > 0).all()
     np.testing.assert_allclose(by_cost, -gain * np.exp(-np.array([0.0, 1.0, 3.0])))
 
 
-def test_independent_acceptance_ignores_intent_and_cost():
+def test_bargaining_ignores_russias_resolve_as_the_second_version_did():
+    args = DOCUMENTED_ARGS["acceptance"]
+    by_resolve = [form("acceptance", "bargaining")(**{**args, "resolve": r}) for r in (0.2, 0.7, 1.0)]
+    np.testing.assert_array_equal(by_resolve[0], by_resolve[1])
+    np.testing.assert_array_equal(by_resolve[1], by_resolve[2])
+
+
+def test_under_resolute_a_more_resolved_russia_refuses_more_and_at_resolve_one_it_is_bargaining():
+    args = DOCUMENTED_ARGS["acceptance"]
+    resolute = [form("acceptance", "resolute")(**{**args, "resolve": r}) for r in (0.2, 0.6, 1.0)]
+    assert (resolute[0] > resolute[1]).all() and (resolute[1] > resolute[2]).all()
+    np.testing.assert_allclose(resolute[2], form("acceptance", "bargaining")(**{**args, "resolve": 1.0}))
+    expected = args["base"] - args["table_gain"] * args["intent"] * 0.6 * np.exp(-args["expected_cost"])
+    np.testing.assert_allclose(resolute[1], expected)
+    assert (form("acceptance", "resolute")(**{**args, "resolve": 0.0}) == args["base"]).all()
+
+
+def test_independent_acceptance_ignores_intent_cost_and_resolve():
     logit = form("acceptance", "independent")(np.full(3, 0.7), np.array([0.0, 1.0, 9.0]), np.array([0.0, 1.0, 3.0]),
-                                              1.5)
+                                              1.5, np.array([0.1, 0.5, 1.0]))
     assert logit.tolist() == [0.7, 0.7, 0.7]
+
+
+# --- presence -------------------------------------------------------------------------------------
+
+
+def test_the_dose_is_zero_without_troops_half_at_presence_half_and_saturates():
+    half = 4000.0
+    dose = form("presence", "dose")(np.array([0.0, 10.0, half, 40_000.0, 1e9]), half)
+    assert dose[0] == 0.0 and dose[1] < 0.003  # a handful of soldiers buys a handful of effect
+    assert dose[2] == pytest.approx(0.5)
+    assert (np.diff(dose) > 0).all() and (dose < 1.0).all() and dose[-1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_switch_is_the_whole_effect_with_the_first_soldier():
+    switch = form("presence", "switch")(np.array([0.0, 1.0, 4000.0, 1e9]), 4000.0)
+    assert switch.tolist() == [0.0, 1.0, 1.0, 1.0]
+
+
+# --- deployment -----------------------------------------------------------------------------------
+
+
+def test_troops_in_the_rear_leave_the_whole_front_uncovered():
+    args = {**DOCUMENTED_ARGS["deployment"], "troops": np.array([0.0, 1_000.0, 50_000.0, 1e7])}
+    assert form("deployment", "rear")(**args).tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_interposition_covers_by_troops_per_km_of_front():
+    args = dict(DOCUMENTED_ARGS["deployment"])
+    troops = np.array([0.0, 12_000.0, 60_000.0])
+    uncovered = form("deployment", "interposition")(**{**args, "troops": troops})
+    np.testing.assert_allclose(uncovered, np.exp(-(troops / 1200.0) / 50.0))
+    assert uncovered[0] == 1.0 and (np.diff(uncovered) < 0).all()
+    # the same force along a front twice as long covers less of it
+    longer = form("deployment", "interposition")(**{**args, "troops": troops, "front_km": 2400.0})
+    assert (longer[1:] > uncovered[1:]).all()
+
+
+def test_blanket_cover_ignores_the_front_and_falls_with_the_troop_scale():
+    args = dict(DOCUMENTED_ARGS["deployment"])
+    troops = np.array([0.0, 10_000.0, 30_000.0])
+    uncovered = form("deployment", "blanket")(**{**args, "troops": troops})
+    np.testing.assert_allclose(uncovered, np.exp(-troops / 10_000.0), rtol=1e-6)  # float32 exponential
+    np.testing.assert_array_equal(uncovered, form("deployment", "blanket")(**{**args, "troops": troops,
+                                                                              "front_km": 99.0}))
+
+
+# --- types ----------------------------------------------------------------------------------------
+
+
+def test_two_types_have_mean_one_and_the_hawks_are_hawk_ratio_times_the_others():
+    u = (np.arange(100_000) + 0.5) / 100_000  # an even grid of the uniform
+    for share, ratio in ((0.35, 3.0), (0.1, 6.0), (0.5, 1.5)):
+        intent = form("types", "two_types")(u, np.ones_like(u), share, ratio)
+        assert intent.mean() == pytest.approx(1.0, abs=1e-4)
+        assert set(np.unique(intent)) == {intent.max(), intent.min()}
+        assert intent.max() / intent.min() == pytest.approx(ratio)
+        assert (intent == intent.max()).mean() == pytest.approx(share, abs=1e-4)
+
+
+def test_the_gamma_type_is_the_gamma_draw():
+    args = DOCUMENTED_ARGS["types"]
+    np.testing.assert_array_equal(form("types", "gamma")(**args), args["gamma_draw"])
+
+
+# --- offensive ------------------------------------------------------------------------------------
+
+
+def offensive_inputs(**changes) -> OffensiveInputs:
+    return OffensiveInputs(**{**vars(DOCUMENTED_ARGS["offensive"]["x"]), **changes})
+
+
+def test_the_choice_is_at_most_its_ceiling_and_rises_with_what_fighting_gains():
+    intent = np.array([0.0, 0.5, 1.0, 2.0, 5.0, 50.0, 1e6])
+    zeros = np.zeros(intent.size)
+    x = offensive_inputs(intent=intent, hostility=zeros, expected_cost=zeros, escalation_push=zeros)
+    chance = form("offensive", "choice")(x)
+    assert (chance <= x.ceiling).all() and (chance > 0).all()
+    assert (np.diff(chance) >= 0).all() and chance[-1] == pytest.approx(x.ceiling)
+    # U = intent x value - resumption cost: at intent x value = resumption cost, half the ceiling
+    even = form("offensive", "choice")(offensive_inputs(intent=np.array([2.0 / 0.9]), hostility=np.zeros(1),
+                                                        expected_cost=np.zeros(1), escalation_push=np.zeros(1)))
+    assert even[0] == pytest.approx(x.ceiling / 2, rel=1e-6)
+
+
+def test_the_choice_falls_with_the_expected_cost_and_with_the_value_of_waiting():
+    base = form("offensive", "choice")(offensive_inputs())
+    assert (form("offensive", "choice")(offensive_inputs(expected_cost=DOCUMENTED_ARGS["offensive"]["x"]
+                                                          .expected_cost + 1.0)) < base).all()
+    assert (form("offensive", "choice")(offensive_inputs(waiting=1.0)) < base).all()
+
+
+def test_the_hazard_is_intent_times_the_base_hazard_scaled_and_at_most_one():
+    x = DOCUMENTED_ARGS["offensive"]["x"]
+    expected = x.intent * np.exp(x.log_base + x.drive + x.hostility - x.expected_cost + x.escalation_push)
+    np.testing.assert_allclose(form("offensive", "hazard")(x), np.minimum(expected, 1.0), rtol=1e-6)
+    assert (form("offensive", "hazard")(offensive_inputs(escalation_push=np.full(N, 1e6))) <= 1.0).all()
+    assert (form("offensive", "hazard")(offensive_inputs(log_base=None)) == 0.0).all()
+
+
+# --- duration -------------------------------------------------------------------------------------
+
+
+def test_institutionalisation_is_one_at_the_start_and_exp_minus_the_effect_when_complete():
+    institution = np.array([0.0, 0.25, 0.5, 1.0])
+    factor = form("duration", "institutionalisation")(institution, 4.0)
+    assert factor[0] == 1.0 and factor[-1] == pytest.approx(np.exp(-4.0))
+    assert (np.diff(factor) < 0).all()
+
+
+def test_a_constant_hazard_ignores_the_time_held():
+    assert form("duration", "constant")(np.array([0.0, 0.5, 1.0]), 4.0).tolist() == [1.0, 1.0, 1.0]
+
+
+# --- ukraine --------------------------------------------------------------------------------------
+
+
+def ukraine_inputs(**changes) -> UkraineInputs:
+    return UkraineInputs(**{**vars(DOCUMENTED_ARGS["ukraine"]["x"]), **changes})
+
+
+def test_ukraines_terms_acceptance_falls_with_the_cost_of_the_terms_and_rises_with_the_guarantee():
+    by_cost = [form("ukraine", "terms")(ukraine_inputs(terms_cost=c)) for c in (0.0, 0.5, 2.0)]
+    assert (by_cost[0] > by_cost[1]).all() and (by_cost[1] > by_cost[2]).all()
+    by_war_cost = [form("ukraine", "terms")(ukraine_inputs(war_cost=c)) for c in (0.0, 1.0)]
+    assert (by_war_cost[1] > by_war_cost[0]).all()
+    guarantee = np.linspace(0.0, 1.0, N)
+    by_guarantee = form("ukraine", "terms")(ukraine_inputs(guarantee=guarantee))
+    assert (np.diff(by_guarantee) > 0).all()
+    # with war cost, situation and terms in balance it is the guarantee form
+    balanced = ukraine_inputs(war_cost=0.3, situation=0.1, terms_cost=0.4)
+    np.testing.assert_allclose(form("ukraine", "terms")(balanced), form("ukraine", "guarantee")(balanced))
+
+
+def test_ukraines_guarantee_acceptance_ignores_terms_and_war():
+    a = form("ukraine", "guarantee")(ukraine_inputs(war_cost=0.0, situation=0.0, terms_cost=0.0))
+    b = form("ukraine", "guarantee")(ukraine_inputs(war_cost=3.0, situation=-1.0, terms_cost=5.0))
+    np.testing.assert_array_equal(a, b)
+    at_threshold = form("ukraine", "guarantee")(ukraine_inputs(guarantee=np.full(2, 0.6)))
+    np.testing.assert_allclose(at_threshold, 0.5)
+
+
+# --- impatience -----------------------------------------------------------------------------------
+
+
+def test_estimated_impatience_is_detected_over_the_detection_probability():
+    args = DOCUMENTED_ARGS["impatience"]
+    np.testing.assert_allclose(form("impatience", "estimated")(**args),
+                               args["detected_violations"] / args["detection_probability"])
+    np.testing.assert_array_equal(form("impatience", "detected")(**args), args["detected_violations"])
+    blind = form("impatience", "estimated")(np.array([0, 5]), np.array([0.0, 0.0]))
+    assert blind.tolist() == [0.0, 0.0]  # a monitor that detects nothing estimates nothing, not 0/0
 
 
 # --- ``ceasefire structures`` and ``--structure`` ----------------------------------------------------
@@ -313,7 +484,7 @@ def test_validate_accepts_a_known_form_in_the_structure_block(tmp_path, capsys):
 
 
 def test_the_guarantors_fast_commitment_equals_the_mechanism_function():
-    """UK and France take a shortcut (no neighbouring troops); it must equal guarantor_commitment."""
+    """UK and France's commitment, with their troops weighted by the dose (ODD 25), equals guarantor_commitment."""
     from sim.engine.model import CeasefireModel
     from sim.spec.scenario import load_scenario
 
@@ -324,7 +495,8 @@ def test_the_guarantors_fast_commitment_equals_the_mechanism_function():
         g.troops = np.where(rng.random(400) < 0.3, 0.0, rng.uniform(0, 20_000, 400))
         g.support = rng.uniform(0, g.params.domestic_support, 400)
         g.resolve = rng.uniform(0, 1, 400)
-        expected = guarantor_commitment(g.resolve, g.support / g.params.domestic_support, g.troops,
+        weight = g.troops / (g.troops + m.presence_half)  # the baseline's presence form is the dose
+        expected = guarantor_commitment(g.resolve, g.support / g.params.domestic_support, weight,
                                         g.bases_in_ukraine(), False, m.presence_stake, m.bases_stake,
                                         m.neighbour_stake)
         np.testing.assert_allclose(g.commitment(), expected, rtol=1e-12)

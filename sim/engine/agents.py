@@ -96,7 +96,8 @@ class Guarantor(State):
         # troops on neighbouring NATO soil: none for a guarantor that deploys into Ukraine from day 0
         self.neighbour_troops: np.ndarray | float = 0.0
         # a guarantor that commits air or maritime roles without ground troops keeps them (ODD 1)
-        self.roles_only = per_world(params.troops + getattr(params, "neighbour_troops", 0.0), self.worlds) == 0.0
+        no_troops = per_world(params.troops + getattr(params, "neighbour_troops", 0.0), self.worlds) == 0.0
+        self.roles_only = no_troops & model.params.roles_without_troops
 
     def effective_troops(self) -> np.ndarray:
         """Troops that count towards the coalition's ground capability (ODD 1)."""

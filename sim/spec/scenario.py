@@ -204,6 +204,8 @@ class ModelParams(_Strict):
     power_shift_weight: Weight
     election_turnover: Probability
     election_shock: Probability
+    roles_without_troops: StrictBool = Field(
+        description="air and maritime roles count for a guarantor that committed no ground troops")
     presence_half: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = Field(
         description="soldiers that buy half of a presence-dependent effect (dose form)")
     front_km: Annotated[float, Field(gt=0.0, le=10_000, allow_inf_nan=False)] = Field(

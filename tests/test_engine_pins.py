@@ -1,7 +1,8 @@
 """The engine's outputs, pinned by their SHA-256: a change that alters any result of the engine is caught here.
 
-Pinned: the run records (``sim.engine.runner.run_records``) and the trajectory arrays of two bundled scenarios
-(baseline, and legacy_v1, whose structure differs in every mechanism), 300 worlds x 200 days each, and the
+Pinned: the run records (``sim.engine.runner.run_records``) and the trajectory arrays of three bundled scenarios
+(baseline; legacy_v2, the second version of the model, whose bytes are those the baseline gave in version 2;
+and legacy_v1, whose structure differs in every mechanism), 300 worlds x 200 days each, and the
 records of one pack (``sim.engine.packing.run_pack``) of three points that differ in per-world parameters
 (rearmament, mediation rounds, Germany's delay, permanent bases) and in structure, one with per-world values.
 
@@ -89,10 +90,11 @@ def pack_hashes() -> dict[str, str]:
 
 
 def all_hashes() -> dict[str, str]:
-    return {**scenario_hashes("baseline"), **scenario_hashes("legacy_v1"), **pack_hashes()}
+    return {**scenario_hashes("baseline"), **scenario_hashes("legacy_v2"), **scenario_hashes("legacy_v1"),
+            **pack_hashes()}
 
 
-@pytest.mark.parametrize("part", ["baseline", "legacy_v1", "pack"])
+@pytest.mark.parametrize("part", ["baseline", "legacy_v2", "legacy_v1", "pack"])
 def test_the_engine_gives_the_pinned_bytes(part: str) -> None:
     pinned = json.loads(PINS.read_text(encoding="utf-8"))
     found = pack_hashes() if part == "pack" else scenario_hashes(part)

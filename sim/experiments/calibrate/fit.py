@@ -69,15 +69,18 @@ CALIBRATION_ANCHORS: dict[str, Callable[[Mapping[str, RunResult]], Estimate]] = 
 """The only anchors fitting may use, with the statistic of a run that answers each."""
 
 FITTED: tuple[str, ...] = (
-    "agents.RU.base_offensive_hazard",
-    "model.intent_variance",
+    "agents.RU.offensive_value",
+    "agents.RU.resumption_cost",
+    "model.offensive_ceiling",
+    "model.institution_effect",
+    "model.institution_days",
     "model.incident_rate",
     "model.spiral_hazard",
-    "model.spiral_slope",
-    "model.spoiler_rate",
 )
-"""The assumptions inferred: those that move the calibration statistics of a no-troops ceasefire most
-(one-at-a-time screen across their priors, docs/CALIBRATION.md). The rest stay at their defaults."""
+"""The assumptions inferred (model version 3): the offensive choice's value, cost and ceiling, the duration
+mechanism's effect and time constant, the incident rate and the spiral hazard, which set the calibration
+statistics of a no-troops ceasefire; version 2's base hazard and intent variance act only in the retired
+forms (``offensive: hazard``, ``types: gamma``). The rest stay at their defaults."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ def independent(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray,
 
 def bargaining(base: np.ndarray, intent: np.ndarray, expected_cost: np.ndarray, table_gain: float,
                resolve: float) -> np.ndarray:
-    """Bargaining: minus the expected gain of fighting on, table_gain x intent x exp(-K0) (the second version's
-    form: Russia's resolve does not enter)."""
+    """Bargaining: minus the expected gain of fighting on, table_gain x intent x exp(-K0) (second version).
+
+    Russia's resolve does not enter."""
     return base - table_gain * np.asarray(intent, dtype=float) * np.exp(-np.asarray(expected_cost, dtype=float))
 
 

@@ -27,8 +27,10 @@ def linear(presence: np.ndarray, troop_objection: float, objection_scale: float,
 
 def principled(presence: np.ndarray, troop_objection: float, objection_scale: float,
                presence_half: float) -> np.ndarray:
-    """Principled: troop_objection x objection_scale x X / (X + presence_half): Western troops are objected to
-    in principle, so a brigade already costs half of it; a few liaison officers cost little."""
+    """Principled: troop_objection x objection_scale x X / (X + presence_half), a red line reached by a brigade.
+
+    Western troops are objected to in principle, so a brigade already costs half of the objection; a few
+    liaison officers cost little."""
     presence = np.asarray(presence, dtype=float)
     return troop_objection * objection_scale * (presence / (presence + presence_half))
 

@@ -47,8 +47,9 @@ def hazard(x: OffensiveInputs) -> np.ndarray:
 
 
 def choice(x: OffensiveInputs) -> np.ndarray:
-    """Choice: ceiling x logistic(U / noise), U = intent x value + shift + hostility + escalation - K -
-    resumption cost - waiting: Russia attacks when fighting now beats the deal and beats waiting."""
+    """Choice: ceiling x logistic(U / noise): Russia attacks when fighting now beats the deal and waiting.
+
+    U = intent x value + shift + hostility + escalation - K - resumption cost - waiting."""
     utility = x.intent * x.value + x.shift + x.hostility + x.escalation_push - x.expected_cost \
         - x.resumption_cost - x.waiting
     z = np.asarray(np.clip(utility / x.noise, -50.0, 50.0), dtype=np.float32)

@@ -23,11 +23,11 @@ examples:
   ceasefire ensemble baseline --posterior results/calibrate/posterior.csv
   ceasefire ensemble baseline --posterior          # the committed seeds/posterior/posterior.csv
 
-Runs the scenario under every combination of the five contested mechanisms' forms (72; or a seeded
-uniform sample with sample:N) crossed with K parameter draws (the same K for every combination) from the
-priors of seeds/commitments.yaml, or from a posterior file with --posterior [FILE] (without FILE: the
+Runs the scenario under a seeded uniform sample of 96 combinations of the twelve contested mechanisms' forms
+(--combinations all: every one of the 20,736; sample:N: N of them) crossed with K parameter draws (the same
+K for every combination) from the priors of seeds/commitments.yaml, or from a posterior file with --posterior [FILE] (without FILE: the
 committed posterior). Draw d runs with seed S + d in every combination (common random numbers). Default:
-72 x 16 runs of 500 worlds over the scenario's horizon, a few minutes on one core. Writes ensemble.csv
+96 x 16 runs of 500 worlds over the scenario's horizon, a few minutes on one core. Writes ensemble.csv
 (one row per combination plus the pooled row), variance.csv (shares of structure, parameters and Monte
 Carlo noise), runs.csv, draws.csv, ensemble.png and manifest.json; see docs/ENSEMBLE.md.
 """
@@ -52,8 +52,8 @@ def add_ensemble_commands(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``ensemble`` on the sub-command group of the ``ceasefire`` parser; returns its parser."""
     ensemble = add_command(subparsers, "ensemble", cmd_ensemble, HELP, DESCRIPTION, EXAMPLES)
     ensemble.add_argument("scenario", type=Path, help="scenario YAML file, or a bundled scenario's name")
-    ensemble.add_argument("--combinations", default="all", metavar="all|sample:N",
-                          help="every combination of forms (default) or N of them at random")
+    ensemble.add_argument("--combinations", default="sample:96", metavar="all|sample:N",
+                          help="N combinations of forms at random (default: sample:96) or every one (all: 20,736)")
     add_options(ensemble, draws={"default": 16, "metavar": "K",
                                  "help": "parameter draws, >= 2, or 0 for the scenario's own values (default: 16)"},
                 replications={"default": 500, "help": "worlds per run (default: 500)"},

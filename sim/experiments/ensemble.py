@@ -3,7 +3,8 @@ crossed with parameter draws, and the variance of each headline number split int
 
 Design (a balanced full factorial):
 
-- **Combinations** ``c = 1..C``: all 72 combinations of the five contested mechanisms' forms
+- **Combinations** ``c = 1..C``: the combinations of the twelve contested mechanisms' forms (all 20,736, or a
+  seeded uniform sample; ``ceasefire ensemble`` samples 96 by default)
   (:data:`sim.mechanisms.REGISTRY`), or ``sample:N``, N distinct combinations drawn uniformly without
   replacement from the seed's combination stream (:func:`choose_combinations`).
 - **Parameter draws** ``d = 1..K``: from a fitted posterior file (rows resampled in proportion to their
@@ -90,8 +91,8 @@ def choose_combinations(spec: str, seed: int) -> tuple[list[dict[str, str]], str
     """The combinations ``--combinations`` names, and the rule as text for the manifest.
 
     Args:
-        spec: ``all`` or ``sample:N`` (1 <= N <= 72): N distinct combinations uniformly at random
-            without replacement, from the generator ``generator(seed, StreamKey.ENSEMBLE_COMBINATIONS)``
+        spec: ``all`` or ``sample:N`` (1 <= N <= the number of combinations): N distinct combinations uniformly
+            at random without replacement, from the generator ``generator(seed, StreamKey.ENSEMBLE_COMBINATIONS)``
             (``sim.engine.streams``), kept in registry order.
 
     Raises:

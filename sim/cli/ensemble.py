@@ -23,13 +23,14 @@ examples:
   ceasefire ensemble baseline --posterior results/calibrate/posterior.csv
   ceasefire ensemble baseline --posterior          # the committed seeds/posterior/posterior.csv
 
-Runs the scenario under a seeded uniform sample of 96 combinations of the twelve contested mechanisms' forms
-(--combinations all: every one of the 20,736; sample:N: N of them) crossed with K parameter draws (the same
-K for every combination) from the priors of seeds/commitments.yaml, or from a posterior file with --posterior [FILE] (without FILE: the
-committed posterior). Draw d runs with seed S + d in every combination (common random numbers). Default:
-96 x 16 runs of 500 worlds over the scenario's horizon, a few minutes on one core. Writes ensemble.csv
-(one row per combination plus the pooled row), variance.csv (shares of structure, parameters and Monte
-Carlo noise), runs.csv, draws.csv, ensemble.png and manifest.json; see docs/ENSEMBLE.md.
+Runs the scenario under a seeded uniform sample of 96 combinations of the twelve contested mechanisms'
+forms (--combinations all: every one of the 20,736; sample:N: N of them) crossed with K parameter draws
+(the same K for every combination) from the priors of seeds/commitments.yaml, or from a posterior file
+with --posterior [FILE] (without FILE: the committed posterior). Draw d runs with seed S + d in every
+combination (common random numbers). Default: 96 x 16 runs of 500 worlds over the scenario's horizon, a
+few minutes on one core. Writes ensemble.csv (one row per combination plus the pooled row), variance.csv
+(shares of structure, parameters and Monte Carlo noise), runs.csv, draws.csv, ensemble.png and
+manifest.json; see docs/ENSEMBLE.md.
 """
 
 HELP = "headline numbers across structural forms and parameter draws, with variance shares"

@@ -1,4 +1,4 @@
-"""Each mechanism of the batch engine (model v2) in isolation (docs/ODD.md), with fixed seeds.
+"""Each mechanism of the batch engine (model v3; a v2 form where named) in isolation (docs/ODD.md), with fixed seeds.
 
 Every test switches one mechanism on or off and checks the behaviour it names; each also checks
 that the situation it tests actually arose (probes happened, worlds agreed, ...), so that it can
@@ -18,14 +18,15 @@ from sim.engine.model import CAUSE_CODES, CeasefireModel
 from tests.conftest import make_scenario
 
 FAMILY_ALPHA = 0.001
-STATISTICAL_COMPARISONS = 19
+STATISTICAL_COMPARISONS = 20
 """Number of z-based comparisons in this file (asserted at the end by counting calls)."""
 Z = NormalDist().inv_cdf(1.0 - FAMILY_ALPHA / (2 * STATISTICAL_COMPARISONS))
 
 GUARANTORS = ("UK", "FR", "DE")
 
 CALM = {
-    "agents.RU.base_offensive_hazard": 0.0,
+    "agents.RU.base_offensive_hazard": 0.0,  # the hazard form's offensives
+    "model.offensive_ceiling": 0.0,  # the choice form's decisions to attack
     "agents.RU.probe_rate": 0.0,
     "model.escalation_threshold": 1e9,
     "model.withdrawal_hazard": 0.0,
@@ -248,11 +249,13 @@ def test_a_patient_us_keeps_monitoring():
 # --- breakdown (ODD eq. 13, 16, 17) --------------------------------------------------------------
 
 
-SPIRAL = {"agents.RU.probe_rate": 1.0, "model.probe_escalation": 1e6}
+SPIRAL = {"agents.RU.probe_rate": 1.0, "model.probe_escalation": 1e6, "structure.duration": "constant"}
+"""Escalation far above the threshold on day 1; a constant duration form, since the institution stock built on
+day 1 would lower the hazards below 1 (the duration forms are tested in tests/test_structures.py)."""
 
 
 def test_escalation_above_the_threshold_is_an_escalation_spiral():
-    m = model({**SPIRAL, "agents.RU.base_offensive_hazard": 0.0}, seed=10).run()
+    m = model({**SPIRAL, "agents.RU.base_offensive_hazard": 0.0, "model.offensive_ceiling": 0.0}, seed=10).run()
     assert m.agreed.sum() > 500
     assert (m.cause[m.agreed] == CAUSE_CODES["escalation_spiral"]).all()
     assert (m.breakdown_day[m.agreed] == 1).all()
@@ -262,25 +265,33 @@ def test_escalation_above_the_threshold_is_an_escalation_spiral():
 # the hazard's exp overflows to inf before it is capped at 1 (the result is right; sim warns)
 @pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
 def test_an_offensive_on_the_same_day_takes_precedence_over_the_spiral():
-    m = model({**SPIRAL, "model.escalation_hazard_weight": 1.0}, seed=11).run()
+    # the choice form's ceiling at 1: the escalation's push makes an attack certain on day 1, as it does in the
+    # hazard form
+    m = model({**SPIRAL, "model.escalation_hazard_weight": 1.0, "model.offensive_ceiling": 1.0}, seed=11).run()
     assert m.agreed.sum() > 500
     assert (m.cause[m.agreed] == CAUSE_CODES["major_offensive"]).all()
     assert (m.breakdown_day[m.agreed] == 1).all()
 
 
-def test_no_major_offensive_without_a_base_hazard():
-    offensives = model(seed=12).run().cause == CAUSE_CODES["major_offensive"]
-    assert offensives.sum() > 50, "the baseline has offensives, so switching the hazard off can show"
-    m = model({"agents.RU.base_offensive_hazard": 0.0, "model.escalation_threshold": 1e9}, seed=12).run()
+@pytest.mark.parametrize("offensive,off", [("hazard", {"agents.RU.base_offensive_hazard": 0.0}),
+                                           ("choice", {"model.offensive_ceiling": 0.0})])
+def test_no_major_offensive_without_a_base_hazard_or_a_ceiling(offensive, off):
+    # the hazard form (version 2) needs a base hazard; the choice form (version 3) a ceiling above 0
+    form = {"structure.offensive": offensive}
+    offensives = model(form, seed=12).run().cause == CAUSE_CODES["major_offensive"]
+    assert offensives.sum() > 50, "the form has offensives, so switching them off can show"
+    m = model({**form, **off, "model.escalation_threshold": 1e9}, seed=12).run()
     assert not (m.cause == CAUSE_CODES["major_offensive"]).any()
     assert (m.cause[m.agreed] == CAUSE_CODES["held"]).mean() > 0.5
 
 
 def test_ukraine_withdraws_only_once_the_guarantee_has_eroded():
-    # no troops: the guarantee is the US monitoring alone until the US halves it on day 1
+    # no troops and no air or maritime roles without them: the guarantee is the US monitoring alone until the US
+    # halves it on day 1
     no_troops = {**each("troops", 0), "agents.DE.neighbour_troops": 0, "agents.UA.guarantee_threshold": 0.0,
-                 "agents.RU.base_offensive_hazard": 0.0, "model.escalation_threshold": 1e9,
-                 "model.withdrawal_hazard": 0.05}
+                 "model.roles_without_troops": False,
+                 "agents.RU.base_offensive_hazard": 0.0, "model.offensive_ceiling": 0.0,
+                 "model.escalation_threshold": 1e9, "model.withdrawal_hazard": 0.05}
     patient = model({**no_troops, "agents.US.patience": 1e9}, seed=13).run()
     assert patient.agreed.sum() > 500
     assert (patient.cause[patient.agreed] == CAUSE_CODES["held"]).all()
@@ -310,11 +321,13 @@ UKRAINE_ALWAYS = {"agents.UA.guarantee_threshold": 0.0, "model.acceptance_sharpn
 
 
 def p_russia_accepts(m: CeasefireModel, uk_fr_troops: float) -> float:
-    """Russia's acceptance in one round when the bargaining term is off: logistic(base - saturating objection)."""
+    """Russia's acceptance in one round when the bargaining term is off: logistic(base - saturating objection
+    + what the deal's terms give it)."""
     ru, us, p = m.config.agents.RU, m.config.agents.US, m.params
     presence = 2 * uk_fr_troops / p.troop_scale
     objection = ru.troop_objection * p.objection_scale * (1 - math.exp(-presence / p.objection_scale))
-    return logistic(ru.acceptance_logit + ru.war_cost + p.pressure_weight * us.resolve - objection)
+    return logistic(ru.acceptance_logit + ru.war_cost + p.pressure_weight * us.resolve - objection
+                    + ru.terms_weight * m.terms_index())
 
 
 def test_russia_accepts_less_often_as_foreign_troops_rise():
@@ -357,16 +370,29 @@ def test_hawkish_worlds_refuse_more_often_under_bargaining_and_not_under_indepen
 
 
 def test_russian_intent_is_gamma_distributed_with_mean_one_and_the_given_variance():
+    # the gamma form of types (version 2's)
     v, worlds = 3.0, 200_000
-    intent = model({"model.intent_variance": v}, worlds=worlds, seed=19, horizon=1).ru.intent
+    intent = model({"model.intent_variance": v, "structure.types": "gamma"}, worlds=worlds, seed=19,
+                   horizon=1).ru.intent
     shape = 1.0 / v
     # Gamma(k, v): variance v, fourth central moment v^2 (3 + 6/k), so Var(s^2) ~ v^2 (2 + 6/k) / n
     assert abs(z_score(intent.mean(), 1.0, math.sqrt(v / worlds), "intent mean")) < Z
     se_variance = v * math.sqrt((2.0 + 6.0 / shape) / worlds)
     assert abs(z_score(intent.var(ddof=1), v, se_variance, "intent variance")) < Z
     assert (intent > 0).all()
-    fixed = model({"model.intent_variance": 0.0}, worlds=100, seed=19, horizon=1).ru.intent
+    fixed = model({"model.intent_variance": 0.0, "structure.types": "gamma"}, worlds=100, seed=19, horizon=1).ru.intent
     assert (fixed == 1.0).all()
+
+
+def test_russian_intent_under_two_types_is_a_hawk_share_of_revisionists_and_has_mean_one():
+    share, ratio, worlds = 0.3, 4.0, 200_000
+    m = model({"model.hawk_share": share, "model.hawk_ratio": ratio}, worlds=worlds, seed=19, horizon=1)
+    assert m.config.structure.types == "two_types"
+    intent = m.ru.intent
+    hawk, dove = intent.max(), intent.min()
+    assert set(np.unique(intent)) == {hawk, dove} and hawk / dove == pytest.approx(ratio)
+    assert share * hawk + (1 - share) * dove == pytest.approx(1.0)
+    assert abs(one_proportion_z(int((intent == hawk).sum()), worlds, share, "hawk share")) < Z
 
 
 
@@ -542,16 +568,27 @@ def test_ukraine_retaliates_on_its_own_perception_of_an_unverified_probe():
 
 
 def test_russian_rearmament_raises_the_drive_to_attack_over_time():
-    m = model({"agents.RU.rearmament_rate": 0.05}, worlds=10, horizon=1)
+    # Ukraine does not rearm here: Russia's share of the forces and the power shift grow with its rearmament
+    m = model({"agents.RU.rearmament_rate": 0.05, "agents.UA.rearmament_rate": 0.0}, worlds=10, horizon=1)
     ru, ua, p = m.config.agents.RU, m.config.agents.UA, m.params
-    drives = [m.drive(day) for day in (0, 365, 730, 3650)]
-    assert all(a < b for a, b in zip(drives, drives[1:], strict=False)), drives
-    russian = ru.troops * 1.05
-    share = russian / (russian + ua.troops)
-    expected = ru.offensive_gain * ru.resolve * share + p.power_shift_weight * math.log(1.05)
-    assert drives[1] == pytest.approx(expected)
-    steady = model({"agents.RU.rearmament_rate": 0.0}, worlds=10, horizon=1)
+    days = (0, 365, 730, 3650)
+    drives = [m.drive(day) for day in days]  # (hazard form's drive, choice form's value, shift)
+    for part in range(3):
+        assert all(a[part] < b[part] for a, b in zip(drives, drives[1:], strict=False)), (part, drives)
+    russian, ukrainian = ru.troops * 1.05, ua.troops * p.terms_force_cap  # Ukraine's forces under the deal's cap
+    share = russian / (russian + ukrainian)
+    shift = p.power_shift_weight * math.log(1.05)
+    assert drives[1][0] == pytest.approx(ru.offensive_gain * ru.resolve * share + shift)
+    assert drives[1][1] == pytest.approx(ru.offensive_value * ru.resolve * share)
+    assert drives[1][2] == pytest.approx(shift)
+    steady = model({"agents.RU.rearmament_rate": 0.0, "agents.UA.rearmament_rate": 0.0}, worlds=10, horizon=1)
     assert steady.drive(0) == pytest.approx(steady.drive(3650))
+    # both rearming at the same rate: the balance, and so the drive, stays where it was
+    matched = model({"agents.RU.rearmament_rate": 0.05, "agents.UA.rearmament_rate": 0.05}, worlds=10, horizon=1)
+    assert matched.drive(0) == pytest.approx(matched.drive(3650))
+    # Ukraine's rearmament (version 3's default 5 % a year) lowers the drive
+    ukraine_rearms = model({"agents.RU.rearmament_rate": 0.0, "agents.UA.rearmament_rate": 0.05}, worlds=10, horizon=1)
+    assert ukraine_rearms.drive(3650)[0] < ukraine_rearms.drive(0)[0]
 
 
 def test_relative_capability_falls_as_russian_forces_grow():
@@ -575,10 +612,15 @@ def test_commitment_rises_with_resolve_and_falls_as_support_erodes():
     assert (commitment[1.0] > commitment[0.2]).all()
     m = model(worlds=10, horizon=1)
     p = m.params
-    # baseline: the UK and France in Ukraine with bases, Germany on neighbouring soil (no deployment on day 0)
-    pi_uk = m.config.agents.UK.resolve * min(1.0, p.presence_stake + p.bases_stake)
-    pi_fr = m.config.agents.FR.resolve * min(1.0, p.presence_stake + p.bases_stake)
-    pi_de = m.config.agents.DE.resolve * min(1.0, p.neighbour_stake)
+    # baseline: the UK and France in Ukraine with bases, Germany on neighbouring soil (no deployment on day 0);
+    # the stakes of troops and bases are weighted by the dose of the troops there (ODD 25)
+    assert m.config.structure.presence == "dose"
+    a = m.config.agents
+    assert a.UK.permanent_bases and a.FR.permanent_bases
+    weight = {code: getattr(a, code).troops / (getattr(a, code).troops + p.presence_half) for code in ("UK", "FR")}
+    pi_uk = a.UK.resolve * min(1.0, (p.presence_stake + p.bases_stake) * weight["UK"])
+    pi_fr = a.FR.resolve * min(1.0, (p.presence_stake + p.bases_stake) * weight["FR"])
+    pi_de = a.DE.resolve * min(1.0, p.neighbour_stake)
     np.testing.assert_allclose(m.commitment(), 1 - (1 - pi_uk) * (1 - pi_fr) * (1 - pi_de))
     before = m.commitment().copy()
     m.uk.support = m.uk.support * 0.5

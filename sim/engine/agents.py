@@ -117,7 +117,8 @@ class Guarantor(State):
         """Weight of the permanent bases this guarantor holds in Ukraine, 0-1, per world (of ``worlds``,
         indices, if given): the presence weight of the troops that man them (ODD 25)."""
         m = self.model.params
-        weight = self.model.presence_form(self.troops[worlds], at(m.presence_half, worlds))
+        # the form over every world, then the subset: a mixed form (packing) indexes all worlds' forms
+        weight = self.model.presence_form(self.troops, m.presence_half)[worlds]
         return weight * at(self.params.permanent_bases, worlds)
 
     def commitment(self) -> np.ndarray:

@@ -3,7 +3,9 @@ and the number of workers; per-world parameters only where they are allowed."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +180,9 @@ def test_every_packable_parameter_as_a_per_world_array_changes_no_bit() -> None:
         for quantity in ("incident_rate", "capability", "guarantee", "commitment", "presence"):
             np.testing.assert_array_equal(getattr(scalar, quantity)(), getattr(arrays, quantity)(),
                                           err_msg=f"{quantity} on day {scalar.day}")
-        np.testing.assert_array_equal(np.broadcast_to(scalar.drive(scalar.day), (400,)), arrays.drive(arrays.day))
+        for part, (one, many) in enumerate(zip(scalar.drive(scalar.day), arrays.drive(arrays.day), strict=True)):
+            np.testing.assert_array_equal(np.broadcast_to(one, (400,)), np.broadcast_to(many, (400,)),
+                                          err_msg=f"drive part {part} on day {scalar.day}")
         scalar.step()
         arrays.step()
         a, b = _state(scalar), _state(arrays)
@@ -216,6 +220,16 @@ def test_parameters_that_steer_control_flow_follow_each_worlds_own_value() -> No
             assert (packed.de.troops[~odd] > 0).any() and (packed.de.troops[odd] == 0).all()
 
 
+def _form_args(function, n: int, rng: np.random.Generator) -> list:
+    """Arguments for one form: its first two per world and the others scalars, or, for a form that reads one
+    dataclass of inputs (offensive, ukraine), every field of it per world."""
+    parameters = list(inspect.signature(function).parameters)
+    if len(parameters) == 1:
+        inputs = typing.get_type_hints(function)[parameters[0]]
+        return [inputs(**{field.name: rng.uniform(0.1, 3.0, n) for field in dataclasses.fields(inputs)})]
+    return [rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n), *rng.uniform(0.1, 2.0, len(parameters) - 2)]
+
+
 LEGACY_FORMS = BASE.structure.model_copy(update=LEGACY_STRUCTURE)
 LEGACY = BASE.model_copy(update={"structure": LEGACY_FORMS})
 
@@ -227,12 +241,12 @@ def test_every_mechanism_has_its_model_attribute_and_every_form_returns_float64(
     model = CeasefireModel(LEGACY, 2, rng=1, record_trajectories=False)
     for mechanism, attribute in FORM_ATTRIBUTES.items():
         assert getattr(model, attribute) is REGISTRY[mechanism][getattr(LEGACY_FORMS, mechanism)], mechanism
-    arrays = [np.linspace(0.0, 3.0, 7)] * 2
+    rng = np.random.default_rng(2)
     for mechanism, forms in REGISTRY.items():
-        arity = len(inspect.signature(next(iter(forms.values()))).parameters)
+        args = _form_args(next(iter(forms.values())), 7, rng)  # the forms of a mechanism share one signature
         for name, form in forms.items():
-            value = np.asarray(form(*arrays, *[0.5] * (arity - 2)))
-            assert value.dtype == np.float64, f"{mechanism}.{name}: {value.dtype}"
+            value = np.asarray(form(*args))
+            assert value.dtype == np.float64 and value.shape == (7,), f"{mechanism}.{name}: {value.dtype}"
 
 
 def test_a_mixed_form_gives_each_world_the_value_of_its_own_form() -> None:
@@ -244,8 +258,7 @@ def test_a_mixed_form_gives_each_world_the_value_of_its_own_form() -> None:
     form_index: dict[str, np.ndarray] = {}
     for mechanism, forms in REGISTRY.items():
         functions = list(forms.values())
-        arity = len(inspect.signature(functions[0]).parameters)
-        args = [rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n), *rng.uniform(0.1, 2.0, arity - 2)]
+        args = _form_args(functions[0], n, rng)
         mixed = MixedForm(functions, form_index, mechanism)
         for _ in range(2):  # a second index, as after the model compacts its worlds
             index = form_index[mechanism] = rng.integers(0, len(functions), n)

@@ -19,6 +19,7 @@ from sim.cli.app import add_app_commands
 from sim.cli.bet import add_bet_commands
 from sim.cli.calibrate import add_calibrate_commands
 from sim.cli.compare import add_compare_command
+from sim.cli.decide import add_decide_commands
 from sim.cli.ensemble import add_ensemble_commands
 from sim.cli.plot import add_plot_command
 from sim.cli.report import add_report_commands
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_app_commands(commands)
     add_calibrate_commands(commands)
     add_screen_commands(commands)
+    add_decide_commands(commands)
     return parser
 
 

@@ -159,6 +159,78 @@ class RunData:
         return self.manifest["scenario"]
 
 
+# --------------------------------------------------------------------------- a decide folder
+
+
+def is_decide_folder(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``ceasefire decide`` (its manifest names the command)."""
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("command") == "decide"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def decide_section(folder: Path) -> Html:
+    """The "decide" section: the option each criterion picks per outcome, the regret of the picks, the PRIM
+    boxes of each question and the factors most worth learning (EVPPI), with the three figures.
+
+    Raises:
+        InputError: a foreign or changed folder. PlotInputError: a table is missing or lacks columns.
+    """
+    from sim.outputs.ownership import check_output_folder
+    from sim.outputs.plots import decide as plots
+
+    check_output_folder(folder, "decide")
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    picks = read_table(folder / "picks.csv", ("outcome", "criterion", "pick", "score", "disagree"))
+    regret = read_table(folder / "regret.csv", ("outcome", "option", "expected_value", "expected_value_lo",
+                                                "expected_value_hi", "max_regret", "p90_regret", "picked_by"))
+    boxes = read_table(folder / "boxes.csv", ("question", "label", "box", "coverage", "density", "restricted"))
+    evppi = read_table(folder / "evppi.csv", ("outcome", "factor", "group", "evppi", "share_of_evpi", "evpi"))
+    pick_rows = [(row.outcome, row.criterion, row.pick, f"{row.score:.3f}",
+                  "disagree" if str(row.disagree) == "True" else "agree") for row in picks.itertuples()]
+    chosen = regret[regret["picked_by"].fillna("").astype(str) != ""]
+    regret_rows = [(row.outcome, row.option, f"{row.expected_value:.3f} [{row.expected_value_lo:.3f}, "
+                    f"{row.expected_value_hi:.3f}]", f"{row.p90_regret:.3f}", f"{row.max_regret:.3f}", row.picked_by)
+                   for row in chosen.itertuples()]
+    firsts = boxes.drop_duplicates(["question", "box"])
+    box_rows = [(row.label, int(row.box), "" if pd.isna(row.coverage) else f"{row.coverage:.2f}",
+                 "" if pd.isna(row.density) else f"{row.density:.2f}", row.restricted if isinstance(row.restricted, str)
+                 else "") for row in firsts.itertuples()]
+    top = evppi.groupby("outcome", sort=False).head(5)
+    evppi_rows = [(row.outcome, row.factor, row.group, f"{row.evppi:.4f}", f"{row.share_of_evpi:.2f}",
+                   f"{row.evpi:.4f}") for row in top.itertuples()]
+    figures = [figure(png_data_uri(lambda path, name=name: _draw_decide(plots, folder, name, path)), alt, caption)
+               for name, alt, caption in ((plots.REGRET_FIGURE, "regret heatmap", "Regret of every option"),
+                                          (plots.BOXES_FIGURE, "PRIM boxes", "Where it fails: PRIM boxes"),
+                                          (plots.EVPPI_FIGURE, "EVPPI bars", "What is worth learning: EVPPI"))]
+    title = (f"Decide: {len(manifest.get('options', []))} options in {manifest.get('futures', '?')} futures "
+             f"({manifest.get('parameter_source', '')})")
+    return Html("\n".join([
+        f'<section id="decide"><h2>{esc(title)}</h2>',
+        table("The option each criterion picks, per outcome", ("outcome", "criterion", "pick", "score", "criteria"),
+              pick_rows),
+        table("The picked options: expected value with its bootstrap 95 % interval over futures, regrets",
+              ("outcome", "option", "expected value", "p90 regret", "max regret", "picked by"), regret_rows),
+        table("Scenario discovery (PRIM): the first box of each question", ("question", "box", "coverage", "density",
+                                                                             "restricted"), box_rows),
+        table("What is worth learning: the five largest EVPPI per outcome", ("outcome", "factor", "kind", "EVPPI",
+                                                                              "share of EVPI", "EVPI"), evppi_rows),
+        *figures, "</section>",
+    ]))
+
+
+def _draw_decide(plots: Any, folder: Path, name: str, path: Path) -> None:
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="ceasefire-decide-") as scratch:
+        for table_name in ("regret.csv", "boxes.csv", "peeling.csv", "evppi.csv"):
+            if (folder / table_name).is_file():
+                shutil.copyfile(folder / table_name, Path(scratch) / table_name)
+        plots.draw(Path(scratch), (name,))
+        shutil.copyfile(Path(scratch) / name, path)
+
+
 # --------------------------------------------------------------------------- reading run folders
 
 
@@ -656,9 +728,14 @@ def build_report(run_dirs: Sequence[Path], out: Path) -> Path:
     out = Path(out)
     if out.is_dir():
         raise InputError(f"{out}: --out: is a folder, expected an HTML file name")
-    runs = [load_run(Path(d)) for d in run_dirs]
+    decide_dirs = [Path(d) for d in run_dirs if is_decide_folder(Path(d))]
+    runs = [load_run(Path(d)) for d in run_dirs if Path(d) not in decide_dirs]
     labels = unique_labels([str(run.row["scenario"]) for run in runs], [run.folder for run in runs])
-    text = mark_html(document(runs, labels))
+    text = document(runs, labels)
+    if decide_dirs:
+        sections = "\n".join(decide_section(folder) for folder in decide_dirs)
+        text = text.replace("<footer", sections + "\n<footer", 1)
+    text = mark_html(text)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")

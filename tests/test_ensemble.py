@@ -32,7 +32,7 @@ from sim.experiments.ensemble import (
     prior_draws,
     variance_shares,
 )
-from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY
+from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY, V2_STRUCTURE
 from sim.spec.scenario import get_path, load_scenario
 from sim.spec.sources import load_commitments
 
@@ -46,9 +46,9 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 def test_all_combinations_are_every_distinct_choice_of_forms_including_default_and_legacy():
     combos = all_combinations()
     expected = math.prod(len(forms) for forms in REGISTRY.values())
-    assert expected == 72 and len(combos) == expected
+    assert expected == 3 * 2 * 3 * 2 * 3 * 2 * 3 * 2 * 2 * 2 * 2 * 2 == 20_736 and len(combos) == expected
     assert len({tuple(c.values()) for c in combos}) == expected
-    assert DEFAULT_STRUCTURE in combos and LEGACY_STRUCTURE in combos
+    assert DEFAULT_STRUCTURE in combos and V2_STRUCTURE in combos and LEGACY_STRUCTURE in combos
 
 
 def test_a_combination_sample_is_seeded_distinct_and_of_the_size_asked():
@@ -59,7 +59,7 @@ def test_a_combination_sample_is_seeded_distinct_and_of_the_size_asked():
     assert len({tuple(c.values()) for c in first}) == 10 and "sample:10" in rule
 
 
-@pytest.mark.parametrize("spec", ["some", "sample:", "sample:0", "sample:73", "sample:-2", "sample:x", "all:3"])
+@pytest.mark.parametrize("spec", ["some", "sample:", "sample:0", "sample:20737", "sample:-2", "sample:x", "all:3"])
 def test_a_bad_combinations_value_is_refused_in_one_line(spec: str):
     with pytest.raises(InputError, match="^--combinations: "):
         choose_combinations(spec, seed=1)
@@ -234,21 +234,25 @@ def ceasefire(monkeypatch):
     return lambda *argv: cli.main([str(a) for a in argv])
 
 
-def test_ensemble_all_writes_one_row_per_combination_plus_pooled_and_the_variance_shares(ceasefire, tmp_path):
+def test_ensemble_writes_one_row_per_sampled_combination_plus_pooled_and_the_variance_shares(ceasefire, tmp_path):
+    # the default is a seeded sample of 96 of the 20,736 combinations (every one is --combinations all)
     out = tmp_path / "ens"
     assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 4, "--horizon", 5, "--out", out,
                      "--quiet") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["ensemble.csv", "variance.csv", "runs.csv", "draws.csv", "ensemble.png", "manifest.json"])
     table = pd.read_csv(out / "ensemble.csv")
-    assert len(table) == 73 and list(table["row"]) == ["combination"] * 72 + ["pooled"]
-    combos = table.iloc[:72]
-    assert len({tuple(r) for r in combos[list(MECHANISM_NAMES)].itertuples(index=False)}) == 72
-    assert combos["is_default"].sum() == 1 and combos["legacy_forms"].sum() == 1
+    assert len(table) == 97 and list(table["row"]) == ["combination"] * 96 + ["pooled"]
+    combos = table.iloc[:96]
+    rows = [dict(zip(MECHANISM_NAMES, r, strict=True)) for r in combos[list(MECHANISM_NAMES)].itertuples(index=False)]
+    chosen, _ = choose_combinations("sample:96", seed=load_scenario(BASELINE).seed)
+    assert rows == chosen and len({tuple(r.values()) for r in rows}) == 96
+    assert list(combos["is_default"]) == [r == DEFAULT_STRUCTURE for r in rows]
+    assert list(combos["legacy_forms"]) == [r == LEGACY_STRUCTURE for r in rows]
     assert set(table["parameter_source"]) == {"prior"}
     runs = pd.read_csv(out / "runs.csv")
-    assert len(runs) == 144 and runs.groupby("draw")["seed"].nunique().eq(1).all()
-    pooled = table.iloc[72]
+    assert len(runs) == 192 and runs.groupby("draw")["seed"].nunique().eq(1).all()
+    pooled = table.iloc[96]
     for output in ("p_deal", "p_hold_horizon"):
         assert math.isclose(pooled[f"{output}_mean"], runs[output].mean(), abs_tol=1e-9)
         assert math.isclose(pooled[f"{output}_min_structure"], combos[f"{output}_mean"].min(), abs_tol=1e-9)

@@ -190,14 +190,19 @@ def test_more_russian_troops_do_not_make_the_ceasefire_more_durable():
 
 
 def test_hawkish_worlds_hold_less_often_once_agreed():
+    # version 3's default types: two, a revisionist (hawkish) share and a limited-aims rest; quartiles of intent
+    # do not separate two values, so the two types are compared directly
     runs = with_bases().runs
     assert "intent" in runs.columns and runs["intent"].notna().all() and (runs["intent"] >= 0).all()
-    table = intent_table(runs, HOLD_DAY).set_index("quartile")
-    column = f"p_hold_{HOLD_DAY}_given_deal"
-    q1, q4 = (Share(round(table.loc[q, column] * table.loc[q, "n_agreed"]), int(table.loc[q, "n_agreed"]))
-              for q in ("q1", "q4"))
-    print("P(hold 365 | deal), intent q1 vs q4:", describe(q1, q4))
-    assert_higher(q1, q4, "P(hold 365 | deal) in the most dovish vs the most hawkish quartile of intent")
+    intent = runs["intent"].to_numpy(dtype=float)
+    assert len(np.unique(intent)) == 2, "two types of Russia"
+    agreed = runs["agreed"].to_numpy(dtype=bool)
+    breakdown = runs["breakdown_day"].to_numpy(dtype=float, na_value=np.nan)
+    held = agreed & ~(breakdown <= HOLD_DAY)
+    dove, hawk = (intent == intent.min()), (intent == intent.max())
+    doves, hawks = (Share(int((held & t).sum()), int((agreed & t).sum())) for t in (dove, hawk))
+    print("P(hold 365 | deal), limited-aims vs revisionist Russia:", describe(doves, hawks))
+    assert_higher(doves, hawks, "P(hold 365 | deal) with a limited-aims vs a revisionist Russia")
 
 
 def test_the_tests_can_fail():

@@ -74,9 +74,11 @@ def test_kaplan_meier_treats_censored_worlds_as_at_risk_until_censored():
 
 
 def test_roles_are_the_agreed_split_and_every_anchor_is_cited_with_counts_or_a_range():
+    # model v3 (issue 22) was designed with Minsk in view: the evidence plan makes the Minsk items calibration
     assert [a.key for a in calibration_anchors()] == [
         "no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
-        "minsk_recorded_violations_per_day"]
+        "minsk_recorded_violations_per_day", "minsk_deals", "minsk_i_collapse_138d", "minsk_ii_held_7y",
+        "minsk_ii_failed_debaltseve"]
     assert len(held_out_anchors()) + len(calibration_anchors()) == len(ANCHORS)
     keys = [a.key for a in ANCHORS]
     assert len(keys) == len(set(keys))
@@ -87,8 +89,8 @@ def test_roles_are_the_agreed_split_and_every_anchor_is_cited_with_counts_or_a_r
         assert has_counts or np.isfinite([anchor.empirical.low, anchor.empirical.high]).all(), anchor.key
 
 
-def test_both_codings_of_minsk_ii_are_held_out_anchors():
-    codings = {a.coding: a.key for a in held_out_anchors() if a.coding}
+def test_both_codings_of_minsk_ii_are_calibration_anchors():
+    codings = {a.coding: a.key for a in calibration_anchors() if a.coding}
     assert set(codings) == {"held", "debaltseve"}
 
 
@@ -172,10 +174,25 @@ def tiny_table() -> pd.DataFrame:
     return run_validation(workers=1, scale=0.005)
 
 
+@pytest.fixture(scope="module")
+def tiny_spell_runs() -> dict:
+    from sim.experiments.validation import spell_level
+
+    return spell_level.simulate(workers=1, scale=0.02)
+
+
+def _tiny_spells(monkeypatch, runs) -> None:
+    from sim.experiments.validation import spell_level
+
+    monkeypatch.setattr(spell_level, "simulate", lambda workers, progress: runs)
+
+
 @pytest.mark.parametrize("failing", [True, False])
-def test_the_exit_code_does_not_depend_on_anchors_passing(failing, tiny_table, tmp_path, monkeypatch, capsys):
+def test_the_exit_code_does_not_depend_on_anchors_passing(failing, tiny_table, tiny_spell_runs, tmp_path,
+                                                          monkeypatch, capsys):
     table = tiny_table.assign(p_value=1e-6 if failing else 0.9, failed=failing)
     monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda workers, progress: table)
+    _tiny_spells(monkeypatch, tiny_spell_runs)
     assert main(["validation", "--out", str(tmp_path / "v"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert ("FAIL" in out) == failing and "p-value" in out and "role" in out
@@ -215,7 +232,7 @@ def checkout(tmp_path, monkeypatch):
 
 
 def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_variants(
-        checkout, tiny_table, tmp_path, monkeypatch):
+        checkout, tiny_table, tiny_spell_runs, tmp_path, monkeypatch):
     import sim.experiments.validation.variants as variants_module
     from sim.experiments.validation.variants import DEFAULT, discrimination_row
 
@@ -223,6 +240,7 @@ def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_vari
     summary = pd.DataFrame([discrimination_row(model, tiny_table, tiny_table) for model in (DEFAULT, wrong)])
     monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda workers, progress: tiny_table)
     monkeypatch.setattr(variants_module, "discriminate", lambda workers, progress: (summary, {}))
+    _tiny_spells(monkeypatch, tiny_spell_runs)
     before = checkout.read_text(encoding="utf-8")
     out = tmp_path / "v"
     assert main(["validation", "--discriminate", "--update-docs", "--quiet", "--out", str(out)]) == 0
@@ -233,7 +251,8 @@ def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_vari
     outside = before.split("<!-- validation:begin -->")[0], before.split("<!-- discrimination:end -->")[1]
     assert after.startswith(outside[0]) and after.endswith(outside[1])
     assert sorted(p.name for p in out.iterdir()) == ["discrimination.csv", "discrimination.md", "discrimination.png",
-                                                     "manifest.json", "validation.csv", "validation.md",
+                                                     "evidence.csv", "hazards.csv", "manifest.json", "spells.csv",
+                                                     "spells.md", "validation.csv", "validation.md",
                                                      "validation.png"]
 
 

@@ -100,6 +100,21 @@ def report_lines(result: Any, out: Path) -> str:
         rows = table[table["role"] == role]
         failed = ", ".join(rows.loc[rows["failed"], "anchor"]) or "none"
         lines.append(f"{role} anchors failed (p < 0.05): {int(rows['failed'].sum())} of {len(rows)}: {failed}")
+    spells = getattr(result, "spells", None)
+    if spells is not None:
+        lines += ["", "spell-level (Fortna's segments by mission type, survival likelihood over exact durations):",
+                  "item                 role         population  segments  failures obs/exp  log-lik   p"]
+        for row in spells.itertuples():
+            flags = (" FAIL" if row.failed else "") + (" CONTAMINATED" if row.contaminated else "")
+            lines.append(f"{row.item:<20} {row.role:<12} {row.population:<11} {row.segments:>8}  "
+                         f"{row.observed:>5} / {row.expected:<8.1f}  {row.log_lik:8.2f}  {row.p_value:.3f}{flags}")
+        tainted = sorted({p for cell in spells["contaminated_by"] for p in str(cell).split(";") if p}
+                         | {p for cell in table.get("contaminated_by", []) for p in str(cell).split(";") if p})
+        lines.append("held-out rows contaminated (a parameter's calibrated_to names held-out evidence): "
+                     + (", ".join(tainted) or "none"))
+        from sim.spec.evidence_plan import plan_sha256
+
+        lines.append(f"evidence plan seeds/evidence_plan.yaml, SHA-256 {plan_sha256()}")
     if summary is not None:
         lines += ["", "variant                    fit (held)      vs default        held-out anchors failed"]
         for row in summary.itertuples():

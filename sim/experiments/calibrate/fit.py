@@ -47,6 +47,7 @@ from sim.experiments.result import Artefacts
 from sim.experiments.run import RunResult, run_scenario
 from sim.experiments.validation.anchors import ANCHORS, Estimate, detected_per_day, failed_within
 from sim.mechanisms import DEFAULT_STRUCTURE
+from sim.spec.evidence_plan import calibration_keys, plan_sha256
 from sim.spec.scenario import Scenario, load_scenario
 from sim.spec.sources import Prior, priors
 from sim.stats.metrics import Z_95
@@ -66,7 +67,9 @@ CALIBRATION_ANCHORS: dict[str, Callable[[Mapping[str, RunResult]], Estimate]] = 
     "no_peacekeepers_fail_2y": failed_within(RUN_KEY, 730),
     "minsk_recorded_violations_per_day": detected_per_day(RUN_KEY),
 }
-"""The only anchors fitting may use, with the statistic of a run that answers each."""
+"""The anchors fitting uses, with the statistic of a run that answers each. Calibration reads them only through
+:func:`calibration_statistics`, which asks the pre-registered plan (``seeds/evidence_plan.yaml``): a key the plan
+holds out is refused before anything is simulated."""
 
 FITTED: tuple[str, ...] = (
     "agents.RU.offensive_value",
@@ -152,14 +155,24 @@ class Calibration:
 # --------------------------------------------------------------------------- statistics and distance
 
 
+def calibration_statistics() -> dict[str, Callable[[Mapping[str, RunResult]], Estimate]]:
+    """:data:`CALIBRATION_ANCHORS`, once the evidence plan has confirmed every key is a calibration item.
+
+    Raises:
+        InputError: a key is held out in the plan, or not in it.
+    """
+    return {key: CALIBRATION_ANCHORS[key] for key in calibration_keys(CALIBRATION_ANCHORS)}
+
+
 def observed_estimates() -> dict[str, Estimate]:
     """The empirical figure of each calibration anchor, as defined in :mod:`sim.experiments.validation.anchors`."""
+    keys = list(calibration_statistics())
     by_key = {anchor.key: anchor for anchor in ANCHORS}
-    missing = [key for key in CALIBRATION_ANCHORS if key not in by_key]
+    missing = [key for key in keys if key not in by_key]
     if missing:
         raise InputError(f"sim/experiments/validation/anchors.py: ANCHORS: calibration anchor {missing[0]} "
                          "is not defined")
-    return {key: by_key[key].empirical for key in CALIBRATION_ANCHORS}
+    return {key: by_key[key].empirical for key in keys}
 
 
 def observed_values() -> dict[str, float]:
@@ -182,7 +195,7 @@ def summary_statistics(result: RunResult) -> dict[str, float]:
     """The calibration statistics of a run of the calibration scenario (NaN where no deal was reached)."""
     results = {RUN_KEY: result}
     with np.errstate(invalid="ignore", divide="ignore"):  # no deal in any world: NaN, handled by distance()
-        return {key: float(statistic(results).value) for key, statistic in CALIBRATION_ANCHORS.items()}
+        return {key: float(statistic(results).value) for key, statistic in calibration_statistics().items()}
 
 
 def distance(simulated: Mapping[str, float], observed: Mapping[str, float], scales: Mapping[str, float]) -> float:
@@ -405,6 +418,8 @@ def manifest_fields(calibration: Calibration) -> dict[str, Any]:
     settings = calibration.settings
     return {
         "scenario_file": f"scenarios/{SCENARIO_FILE.name}",
+        "evidence_plan": "seeds/evidence_plan.yaml",
+        "evidence_plan_sha256": plan_sha256(),
         "horizon_days": settings.horizon_days,
         "structure": {**DEFAULT_STRUCTURE, **dict(settings.structure)},
         "settings": asdict(settings),

@@ -2,7 +2,9 @@
 
 An anchor is an observed figure (as counts wherever the record gives them), the citation it comes from,
 the statistic of a bundled scenario's run that corresponds to it, and its role: ``calibration`` (the
-model's assumptions may be fitted to it) or ``held_out`` (never used in fitting).
+model's assumptions may be fitted to it) or ``held_out`` (never used in fitting). The role is the
+pre-registered plan's (``seeds/evidence_plan.yaml``, :mod:`sim.spec.evidence_plan`): :data:`ANCHORS` takes
+it from there, whatever the definitions below say, and an anchor the plan does not list is refused.
 
 Tests. For an anchor of ``k`` events in ``N`` cases the model's probability is estimated from ``s`` of
 ``T`` simulated deals; the observed ``k`` is compared with its posterior predictive distribution, a
@@ -24,7 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +37,7 @@ from scipy.stats import norm
 
 from sim.core.bundled import scenario_path
 from sim.experiments.run import RunResult, run_scenario
+from sim.spec.evidence_plan import bundled_plan, commitments_calibrated_to, contaminating_parameters
 from sim.spec.scenario import load_scenario
 from sim.stats.metrics import Z_95, wilson_interval
 
@@ -289,6 +292,20 @@ ANCHORS: tuple[Anchor, ...] = (
 )
 
 
+def _planned(anchors: tuple[Anchor, ...]) -> tuple[Anchor, ...]:
+    """The anchors with the plan's roles (an anchor missing from the plan raises InputError)."""
+    plan = bundled_plan()
+    return tuple(replace(anchor, role=plan.role(anchor.key)) for anchor in anchors)
+
+
+ANCHORS = _planned(ANCHORS)
+
+
+def contamination() -> dict[str, tuple[str, ...]]:
+    """Held-out item -> parameters of seeds/commitments.yaml tuned to it or to a held-out item on the same cases."""
+    return contaminating_parameters(commitments_calibrated_to())
+
+
 def calibration_anchors() -> tuple[Anchor, ...]:
     """The anchors the assumptions may be fitted to."""
     return tuple(a for a in ANCHORS if a.role == "calibration")
@@ -329,6 +346,7 @@ def run_validation(workers: int = 1, progress: Callable[[int], None] | None = No
 def validation_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
     """Every anchor against its model statistic, with its p-value and log-likelihood."""
     rows = []
+    tainted = contamination()
     for anchor in ANCHORS:
         model = anchor.statistic(results)
         run = next(r for r in RUNS if r.key == anchor.run)
@@ -344,6 +362,7 @@ def validation_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
             "model_events": model.events, "model_trials": model.trials,
             "p_value": p_value, "log_lik": log_lik, "failed": bool(p_value < ALPHA),
             "group": anchor.group, "coding": anchor.coding, "in_fit": anchor.in_fit,
+            "contaminated": bool(tainted.get(anchor.key)), "contaminated_by": ";".join(tainted.get(anchor.key, ())),
             "citation": anchor.citation, "note": anchor.note,
         })
     table = pd.DataFrame(rows)
@@ -433,10 +452,13 @@ def joint_tests(table: pd.DataFrame) -> pd.DataFrame:
     for group, rows_of_group in table[table["group"] != ""].groupby("group", sort=False):
         observed, alpha = _group_cells(rows_of_group)
         p_value, log_lik = counts_test(observed, alpha)
+        tainted = sorted({p for cell in rows_of_group.get("contaminated_by", pd.Series(dtype=str)) if cell
+                          for p in str(cell).split(";")})
         rows.append({"group": group, "role": rows_of_group["role"].iloc[0],
                      "observed": "/".join(str(int(c)) for c in observed) + f" of {int(observed.sum())}",
                      "model": "/".join(f"{a / alpha.sum():.3f}" for a in alpha),
-                     "p_value": round(p_value, 6), "log_lik": round(log_lik, 4)})
+                     "p_value": round(p_value, 6), "log_lik": round(log_lik, 4),
+                     "contaminated": bool(tainted), "contaminated_by": ";".join(tainted)})
     return pd.DataFrame(rows)
 
 
@@ -523,7 +545,8 @@ def markdown(table: pd.DataFrame) -> str:
     ]
     for row in table.itertuples():
         p = _p(row.p_value)
-        lines.append(f"| `{row.anchor}` | {row.role} | {row.observed} "
+        role = f"{row.role} (contaminated)" if getattr(row, "contaminated", False) else row.role
+        lines.append(f"| `{row.anchor}` | {role} | {row.observed} "
                      f"| {_fmt(row.model, row.model_ci_low, row.model_ci_high)} "
                      f"| {f'**{p}**' if row.failed else p} | {_in_fit(row)} |")
     lines += ["", "| nested counts tested jointly | role | observed (intervals) | model | p-value |",
@@ -543,7 +566,8 @@ def text_table(table: pd.DataFrame) -> str:
     """The table printed by ``ceasefire validation``: anchor, role, observed, model, p-value."""
     header = ("anchor", "role", "observed", "model [95% CI]", "p-value")
     body = [(row.anchor, row.role, row.observed, _fmt(row.model, row.model_ci_low, row.model_ci_high),
-             _p(row.p_value) + (" FAIL" if row.failed else "")) for row in table.itertuples()]
+             _p(row.p_value) + (" FAIL" if row.failed else "")
+             + (" CONTAMINATED" if getattr(row, "contaminated", False) else "")) for row in table.itertuples()]
     widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
                      for line in (header, *body))

@@ -12,11 +12,13 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.engine.runner import BLOCK_WORLDS
 from sim.experiments.result import Artefacts
-from sim.experiments.validation import anchors, variants
+from sim.experiments.validation import anchors, spell_level, variants
+from sim.spec.evidence_plan import EvidencePlan, bundled_plan
 
 COMMAND = "validation"
 
@@ -35,6 +37,8 @@ class ValidationResult:
     table: pd.DataFrame
     workers: int = 1
     discrimination: pd.DataFrame | None = None
+    spells: pd.DataFrame | None = None
+    hazards: pd.DataFrame | None = None
 
     def markdown(self) -> str:
         """The validation tables as in docs/VALIDATION.md's ``validation`` block."""
@@ -49,8 +53,21 @@ class ValidationResult:
         tables = {"validation.csv": self.table}
         texts = {"validation.md": self.markdown() + "\n"}
         figures: tuple[str, ...] = ("validation.png",)
+        plan = bundled_plan()
         fields = {"seed": anchors.SEED, "runs": [asdict(run) for run in anchors.RUNS], "workers": self.workers,
-                  "discriminate": self.discrimination is not None}
+                  "discriminate": self.discrimination is not None,
+                  "evidence_plan": "seeds/evidence_plan.yaml", "evidence_plan_sha256": plan.sha256}
+        if self.spells is not None:
+            tables["spells.csv"] = self.spells
+            tables["evidence.csv"] = evidence_table(self.table, self.spells, plan)
+            texts["spells.md"] = spells_markdown(self.spells, self.hazards) + "\n"
+            fields["spell_runs"] = [{"key": m.key, "scenario": m.scenario, "mapping": m.description,
+                                     "replications": m.replications, "overrides": dict(m.overrides),
+                                     "horizon_days": spell_level.HORIZON_DAYS, "seed": spell_level.SEED}
+                                    for m in spell_level.MISSION_SCENARIOS.values()]
+            fields["spell_breaks_days"] = list(spell_level.BREAKS_DAYS)
+        if self.hazards is not None:
+            tables["hazards.csv"] = self.hazards
         if self.discrimination is not None:
             tables["discrimination.csv"] = self.discrimination
             texts["discrimination.md"] = f"{self.discrimination_markdown()}\n"
@@ -72,7 +89,60 @@ def worlds(discriminate: bool = False) -> int:
     total = sum(run.replications for run in anchors.RUNS)
     if discriminate:
         total += round(total * variants.DISCRIMINATION_SCALE) * (1 + len(variants.VARIANTS))
-    return total
+    return total + sum(m.replications for m in spell_level.MISSION_SCENARIOS.values())
+
+
+def evidence_table(table: pd.DataFrame, spells: pd.DataFrame, plan: EvidencePlan) -> pd.DataFrame:
+    """One row per item of the evidence plan: its role, the test that scores it, p-value, log predictive,
+    whether it failed and whether a parameter was tuned to it (held-out rows only).
+
+    Anchors take their row of the validation table (a nested group's joint test is in ``validation.md``);
+    spell groups and the hazard's shape their primary-analogue row of ``spells.csv``; the hazard ratios have no
+    test of their own (scored through ``peacekeeping_hazard_reduction`` and the spell rows by mission type).
+    """
+    tainted = anchors.contamination()
+    rows = []
+    for item in plan.items:
+        row = {"item": item.key, "kind": item.kind, "role": item.role, "test": "", "p_value": np.nan,
+               "log_predictive": np.nan, "failed": False}
+        if item.kind == "anchor":
+            found = table[table["anchor"] == item.key]
+            if len(found):
+                hit = found.iloc[0]
+                row.update(test="exact beta-binomial" if pd.notna(hit["observed_events"]) else "z on the log scale",
+                           p_value=hit["p_value"], log_predictive=hit["log_lik"], failed=bool(hit["failed"]))
+        elif item.kind in ("spell_group", "hazard_shape"):
+            found = spells[(spells["item"] == item.key) & (spells["population"] == "primary")]
+            if len(found):
+                hit = found.iloc[0]
+                row.update(test="failures vs the model's hazard, simulated record (primary analogue)",
+                           p_value=hit["p_value"], log_predictive=hit["log_lik"], failed=bool(hit["failed"]))
+        else:
+            row["test"] = "none of its own: peacekeeping_hazard_reduction and the spell rows by mission type"
+        touched = tainted.get(item.key, ()) if item.role == "held_out" else ()
+        rows.append({**row, "contaminated": bool(touched), "contaminated_by": ";".join(touched),
+                     "reason": item.reason})
+    return pd.DataFrame(rows)
+
+
+def spells_markdown(spells: pd.DataFrame, hazards: pd.DataFrame | None) -> str:
+    """The spell-level rows (and the hazards per year at risk) as Markdown, as in docs/VALIDATION.md."""
+    lines = ["| item | role | population | scenario (mapping) | segments | failures observed / expected "
+             "| log-lik | p (failures) | p (log-lik) |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in spells.itertuples():
+        role = f"{row.role} (contaminated: {row.contaminated_by})" if row.contaminated else row.role
+        p = f"{row.p_value:.3f}"
+        lines.append(f"| `{row.item}` | {role} | {row.population} | {row.scenario} ({row.mapping}) | {row.segments} "
+                     f"| {row.observed} / {row.expected:.1f} | {row.log_lik:.2f} "
+                     f"| {f'**{p}**' if row.failed else p} | {row.p_log_lik:.3f} |")
+    if hazards is not None:
+        columns = [c for c in hazards.columns if c.endswith("_per_year")]
+        lines += ["", "| days | " + " | ".join(c.removesuffix("_per_year").replace("_", " ") for c in columns)
+                  + " |", "|---|" + "---|" * len(columns)]
+        for row in hazards.itertuples(index=False):
+            values = " | ".join(f"{getattr(row, c):.3f}" for c in columns)
+            lines.append(f"| {row.start_day}-{row.end_day} | {values} |")
+    return "\n".join(lines)
 
 
 def validate(workers: int = 1, progress: Callable[[int], None] | None = None,
@@ -80,5 +150,8 @@ def validate(workers: int = 1, progress: Callable[[int], None] | None = None,
     """Run the validation (:func:`sim.experiments.validation.anchors.run_validation`) and, if
     ``discriminate``, the default model and every bundled wrong variant at half the worlds."""
     table = anchors.run_validation(workers=workers, progress=progress)
+    spell_runs = spell_level.simulate(workers, progress)
+    spells = spell_level.spell_table(spell_runs, contamination=anchors.contamination())
+    hazards = spell_level.hazard_table(spell_runs)
     summary = variants.discriminate(workers=workers, progress=progress)[0] if discriminate else None
-    return ValidationResult(table, workers, summary)
+    return ValidationResult(table, workers, summary, spells, hazards)

@@ -1,0 +1,250 @@
+"""The pre-registered evidence plan: its roles, its hash in every manifest, calibrate never touching a held-out
+item, contamination reported, and the spell-level rows by mission type (issue 23)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.experiments.calibrate.fit as fit
+import sim.spec.evidence_plan as evidence_plan
+from sim.core.errors import InputError
+from sim.experiments.validation import spell_level
+from sim.experiments.validation.anchors import ANCHORS, validation_table
+from sim.spec.evidence_plan import (
+    PLAN_FILE,
+    bundled_plan,
+    calibrated_to_keys,
+    calibration_keys,
+    commitments_calibrated_to,
+    contaminating_parameters,
+    load_plan,
+    plan_from_document,
+)
+from sim.spec.spells import RECORD_SHA256, load_segments
+from sim.stats.survival import piecewise_exponential_loglik
+
+MINSK = ("minsk_deals", "minsk_i_collapse_138d", "minsk_ii_held_7y", "minsk_ii_failed_debaltseve")
+
+
+def test_the_plan_lists_every_anchor_and_every_piece_of_evidence_with_a_role_and_a_reason():
+    plan = bundled_plan()
+    assert plan.sha256 == hashlib.sha256(PLAN_FILE.read_bytes()).hexdigest()
+    assert plan.record_sha256 == RECORD_SHA256
+    for anchor in ANCHORS:
+        assert plan.role(anchor.key) == anchor.role
+    assert set(plan.item_keys(kind="spell_group")) == {"spells_none", "spells_political", "spells_monitoring",
+                                                  "spells_armed", "spells_mission_gaps"}
+    for item in plan.items:
+        assert item.role in ("calibration", "held_out") and len(item.reason) > 10
+
+
+def test_the_roles_are_the_issue_s_split():
+    plan = bundled_plan()
+    calibration = {"minsk_recorded_violations_per_day", *MINSK, "hazard_shape", "spells_none", "spells_political",
+                   "no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y"}
+    held_out = {"spells_monitoring", "spells_armed", "spells_mission_gaps", "mission_hazard_ratios",
+                "peacekeeping_hazard_reduction", "peacekeepers_fail_90d", "peacekeepers_fail_1y",
+                "peacekeepers_fail_2y"}
+    assert set(plan.item_keys("calibration")) == calibration
+    assert set(plan.item_keys("held_out")) == held_out
+
+
+def test_the_repository_copy_and_the_bundled_copy_are_the_same_bytes():
+    from pathlib import Path
+
+    repository = Path(__file__).resolve().parents[1] / "seeds" / "evidence_plan.yaml"
+    assert repository.read_bytes() == PLAN_FILE.read_bytes()
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: d["items"].append(dict(d["items"][0])), "listed twice"),
+    (lambda d: d["items"][0].update(overlaps=["no_such_item"]), "overlaps names no item"),
+    (lambda d: d["items"][0].update(role="maybe"), "role"),
+    (lambda d: next(i for i in d["items"] if i["key"] == "spells_armed").update(role="calibration"),
+     "held-out spells cannot have the calibration role"),
+])
+def test_a_damaged_plan_is_refused_in_one_line(damage, message):
+    from sim.core.strict_yaml import load_yaml
+
+    document = load_yaml(PLAN_FILE)
+    damage(document)
+    with pytest.raises(InputError, match=message) as caught:
+        plan_from_document(document, "plan.yaml", "0" * 64)
+    assert "\n" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------- calibrate reads calibration only
+
+
+def test_calibrate_s_summary_statistics_are_built_only_from_calibration_items():
+    plan = bundled_plan()
+    used = list(fit.calibration_statistics())
+    assert used and all(plan.role(key) == "calibration" for key in used)
+    assert set(fit.observed_estimates()) == set(used) == set(fit.distance_scales())
+
+
+class _Sealed:
+    """A held-out anchor as calibrate would see it: its key and role may be read, nothing else."""
+
+    def __init__(self, anchor):
+        self.key, self.role = anchor.key, anchor.role
+
+    def __getattr__(self, name):
+        raise AssertionError(f"calibrate read {name} of held-out anchor {self.key}")
+
+
+def test_calibrate_touches_no_held_out_anchor(monkeypatch):
+    sealed = tuple(_Sealed(a) if a.role == "held_out" else a for a in ANCHORS)
+    monkeypatch.setattr(fit, "ANCHORS", sealed)
+    fit.observed_values()
+    fit.distance_scales()
+    runs = pd.DataFrame({"agreed": [True, True, False], "breakdown_day": pd.array([30, pd.NA, pd.NA], dtype="Int64"),
+                         "detected_violations": [10, 700, 0]})
+
+    class _Result:
+        def __init__(self):
+            self.runs = runs
+            self.scenario = type("S", (), {"horizon_days": 730})()
+
+    stats = fit.summary_statistics(_Result())
+    assert set(stats) == set(fit.CALIBRATION_ANCHORS)
+
+
+def test_calibrate_refuses_to_start_when_the_plan_holds_one_of_its_anchors_out(monkeypatch, tmp_path):
+    text = PLAN_FILE.read_text(encoding="utf-8")
+    block = "  - key: no_peacekeepers_fail_1y\n    kind: anchor\n    role: calibration\n"
+    assert block in text
+    changed = tmp_path / "plan.yaml"
+    changed.write_text(text.replace(block, block.replace("calibration", "held_out")), encoding="utf-8")
+    monkeypatch.setattr(evidence_plan, "bundled_plan", lambda: load_plan(changed))
+    with pytest.raises(InputError, match="no_peacekeepers_fail_1y' is held out; calibration may not read it"):
+        fit.observed_values()
+    with pytest.raises(InputError, match="held out"):
+        calibration_keys(["peacekeepers_fail_1y"])
+
+
+def test_calibrate_s_manifest_records_the_plan_s_hash():
+    calibration = fit.Calibration(pd.DataFrame(), pd.DataFrame(columns=["generation"]), fit.QUICK, {}, {}, 0.0)
+    assert fit.manifest_fields(calibration)["evidence_plan_sha256"] == bundled_plan().sha256
+
+
+# --------------------------------------------------------------------------- contamination
+
+
+def test_calibrated_to_names_are_read_with_suffixes_and_aliases():
+    plan = bundled_plan()
+    assert calibrated_to_keys("no_peacekeepers_fail_90d, _1y, _2y (docs/VALIDATION.md)", plan) == (
+        "no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y")
+    assert calibrated_to_keys("design target, the hazard's shape over time (seeds/evidence_plan.yaml, "
+                              "calibration role)", plan) == ("hazard_shape",)
+
+
+def test_deterrence_weight_is_reported_as_contaminating_the_held_out_rows_and_nothing_else_is():
+    tainted = contaminating_parameters(commitments_calibrated_to())
+    assert set(tainted) == set(bundled_plan().item_keys("held_out"))
+    for key in ("peacekeepers_fail_1y", "peacekeepers_fail_2y", "peacekeeping_hazard_reduction",
+                "spells_monitoring", "spells_armed"):
+        assert tainted[key] == ("model.deterrence_weight",), key
+    clean = contaminating_parameters({"model.x": "no_peacekeepers_fail_90d, _1y"})
+    assert not any(clean.values())
+
+
+# --------------------------------------------------------------------------- spell-level rows
+
+
+@pytest.fixture(scope="module")
+def tiny_runs():
+    return spell_level.simulate(workers=1, scale=0.03)
+
+
+def test_every_spell_group_gets_a_row_per_population_with_its_role_p_value_and_log_likelihood(tiny_runs):
+    table = spell_level.spell_table(tiny_runs, contamination=contaminating_parameters(commitments_calibrated_to()))
+    plan = bundled_plan()
+    expected = [k for k in plan.item_keys() if plan.item(k).kind in ("spell_group", "hazard_shape")]
+    assert list(table["item"].unique()) == expected
+    assert (table.groupby("item").size() == len(spell_level.POPULATIONS)).all()
+    for row in table.itertuples():
+        assert row.role == plan.role(row.item)
+        assert 0 <= row.p_value <= 1 and np.isfinite(row.log_lik)
+    held = table[table["role"] == "held_out"]
+    assert set(held["mission_group"]) == {"monitoring", "armed", "none"}
+    assert held["contaminated"].all()
+    segments = load_segments()
+    assert table.loc[(table["item"] == "spells_armed") & (table["population"] == "all"), "segments"].item() == int(
+        (segments["pkop"] >= 3).sum())
+
+
+def test_a_constant_hazard_gives_the_exact_exponential_likelihood_and_a_calibrated_p_value():
+    hazard = 1 / 400
+    rng = np.random.default_rng(3)
+    n = 200
+    days = rng.exponential(400, n)
+    exit_day = np.minimum(np.ceil(days), 1500)
+    rows = pd.DataFrame({"id": np.arange(n), "entry_day": 0, "exit_day": exit_day,
+                         "event": (days <= 1500).astype(int), "potential_exit": 1500.0})
+    exposure = np.array([91, 274, 365, 365, 731, 1826], dtype=float) * 1e6
+    score = spell_level.score_group(rows, exposure * hazard, exposure, draws=4000)
+    assert score["expected"] == pytest.approx(exit_day.sum() * hazard)
+    breaks = spell_level.BREAKS_DAYS
+    assert score["log_lik"] == pytest.approx(piecewise_exponential_loglik(
+        rows["entry_day"], exit_day, rows["event"], breaks, np.full(len(breaks), hazard)), abs=1e-3)
+    assert score["p_value"] > 0.05  # the record was drawn from the model
+
+
+def test_a_wrong_hazard_is_rejected():
+    rng = np.random.default_rng(4)
+    n = 150
+    days = rng.exponential(200, n)
+    exit_day = np.minimum(np.ceil(days), 1500)
+    rows = pd.DataFrame({"id": np.arange(n), "entry_day": 0, "exit_day": exit_day,
+                         "event": (days <= 1500).astype(int), "potential_exit": 1500.0})
+    exposure = np.full(6, 1e9)
+    score = spell_level.score_group(rows, exposure / 2000, exposure, draws=2000)  # ten times too low a hazard
+    assert score["p_value"] < 0.01
+
+
+@pytest.fixture(scope="module")
+def fake_table() -> pd.DataFrame:
+    class _Fake:
+        def __init__(self, runs, horizon):
+            self.runs = runs
+            self.scenario = type("S", (), {"replications": len(runs), "horizon_days": horizon})()
+
+    runs = pd.DataFrame({"agreed": [True] * 4, "breakdown_day": pd.array([5, 100, pd.NA, 800], dtype="Int64"),
+                         "cause": ["major_offensive"] * 4, "detected_violations": [5, 50, 500, 800]})
+    results = {"baseline": _Fake(runs, 730), "no_troops": _Fake(runs, 730), "no_troops_long": _Fake(runs, 2566)}
+    return validation_table(results)
+
+
+def test_the_validation_table_marks_contaminated_rows(fake_table):
+    table = fake_table.set_index("anchor")
+    assert table.loc["peacekeepers_fail_1y", "contaminated"]
+    assert table.loc["peacekeepers_fail_1y", "contaminated_by"] == "model.deterrence_weight"
+    assert not table.loc["no_peacekeepers_fail_1y", "contaminated"]
+    assert (table.loc[list(MINSK), "role"] == "calibration").all()
+
+
+def test_validation_writes_every_held_out_item_with_its_role_p_value_and_the_plan_s_hash(fake_table, tiny_runs,
+                                                                                          tmp_path):
+    from sim.experiments.validation.experiment import ValidationResult
+    from sim.outputs.artefacts import save
+
+    result = ValidationResult(fake_table, spells=spell_level.spell_table(tiny_runs),
+                              hazards=spell_level.hazard_table(tiny_runs))
+    save(result.artefacts(), tmp_path / "v", command_line=["ceasefire", "validation"])
+    manifest = json.loads((tmp_path / "v" / "manifest.json").read_text())
+    assert manifest["evidence_plan_sha256"] == bundled_plan().sha256
+    evidence = pd.read_csv(tmp_path / "v" / "evidence.csv")
+    assert list(evidence["item"]) == list(bundled_plan().item_keys())
+    held = evidence[evidence["role"] == "held_out"].set_index("item")
+    tested = held.drop(index="mission_hazard_ratios")
+    assert tested["p_value"].notna().all()
+    # a figure known only as a range has a z-test and no log predictive (no counts, docs/VALIDATION.md)
+    assert tested.drop(index="peacekeeping_hazard_reduction")["log_predictive"].notna().all()
+    assert held["contaminated"].all()
+    assert set(pd.read_csv(tmp_path / "v" / "spells.csv")["item"]) >= {"spells_monitoring", "spells_armed"}

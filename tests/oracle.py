@@ -1,25 +1,34 @@
-"""A plain, one-world-per-model implementation of the ceasefire rules (model v2): the test oracle.
+"""A plain, one-world-per-model implementation of the ceasefire rules (model v3): the test oracle.
 
 ``sim.engine.model.CeasefireModel`` steps a batch of worlds with numpy arrays and shared uniform
 draws. This module implements the same rules again, independently and as plainly as possible,
-from the specification (docs/ODD.md, section 7): one ``mesa.Model`` is one world, every agent's
-state is a Python scalar, every random event is one scalar draw from ``self.rng`` made only when
-it is needed. The rival forms of the contested mechanisms are written out here again (the
-dictionaries ``OBJECTION``, ``SPIRAL`` and the ``if`` chains of ``capability`` and
-``credibility``); nothing is taken from ``sim.mechanisms`` or ``sim.engine.agents``. It reproduces the
-engine's *distribution* of outcomes, not its random stream; ``tests/test_oracle_agreement.py``
-compares the two statistically. It is also the baseline of ``benchmarks/bench_engine.py``.
+from the specification (docs/ODD.md, section 7) and the engine's reading of it: one ``mesa.Model``
+is one world, every agent's state is a Python scalar, every random event is one scalar draw from
+``self.rng`` made only when it is needed. The rival forms of the contested mechanisms are written
+out here again (the dictionaries ``OBJECTION``, ``ACCEPTANCE``, ``SPIRAL``, ``PRESENCE``,
+``UNCOVERED``, ``DURATION``, ``COUNTED`` and the ``if`` chains of ``capability``, ``credibility``,
+Russia's type, the offensive and Ukraine's acceptance); nothing is taken from ``sim.mechanisms`` or
+``sim.engine.agents``. It reproduces the engine's *distribution* of outcomes, not its random
+stream; ``tests/test_oracle_agreement.py`` compares the two statistically. It is also the
+baseline of ``benchmarks/bench_engine.py``.
 
-Day 0: Russia's intent is drawn, then whether Germany will ever deploy into Ukraine, then up to
+Every form of the first and second versions is kept (``scenarios/legacy_v1.yaml`` and
+``scenarios/legacy_v2.yaml`` run here too); version 3 adds the presence weight W(T) of a force
+(tripwire, a guarantor's stake, bases, the principled objection), where the troops stand, Russia's
+type, the offensive as a choice, the institution stock that makes a holding ceasefire safer,
+Ukraine weighing the deal against fighting on, the US's estimate of all violations, the terms of the
+deal, Russia's resolve at the table and Russia's foresight of elections and of Germany's entry.
+
+Day 0: Russia's type is drawn, then whether Germany will ever deploy into Ukraine, then up to
 ``US.mediation_rounds`` negotiation rounds. Order of events in one day:
 
 0. elections on this day's date: a guarantor's or the US's government may become less committed;
 1. commitments: Germany may enter Ukraine; guarantors with support below their threshold draw down;
-2. presence, capability, credibility, hostility and the force levels of the day;
+2. presence, capability, hostility and the force levels of the day;
 3. incidents along the contact line and their detection;
 4. a possible Russian probe: detection, attribution, answers, sanctions, Ukrainian retaliation, learning;
 5. a possible spoiler attack, handled jointly only if detected and correctly attributed;
-6. sanctions pressure and escalation are updated;
+6. sanctions pressure, escalation and then the institution stock are updated;
 7. breakdown, first cause wins: major offensive, escalation spiral, Ukrainian withdrawal;
 8. domestic support erodes or recovers; the US may lose patience and scale monitoring down.
 """
@@ -47,7 +56,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
 """Per-world event counters reported by ``run_oracle`` besides the outcome."""
 
 EXPONENT_CAP = 50.0
-"""Largest exponent of a hazard's exponential; a hazard is at most 1 long before."""
+"""Largest exponent of a hazard's exponential (and largest |log-odds / noise| of the offensive choice)."""
 
 
 def logistic(x: float) -> float:
@@ -60,13 +69,36 @@ def logistic(x: float) -> float:
 
 # --- the rival forms, one small function each --------------------------------------------------
 
-OBJECTION: dict[str, Callable[[float, float, float], float]] = {
-    # (presence X, troop_objection, objection_scale) -> log-odds of acceptance lost
-    "linear": lambda x, w, scale: w * x,
-    "categorical": lambda x, w, scale: w * scale if x > 0 else 0.0,
-    "saturating": lambda x, w, scale: w * scale * (1.0 - math.exp(-x / scale)),
+PRESENCE: dict[str, Callable[[float, float], float]] = {
+    # (troops T, presence_half) -> share of a presence-dependent effect, W(T) in [0, 1]
+    "switch": lambda t, half: 1.0 if t > 0 else 0.0,
+    "dose": lambda t, half: t / (t + half),
+}
+"""How much of the tripwire, a guarantor's stake, bases and the principled objection a force buys."""
+
+UNCOVERED: dict[str, Callable[[float, float, float, float], float]] = {
+    # (troops in Ukraine T, troop_scale, front_km, buffer_density) -> share of the front left uncovered
+    "rear": lambda t, scale, front, density: 1.0,
+    "interposition": lambda t, scale, front, density: math.exp(-(t / front) / density),
+    "blanket": lambda t, scale, front, density: math.exp(-t / scale),
+}
+"""Where the troops stand: the share of the contact line their presence leaves to incidents."""
+
+OBJECTION: dict[str, Callable[[float, float, float, float], float]] = {
+    # (presence X, troop_objection, objection_scale, presence_half in X's units) -> log-odds of acceptance lost
+    "linear": lambda x, w, scale, half: w * x,
+    "principled": lambda x, w, scale, half: w * scale * x / (x + half),
+    "saturating": lambda x, w, scale, half: w * scale * (1.0 - math.exp(-x / scale)),
 }
 """Russia's objection to a Western presence, by form."""
+
+ACCEPTANCE: dict[str, Callable[[float, float, float, float, float], float]] = {
+    # (base log-odds, intent, K0, table_gain, Russia's resolve) -> Russia's log-odds of accepting a round
+    "independent": lambda base, intent, k0, gain, resolve: base,
+    "bargaining": lambda base, intent, k0, gain, resolve: base - gain * intent * math.exp(-k0),
+    "resolute": lambda base, intent, k0, gain, resolve: base - gain * intent * resolve * math.exp(-k0),
+}
+"""Russia's weighing of the deal at the table, by form."""
 
 SPIRAL: dict[str, Callable[[float, float, float, float], float]] = {
     # (escalation E, threshold, spiral_hazard, spiral_slope) -> daily probability of a spiral
@@ -74,6 +106,20 @@ SPIRAL: dict[str, Callable[[float, float, float, float], float]] = {
     "smooth": lambda e, threshold, base, slope: min(1.0, base * math.exp(min(EXPONENT_CAP, slope * (e - threshold)))),
 }
 """Daily hazard of an escalation spiral, by form."""
+
+DURATION: dict[str, Callable[[float, float], float]] = {
+    # (institution stock I, institution_effect) -> factor of both daily breakdown hazards
+    "constant": lambda stock, effect: 1.0,
+    "institutionalisation": lambda stock, effect: math.exp(-effect * stock),
+}
+"""How time held changes the hazards of an offensive and of a spiral."""
+
+COUNTED: dict[str, Callable[[int, float], float]] = {
+    # (violations detected today, detection probability) -> violations the US holds against its tolerance
+    "detected": lambda detected, p: float(detected),
+    "estimated": lambda detected, p: detected / p if p > 0 else 0.0,
+}
+"""What the US counts against its patience."""
 
 
 # --- the states --------------------------------------------------------------------------------
@@ -90,14 +136,18 @@ class OracleGuarantor(mesa.Agent):
         self.neighbour_troops = 0.0
         self.support = float(params.domestic_support)
         self.resolve = float(params.resolve)
+        # air and maritime roles committed without any ground troops count from day 0, whatever happens, where
+        # the scenario says roles count without troops (version 3)
+        self.roles_without_troops = (params.troops + getattr(params, "neighbour_troops", 0.0) == 0
+                                     and model.params.roles_without_troops)
 
     def effective_troops(self) -> float:
         """Ground troops counting towards capability: in Ukraine fully, next door at ``neighbour_weight``."""
         return self.troops + self.model.params.neighbour_weight * self.neighbour_troops
 
     def active(self) -> bool:
-        """Whether this guarantor has any forces deployed (its air and maritime roles count only then)."""
-        return self.troops + self.neighbour_troops > 0
+        """Whether this guarantor's air and maritime roles count: forces deployed, or roles without troops."""
+        return self.troops + self.neighbour_troops > 0 or self.roles_without_troops
 
     def air_maritime(self) -> float:
         """Capability units of this guarantor's air and maritime roles while it is active."""
@@ -106,23 +156,24 @@ class OracleGuarantor(mesa.Agent):
             return 0.0
         return m.air_weight * self.params.air_role + m.maritime_weight * self.params.maritime_role
 
-    def has_bases_in_ukraine(self) -> bool:
-        """Permanent bases count only while this guarantor has troops in Ukraine."""
-        return bool(self.params.permanent_bases) and self.troops > 0
+    def bases_weight(self) -> float:
+        """Permanent bases count by the presence weight of the troops in Ukraine that man them."""
+        if not self.params.permanent_bases:
+            return 0.0
+        return self.model.presence_weight(self.troops)
+
+    def support_factor(self) -> float:
+        """Support relative to its initial level, at most 1 (1 if the initial level was 0)."""
+        initial = self.params.domestic_support
+        return 1.0 if initial == 0 else min(1.0, self.support / initial)
 
     def commitment(self) -> float:
         """pi_g: probability that this guarantor enters a war, from resolve, stakes and support, 0-1."""
         m = self.model.params
-        stakes = 0.0
-        if self.troops > 0:
-            stakes += m.presence_stake
-        if self.has_bases_in_ukraine():
-            stakes += m.bases_stake
+        stakes = m.presence_stake * self.model.presence_weight(self.troops) + m.bases_stake * self.bases_weight()
         if self.troops == 0 and self.neighbour_troops > 0:
             stakes += m.neighbour_stake
-        initial = self.params.domestic_support
-        support_factor = 1.0 if initial == 0 else min(1.0, self.support / initial)
-        return self.resolve * min(1.0, stakes) * support_factor
+        return self.resolve * min(1.0, stakes) * self.support_factor()
 
     def lose_election(self) -> None:
         """A less committed government: support and resolve both lose ``election_shock``."""
@@ -174,6 +225,21 @@ class OracleConditionalGuarantor(OracleGuarantor):
             self.deployed = True
             self.troops = float(self.params.troops)
 
+    def entry_ahead(self) -> bool:
+        """Whether Russia foresees Germany's entry: planned, not yet made, its day still to come.
+
+        Russia knows the plan (delay, troops, probability), not whether this world's Germany will go."""
+        p, m = self.params, self.model.params
+        return (not self.deployed and self.model.day < p.deployment_delay_days and p.troops > 0
+                and p.deployment_probability > 0 and m.foresight > 0)
+
+    def commitment_once_entered(self) -> float:
+        """pi_g as Russia foresees it once the planned troops are in Ukraine: their presence weight is the stake
+        (no bases are foreseen, and the neighbouring troops no longer count on their own)."""
+        m = self.model.params
+        stakes = m.presence_stake * self.model.presence_weight(float(self.params.troops))
+        return self.resolve * min(1.0, stakes) * self.support_factor()
+
     def update_commitments(self) -> None:
         """From day ``deployment_delay_days``, enter Ukraine if it will and support allows; else draw down."""
         p = self.params
@@ -220,24 +286,35 @@ class OracleMonitor(mesa.Agent):
         self.scale_down()
 
     def lose_patience(self, detected_violations: int) -> None:
-        """Excess violations accumulate; once they pass ``patience`` detection is cut."""
+        """The violations the US counts (its ``impatience`` form) above tolerance accumulate; once they pass
+        ``patience`` detection is cut."""
         p = self.params
-        self.impatience = max(0.0, self.impatience + detected_violations - p.violation_tolerance)
+        counted = COUNTED[self.model.structure.impatience](detected_violations, self.detection_probability)
+        self.impatience = max(0.0, self.impatience + counted - p.violation_tolerance)
         if self.impatience > p.patience:
             self.scale_down()
 
 
 class OracleDefender(mesa.Agent):
-    """Ukraine: accepts only a strong guarantee, retaliates, and may leave a weak ceasefire."""
+    """Ukraine: weighs the deal, retaliates, and may leave a weak ceasefire."""
 
     def __init__(self, model: OracleModel, params) -> None:
         super().__init__(model)
         self.params = params
 
-    def accepts(self, guarantee: float) -> bool:
-        """Accept in one round with probability logistic((guarantee - threshold) / sharpness)."""
-        sharpness = self.model.params.acceptance_sharpness
-        return self.model.chance(logistic((guarantee - self.params.guarantee_threshold) / sharpness))
+    def acceptance(self, guarantee: float) -> float:
+        """Probability of accepting in one round, in the scenario's ``ukraine`` form."""
+        p, model = self.params, self.model
+        logit = (guarantee - p.guarantee_threshold) / model.params.acceptance_sharpness
+        form = model.structure.ukraine
+        if form == "guarantee":
+            return logistic(logit)
+        if form == "terms":
+            russians, ukrainians = model.forces(365)
+            ratio = russians / ukrainians if russians > 0 and ukrainians > 0 else 1.0
+            return logistic(logit + p.war_cost + p.situation_weight * math.log(ratio)
+                            - p.terms_weight * model.terms_index())
+        raise ValueError(f"unknown ukraine form {form}")
 
     def retaliates(self, blamed: bool) -> bool:
         """Retaliate against a probe: restrained when it is handled jointly, on its own perception otherwise."""
@@ -254,8 +331,9 @@ class OracleDefender(mesa.Agent):
         return self.model.guarantee() < self.params.withdrawal_threshold * self.model.agreed_guarantee
 
     def forces(self, day: int) -> float:
-        """Ukraine's forces in the zone on ``day``, after rearmament."""
-        return self.params.troops * (1.0 + self.params.rearmament_rate) ** (day / 365.0)
+        """Ukraine's forces in the zone on ``day``, after rearmament, under the deal's cap."""
+        cap = self.model.params.terms_force_cap
+        return self.params.troops * cap * (1.0 + self.params.rearmament_rate) ** (day / 365.0)
 
 
 class OracleAggressor(mesa.Agent):
@@ -264,16 +342,26 @@ class OracleAggressor(mesa.Agent):
     def __init__(self, model: OracleModel, params) -> None:
         super().__init__(model)
         self.params = params
-        # unobserved intent, a multiplier of the offensive hazard: Gamma with mean 1, variance v
-        v = model.params.intent_variance
-        self.intent = float(model.rng.gamma(1.0 / v, v)) if v > 0 else 1.0
+        self.intent = self.draw_type()
         self.answered = 0.0  # Beta alpha, set by form_prior
         self.unanswered = 0.0  # Beta beta
 
-    def form_prior(self, bases: bool) -> None:
-        """Prior belief that probes are answered; permanent bases on day 0 raise it."""
+    def draw_type(self) -> float:
+        """Russia's unobserved intent, mean 1, in the scenario's ``types`` form."""
+        m, model = self.model.params, self.model
+        form = model.structure.types
+        if form == "gamma":  # Gamma with mean 1 and variance v
+            v = m.intent_variance
+            return float(model.rng.gamma(1.0 / v, v)) if v > 0 else 1.0
+        if form == "two_types":  # a revisionist share with hawk_ratio times the intent of the limited-aims rest
+            limited = 1.0 / (1.0 + m.hawk_share * (m.hawk_ratio - 1.0))
+            return m.hawk_ratio * limited if model.chance(m.hawk_share) else limited
+        raise ValueError(f"unknown types form {form}")
+
+    def form_prior(self, bases: float) -> None:
+        """Prior belief that probes are answered; permanent bases on day 0 raise it by their weight."""
         p = self.params
-        prior = min(1.0, p.prior_credibility + (self.model.params.bases_credibility if bases else 0.0))
+        prior = min(1.0, p.prior_credibility + self.model.params.bases_credibility * bases)
         self.answered = prior * p.prior_strength
         self.unanswered = (1.0 - prior) * p.prior_strength
 
@@ -300,12 +388,25 @@ class OracleAggressor(mesa.Agent):
         """Russia's forces in the zone on ``day``, after rearmament."""
         return self.params.troops * (1.0 + self.params.rearmament_rate) ** (day / 365.0)
 
-    def offensive_hazard(self, exponent: float) -> float:
-        """Daily probability of a major offensive: intent x base hazard x exp(exponent), at most 1."""
-        base = self.params.base_offensive_hazard
-        if base == 0.0:
-            return 0.0
-        return min(1.0, self.intent * base * math.exp(min(EXPONENT_CAP, exponent)))
+    def offensive_probability(self, share: float, shift: float, hostility: float, cost: float, escalation: float,
+                              waiting: float) -> float:
+        """Daily probability of a major offensive, in the scenario's ``offensive`` form (before the duration
+        factor). ``share``: Russia's share of the forces; ``shift``: the weighted power shift since day 0;
+        ``cost``: K; ``waiting``: the value of waiting for a foreseen window."""
+        p, m = self.params, self.model.params
+        push = m.escalation_hazard_weight * escalation
+        form = self.model.structure.offensive
+        if form == "hazard":  # intent x base hazard x exp(gain + shift + hostility - K + escalation), at most 1
+            if p.base_offensive_hazard == 0.0:
+                return 0.0
+            exponent = p.offensive_gain * p.resolve * share + shift + hostility - cost + push
+            return min(1.0, self.intent * p.base_offensive_hazard * math.exp(min(EXPONENT_CAP, exponent)))
+        if form == "choice":  # attack when fighting now beats both the deal and waiting, up to a ceiling
+            utility = (self.intent * p.offensive_value * p.resolve * share + shift + hostility + push - cost
+                       - p.resumption_cost - waiting)
+            z = max(-EXPONENT_CAP, min(EXPONENT_CAP, utility / m.offensive_noise))
+            return m.offensive_ceiling * logistic(z)
+        raise ValueError(f"unknown offensive form {form}")
 
 
 # --- one world ---------------------------------------------------------------------------------
@@ -328,7 +429,7 @@ class OracleModel(mesa.Model):
         self.by_code = {g.code: g for g in self.guarantors}
         self.us = OracleMonitor(self, a.US)
         self.ua = OracleDefender(self, a.UA)
-        self.ru = OracleAggressor(self, a.RU)  # draws intent: first
+        self.ru = OracleAggressor(self, a.RU)  # draws Russia's type: first
         self.de.decide_deployment()  # second
         self.ru.form_prior(self.bases_in_ukraine())
         self.elections: dict[int, list[str]] = {}
@@ -338,6 +439,7 @@ class OracleModel(mesa.Model):
 
         self.escalation = 0.0
         self.sanctions = 0.0
+        self.institution = 0.0
         self.breakdown_day: int | None = None
         self.counts = dict.fromkeys(COUNT_COLUMNS, 0)
 
@@ -357,6 +459,10 @@ class OracleModel(mesa.Model):
 
     # --- quantities of the day -----------------------------------------------------------------
 
+    def presence_weight(self, troops: float) -> float:
+        """W(T): the share of a presence-dependent effect ``troops`` buy, in the scenario's ``presence`` form."""
+        return PRESENCE[self.structure.presence](troops, self.params.presence_half)
+
     def troops_in_ukraine(self) -> float:
         """European ground troops physically in Ukraine, T."""
         return self.uk.troops + self.fr.troops + self.de.troops
@@ -369,9 +475,9 @@ class OracleModel(mesa.Model):
         """Capability units A of the active guarantors' air and maritime roles."""
         return self.uk.air_maritime() + self.fr.air_maritime() + self.de.air_maritime()
 
-    def bases_in_ukraine(self) -> bool:
-        """Whether any guarantor with permanent bases has troops in Ukraine, B."""
-        return any(g.has_bases_in_ukraine() for g in self.guarantors)
+    def bases_in_ukraine(self) -> float:
+        """Weight of the permanent bases in Ukraine, B: the largest of the guarantors'."""
+        return max(g.bases_weight() for g in self.guarantors)
 
     def presence(self) -> float:
         """What Russia objects to, X: troops in Ukraine plus neighbouring troops at a lower weight, per troop_scale."""
@@ -382,39 +488,51 @@ class OracleModel(mesa.Model):
         """Capability as Ukraine sees it, C_UA: absolute, whatever the capability form."""
         return self.ground_troops() / self.params.troop_scale + self.air_maritime()
 
-    def capability(self, russians: float) -> float:
-        """Capability for deterrence, C, in the scenario's ``capability`` form; ``russians``: R_t."""
+    def capability(self, russians: float, ground: float | None = None) -> float:
+        """Capability for deterrence, C, in the scenario's ``capability`` form; ``russians``: R_t; ``ground``:
+        effective ground troops if not today's."""
         form, m = self.structure.capability, self.params
-        if form == "absolute" or russians == 0:
-            return self.ground_troops() / m.troop_scale + self.air_maritime()
+        ground = self.ground_troops() if ground is None else ground
+        if form == "absolute" or russians <= 0:
+            return ground / m.troop_scale + self.air_maritime()
         if form == "relative":
-            return self.ground_troops() / (m.balance_unit * russians) + self.air_maritime()
+            return ground / (m.balance_unit * russians) + self.air_maritime()
         raise ValueError(f"unknown capability form {form}")
 
-    def commitment(self) -> float:
-        """c_com: probability that at least one guarantor would enter a war."""
-        return 1.0 - (1.0 - self.uk.commitment()) * (1.0 - self.fr.commitment()) * (1.0 - self.de.commitment())
+    def commitment(self, germany: float | None = None) -> float:
+        """c_com: probability that at least one guarantor would enter a war (Germany's pi_g replaced if given)."""
+        germany = self.de.commitment() if germany is None else germany
+        return 1.0 - (1.0 - self.uk.commitment()) * (1.0 - self.fr.commitment()) * (1.0 - germany)
 
-    def credibility(self) -> float:
+    def credibility(self, germany: float | None = None) -> float:
         """Russia's belief that the guarantee will be honoured, c, in the scenario's ``credibility`` form."""
         form = self.structure.credibility
         if form == "reputation":
             return self.ru.reputation()
         if form == "commitment":
-            return self.commitment()
+            return self.commitment(germany)
         if form == "both":
             share = self.params.commitment_share
-            return share * self.commitment() + (1.0 - share) * self.ru.reputation()
+            return share * self.commitment(germany) + (1.0 - share) * self.ru.reputation()
         raise ValueError(f"unknown credibility form {form}")
 
     def guarantee(self) -> float:
         """Guarantee strength G Ukraine perceives: capability, bases and monitoring each close part of the gap."""
         m = self.params
         gap = math.exp(-self.capability_for_ukraine())
-        if self.bases_in_ukraine():
-            gap *= 1.0 - m.bases_guarantee
+        gap *= 1.0 - m.bases_guarantee * self.bases_in_ukraine()
         gap *= 1.0 - m.monitoring_weight * self.us.detection_probability
         return 1.0 - gap
+
+    def terms_index(self) -> float:
+        """How far the deal's terms favour Russia, 0-1: weighted mean of territory, relief, neutrality and the
+        share of Ukraine's forces the cap removes; 0 if every weight is 0."""
+        m = self.params
+        weights = m.territory_weight + m.relief_weight + m.neutrality_weight + m.force_cap_weight
+        if weights <= 0:
+            return 0.0
+        return (m.territory_weight * m.terms_territory + m.relief_weight * m.terms_sanctions_relief
+                + m.neutrality_weight * m.terms_neutrality + m.force_cap_weight * (1.0 - m.terms_force_cap)) / weights
 
     def forces(self, day: int) -> tuple[float, float]:
         """(R_t, U_t): Russian and Ukrainian forces in the zone on ``day``, after rearmament."""
@@ -435,11 +553,38 @@ class OracleModel(mesa.Model):
         ratio = self.force_ratio(russians, ukrainians)
         return math.log(ratio / self.initial_ratio) if ratio > 0 and self.initial_ratio > 0 else 0.0
 
-    def expected_cost(self, credibility: float, capability: float) -> float:
-        """Expected cost of an offensive before sanctions: c x (deterrence_weight x C + entry_cost x tripwire)."""
+    def expected_cost(self, credibility: float, capability: float, in_ukraine: float | None = None) -> float:
+        """K: c x (deterrence_weight x C + entry_cost x W(T)) + sanctions_weight x sanctions."""
         m = self.params
-        tripwire = 1.0 if self.troops_in_ukraine() > 0 else 0.0
-        return credibility * (m.deterrence_weight * capability + m.entry_cost * tripwire)
+        in_ukraine = self.troops_in_ukraine() if in_ukraine is None else in_ukraine
+        tripwire = self.presence_weight(in_ukraine)
+        return credibility * (m.deterrence_weight * capability + m.entry_cost * tripwire) + m.sanctions_weight * self.sanctions
+
+    # --- Russia's foresight --------------------------------------------------------------------
+
+    def foreseen_entry(self, cost: float) -> float:
+        """How much Germany's foreseen entry would raise K, times its probability and discounted by the days to
+        it; 0 once it is no longer ahead."""
+        de, m = self.de, self.params
+        if not de.entry_ahead():
+            return 0.0
+        planned = float(de.params.troops)
+        capability = self.capability(self.ru.forces(self.day), ground=self.ground_troops() + planned)
+        credibility = self.credibility(germany=de.commitment_once_entered())
+        entered = self.expected_cost(credibility, capability, self.troops_in_ukraine() + planned)
+        days_to_entry = de.params.deployment_delay_days - self.day
+        return de.params.deployment_probability * math.exp(-days_to_entry / m.foresight_days) * (entered - cost)
+
+    def waiting_value(self, cost: float) -> float:
+        """What Russia gains by waiting: foresight x (the fall of K elections ahead promise - the rise of K
+        Germany's entry ahead threatens). Each election still to come counts a quarter, discounted."""
+        m = self.params
+        if m.foresight <= 0:
+            return 0.0
+        window = sum(math.exp(-(day - self.day) / m.foresight_days) * len(codes)
+                     for day, codes in self.elections.items() if day > self.day) / 4.0
+        opening = cost * m.election_turnover * m.election_shock * window
+        return m.foresight * (opening - self.foreseen_entry(cost))
 
     # --- day 0 ---------------------------------------------------------------------------------
 
@@ -447,23 +592,20 @@ class OracleModel(mesa.Model):
         """Russia's log-odds of accepting in one round, in the scenario's ``acceptance`` form."""
         a, m = self.config.agents, self.params
         ru = a.RU
-        logit = (ru.acceptance_logit + ru.war_cost + m.pressure_weight * a.US.resolve
-                 - OBJECTION[self.structure.objection](self.presence(), ru.troop_objection, m.objection_scale))
-        if self.bases_in_ukraine():
-            logit -= ru.bases_price
-        form = self.structure.acceptance
-        if form == "independent":
-            return logit
-        if form == "bargaining":
-            cost = self.expected_cost(self.credibility(), self.capability(self.ru.forces(0)))
-            return logit - ru.table_gain * self.ru.intent * math.exp(-cost)
-        raise ValueError(f"unknown acceptance form {form}")
+        objection = OBJECTION[self.structure.objection](self.presence(), ru.troop_objection, m.objection_scale,
+                                                        m.presence_half / m.troop_scale)
+        logit = (ru.acceptance_logit + ru.war_cost + m.pressure_weight * a.US.resolve - objection
+                 - ru.bases_price * self.bases_in_ukraine() + ru.terms_weight * self.terms_index())
+        cost = self.expected_cost(self.credibility(), self.capability(self.ru.forces(0)))
+        cost += m.foresight * self.foreseen_entry(cost)
+        return ACCEPTANCE[self.structure.acceptance](logit, self.ru.intent, cost, ru.table_gain, ru.resolve)
 
     def negotiate(self) -> bool:
         """Up to ``mediation_rounds`` rounds; a deal as soon as both accept in the same round."""
         logit = self.russian_logit()
+        ukraine = self.ua.acceptance(self.agreed_guarantee)
         for _ in range(self.config.agents.US.mediation_rounds):
-            if self.ua.accepts(self.agreed_guarantee) and self.ru.accepts(logit):
+            if self.chance(ukraine) and self.ru.accepts(logit):
                 return True
         return False
 
@@ -482,8 +624,9 @@ class OracleModel(mesa.Model):
         """Step 3: (incidents, detected incidents) along the contact line today."""
         m = self.params
         detection = self.us.detection_probability
-        cover = 1.0 - math.exp(-self.troops_in_ukraine() / m.troop_scale)
-        rate = (m.incident_rate * (1.0 - m.buffer_incident_reduction * cover)
+        uncovered = UNCOVERED[self.structure.deployment](self.troops_in_ukraine(), m.troop_scale, m.front_km,
+                                                         m.buffer_density)
+        rate = (m.incident_rate * (1.0 - m.buffer_incident_reduction * (1.0 - uncovered))
                 * (1.0 - m.monitoring_incident_reduction * detection))
         incidents = int(self.rng.poisson(rate)) if rate > 0 else 0
         # each incident is detected independently: the same law as two independent thinned Poissons
@@ -527,11 +670,14 @@ class OracleModel(mesa.Model):
         spoiler = self.chance(m.spoiler_rate)
         spoiler_unhandled = spoiler and not (self.us.detects() and self.us.attributes())
 
-        # 6. sanctions pressure and escalation
+        # 6. sanctions pressure, escalation, then what holding has built and escalation erodes
         self.sanctions = self.sanctions * (1.0 - m.sanctions_decay) + m.sanctions_step * sanctioned
         self.escalation = max(0.0, self.escalation * (1.0 - m.escalation_decay)
                               + self.escalation_added(incidents, detected_incidents, probe, blamed, answered,
                                                       retaliated, spoiler_unhandled))
+        stock = self.institution
+        stock += (1.0 - stock) / m.institution_days - m.institution_erosion * self.escalation * stock
+        self.institution = min(1.0, max(0.0, stock))
 
         # 7. breakdown, the first cause that applies
         # the offensive is weighed with today's belief, after today's probe has been learnt (ODD step 7)
@@ -571,17 +717,20 @@ class OracleModel(mesa.Model):
 
     def break_down(self, capability: float, credibility: float, hostility: float, russians: float,
                    ukrainians: float) -> None:
-        """Step 7: offensive, else spiral, else Ukraine's withdrawal; at most one cause."""
-        m, ru = self.params, self.config.agents.RU
-        cost = self.expected_cost(credibility, capability) + m.sanctions_weight * self.sanctions
-        gain = ru.offensive_gain * ru.resolve * self.force_share(russians, ukrainians)
-        exponent = (gain + hostility - cost + m.escalation_hazard_weight * self.escalation
-                    + m.power_shift_weight * self.power_shift(russians, ukrainians))
+        """Step 7: offensive, else spiral, else Ukraine's withdrawal; at most one cause. The duration form scales
+        the first two."""
+        m = self.params
+        cost = self.expected_cost(credibility, capability)
+        shift = m.power_shift_weight * self.power_shift(russians, ukrainians)
+        waiting = self.waiting_value(cost) if self.structure.offensive == "choice" else 0.0
+        offensive = self.ru.offensive_probability(self.force_share(russians, ukrainians), shift, hostility, cost,
+                                                  self.escalation, waiting)
         spiral = SPIRAL[self.structure.escalation](self.escalation, m.escalation_threshold, m.spiral_hazard,
                                                    m.spiral_slope)
-        if self.chance(self.ru.offensive_hazard(exponent)):
+        duration = DURATION[self.structure.duration](self.institution, m.institution_effect)
+        if self.chance(offensive * duration):
             self.end("major_offensive")
-        elif self.chance(spiral):
+        elif self.chance(spiral * duration):
             self.end("escalation_spiral")
         elif self.ua.withdraws():
             self.end("ukrainian_withdrawal")

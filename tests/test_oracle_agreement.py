@@ -11,10 +11,15 @@ four kinds of comparison are made:
 * the mean of Russia's intent over the worlds that reached a deal (same test): under bargaining
   hawkish types refuse more often, so who agrees is selected; independent acceptance selects no one.
 
-The cases cover the default structure, each non-default form switched on alone, the first
-version of the model (the "legacy" combination), and stress cases that make the rare causes and
-mechanisms frequent: escalation spirals, Ukrainian withdrawal, elections of every guarantor and of
-the US within the horizon. Every case must end often enough in each cause it claims.
+The cases cover the default structure of model v3 (every mechanism in its default form, Russia foreseeing
+France's election and Germany's entry), each non-default form of each mechanism switched on alone, the
+first and second versions of the model (``scenarios/legacy_v1.yaml`` and ``legacy_v2.yaml``), the
+bundled Minsk-like deal, harsh terms with a cap on Ukraine's forces, and stress cases that make the rare
+causes and mechanisms frequent: escalation spirals, Ukrainian withdrawal (with air and maritime roles
+committed without troops), elections of every guarantor and of the US within the horizon with Russia
+waiting for the window they open, and Germany's large entry ahead that Russia prices at the table and
+pre-empts. Every case must end often enough in each cause it claims, and every form of every mechanism
+runs in at least one case.
 
 Tolerances are not tuned: every comparison uses the critical value for a per-comparison error of
 ``FAMILY_ALPHA / N_COMPARISONS`` (Bonferroni), so that if the two implementations agree, the
@@ -35,12 +40,14 @@ import pandas as pd
 import pytest
 
 from sim.engine.model import CAUSE_CODES, CeasefireModel
+from sim.mechanisms import REGISTRY
 from sim.spec.scenario import Scenario, load_scenario
 from tests.oracle import CAUSE_NAMES, COUNT_COLUMNS, run_oracle
 
 HORIZON = 365
 ENGINE_FACTOR = 10
 COUNTS = COUNT_COLUMNS
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 NO_TROOPS = {
     "agents.UK.troops": 0, "agents.FR.troops": 0, "agents.DE.troops": 0, "agents.DE.neighbour_troops": 0,
@@ -48,7 +55,20 @@ NO_TROOPS = {
 HARDLINE = {"agents.RU.probe_rate": 0.2, "agents.RU.resolve": 0.9, "agents.RU.base_offensive_hazard": 0.01}
 IMPATIENT_US = {"agents.US.violation_tolerance": 0, "agents.US.patience": 20_000}
 
+LEGACY_V2 = {
+    "structure.objection": "saturating", "structure.capability": "relative", "structure.credibility": "both",
+    "structure.escalation": "smooth", "structure.acceptance": "bargaining", "structure.presence": "switch",
+    "structure.deployment": "blanket", "structure.types": "gamma", "structure.offensive": "hazard",
+    "structure.duration": "constant", "structure.ukraine": "guarantee", "structure.impatience": "detected",
+    "agents.US.violation_tolerance": 1000, "agents.UA.rearmament_rate": 0.0, "agents.RU.terms_weight": 0.0,
+    "model.acceptance_sharpness": 0.1, "model.incident_escalation": 0.0002,
+    "model.support_loss_per_100_violations": 0.0005, "model.foresight": 0.0, "model.roles_without_troops": False,
+    "model.terms_force_cap": 1.0,
+}
+"""The second version of the model: the same as ``scenarios/legacy_v2.yaml``."""
+
 LEGACY = {
+    **LEGACY_V2,
     "structure.objection": "linear", "structure.capability": "absolute", "structure.credibility": "reputation",
     "structure.escalation": "threshold", "structure.acceptance": "independent",
     **{f"agents.{g}.{role}": 0.0 for g in ("UK", "FR", "DE") for role in ("air_role", "maritime_role")},
@@ -64,7 +84,8 @@ LEGACY = {
 
 @dataclass(frozen=True)
 class Case:
-    """A scenario as overrides of the defaults, with oracle size, seed and the causes it must produce."""
+    """A scenario as overrides of the defaults (or of a bundled ``scenario``), with oracle size, seed and the
+    causes it must produce."""
 
     overrides: dict
     oracle_worlds: int
@@ -72,64 +93,113 @@ class Case:
     causes: tuple[str, ...]
     engine_deviation: str = ""
     """Where the engine is known to depart from docs/model_spec.md in this case: the test is a strict xfail."""
+    scenario: str = ""
+    """A bundled scenario (in scenarios/) the overrides apply to, instead of the defaults."""
 
 
 MIN_CAUSE_COUNT = 30
 """Oracle worlds each of a case's ``causes`` must end in, so that the case exercises what it claims."""
 
-BUSY = {"agents.RU.base_offensive_hazard": 0.004, "model.spoiler_rate": 0.05, "model.spiral_hazard": 0.4}
-"""Offensives and spirals a few times more frequent than at baseline, so that each form's effect on them shows."""
+BUSY = {"horizon_days": 240, "model.offensive_ceiling": 0.03, "agents.RU.base_offensive_hazard": 0.004, "model.spoiler_rate": 0.05,
+        "model.spiral_hazard": 1.0, "model.escalation_threshold": 5.5}
+"""Offensives (in either offensive form) and spirals a few times more frequent than at baseline, so that each
+form's effect on them shows, over eight months (France's election, Germany's entry and most of the first
+year's duration dependence fall within them)."""
 
 ALL_CAUSES = ("held", "no_deal", "major_offensive", "escalation_spiral")
 """The causes of a busy case (Ukrainian withdrawal has its own stress cases)."""
 
-CASES: dict[str, Case] = {
-    # the default structure with every parameter at its default; France's election falls on day 114
-    "baseline": Case({}, 1000, 11, ("held", "no_deal", "major_offensive")),
-    # each non-default form alone, in busy worlds
-    "objection_linear": Case({**BUSY, "structure.objection": "linear"}, 800, 21, ALL_CAUSES),
-    "objection_categorical": Case({**BUSY, "structure.objection": "categorical"}, 800, 22, ALL_CAUSES),
-    "capability_absolute": Case({**BUSY, "structure.capability": "absolute"}, 800, 23, ALL_CAUSES),
-    "credibility_reputation": Case({**BUSY, "structure.credibility": "reputation"}, 800, 24, ALL_CAUSES),
-    "credibility_commitment": Case({**BUSY, "structure.credibility": "commitment"}, 800, 25, ALL_CAUSES),
+FORMS_ALONE = {
+    # mechanism -> its forms other than the default, each switched on alone in a busy case
+    "objection": ("linear", "principled"), "capability": ("absolute",), "credibility": ("reputation", "commitment"),
+    "escalation": ("threshold",), "acceptance": ("independent", "bargaining"), "presence": ("switch",),
+    "deployment": ("interposition", "blanket"), "types": ("gamma",), "offensive": ("hazard",),
+    "duration": ("constant",), "ukraine": ("guarantee",), "impatience": ("detected",),
+}
+"""Every non-default form; the default forms all run together in the baseline and the other v3 cases."""
+
+FORM_EXTRAS = {
     # with calming, escalation seldom passes the default threshold of 6: a lower cliff makes spirals happen
-    "escalation_threshold": Case({**BUSY, "structure.escalation": "threshold", "model.escalation_threshold": 4.0},
-                                 800, 26, ALL_CAUSES),
+    ("escalation", "threshold"): {"model.escalation_threshold": 3.5},
     # a large table gain changes nothing under independent acceptance; the power check below uses it
-    "acceptance_independent": Case({**BUSY, "structure.acceptance": "independent", "agents.RU.table_gain": 4.0},
-                                   800, 27, ALL_CAUSES),
+    ("acceptance", "independent"): {"agents.RU.table_gain": 10.0},
+    # the US counts about 1,000 detected violations a day against a tolerance of 800: it scales down
+    ("impatience", "detected"): {"agents.US.violation_tolerance": 800, "agents.US.patience": 5000},
+    # Ukraine's threshold on the guarantee alone: a sharper curve, so that the guarantee decides
+    ("ukraine", "guarantee"): {"model.acceptance_sharpness": 0.1, "agents.UA.guarantee_threshold": 0.5},
+}
+"""What a form needs besides itself to make a difference in a busy case."""
+
+FORM_CAUSES = {"deployment": ("held", "no_deal", "major_offensive")}
+"""Troops on the line thin the incidents that feed escalation: spirals are too rare there to be claimed."""
+
+CASES: dict[str, Case] = {
+    # the default structure with every parameter at its default; Russia foresees France's election (day 114)
+    # and Germany's possible entry (day 180)
+    "baseline": Case({}, 600, 11, ("held", "no_deal", "major_offensive")),
+    # each non-default form alone, in busy worlds
+    **{f"{mechanism}_{form}": Case({**BUSY, f"structure.{mechanism}": form,
+                                    **FORM_EXTRAS.get((mechanism, form), {})},
+                                   500, 100 + number, FORM_CAUSES.get(mechanism, ALL_CAUSES))
+       for number, (mechanism, form) in enumerate((m, f) for m, forms in FORMS_ALONE.items() for f in forms)},
     # the first version of the model; probes twice as frequent so that its spiral cliff is reached
-    "legacy": Case({**LEGACY, "agents.RU.probe_rate": 0.08}, 800, 31, ALL_CAUSES),
+    "legacy": Case({**LEGACY, "agents.RU.probe_rate": 0.08}, 600, 31, ALL_CAUSES),
+    # the second version of the model, as scenarios/legacy_v2.yaml runs it
+    "legacy_v2": Case(LEGACY_V2, 600, 32, ("held", "no_deal", "major_offensive")),
+    # a Minsk-like deal (scenarios/minsk_like.yaml): no troops, thin monitoring, terms that favour Russia,
+    # Ukraine under pressure
+    "minsk_like": Case({}, 600, 33, ("held", "no_deal", "major_offensive"), scenario="minsk_like.yaml"),
+    # terms far in Russia's favour, with a cap that halves Ukraine's forces: both sides weigh them at the
+    # table, and the cap shifts the balance of forces after it
+    "harsh_terms": Case(
+        {**BUSY, "model.terms_territory": 1.0, "model.terms_sanctions_relief": 1.0, "model.terms_neutrality": 1.0,
+         "model.terms_force_cap": 0.5},
+        500, 34, ALL_CAUSES),
     # frequent probes by a resolute, rearming Russia facing a slowly rearming Ukraine: spirals, offensives
     # that grow with the power shift, heavy drawdown
     "hardline_rearming_russia": Case(
         {**HARDLINE, "agents.RU.rearmament_rate": 0.1, "agents.UA.rearmament_rate": 0.03,
          "model.power_shift_weight": 6.0},
-        800, 13, ALL_CAUSES,
+        500, 13, ALL_CAUSES,
     ),
-    # no European forces: no answers, no bases, no commitment; Ukraine agrees to less (so deals happen)
-    # and, once the impatient US halves its monitoring (about day 22), withdraws at a raised daily hazard
+    # no European ground forces (their air and maritime roles stay, committed without troops): no answers,
+    # no bases; Ukraine agrees to less (so deals happen) and, once the impatient US halves its monitoring
+    # (about day 14, on its estimate of all violations), withdraws at a raised daily hazard: the roles alone
+        # then keep the guarantee above 0.6 of day 0's, not above 0.9
     "no_european_troops": Case(
-        {**NO_TROOPS, **IMPATIENT_US, "agents.UA.guarantee_threshold": 0.3, "model.withdrawal_hazard": 0.02},
-        2000, 12, ("no_deal", "major_offensive", "escalation_spiral", "ukrainian_withdrawal"),
+        {**NO_TROOPS, **IMPATIENT_US, "agents.UA.guarantee_threshold": 0.3, "model.withdrawal_hazard": 0.02,
+         "agents.UA.withdrawal_threshold": 0.9},
+        800, 12, ("no_deal", "major_offensive", "ukrainian_withdrawal"),
     ),
     # a ceasefire from September 2028: US election day 67, German day 181, British day 348; most bring a
-    # much less committed government, and Ukraine may leave as soon as its guarantee falls below day 0's
-    "elections": Case(
+    # much less committed government, and Ukraine may leave as soon as its guarantee falls below day 0's.
+    # Russia foresees the window the elections open and, fully and far ahead, waits for it
+    "elections_ahead": Case(
         {"start_date": "2028-09-01", "model.election_turnover": 0.8, "model.election_shock": 0.6,
-         "model.withdrawal_hazard": 0.003, "agents.UA.withdrawal_threshold": 1.0},
-        800, 14, ("held", "no_deal", "major_offensive", "ukrainian_withdrawal"),
+         "model.withdrawal_hazard": 0.003, "agents.UA.withdrawal_threshold": 1.0, "model.foresight": 1.0,
+         "model.foresight_days": 720.0, "model.offensive_ceiling": 0.02},
+        600, 14, ("held", "no_deal", "major_offensive", "ukrainian_withdrawal"),
+    ),
+    # Germany surely enters with a large force on day 120: Russia, fully foreseeing, prices it at the table
+    # and is pressed to attack before it
+    "germany_entry_ahead": Case(
+        {"agents.DE.deployment_probability": 1.0, "agents.DE.deployment_delay_days": 120,
+         "agents.DE.troops": 100_000, "model.foresight": 1.0, "model.foresight_days": 365.0,
+         "model.offensive_ceiling": 0.03, "agents.RU.war_cost": 2.0},
+        600, 16, ("held", "no_deal", "major_offensive"),
     ),
     # when Russia's credibility is read on a probe day (after today's probe is learnt, as in the first
     # version): a probe every day, never detected so never answered, a weak prior and strong deterrence make
-    # the reputation of the day decide the early offensives
+    # the reputation of the day decide the early offensives (a hazard of constant intent that time held
+    # does not lower)
     "reputation_on_probe_days": Case(
         {"horizon_days": 60, "structure.credibility": "reputation", "structure.capability": "absolute",
+         "structure.offensive": "hazard", "structure.types": "gamma", "structure.duration": "constant",
          "agents.RU.prior_strength": 0.5, "agents.RU.probe_rate": 1.0, "agents.US.detection_probability": 0.0,
          "model.deterrence_weight": 4.0, "model.entry_cost": 0.0, "agents.RU.base_offensive_hazard": 0.05,
          "model.spoiler_rate": 0.0, "model.spiral_hazard": 0.0, "agents.UA.guarantee_threshold": 0.0,
          "model.intent_variance": 0.0, "agents.RU.table_gain": 0.0},
-        1000, 15, ("no_deal", "major_offensive"),
+        600, 15, ("no_deal", "major_offensive"),
     ),
 }
 
@@ -237,11 +307,20 @@ def engine_runs(scenario: Scenario, worlds: int, seed: int) -> pd.DataFrame:
     })
 
 
+def case_scenario(path: Path, case: Case, extra: dict | None = None) -> Scenario:
+    """The scenario of ``case``: its overrides (then ``extra``) on the defaults (``path``) or on its bundled
+    scenario, over ``HORIZON`` days unless it says otherwise."""
+    overrides = {**case.overrides, **(extra or {})}
+    if case.scenario:
+        return load_scenario(SCENARIOS / case.scenario, {"horizon_days": HORIZON, **overrides})
+    return load_scenario(path, overrides)
+
+
 @cache
 def _runs(path: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Oracle and engine runs of one case, computed once per module."""
     case = CASES[name]
-    scenario = load_scenario(path, case.overrides)
+    scenario = case_scenario(path, case)
     oracle = run_oracle(scenario, case.oracle_worlds, case.seed)
     engine = engine_runs(scenario, ENGINE_FACTOR * case.oracle_worlds, seed=1000 + case.seed)
     return oracle, engine
@@ -281,13 +360,29 @@ def _case_params() -> list:
             if case.engine_deviation else name for name, case in CASES.items()]
 
 
-def test_legacy_case_is_the_bundled_legacy_scenario(scenario_file):
-    """The legacy case tests what ``scenarios/legacy_v1.yaml`` runs: the same forms and parameters."""
-    ours = load_scenario(scenario_file, LEGACY)
-    bundled = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "legacy_v1.yaml")
+@pytest.mark.parametrize(("overrides", "bundled_file"), [(LEGACY, "legacy_v1.yaml"), (LEGACY_V2, "legacy_v2.yaml")],
+                         ids=["legacy_v1", "legacy_v2"])
+def test_legacy_case_is_the_bundled_legacy_scenario(scenario_file, overrides, bundled_file):
+    """The legacy cases test what ``scenarios/legacy_v1.yaml`` and ``legacy_v2.yaml`` run: the same forms and
+    parameters."""
+    ours = load_scenario(scenario_file, overrides)
+    bundled = load_scenario(SCENARIOS / bundled_file)
     assert ours.structure == bundled.structure
     assert ours.agents == bundled.agents
     assert ours.model == bundled.model
+
+
+def test_every_form_of_every_mechanism_is_exercised_by_a_case(scenario_file):
+    """Each form of each mechanism (``sim.mechanisms.REGISTRY``) runs in at least one case, and foresight, terms
+    and the bundled minsk_like and legacy scenarios each have theirs."""
+    scenarios = {name: case_scenario(scenario_file, case) for name, case in CASES.items()}
+    for mechanism, forms in REGISTRY.items():
+        used = {getattr(s.structure, mechanism) for s in scenarios.values()}
+        assert used == set(forms), f"{mechanism}: no case runs {sorted(set(forms) - used)}"
+    assert any(s.model.foresight > 0 and s.start_date.year == 2028 for s in scenarios.values())  # elections ahead
+    assert any(s.model.foresight > 0 and s.agents.DE.deployment_delay_days > 0 for s in scenarios.values())
+    assert any(s.model.terms_force_cap < 1 and s.structure.ukraine == "terms" for s in scenarios.values())
+    assert CASES["minsk_like"].scenario == "minsk_like.yaml"
 
 
 @pytest.mark.parametrize("name", _case_params())
@@ -303,12 +398,15 @@ def test_engine_and_oracle_agree(scenario_file, name):
 POWER_CASES = [
     # (case, engine overrides, a comparison that must reject)
     ("baseline", {"agents.RU.probe_rate": 0.05}, "mean probes given a deal"),  # probes 25 % more often
-    ("baseline", {"agents.RU.base_offensive_hazard": 0.0045}, "share major_offensive"),  # 3x the hazard
-    ("hardline_rearming_russia", {"model.intent_variance": 0.0}, "share major_offensive"),  # no heterogeneity
-    # bargaining instead of independent acceptance: hawkish types refuse, deals select dovish ones
-    ("acceptance_independent", {"structure.acceptance": "bargaining"}, "mean intent given a deal"),
+    ("baseline", {"model.offensive_ceiling": 0.03}, "share major_offensive"),  # 3x the most decisions to attack
+    # resolute bargaining instead of independent acceptance: hawkish types refuse, deals select dovish ones
+    ("acceptance_independent", {"structure.acceptance": "resolute"}, "mean intent given a deal"),
     # no election brings a less committed government: the US keeps monitoring, Ukraine stays
-    ("elections", {"model.election_turnover": 0.0}, "share ukrainian_withdrawal"),
+    ("elections_ahead", {"model.election_turnover": 0.0}, "share ukrainian_withdrawal"),
+    # a Russia blind to Germany's entry is not pressed to attack before it
+    ("germany_entry_ahead", {"model.foresight": 0.0}, "share major_offensive"),
+    # troops in the rear prevent no incidents
+    ("deployment_interposition", {"structure.deployment": "rear"}, "mean incidents given a deal"),
 ]
 
 
@@ -318,7 +416,7 @@ def test_comparisons_reject_an_engine_with_a_visibly_different_parameter(scenari
     """Power: the same comparisons, oracle of a case against the engine with one parameter or form changed."""
     oracle, _ = _runs(scenario_file, name)
     case = CASES[name]
-    different = load_scenario(scenario_file, {**case.overrides, **overrides})
+    different = case_scenario(scenario_file, case, overrides)
     engine = engine_runs(different, ENGINE_FACTOR * case.oracle_worlds, seed=2000 + case.seed)
     checks = {check.name: check for check in compare(oracle, engine)}
     assert checks[must_reject].rejects, str(checks[must_reject])

@@ -1,103 +1,191 @@
-"""The dashboard's figure: a variant's run drawn next to the baseline's, as one matplotlib Figure (no pyplot).
+"""The dashboard's chart: a variant's run drawn next to the baseline's, as one Vega-Lite specification (a dict).
 
-One figure of four panels rather than four figures: most of matplotlib's time goes into axes and ticks,
-and a single PNG keeps the redraw within the page's budget (about 0.3 s for the figure).
+The browser draws it (Solara's Vega-Lite widget, the grammar Altair writes), so values can be read by
+hovering: each panel has a tooltip at the day (or outcome) under the pointer with both runs' values and
+their intervals. Building the specification is plain Python over the run's tables (no plotting library,
+no Solara), a few milliseconds; the data are rounded to 4 decimals to keep the page's message small.
 """
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+import pandas as pd
 
 from sim.experiments.run import RunResult
-from sim.outputs.plots.runs import BAND_ALPHA, CAUSE_LABELS, DAY_LABEL, HOLD_LABEL, line_with_band
 from sim.stats.metrics import CAUSES, wilson_interval
 
-DPI = 72
-"""The page shows the image at about this resolution; more pixels only cost time."""
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+"""The version of the grammar the page's renderer (Vega-Lite 5, bundled with Solara) reads; only a name."""
 
-VARIANT, BASELINE = "tab:blue", "0.45"
+VARIANT, BASELINE = "#1f77b4", "#737373"
 """Colours of the page's scenario and of the baseline."""
 
+THIS, BASE = "this scenario", "baseline"
+WIDTH, HEIGHT = 340, 200
+DAY_TITLE = "days since ceasefire"
+CAUSE_LABELS: dict[str, str] = {
+    "no_deal": "no deal", "major_offensive": "major offensive", "escalation_spiral": "escalation spiral",
+    "ukrainian_withdrawal": "Ukrainian withdrawal", "held": "ceasefire held",
+}
+"""Outcomes at the horizon in words (as in the run folder's figures)."""
 
-def dashboard_figure(variant: RunResult, baseline: RunResult) -> Figure:
-    """Survival with 95 % bands, causes of breakdown, credibility and escalation: this scenario and the baseline."""
-    fig = Figure(figsize=(12.0, 7.0), dpi=DPI)
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.95, bottom=0.08, wspace=0.32, hspace=0.38)
-    (survival, causes), (credibility, escalation) = fig.subplots(2, 2)
+DIGITS = 4
+
+
+def dashboard_spec(variant: RunResult, baseline: RunResult, title: str = "") -> dict[str, Any]:
+    """Survival with 95 % bands, outcomes with 95 % intervals, credibility and escalation: this scenario
+    against the baseline, as a Vega-Lite specification. ``title`` names the scenario (what changed)."""
     days = max(variant.scenario.horizon_days, baseline.scenario.horizon_days)
-    survival_panel(survival, variant, baseline, days)
-    causes_panel(causes, variant, baseline)
-    trajectory_panel(credibility, "credibility", "Credibility of the guarantee (0–1)", variant, baseline, days)
-    trajectory_panel(escalation, "escalation", "Escalation (≥ 0)", variant, baseline, days)
-    return fig
+    colour = {"field": "run", "type": "nominal", "title": None,
+              "scale": {"domain": [BASE, THIS], "range": [BASELINE, VARIANT]}}
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": {"text": title or "the baseline", "anchor": "start", "fontSize": 13},
+        "config": {"view": {"stroke": None}, "axis": {"gridOpacity": 0.5}, "legend": {"orient": "top", "direction": "horizontal"}},
+        "vconcat": [
+            {"hconcat": [survival_panel(variant, baseline, days, colour), causes_panel(variant, baseline, colour)]},
+            {"hconcat": [trajectory_panel("credibility", "Credibility of the guarantee (0–1)", variant, baseline,
+                                          days, (0.0, 1.0)),
+                         trajectory_panel("escalation", "Escalation index (≥ 0)",
+                                          variant, baseline, days, None)]},
+        ],
+    }
 
 
-def dashboard_png(variant: RunResult, baseline: RunResult) -> bytes:
-    """:func:`dashboard_figure` rendered as PNG bytes."""
-    buffer = io.BytesIO()
-    dashboard_figure(variant, baseline).savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A small table as Vega-Lite's inline records (floats rounded, NaN as null)."""
+    rounded = frame.round(DIGITS).astype(object).where(frame.notna(), None)
+    return rounded.to_dict(orient="records")
 
 
-def survival_panel(ax: Axes, variant: RunResult, baseline: RunResult, days: int) -> None:
-    """P(holding) by day over all worlds (no deal = not holding), each run with its Wilson 95 % band."""
-    for result, label, colour in ((baseline, "baseline", BASELINE), (variant, "this scenario", VARIANT)):
-        table = result.survival
-        line_with_band(ax, table["day"], table["p_holding"], table["ci_low"], table["ci_high"],
-                       label=label, colour=colour, step=True)
-    ax.set_xlim(0, days)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(DAY_LABEL)
-    ax.set_ylabel(HOLD_LABEL)
-    ax.set_title("Survival of the ceasefire (shaded: 95 % CI)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9)
+def _csv_data(frame: pd.DataFrame) -> dict[str, Any]:
+    """A table of numbers as Vega-Lite's inline CSV: a third of the size of records, read as numbers (an
+    empty cell, NaN, as null)."""
+    text = frame.to_csv(index=False, float_format=f"%.{DIGITS}g", lineterminator="\n")
+    return {"values": text, "format": {"type": "csv", "parse": {column: "number" for column in frame.columns}}}
 
 
-def causes_panel(ax: Axes, variant: RunResult, baseline: RunResult) -> None:
-    """Share of worlds by outcome at the horizon, this scenario beside the baseline, with 95 % error bars."""
-    positions = np.arange(len(CAUSES))
-    height = 0.38
-    for offset, result, label, colour in ((-height / 2, baseline, "baseline", BASELINE),
-                                          (height / 2, variant, "this scenario", VARIANT)):
-        row = result.summary.iloc[0]
-        n = int(row["replications"])
-        shares = np.array([float(row[f"share_{cause}"]) for cause in CAUSES])
-        low, high = wilson_interval(np.round(shares * n), n)
-        errors = np.vstack([shares - low, high - shares]).clip(min=0)
-        ax.barh(positions + offset, shares, height=height, xerr=errors, color=colour, label=label,
-                error_kw={"lw": 1.0, "ecolor": "0.2"})
-    ax.set_yticks(positions, [CAUSE_LABELS.get(cause, cause) for cause in CAUSES])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set_title("Outcome at the horizon: causes of breakdown")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+def _by_day(days: int, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """Columns indexed by day, on days 0 .. ``days`` (NaN where a run has no such day)."""
+    table = pd.DataFrame({"day": np.arange(days + 1)})
+    for name, series in columns.items():
+        table[name] = table["day"].map(series)
+    return table
 
 
-def trajectory_panel(ax: Axes, name: str, title: str, variant: RunResult, baseline: RunResult, days: int) -> None:
-    """One state variable by day over holding worlds: this scenario's mean with its 10th-90th percentile
-    band, the baseline's mean dashed. ``name`` is a trajectory variable (``credibility``, ``escalation``)."""
-    if baseline.trajectories is not None:
-        base = baseline.trajectories
-        ax.plot(base["day"], base[f"{name}_mean"], color=BASELINE, ls="--", lw=1.4, label="baseline mean")
-    if variant.trajectories is not None:
-        table = variant.trajectories
-        line_with_band(ax, table["day"], table[f"{name}_mean"], table[f"{name}_p10"], table[f"{name}_p90"],
-                       label="this scenario, mean", colour=VARIANT)
-    ax.plot([], [], color=VARIANT, alpha=BAND_ALPHA, lw=8, label="10th–90th percentile")
-    ax.set_title(title)
-    ax.set_xlabel(DAY_LABEL)
-    ax.set_xlim(0, days)
-    if name == "credibility":
-        ax.set_ylim(0, 1)
-    else:
-        ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+def _hover(fields: list[str]) -> dict[str, Any]:
+    """A selection of the datum nearest the pointer (the tooltip's anchor), cleared when the pointer leaves."""
+    return {"name": "hover", "select": {"type": "point", "fields": fields, "nearest": True, "on": "mouseover",
+                                        "clear": "mouseout"}}
+
+
+def _hover_rule(tooltip: list[dict[str, Any]]) -> dict[str, Any]:
+    """A vertical rule at the day nearest the pointer, carrying the tooltip of that day."""
+    return {"params": [_hover(["day"])], "mark": {"type": "rule", "color": "#444"},
+            "encoding": {"x": {"field": "day", "type": "quantitative"},
+                         "opacity": {"condition": {"param": "hover", "empty": False, "value": 0.6}, "value": 0},
+                         "tooltip": [{"field": "day", "type": "quantitative"}, *tooltip]}}
+
+
+def _tip(field: str, title: str) -> dict[str, Any]:
+    """One tooltip line: a value to 3 decimals under ``title`` (titles must differ within a tooltip)."""
+    return {"field": field, "type": "quantitative", "format": ".3f", "title": title}
+
+
+def _runs_legend(fields: dict[str, str], colour: dict[str, Any], x: dict[str, Any], y: dict[str, Any],
+                 dash: bool = False) -> dict[str, Any]:
+    """Lines of both runs from wide columns (``fields``: run name -> column), folded so one legend names them."""
+    folded = [{"fold": list(fields.values()), "as": ["column", "value"]},
+              {"calculate": " : ".join(f"datum.column === '{column}' ? '{run}'" for run, column in fields.items())
+               + " : ''", "as": "run"}]
+    encoding: dict[str, Any] = {"x": x, "y": {**y, "field": "value"}, "color": colour}
+    if dash:
+        encoding["strokeDash"] = {"field": "run", "type": "nominal", "legend": None,
+                                  "scale": {"domain": [BASE, THIS], "range": [[5, 3], [1, 0]]}}
+    return {"transform": folded, "mark": {"type": "line", "interpolate": "step-after" if not dash else "linear"},
+            "encoding": encoding}
+
+
+def survival_panel(variant: RunResult, baseline: RunResult, days: int, colour: dict[str, Any]) -> dict[str, Any]:
+    """P(holding) by day over all worlds (no deal = not holding), each run with its Wilson 95 % band; the
+    tooltip reads both runs at the day under the pointer."""
+    columns: dict[str, pd.Series] = {}
+    for prefix, result in (("base", baseline), ("this", variant)):
+        table = result.survival.set_index("day")
+        columns.update({prefix: table["p_holding"], f"{prefix}_low": table["ci_low"],
+                        f"{prefix}_high": table["ci_high"]})
+    x = {"field": "day", "type": "quantitative", "title": DAY_TITLE, "scale": {"domain": [0, days]}}
+    y = {"type": "quantitative", "title": "P(ceasefire holding)", "scale": {"domain": [0, 1]},
+         "axis": {"format": ".0%"}}
+    bands = [{"mark": {"type": "area", "interpolate": "step-after", "opacity": 0.2, "color": hue},
+              "encoding": {"x": x, "y": {**y, "field": f"{prefix}_low"}, "y2": {"field": f"{prefix}_high"}}}
+             for prefix, hue in (("base", BASELINE), ("this", VARIANT))]
+    tooltip = [_tip("this", f"P(holding), {THIS}"), _tip("this_low", "95 % CI low"), _tip("this_high", "95 % CI high"),
+               _tip("base", f"P(holding), {BASE}"), _tip("base_low", "95 % CI low "),
+               _tip("base_high", "95 % CI high ")]
+    return {"title": "Survival of the ceasefire (shaded: 95 % CI)", "width": WIDTH, "height": HEIGHT,
+            "data": _csv_data(_by_day(days, columns)),
+            "layer": [*bands, _runs_legend({BASE: "base", THIS: "this"}, colour, x, y), _hover_rule(tooltip)]}
+
+
+def causes_table(result: RunResult, name: str) -> pd.DataFrame:
+    """Share of worlds by outcome at the horizon with Wilson 95 % intervals, one row per outcome."""
+    row = result.summary.iloc[0]
+    n = int(row["replications"])
+    shares = np.array([float(row[f"share_{cause}"]) for cause in CAUSES])
+    worlds = np.round(shares * n)
+    low, high = wilson_interval(worlds, n)
+    return pd.DataFrame({"outcome": [CAUSE_LABELS.get(cause, cause) for cause in CAUSES], "run": name,
+                         "share": shares, "low": low, "high": high, "worlds": worlds.astype(int)})
+
+
+def causes_panel(variant: RunResult, baseline: RunResult, colour: dict[str, Any]) -> dict[str, Any]:
+    """Outcome at the horizon, this scenario beside the baseline, with 95 % intervals; hover a bar to read it."""
+    table = pd.concat([causes_table(baseline, BASE), causes_table(variant, THIS)], ignore_index=True)
+    order = [CAUSE_LABELS.get(cause, cause) for cause in CAUSES]
+    y = {"field": "outcome", "type": "nominal", "sort": order, "title": None}
+    x = {"field": "share", "type": "quantitative", "title": "share of worlds", "scale": {"domain": [0, 1]},
+         "axis": {"format": ".0%"}}
+    tooltip = [{"field": "run", "type": "nominal"}, {"field": "outcome", "type": "nominal"},
+               _tip("share", "share"), _tip("low", "95 % CI low"), _tip("high", "95 % CI high"),
+               {"field": "worlds", "type": "quantitative", "title": "worlds"}]
+    return {
+        "title": "Outcome at the horizon (bars: 95 % CI)", "width": WIDTH - 90, "height": HEIGHT,
+        "data": {"values": _records(table)},
+        "encoding": {"y": y, "yOffset": {"field": "run", "sort": [BASE, THIS]}},
+        "layer": [
+            {"mark": {"type": "bar"}, "encoding": {"x": x, "color": colour, "tooltip": tooltip}},
+            {"mark": {"type": "rule", "color": "#333"},
+             "encoding": {"x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"}}},
+        ],
+    }
+
+
+def trajectory_panel(name: str, title: str, variant: RunResult, baseline: RunResult, days: int,
+                     domain: tuple[float, float] | None) -> dict[str, Any]:
+    """One state variable by day over holding worlds: this scenario's mean with its 10th–90th percentile
+    band, the baseline's mean dashed; the tooltip reads both at the day under the pointer."""
+    columns: dict[str, pd.Series] = {}
+    for prefix, result in (("base", baseline), ("this", variant)):
+        if result.trajectories is not None:
+            table = result.trajectories.set_index("day")
+            stats = ("mean",) if prefix == "base" else ("mean", "p10", "p90")
+            columns.update({f"{prefix}_{stat}": table[f"{name}_{stat}"] for stat in stats})
+    x = {"field": "day", "type": "quantitative", "title": DAY_TITLE, "scale": {"domain": [0, days]}}
+    y = {"type": "quantitative", "title": name, "scale": {"domain": list(domain)} if domain else {"zero": True}}
+    layers: list[dict[str, Any]] = []
+    if "this_p10" in columns:
+        layers.append({"mark": {"type": "area", "opacity": 0.2, "color": VARIANT},
+                       "encoding": {"x": x, "y": {**y, "field": "this_p10"}, "y2": {"field": "this_p90"}}})
+    runs = {run: f"{prefix}_mean" for run, prefix in ((BASE, "base"), (THIS, "this")) if f"{prefix}_mean" in columns}
+    colour = {"field": "run", "type": "nominal", "title": None,
+              "scale": {"domain": [BASE, THIS], "range": [BASELINE, VARIANT]}}
+    if runs:
+        layers.append(_runs_legend(runs, colour, x, y, dash=True))
+    labels = {"this_mean": f"mean, {THIS}", "this_p10": f"10th percentile, {THIS}",
+              "this_p90": f"90th percentile, {THIS}", "base_mean": f"mean, {BASE}"}
+    layers.append(_hover_rule([_tip(field, label) for field, label in labels.items() if field in columns]))
+    return {"title": {"text": title, "subtitle": "holding worlds: mean, band 10th–90th percentile; baseline dashed"},
+            "width": WIDTH, "height": HEIGHT, "data": _csv_data(_by_day(days, columns)), "layer": layers}

@@ -359,6 +359,8 @@ def evppi_rows(outcomes: pd.DataFrame, futures: pd.DataFrame, names: Sequence[st
         table = table.rename(columns={table.columns[0]: "factor"})
         table.insert(0, "outcome", outcome)
         table.insert(2, "group", [group[f] for f in table["factor"]])
+        table["evppi"] = table["evppi"].where(table["evppi"] > 1e-12, 0.0)  # rounding of group means, not value
+        table["share_of_evpi"] = table["share_of_evpi"].where(table["evppi"] > 0, 0.0)
         table["rank"] = np.arange(1, len(table) + 1)
         table["evpi"] = evpi(values)
         tables.append(table)

@@ -1,7 +1,8 @@
 """``ceasefire validation --update-docs``: the generated tables of docs/VALIDATION.md refreshed in place.
 
 The tables sit between ``<!-- validation:begin -->`` / ``<!-- validation:end -->`` and, for the variants,
-``<!-- discrimination:begin -->`` / ``<!-- discrimination:end -->`` (:mod:`sim.core.docblocks`); the rest
+``<!-- discrimination:begin -->`` / ``<!-- discrimination:end -->``, and for Fortna's spells by mission type
+``<!-- spells:begin -->`` / ``<!-- spells:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
 of the document is kept byte for byte, and the file is replaced atomically.
 """
 
@@ -18,7 +19,7 @@ from sim.outputs.atomic import atomic_file
 VALIDATION_DOC = Path("docs") / "VALIDATION.md"
 """The validation document, relative to the checkout."""
 
-VALIDATION_BLOCK, DISCRIMINATION_BLOCK = "validation", "discrimination"
+VALIDATION_BLOCK, DISCRIMINATION_BLOCK, SPELLS_BLOCK = "validation", "discrimination", "spells"
 
 
 def validation_doc(discriminate: bool = False) -> Path:
@@ -51,6 +52,9 @@ def update_validation_doc(result: ValidationResult, path: Path) -> Path:
     discrimination = result.discrimination_markdown()
     if discrimination is not None:
         document = replace_block(document, DISCRIMINATION_BLOCK, discrimination)
+    spells = result.spells_markdown()
+    if spells is not None and has_block(document, SPELLS_BLOCK):
+        document = replace_block(document, SPELLS_BLOCK, spells)
     with atomic_file(path) as tmp:
         tmp.write_text(document, encoding="utf-8")
     return path

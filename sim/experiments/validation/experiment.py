@@ -48,6 +48,10 @@ class ValidationResult:
         """The discrimination table as in docs/VALIDATION.md's ``discrimination`` block; None if not run."""
         return None if self.discrimination is None else variants.discrimination_markdown(self.discrimination)
 
+    def spells_markdown(self) -> str | None:
+        """The spell-level rows and hazards as in docs/VALIDATION.md's ``spells`` block; None if not run."""
+        return None if self.spells is None else spells_markdown(self.spells, self.hazards)
+
     def artefacts(self) -> Artefacts:
         """validation.csv and .md (and discrimination.csv and .md), the figures, the manifest's fields."""
         tables = {"validation.csv": self.table}

@@ -125,17 +125,20 @@ class Guarantor(State):
         """pi_g, the probability that this guarantor would enter a war, per world (ODD 21); the stake of its
         troops in Ukraine is weighted by their presence weight (ODD 25)."""
         m = self.model.params
-        initial, bases_held = self.params.domestic_support, self.params.permanent_bases
-        if isinstance(initial, np.ndarray):
-            support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
-        else:
-            support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
+        bases_held = self.params.permanent_bases
         any_bases = bases_held.any() if isinstance(bases_held, np.ndarray) else bases_held
         bases = self.bases_in_ukraine() if any_bases else 0.0
         presence = self.model.presence_form(self.troops, m.presence_half)
         neighbour_only = (self.troops == 0.0) & (self.neighbour_troops > 0.0)
-        return guarantor_commitment(self.resolve, support_ratio, presence, bases,
+        return guarantor_commitment(self.resolve, self.support_ratio(), presence, bases,
                                     neighbour_only, m.presence_stake, m.bases_stake, m.neighbour_stake)
+
+    def support_ratio(self) -> np.ndarray:
+        """Domestic support over its initial value, per world (1 where the initial support is 0)."""
+        initial = self.params.domestic_support
+        if isinstance(initial, np.ndarray):
+            return np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
+        return self.support / initial if initial > 0.0 else np.ones(self.worlds)
 
     def commitment_if_entered(self) -> np.ndarray:
         """pi_g as it would be with this guarantor's troops in Ukraine (for Russia's foresight, ODD 27)."""
@@ -243,14 +246,9 @@ class ConditionalGuarantor(Guarantor):
         """pi_g as it would be once Germany's troops have entered Ukraine (ODD 27): the stake of its troops
         there replaces that of troops on neighbouring soil; bases are not foreseen."""
         m = self.model.params
-        initial = self.params.domestic_support
-        if isinstance(initial, np.ndarray):
-            support_ratio = np.divide(self.support, initial, out=np.ones(self.worlds), where=initial > 0.0)
-        else:
-            support_ratio = self.support / initial if initial > 0.0 else np.ones(self.worlds)
         entered = np.where(self.deployed, self.troops, self.params.troops)
         presence = self.model.presence_form(entered, m.presence_half)
-        return guarantor_commitment(self.resolve, support_ratio, presence, 0.0, entered == 0.0,
+        return guarantor_commitment(self.resolve, self.support_ratio(), presence, 0.0, entered == 0.0,
                                     m.presence_stake, m.bases_stake, m.neighbour_stake * (self.neighbour_troops > 0.0))
 
     def update_commitments(self, live: np.ndarray) -> None:

@@ -175,7 +175,7 @@ class CeasefireModel(mesa.Model):
         self._read_parameters(scenario, world_values)
         self._wire_forms(scenario, world_forms)
         self.elections = self._election_calendar(scenario)
-        self.election_window = self._election_window()
+        self.electoral_days = self._electoral_days()
         self._index_rearmament_rates()
         self._create_agents()
         self._start_world_state(record_trajectories)
@@ -244,7 +244,7 @@ class CeasefireModel(mesa.Model):
             elections.setdefault(day, []).append(code)
         return elections
 
-    def _election_window(self) -> np.ndarray:
+    def _electoral_days(self) -> np.ndarray:
         """Every election's day within the horizon, one entry per electing state (ODD 22, 27)."""
         return np.array([day for day, codes in sorted(self.elections.items()) for _ in codes], dtype=float)
 
@@ -509,7 +509,7 @@ class CeasefireModel(mesa.Model):
         if not np.any(m.foresight > 0.0):
             return 0.0
         # the discounted number of elections still ahead, each of the four electing states counting a quarter
-        gaps = self.election_window[self.election_window > self.day] - self.day
+        gaps = self.electoral_days[self.electoral_days > self.day] - self.day
         if isinstance(m.foresight_days, np.ndarray):
             window = np.exp(-gaps[:, None] / m.foresight_days[None, :]).sum(axis=0) / 4.0
         else:

@@ -256,13 +256,13 @@ def values_of(outcomes: pd.DataFrame, outcome: str, names: Sequence[str]) -> pd.
 
 def factors_of(futures: pd.DataFrame, drawn: Sequence[str]) -> pd.DataFrame:
     """Futures x uncertain factors: each mechanism (categorical) and each drawn parameter (numeric)."""
-    x = pd.DataFrame(index=futures.index)
+    columns: dict[str, Any] = {}
     for mechanism in MECHANISM_NAMES:
         if futures[mechanism].nunique() > 1:
-            x[mechanism] = pd.Categorical(futures[mechanism])
+            columns[mechanism] = pd.Categorical(futures[mechanism])
     for path in drawn:
-        x[path] = futures[path].astype(float)
-    return x
+        columns[path] = futures[path].astype(float)
+    return pd.DataFrame(columns, index=futures.index)
 
 
 def regret_rows(outcomes: pd.DataFrame, names: Sequence[str], thresholds: dict[str, float], bootstrap: int,
@@ -345,9 +345,9 @@ def evppi_rows(outcomes: pd.DataFrame, futures: pd.DataFrame, names: Sequence[st
     the parameters as a whole, largest first, with the outcome's EVPI."""
     from sim.stats.evppi import evpi, evppi
 
-    x = factors_of(futures, drawn)
-    x["structure (all mechanisms)"] = futures["combination"].astype(str)
-    x["parameters (all drawn)"] = futures["draw"].astype(str)
+    x = pd.concat([factors_of(futures, drawn), pd.DataFrame({
+        "structure (all mechanisms)": futures["combination"].astype(str),
+        "parameters (all drawn)": futures["draw"].astype(str)}, index=futures.index)], axis=1)
     group = {**dict.fromkeys(MECHANISM_NAMES, "mechanism"), **dict.fromkeys(drawn, "parameter"),
              "structure (all mechanisms)": "structure", "parameters (all drawn)": "parameters"}
     tables = []

@@ -30,6 +30,7 @@ from sim.stats.posterior import (
 from tests.conftest import BASELINE, make_scenario
 
 HAZARD = "agents.RU.base_offensive_hazard"
+CEILING = "model.offensive_ceiling"  # the choice form's (version 3's default) counterpart of the base hazard
 SPREAD = {HAZARD: [0.0005, 0.006, 0.003], "model.intent_variance": [0.5, 6.0, 2.0], "weight": [1.0, 2.0, 1.0]}
 """Three particles that give visibly different worlds."""
 
@@ -139,8 +140,9 @@ def test_pooled_interval_is_wider_than_the_binomial_one_when_the_parameters_matt
     spread is 7 sd clear of 0, and the estimate must lie within 4 sd of it. (The normal interval then
     covers nearly all of [0, 1]: the two particles' worlds are that far apart.)
     """
-    columns = {HAZARD: [0.0002, 0.05], "model.spiral_hazard": [0.0, 1.0], "model.spoiler_rate": [0.0, 0.5],
-               "weight": [1.0, 1.0]}
+    # the quiet particle makes no offensive in either form of the offensive (a tiny base hazard, no choice ceiling)
+    columns = {HAZARD: [0.0002, 0.05], CEILING: [0.0, 0.05], "model.spiral_hazard": [0.0, 1.0],
+               "model.spoiler_rate": [0.0, 0.5], "weight": [1.0, 1.0]}
     posterior = load_posterior(_posterior_file(tmp_path, columns))
     draws, worlds = 20, 200
     scenario = make_scenario(replications=worlds, horizon_days=365)
@@ -344,7 +346,7 @@ def test_a_posterior_run_gives_world_r_draw_r_mod_d_as_sweeps_and_the_bet_do(tmp
 
 
 def test_a_posterior_run_pools_its_intervals_by_draw_and_records_trajectories(tmp_path: Path) -> None:
-    columns = {HAZARD: [0.0002, 0.05], "model.spiral_hazard": [0.0, 1.0], "weight": [1.0, 1.0]}
+    columns = {HAZARD: [0.0002, 0.05], CEILING: [0.0, 0.05], "model.spiral_hazard": [0.0, 1.0], "weight": [1.0, 1.0]}
     posterior = load_posterior(_posterior_file(tmp_path, columns))
     scenario = make_scenario(replications=200, horizon_days=365)
     drawn = run_with_posterior(scenario, posterior, draws=20)

@@ -248,3 +248,42 @@ def test_validation_writes_every_held_out_item_with_its_role_p_value_and_the_pla
     assert tested.drop(index="peacekeeping_hazard_reduction")["log_predictive"].notna().all()
     assert held["contaminated"].all()
     assert set(pd.read_csv(tmp_path / "v" / "spells.csv")["item"]) >= {"spells_monitoring", "spells_armed"}
+
+
+# --------------------------------------------------------------------------- power
+
+
+def _counts(per_year: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    exposure = np.full(len(spell_level.BREAKS_DAYS), 1e8)
+    return {group: (exposure * per_year / 365.25, exposure) for group in spell_level.MISSION_SCENARIOS}
+
+
+def test_power_is_alpha_against_an_identical_model_and_high_against_a_far_one():
+    from sim.experiments.validation import power
+    from sim.experiments.validation.variants import variant
+
+    record = power.held_out_record()
+    assert record.spells > 20 and set(record.items) == {"spells_monitoring", "spells_armed", "spells_mission_gaps"}
+    same = power.power_row(variant("troops_dont_deter"), _counts(0.1 * 1.0001), _counts(0.1), record, draws=3000)
+    assert same["power"] == pytest.approx(0.05, abs=0.03) and same["cases_for_80"] > 1000
+    far = power.power_row(variant("troops_dont_deter"), _counts(1.0), _counts(0.1), record, draws=3000)
+    assert far["power"] > 0.99 and far["cases_for_80"] < record.spells
+    assert far["observed_llr"] < 0 and far["variant_rejected"]  # the record is far from ten times the hazard
+
+
+def test_validation_has_a_power_flag_that_writes_power_csv(monkeypatch, tmp_path, fake_table, tiny_runs):
+    import sim.experiments.validation.anchors as anchors_module
+    from sim.cli.main import main
+    from sim.experiments.validation import power
+
+    table = pd.DataFrame([{"variant": "troops_dont_deter", "description": "d", "spells": 30, "observed_llr": 0.1,
+                           "observed_llr_se": 0.2, "p_default": 0.4, "p_variant": 0.5, "default_rejected": False,
+                           "variant_rejected": False, "critical_llr": 1.0, "power": 0.3, "cases_for_80": 150.0,
+                           "note": ""}])
+    monkeypatch.setattr(anchors_module, "run_validation", lambda workers, progress: fake_table)
+    monkeypatch.setattr(spell_level, "simulate", lambda workers, progress: tiny_runs)
+    monkeypatch.setattr(power, "power_table", lambda workers, progress: table)
+    assert main(["validation", "--power", "--quiet", "--out", str(tmp_path / "v")]) == 0
+    written = pd.read_csv(tmp_path / "v" / "power.csv")
+    assert written["cases_for_80"].tolist() == [150.0]
+    assert json.loads((tmp_path / "v" / "manifest.json").read_text())["power_alpha"] == 0.05

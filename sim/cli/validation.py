@@ -31,6 +31,13 @@ probability of the held-out record (higher is better). See docs/VALIDATION.md.
 worlds and writes
 discrimination.csv and discrimination.png: which held-out anchors each fails, and its fit beside
 the default model's.
+
+Every run also scores Fortna's spells by mission type (spells.csv, hazards.csv) and writes evidence.csv:
+one row per item of the pre-registered plan (seeds/evidence_plan.yaml, whose SHA-256 is in manifest.json)
+with its role, p-value, log predictive and whether a parameter was tuned to it (contaminated).
+
+--power simulates the held-out spell record under the default and every variant and writes power.csv:
+the observed log-likelihood ratio, the power of the test at alpha 0.05 and the spells 80 % power needs.
 """
 
 
@@ -41,6 +48,9 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
                 workers={"default": 1})
     validation.add_argument("--discriminate", action="store_true",
                             help="also run the bundled wrong variants and compare their fit (a few minutes)")
+    validation.add_argument("--power", action="store_true",
+                            help="also simulate the held-out spell record under every wrong variant: power at "
+                                 "alpha 0.05 and the spells 80%% power would need (several minutes)")
     validation.add_argument("--update-docs", action="store_true",
                             help="also refresh the tables in docs/VALIDATION.md")
     add_options(validation, quiet={"help": "no progress bar; the table is still printed"})
@@ -76,8 +86,8 @@ def validation(args: argparse.Namespace, argv: Sequence[str]) -> Any:
     doc = validation_doc(args.discriminate) if args.update_docs else None
     check_output_folder(args.out, COMMAND)
     with claim(args.out):
-        with progress_bar(worlds(args.discriminate), "worlds", enabled=not args.quiet) as progress:
-            result = validate(workers, progress, args.discriminate)
+        with progress_bar(worlds(args.discriminate, args.power), "worlds", enabled=not args.quiet) as progress:
+            result = validate(workers, progress, args.discriminate, args.power)
         save(result.artefacts(), args.out, command_line=["ceasefire", *argv])
         if doc is not None:
             update_validation_doc(result, doc)
@@ -115,6 +125,17 @@ def report_lines(result: Any, out: Path) -> str:
         from sim.spec.evidence_plan import plan_sha256
 
         lines.append(f"evidence plan seeds/evidence_plan.yaml, SHA-256 {plan_sha256()}")
+    powers = getattr(result, "power", None)
+    if powers is not None:
+        lines += ["", "held-out spell record (primary analogue) against each variant, Neyman-Pearson test at 0.05:",
+                  "variant                    dlogL (variant-default)  p(default)  p(variant)  power  spells for 80%"]
+        for row in powers.itertuples():
+            if isinstance(getattr(row, "note", ""), str) and row.note:
+                lines.append(f"{row.variant:<26} {row.note}")
+                continue
+            lines.append(f"{row.variant:<26} {row.observed_llr:+7.2f} ± {row.observed_llr_se:<13.2f} "
+                         f"{row.p_default:10.3f}  {row.p_variant:10.3f}  {row.power:5.2f}  "
+                         f"{row.cases_for_80:,.0f} (record {row.spells})")
     if summary is not None:
         lines += ["", "variant                    fit (held)      vs default        held-out anchors failed"]
         for row in summary.itertuples():

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.engine.runner import BLOCK_WORLDS
 from sim.experiments.result import Artefacts
-from sim.experiments.validation import anchors, spell_level, variants
+from sim.experiments.validation import anchors, power, spell_level, variants
 from sim.spec.evidence_plan import EvidencePlan, bundled_plan
 
 COMMAND = "validation"
@@ -39,6 +39,7 @@ class ValidationResult:
     discrimination: pd.DataFrame | None = None
     spells: pd.DataFrame | None = None
     hazards: pd.DataFrame | None = None
+    power: pd.DataFrame | None = None
 
     def markdown(self) -> str:
         """The validation tables as in docs/VALIDATION.md's ``validation`` block."""
@@ -72,6 +73,11 @@ class ValidationResult:
             fields["spell_breaks_days"] = list(spell_level.BREAKS_DAYS)
         if self.hazards is not None:
             tables["hazards.csv"] = self.hazards
+        if self.power is not None:
+            tables["power.csv"] = self.power
+            texts["power.md"] = power.power_markdown(self.power) + "\n"
+            fields.update(power_scale=power.POWER_SCALE, power_draws=power.DRAWS, power_seed=power.SEED,
+                          power_alpha=power.ALPHA, power_population="primary analogue, held-out spell groups")
         if self.discrimination is not None:
             tables["discrimination.csv"] = self.discrimination
             texts["discrimination.md"] = f"{self.discrimination_markdown()}\n"
@@ -88,12 +94,16 @@ def blocks_per_run() -> int:
     return max(math.ceil(run.replications / BLOCK_WORLDS) for run in anchors.RUNS)
 
 
-def worlds(discriminate: bool = False) -> int:
-    """Worlds a validation simulates (with the variants if ``discriminate``), for a progress bar."""
+def worlds(discriminate: bool = False, power_too: bool = False) -> int:
+    """Worlds a validation simulates (with the variants if ``discriminate``, and their spell runs if
+    ``power_too``), for a progress bar."""
     total = sum(run.replications for run in anchors.RUNS)
     if discriminate:
         total += round(total * variants.DISCRIMINATION_SCALE) * (1 + len(variants.VARIANTS))
-    return total + sum(m.replications for m in spell_level.MISSION_SCENARIOS.values())
+    spell_worlds = sum(m.replications for m in spell_level.MISSION_SCENARIOS.values())
+    if power_too:
+        total += round(spell_worlds * power.POWER_SCALE) * (1 + len(variants.VARIANTS))
+    return total + spell_worlds
 
 
 def evidence_table(table: pd.DataFrame, spells: pd.DataFrame, plan: EvidencePlan) -> pd.DataFrame:
@@ -150,12 +160,15 @@ def spells_markdown(spells: pd.DataFrame, hazards: pd.DataFrame | None) -> str:
 
 
 def validate(workers: int = 1, progress: Callable[[int], None] | None = None,
-             discriminate: bool = False) -> ValidationResult:
-    """Run the validation (:func:`sim.experiments.validation.anchors.run_validation`) and, if
-    ``discriminate``, the default model and every bundled wrong variant at half the worlds."""
+             discriminate: bool = False, power_too: bool = False) -> ValidationResult:
+    """Run the validation (:func:`sim.experiments.validation.anchors.run_validation`) and the spell-level
+    rows (:mod:`sim.experiments.validation.spell_level`); if ``discriminate``, the default model and every bundled
+    wrong variant at half the worlds; if ``power_too``, the held-out spell record's power against every variant
+    (:mod:`sim.experiments.validation.power`)."""
     table = anchors.run_validation(workers=workers, progress=progress)
     spell_runs = spell_level.simulate(workers, progress)
     spells = spell_level.spell_table(spell_runs, contamination=anchors.contamination())
     hazards = spell_level.hazard_table(spell_runs)
     summary = variants.discriminate(workers=workers, progress=progress)[0] if discriminate else None
-    return ValidationResult(table, workers, summary, spells, hazards)
+    powers = power.power_table(workers=workers, progress=progress) if power_too else None
+    return ValidationResult(table, workers, summary, spells, hazards, powers)

@@ -182,6 +182,28 @@ def _simulate_records(start: np.ndarray, potential: np.ndarray, hazards: np.ndar
     return np.where(failed, np.maximum(fail_day, start[None, :] + 1e-6), potential[None, :]), failed.astype(int)
 
 
+def sufficient(start: np.ndarray, stop: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Failures and days at risk per interval of every simulated record: ``stop`` and ``event`` are
+    (draws, rows); returns two (draws, intervals) arrays."""
+    exposure = _exposure(np.broadcast_to(start, stop.shape), stop).sum(axis=1)
+    edges = np.asarray(BREAKS_DAYS, dtype=float)
+    interval = np.clip(np.searchsorted(edges, stop, side="left") - 1, 0, len(edges) - 1)
+    failures = np.stack([((interval == j) & (event == 1)).sum(axis=1) for j in range(len(edges))], axis=1)
+    return failures, exposure
+
+
+def log_lik_many(failures: np.ndarray, exposure: np.ndarray, hazards: np.ndarray) -> np.ndarray:
+    """``sum_k D_k log h_k - h_k E_k`` per row of (failures, exposure); -inf where a failure meets h = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_h = np.where(failures > 0, np.log(np.where(hazards > 0, hazards, np.nan)), 0.0)
+    return np.nan_to_num(np.sum(failures * log_h, axis=1), nan=-np.inf) - exposure @ hazards
+
+
+def point_hazards(failures: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Failures per day at risk per interval (0 where the model has no time at risk)."""
+    return np.where(exposure > 0, failures / np.maximum(exposure, 1e-12), 0.0)
+
+
 # --------------------------------------------------------------------------- scores
 
 
@@ -202,14 +224,8 @@ def score_group(rows: pd.DataFrame, failures: np.ndarray, exposure: np.ndarray, 
     drawn = rng.gamma(failures + 0.5, 1.0, size=(draws, len(failures))) / np.maximum(exposure, 1e-12)
     sim_stop, sim_event = _simulate_records(start, potential, drawn, rng)
     counts = sim_event.sum(axis=1)
-    # each simulated record scored under the point hazards, as the observed one: sum_k D_k log h_k - h_k E_k
-    sim_exposure = _exposure(np.broadcast_to(start, sim_stop.shape), sim_stop).sum(axis=1)
-    edges = np.asarray(BREAKS_DAYS, dtype=float)
-    interval = np.clip(np.searchsorted(edges, sim_stop, side="left") - 1, 0, len(edges) - 1)
-    sim_failures = np.stack([((interval == j) & (sim_event == 1)).sum(axis=1) for j in range(len(edges))], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_h = np.where(sim_failures > 0, np.log(np.where(hazards > 0, hazards, np.nan)), 0.0)
-    log_liks = np.nan_to_num(np.sum(sim_failures * log_h, axis=1), nan=-np.inf) - sim_exposure @ hazards
+    # each simulated record scored under the point hazards, as the observed one
+    log_liks = log_lik_many(*sufficient(start, sim_stop, sim_event), hazards)
     low, high = np.mean(counts <= observed), np.mean(counts >= observed)
     return {"segments": len(start), "spells": int(rows["id"].nunique()), "observed": observed,
             "expected": round(expected, 3), "log_lik": round(float(log_lik), 4),

@@ -158,11 +158,11 @@ def _scenario(replications: int = 4000):
 
 
 def test_a_posterior_on_one_point_gives_a_plain_run_statistically(tmp_path):
-    point = {"agents.RU.base_offensive_hazard": [0.004] * 3, "weight": [1.0, 2.0, 1.0]}
+    point = {"model.offensive_ceiling": [0.02] * 3, "weight": [1.0, 2.0, 1.0]}
     posterior = load_posterior(_posterior_file(tmp_path, point))
     pooled = run_with_posterior(_scenario(), posterior, draws=4).result.summary.iloc[0]
     plain = run_scenario(load_scenario(SCENARIO_FILE.parent / "baseline.yaml", {
-        "replications": 4000, "horizon_days": 90, "seed": 99, "agents.RU.base_offensive_hazard": 0.004,
+        "replications": 4000, "horizon_days": 90, "seed": 99, "model.offensive_ceiling": 0.02,
     }), record_trajectories=False).summary.iloc[0]
     se = math.sqrt(2 * plain["p_hold_90"] * (1 - plain["p_hold_90"]) / 4000)
     assert abs(pooled["p_hold_90"] - plain["p_hold_90"]) < 4 * se
@@ -171,8 +171,9 @@ def test_a_posterior_on_one_point_gives_a_plain_run_statistically(tmp_path):
 
 
 def test_a_spread_posterior_widens_the_interval_beyond_monte_carlo(tmp_path):
-    spread = {"agents.RU.base_offensive_hazard": np.geomspace(0.0003, 0.006, 8),
-              "model.intent_variance": np.linspace(0.5, 6, 8), "weight": np.ones(8)}
+    # parameters that act in the default structure (the choice form's ceiling, the two types' hawk share)
+    spread = {"model.offensive_ceiling": np.geomspace(0.003, 0.03, 8),
+              "model.hawk_share": np.linspace(0.1, 0.6, 8), "weight": np.ones(8)}
     posterior = load_posterior(_posterior_file(tmp_path, spread))
     row = run_with_posterior(_scenario(), posterior, draws=8).result.summary.iloc[0]
     width = row["p_hold_90_ci_high"] - row["p_hold_90_ci_low"]

@@ -58,10 +58,13 @@ def test_independent_streams_run_other_worlds():
     """With CRN both points share each world's intent (a day-0 draw no axis moves); with independent
     streams neither point shares it with the other nor with its CRN self.
 
-    Intent is Gamma (mean 1, variance 3) rounded to 6 decimals: two independent draws agree only if both
-    fall below 5e-7, probability about (0.006)^2 < 1e-4 per world, so "under 1 % equal" cannot fail by chance
-    (and "all equal" under CRN is exact)."""
+    Intent is read in the gamma form of types (version 2's; version 3's two types take two values, which
+    independent draws share half the time): Gamma (mean 1, variance 3) rounded to 6 decimals, two independent
+    draws agree only if both fall below 5e-7, probability about (0.006)^2 < 1e-4 per world, so "under 1 % equal"
+    cannot fail by chance (and "all equal" under CRN is exact)."""
     indices, scenarios = _neighbours(400)
+    scenarios = [s.model_copy(update={"structure": s.structure.model_copy(update={"types": "gamma"})})
+                 for s in scenarios]
     crn = run_packed(scenarios, [point_stream(i, True) for i in indices])
     independent = run_packed(scenarios, [point_stream(i, False) for i in indices])
     assert [point_stream(i, False) for i in indices] != [point_stream(i, True) for i in indices]

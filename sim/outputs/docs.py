@@ -2,7 +2,8 @@
 
 The tables sit between ``<!-- validation:begin -->`` / ``<!-- validation:end -->`` and, for the variants,
 ``<!-- discrimination:begin -->`` / ``<!-- discrimination:end -->``, and for Fortna's spells by mission type
-``<!-- spells:begin -->`` / ``<!-- spells:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
+``<!-- spells:begin -->`` / ``<!-- spells:end -->`` and, with ``--power``, ``<!-- power:begin -->`` /
+``<!-- power:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
 of the document is kept byte for byte, and the file is replaced atomically.
 """
 
@@ -19,7 +20,7 @@ from sim.outputs.atomic import atomic_file
 VALIDATION_DOC = Path("docs") / "VALIDATION.md"
 """The validation document, relative to the checkout."""
 
-VALIDATION_BLOCK, DISCRIMINATION_BLOCK, SPELLS_BLOCK = "validation", "discrimination", "spells"
+VALIDATION_BLOCK, DISCRIMINATION_BLOCK, SPELLS_BLOCK, POWER_BLOCK = "validation", "discrimination", "spells", "power"
 
 
 def validation_doc(discriminate: bool = False) -> Path:
@@ -55,6 +56,10 @@ def update_validation_doc(result: ValidationResult, path: Path) -> Path:
     spells = result.spells_markdown()
     if spells is not None and has_block(document, SPELLS_BLOCK):
         document = replace_block(document, SPELLS_BLOCK, spells)
+    if result.power is not None and has_block(document, POWER_BLOCK):
+        from sim.experiments.validation.power import power_markdown
+
+        document = replace_block(document, POWER_BLOCK, power_markdown(result.power))
     with atomic_file(path) as tmp:
         tmp.write_text(document, encoding="utf-8")
     return path

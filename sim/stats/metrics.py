@@ -227,7 +227,8 @@ def intent_table(runs: pd.DataFrame, horizon_days: int, hold_day: int = 365) -> 
 
     Intent is Russia's type (ODD eq. 4). Under bargaining acceptance, hawkish worlds refuse more often,
     so P(hold | deal) pooled over all worlds mixes the effect of troops with selection; within a quartile,
-    intent is roughly fixed. Quartiles are cut at the empirical quartiles of intent over all worlds.
+    intent is roughly fixed. Quartiles are cut at the empirical quartiles of intent over all worlds; with a few
+    distinct types (``types: two_types``) all worlds of a type fall in one quartile and some quartiles are empty.
 
     Returns:
         One row per quartile: ``quartile``, ``intent_low``, ``intent_high``, ``n_worlds``, ``n_agreed``,
@@ -236,6 +237,8 @@ def intent_table(runs: pd.DataFrame, horizon_days: int, hold_day: int = 365) -> 
     intent = runs["intent"].to_numpy(dtype=float)
     cuts = np.quantile(intent, [0.25, 0.5, 0.75]) if len(intent) else np.zeros(3)
     quartile = np.searchsorted(cuts, intent, side="right")
+    # a few distinct types (two_types form): the quartiles coincide, and each type fills the quartile its share
+    # reaches, the others stay empty (n_worlds 0, NaN proportions)
     outcomes = headline_outcomes(runs, horizon_days, (hold_day,))
     agreed = outcomes[P_DEAL]
     held = outcomes.get(p_hold(hold_day))

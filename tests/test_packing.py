@@ -297,11 +297,16 @@ def test_worlds_of_different_structures_in_one_model_follow_their_own_forms_day_
 
 def test_points_of_different_structures_share_a_pack_and_give_their_bytes_alone() -> None:
     """Points that differ only in structure (one mechanism each, and all at once) are packed together and
-    still give, byte for byte, the runs.csv of each point run alone."""
-    points = [BASE, BASE.model_copy(update={"structure": LEGACY_FORMS})]
+    still give, byte for byte, the runs.csv of each point run alone.
+
+    The US tolerates 1,200 violations a day here, between what it detects (about 1,000) and what it estimates
+    (about 1,460): at the baseline's 2,000 the two impatience forms never differ."""
+    agents = BASE.agents.model_copy(update={"US": BASE.agents.US.model_copy(update={"violation_tolerance": 1200.0})})
+    base = BASE.model_copy(update={"agents": agents})
+    points = [base, base.model_copy(update={"structure": LEGACY_FORMS})]
     for mechanism in REGISTRY:
-        other = next(form for form in REGISTRY[mechanism] if form != getattr(BASE.structure, mechanism))
-        points.append(BASE.model_copy(update={"structure": BASE.structure.model_copy(update={mechanism: other})}))
+        other = next(form for form in REGISTRY[mechanism] if form != getattr(base.structure, mechanism))
+        points.append(base.model_copy(update={"structure": base.structure.model_copy(update={mechanism: other})}))
     assert plan_packs(points) == [list(range(len(points)))]
     packed = run_packed(points, [()] * len(points))
     alone = [run_pack([point], [()])[0] for point in points]

@@ -32,7 +32,7 @@ combinations of the contested mechanisms' forms x K parameter draws from the com
 (option x future), regret.csv (per outcome and option: expected value, worst decile, regrets and the
 satisficing share, with bootstrap intervals; the criteria that pick it), picks.csv, boxes.csv and peeling.csv
 (PRIM boxes: where the chosen option fails, and where provocation beats deterrence), evppi.csv (what learning each
-mechanism or parameter is worth), regret.png, boxes.png, evppi.png and manifest.json. Default: 32 combinations
+mechanism or parameter is worth), regret.png, boxes.png, evppi.png and manifest.json. Default: 48 combinations
 x 6 draws x 200 worlds x 1,825 days; --quick: 16 x 2 x 100 (under 3 minutes on 2 cores).
 """
 
@@ -52,7 +52,7 @@ def add_decide_commands(subparsers: Any) -> argparse.ArgumentParser:
     decide.add_argument("--quick", action="store_true",
                         help="small run: 16 combinations x 2 draws x 100 worlds, 200 bootstrap resamples")
     decide.add_argument("--combinations", default=None, metavar="all|sample:N",
-                        help="combinations of forms (default: sample:32; --quick sample:16)")
+                        help="combinations of forms (default: sample:48; --quick sample:16)")
     decide.add_argument("--priors", action="store_true",
                         help="draw parameters from the priors (the wide ensemble) instead of the posterior")
     add_options(decide, posterior={"help": "draw parameters from a posterior CSV (default, and without FILE: the "

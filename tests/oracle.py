@@ -558,7 +558,8 @@ class OracleModel(mesa.Model):
         m = self.params
         in_ukraine = self.troops_in_ukraine() if in_ukraine is None else in_ukraine
         tripwire = self.presence_weight(in_ukraine)
-        return credibility * (m.deterrence_weight * capability + m.entry_cost * tripwire) + m.sanctions_weight * self.sanctions
+        return credibility * (m.deterrence_weight * capability + m.entry_cost * tripwire) \
+            + m.sanctions_weight * self.sanctions
 
     # --- Russia's foresight --------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ import pytest
 
 from sim.experiments.run import run_scenario
 from sim.spec.scenario import load_scenario
-from sim.stats.metrics import intent_table
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 HOLD_DAY = 365

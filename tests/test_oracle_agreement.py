@@ -100,8 +100,8 @@ class Case:
 MIN_CAUSE_COUNT = 30
 """Oracle worlds each of a case's ``causes`` must end in, so that the case exercises what it claims."""
 
-BUSY = {"horizon_days": 240, "model.offensive_ceiling": 0.03, "agents.RU.base_offensive_hazard": 0.004, "model.spoiler_rate": 0.05,
-        "model.spiral_hazard": 1.0, "model.escalation_threshold": 5.5}
+BUSY = {"horizon_days": 240, "model.offensive_ceiling": 0.03, "agents.RU.base_offensive_hazard": 0.004,
+        "model.spoiler_rate": 0.05, "model.spiral_hazard": 1.0, "model.escalation_threshold": 5.5}
 """Offensives (in either offensive form) and spirals a few times more frequent than at baseline, so that each
 form's effect on them shows, over eight months (France's election, Germany's entry and most of the first
 year's duration dependence fall within them)."""

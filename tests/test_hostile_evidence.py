@@ -32,6 +32,24 @@ def tiny_table() -> pd.DataFrame:
     return sim.experiments.validation.anchors.run_validation(workers=1, scale=0.005)
 
 
+@pytest.fixture(scope="module")
+def tiny_spell_runs() -> dict:
+    """The spell-level runs (issue 23) at 2 % of their worlds."""
+    from sim.experiments.validation import spell_level
+
+    return spell_level.simulate(workers=1, scale=0.02)
+
+
+@pytest.fixture(autouse=True)
+def _tiny_spell_level(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process validations score the spells on tiny runs, as their anchors are on a tiny table."""
+    if "validation" in request.node.name:
+        from sim.experiments.validation import spell_level
+
+        runs = request.getfixturevalue("tiny_spell_runs")
+        monkeypatch.setattr(spell_level, "simulate", lambda workers, progress: runs)
+
+
 def calibrate_folder(folder: Path) -> Path:
     """A folder ``ceasefire calibrate`` wrote (a small posterior, no figure): what a rerun may replace."""
     posterior = pd.DataFrame({"model.intent_variance": [1.0, 2.0], "weight": [0.5, 0.5], "distance": [1.0, 2.0]})
@@ -67,7 +85,8 @@ def test_validation_names_itself_in_its_manifest_and_replaces_its_own_folder(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "validation" and "kind" not in manifest and manifest["workers"] == 1
     assert manifest["written_by"] == "ceasefire" and manifest["figures"] == ["validation.png"]
-    assert set(manifest["files"]) == {"validation.csv", "validation.md", "validation.png"}
+    assert set(manifest["files"]) == {"validation.csv", "validation.md", "validation.png", "spells.csv", "spells.md",
+                                      "hazards.csv", "evidence.csv"}
     assert run_cli("validation", "--out", out, "--quiet") == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation"]
 

@@ -1,5 +1,8 @@
 """The dashboard without a browser: controls -> overrides -> runs -> sentence and YAML, and ``ceasefire app``'s
-checks. Runs are kept small (a few hundred worlds, short horizons); redraw time is measured, not asserted."""
+checks. Runs are kept small (a few hundred worlds, short horizons); redraw time is measured, not asserted.
+
+The page runs its worlds in a worker thread: tests of the rendered page wait for a state of the page (with a
+deadline), never for a fixed time."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +24,8 @@ from sim.app import state
 from sim.cli import app as app_cli
 from sim.cli.main import main
 from sim.core.errors import InputError
-from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
+from sim.experiments.run import run_scenario
+from sim.mechanisms import DEFAULT_STRUCTURE, MECHANISMS, REGISTRY
 from sim.spec.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,11 +36,11 @@ WORLDS = 200
 def small(monkeypatch: pytest.MonkeyPatch):
     """The dashboard at 200 worlds, with its per-process caches emptied before and after."""
     monkeypatch.setattr(state, "APP_WORLDS", WORLDS)
-    for cached in (state.baseline_scenario, state.baseline_result):
-        cached.cache_clear()
+    state.baseline_scenario.cache_clear()
+    state.clear_cache()
     yield state
-    for cached in (state.baseline_scenario, state.baseline_result):
-        cached.cache_clear()
+    state.baseline_scenario.cache_clear()
+    state.clear_cache()
 
 
 def other_form(mechanism: str) -> str:
@@ -142,19 +149,32 @@ def test_sentence_lists_the_changes_in_page_order_with_both_figures(small):
     assert result.scenario.agents.UK.troops == 20_000 and result.scenario.horizon_days == 120
     assert len(result.runs) == WORLDS and seconds >= 0
     deal_old, deal_new = baseline.summary.iloc[0]["p_agreed"], result.summary.iloc[0]["p_agreed"]
-    hold_old, hold_new = small.p_holding(baseline, 120), small.p_holding(result, 120)
+    old, new = baseline.survival.iloc[120], result.survival.iloc[120]
     expected = (f"UK troops 10,000 → 20,000, Horizon (days) 730 → 120 and objection {DEFAULT_STRUCTURE['objection']} "
                 f"→ {other_form('objection')}: P(deal) {deal_old:.2f} → {deal_new:.2f}, "
-                f"P(hold 120 d) {hold_old:.2f} → {hold_new:.2f}")
+                f"P(hold 120 d) {old['p_holding']:.2f} (95 % CI {old['ci_low']:.2f}–{old['ci_high']:.2f}) → "
+                f"{new['p_holding']:.2f} (95 % CI {new['ci_low']:.2f}–{new['ci_high']:.2f})")
     assert small.sentence(values, result, baseline) == expected
+
+
+def test_p_hold_in_the_sentence_carries_its_wilson_interval(small):
+    from sim.stats.metrics import wilson_interval
+
+    result = small.baseline_result()
+    row = result.survival.iloc[365]
+    low, high = wilson_interval(round(row["p_holding"] * WORLDS), WORLDS)
+    assert (round(float(low), 6), round(float(high), 6)) == (round(row["ci_low"], 6), round(row["ci_high"], 6))
+    text = small.sentence(small.default_values(), result, result)
+    assert text.endswith(f"P(hold 1 y) {row['p_holding']:.2f} (95 % CI {low:.2f}–{high:.2f})")
 
 
 def test_sentence_quotes_one_year_when_the_horizon_reaches_it(small):
     values = variant(agents__RU__provocation=0.3)
     result, _ = small.run_variant(values)
     text = small.sentence(values, result, small.baseline_result())
+    interval = r"\d\.\d\d \(95 % CI \d\.\d\d–\d\.\d\d\)"
     assert re.fullmatch(r"Russia's provocation 0\.15 → 0\.3: P\(deal\) \d\.\d\d → \d\.\d\d, "
-                        r"P\(hold 1 y\) \d\.\d\d → \d\.\d\d", text), text
+                        rf"P\(hold 1 y\) {interval} → {interval}", text), text
 
 
 def test_baseline_values_reuse_the_cached_baseline_run(small):
@@ -169,11 +189,26 @@ def test_headline_shows_p_deal_with_its_interval(small):
         f"P(deal) {row['p_agreed']:.3f} (95 % CI {row['p_agreed_ci_low']:.3f}–{row['p_agreed_ci_high']:.3f})")
 
 
-def test_dashboard_figure_is_a_png(small):
-    from sim.app.figures import dashboard_png
+def test_dashboard_chart_is_vega_lite_with_a_tooltip_on_every_panel(small):
+    import json
+
+    from sim.app.figures import VEGA_LITE_SCHEMA, dashboard_spec
 
     result, _ = small.run_variant(variant(horizon_days=60))
-    assert dashboard_png(result, small.baseline_result()).startswith(b"\x89PNG")
+    spec = dashboard_spec(result, small.baseline_result(), "Horizon (days) 730 → 60")
+    assert spec["$schema"] == VEGA_LITE_SCHEMA and spec["title"]["text"] == "Horizon (days) 730 → 60"
+    panels = [panel for row in spec["vconcat"] for panel in row["hconcat"]]
+    assert len(panels) == 4
+    for panel in panels:
+        tooltips = [layer["encoding"]["tooltip"] for layer in panel["layer"] if "tooltip" in layer.get("encoding", {})]
+        assert tooltips, panel["title"]
+        titles = [line.get("title", line["field"]) for line in tooltips[0]]
+        assert len(set(titles)) == len(titles), titles  # Vega-Lite keeps one line per title
+    survival = panels[0]["data"]
+    assert survival["format"]["type"] == "csv"
+    header, first, *rest = survival["values"].splitlines()
+    assert header.split(",")[:2] == ["day", "base"] and len(rest) == 730  # every day of the longer run
+    assert len(json.dumps(spec)) < 200_000  # the page's message stays small
 
 
 # --------------------------------------------------------------------------- YAML download
@@ -262,61 +297,244 @@ def test_base_modules_import_without_solara():
     assert done.returncode == 0, done.stderr
 
 
+# --------------------------------------------------------------------------- runs: stoppable, cached, timed
+
+
+def test_stoppable_run_gives_the_records_of_run_scenario(small):
+    scenario = load_scenario(small.baseline_path(), small.overrides(variant(agents__UK__troops=20_000,
+                                                                            horizon_days=120)))
+    expected = run_scenario(scenario, workers=1, record_trajectories=True)
+    got = small.run_stoppable(scenario, lambda: False)
+    for name, table in expected.tables().items():
+        assert got.tables()[name].equals(table), name
+
+
+def test_a_superseded_run_stops_between_days_and_is_not_cached(small):
+    values = variant(agents__UK__troops=25_000)
+    asked = []
+
+    def superseded() -> bool:
+        asked.append(1)
+        return len(asked) > 20  # a newer change arrives on day 20
+
+    with pytest.raises(small.Superseded):
+        small.compute(values, superseded)
+    assert len(asked) == 21
+    assert small.values_key(values) not in small._CACHE
+    assert not small.compute(values).from_cache  # run afresh when asked again
+
+
+def test_a_repeated_run_comes_from_the_cache_and_says_so(small):
+    values = variant(agents__RU__provocation=0.2, horizon_days=90)
+    first = small.compute(values)
+    again = small.compute(values)
+    assert not first.from_cache and first.seconds > 0
+    assert again.from_cache and again.result is first.result and again.seconds == 0
+    assert small.timing(first) == f"{WORLDS} worlds × 90 days simulated in {first.seconds:.2f} s"
+    assert small.timing(again) == f"{WORLDS} worlds × 90 days from cache (simulated earlier in this session)"
+    assert "0.00 s" not in small.timing(again)
+
+
+def test_the_cache_is_bounded_and_keeps_the_baseline(small, monkeypatch):
+    monkeypatch.setattr(small, "CACHE_RUNS", 2)
+    baseline = small.baseline_result()
+    for days in (30, 35, 40):
+        small.compute(variant(horizon_days=days))
+    assert len(small._CACHE) == 2
+    assert small.compute(small.default_values()).result is baseline
+    assert small.compute(variant(horizon_days=40)).from_cache
+    assert not small.compute(variant(horizon_days=30)).from_cache
+
+
+# --------------------------------------------------------------------------- what the controls say
+
+
+def test_every_slider_states_its_unit_range_and_prior():
+    from sim.spec.space import parameters
+
+    priors = {p.path: p for p in parameters()}
+    for control in state.SLIDERS:
+        text = state.control_help(control)
+        assert text.startswith(f"Range {state.describe_value(control.low)}–{state.describe_value(control.high)}")
+        parameter = priors.get(control.path)
+        if parameter is None:
+            assert control.path == "horizon_days" and "Days simulated" in text
+        else:
+            assert parameter.description[1:] in text, control.path
+            assert parameter.provenance in text, control.path
+    assert state.slider_label(state.SLIDERS[0], 12_000) == "UK troops: 12,000 soldiers"
+    assert state.control_help(state.SLIDERS[0]) == (
+        "Range 0–40,000 soldiers. Ground troops inside Ukraine, count >= 0. Prior 5,000–20,000 (assumption).")
+    assert state.slider_label(next(c for c in state.SLIDERS if c.path == "agents.RU.troop_objection"), 0.4) == \
+        "Russia's troop objection: 0.4 log-odds"
+
+
+def test_every_form_is_offered_with_its_registry_description():
+    for control in state.SELECTS:
+        mechanism = control.path.split(".", 1)[1]
+        items = state.form_items(control)
+        assert [item["value"] for item in items] == list(REGISTRY[mechanism])
+        assert [item["text"] for item in items] == [MECHANISMS[mechanism].describe(f) for f in REGISTRY[mechanism]]
+        assert state.form_question(control) == MECHANISMS[mechanism].question
+
+
 # --------------------------------------------------------------------------- the page, rendered without a browser
 
+DEADLINE = 300.0
+"""Seconds a test of the page waits for a state before failing (a run of 200 worlds on a busy machine)."""
 
-def test_page_redraws_when_the_troops_slider_is_released(small):
-    solara = pytest.importorskip("solara")
+
+def wait_for(condition: Callable[[], object], what: str, deadline: float = DEADLINE) -> object:
+    """Poll ``condition`` until it returns something true; fail naming ``what`` after ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.02)
+    pytest.fail(f"the page did not reach this state within {deadline:.0f} s: {what}")
+
+
+def texts(rc, css: str) -> list[str]:
+    """The texts shown with CSS class ``css`` (a solara.Text is an Html span)."""
     import ipyvuetify as widgets
 
+    return [str(widget.children[0]) for widget in rc.find(widgets.Html, class_=css).widgets if widget.children]
+
+
+def dimmed(rc) -> bool:
+    """The results shown are those of an earlier change (a column of class ``ceasefire-stale``)."""
+    import ipyvuetify as widgets
+
+    return bool(rc.find(widgets.Html, class_="ceasefire-stale").widgets)
+
+
+def idle(rc) -> bool:
+    """The page shows a finished run and runs nothing."""
+    return not texts(rc, "ceasefire-busy") and bool(texts(rc, "ceasefire-p-deal"))
+
+
+def shows(rc, sentence_start: str) -> bool:
+    """The page is idle and its sentence starts with ``sentence_start``."""
+    return idle(rc) and any(text.startswith(sentence_start) for text in texts(rc, "ceasefire-sentence"))
+
+
+@pytest.fixture
+def page(small):
+    """The page rendered in-process at 200 worlds, once its first run is shown; closed afterwards."""
+    solara = pytest.importorskip("solara")
     from sim.app.page import Page
 
     _, rc = solara.render(Page(), handle_error=False)
-    shown = rc.find(widgets.Html, class_="ceasefire-p-deal").widget
-    before = shown.children[0]
-    assert before == small.headline(small.baseline_result())
-    slider = rc.find(widgets.Slider).widgets[0]
-    slider.fire_event("change", 30_000)
-    rc.find(widgets.Html, class_="ceasefire-p-deal").assert_single()
+    wait_for(lambda: shows(rc, "The baseline: "), "the baseline shown")
+    yield rc
+    rc.close()
+
+
+def slider(rc, path: str = "agents.UK.troops"):
+    import ipyvuetify as widgets
+
+    from sim.app.page import css_class
+
+    return rc.find(widgets.Html, class_=css_class(path)).find(widgets.Slider).widget
+
+
+def test_page_redraws_when_the_troops_slider_is_released(page, small):
+    assert texts(page, "ceasefire-p-deal") == [small.headline(small.baseline_result())]
+    slider(page).fire_event("change", 30_000)
+    wait_for(lambda: shows(page, "UK troops 10,000 → 30,000: P(deal) "), "the run at 30,000 troops")
     # the headline shown is the one of the new run (whether or not it differs from the baseline's at 200 worlds)
     expected, _ = small.run_variant(variant(agents__UK__troops=30_000))
-    assert shown.children[0] == small.headline(expected)
-    sentence = rc.find(widgets.Html, class_="ceasefire-sentence").widget.children[0]
-    assert sentence.startswith("UK troops 10,000 → 30,000: P(deal) ")
-    rc.close()
+    assert texts(page, "ceasefire-p-deal") == [small.headline(expected)]
+    assert "P(hold 1 y) " in texts(page, "ceasefire-sentence")[0] and "95 % CI" in texts(page, "ceasefire-sentence")[0]
 
 
-def test_page_ignores_a_hand_made_slider_value_and_says_so(small):
-    solara = pytest.importorskip("solara")
+def test_page_ignores_a_hand_made_slider_value_and_says_so(page):
     import ipyvuetify as widgets
 
-    from sim.app.page import Page
-
-    _, rc = solara.render(Page(), handle_error=False)
-    before = rc.find(widgets.Html, class_="ceasefire-p-deal").widget.children[0]
-    slider = rc.find(widgets.Slider).widgets[0]
+    before = texts(page, "ceasefire-p-deal")
     for raw in ["abc", float("nan"), None, [1], "1e999", float("inf")]:
-        slider.fire_event("change", raw)
-        shown = rc.find(widgets.Html, class_="ceasefire-control-message").widget.children[0]
-        assert shown.startswith("UK troops: ignored ")
-    rc.find(widgets.Select, label="Objection form").widget.v_model = "bogus"
-    shown = rc.find(widgets.Html, class_="ceasefire-control-message").widget.children[0]
-    assert shown.startswith("Objection form: ignored 'bogus'")
-    assert rc.find(widgets.Html, class_="ceasefire-p-deal").widget.children[0] == before
-    slider.fire_event("change", 30_000)
-    rc.find(widgets.Html, class_="ceasefire-control-message").assert_empty()
-    rc.close()
+        slider(page).fire_event("change", raw)
+        message = wait_for(lambda: texts(page, "ceasefire-control-message"), "the message")
+        assert message[0].startswith("UK troops: ignored "), message
+    page.find(widgets.Select, label="Objection form").widget.v_model = "bogus"
+    message = wait_for(lambda: [t for t in texts(page, "ceasefire-control-message") if "bogus" in t], "the message")
+    assert message[0].startswith("Objection form: ignored 'bogus'")
+    assert idle(page) and texts(page, "ceasefire-p-deal") == before
+    slider(page).fire_event("change", 30_000)
+    wait_for(lambda: not texts(page, "ceasefire-control-message"), "the message cleared")
 
 
-def test_page_redraws_when_a_structural_form_is_chosen(small):
-    solara = pytest.importorskip("solara")
+def test_page_redraws_when_a_structural_form_is_chosen(page):
     import ipyvuetify as widgets
 
-    from sim.app.page import Page
-
-    _, rc = solara.render(Page(), handle_error=False)
-    select = rc.find(widgets.Select, label="Objection form").widget
+    select = page.find(widgets.Select, label="Objection form").widget
+    described = [MECHANISMS["objection"].describe(form) for form in REGISTRY["objection"]]
+    assert [item["text"] for item in select.items] == described
+    assert select.hint == MECHANISMS["objection"].question
     select.v_model = other_form("objection")
-    sentence = rc.find(widgets.Html, class_="ceasefire-sentence").widget.children[0]
-    assert sentence.startswith(f"objection {DEFAULT_STRUCTURE['objection']} → {other_form('objection')}: P(deal) ")
-    rc.close()
+    wait_for(lambda: shows(page, f"objection {DEFAULT_STRUCTURE['objection']} → {other_form('objection')}: P(deal) "),
+             "the run with the other form")
+
+
+def test_slider_label_follows_the_thumb_without_running(page, small):
+    before = texts(page, "ceasefire-sentence")
+    slider(page).v_model = 27_000  # what the browser sends while the thumb is dragged, before release
+    wait_for(lambda: "UK troops: 27,000 soldiers" in texts(page, "ceasefire-slider-label"), "the label at 27,000")
+    assert idle(page) and texts(page, "ceasefire-sentence") == before
+    assert small.values_key(variant(agents__UK__troops=27_000)) not in small._CACHE
+    slider(page).v_model = float("nan")  # a hand-made value moves no label
+    assert "UK troops: 27,000 soldiers" in texts(page, "ceasefire-slider-label")
+
+
+def test_page_shows_a_busy_state_while_it_runs(page, small, monkeypatch):
+    from sim.app import page as page_module
+
+    release = threading.Event()
+    compute = page_module.compute_shown
+
+    def held(values, superseded):
+        release.wait(DEADLINE)
+        return compute(values, superseded)
+
+    monkeypatch.setattr(page_module, "compute_shown", held)
+    slider(page).fire_event("change", 31_000)
+    busy = wait_for(lambda: texts(page, "ceasefire-busy"), "the busy state")
+    assert busy == [f"Running {WORLDS:,} worlds for UK troops 10,000 → 31,000 …"]
+    assert dimmed(page)  # the last result stays, dimmed
+    assert texts(page, "ceasefire-sentence")[0].startswith("The baseline: ")
+    release.set()
+    wait_for(lambda: shows(page, "UK troops 10,000 → 31,000: "), "the run at 31,000 troops")
+    assert not dimmed(page)
+
+
+def test_latest_change_wins_and_superseded_runs_stop(page, small, monkeypatch):
+    from sim.app import page as page_module
+
+    started, finished = [], []
+    compute = page_module.compute_shown
+
+    def recorded(values, superseded):
+        started.append(values["agents.UK.troops"])
+        shown = compute(values, superseded)
+        finished.append(values["agents.UK.troops"])
+        return shown
+
+    monkeypatch.setattr(page_module, "compute_shown", recorded)
+    for troops in (20_000, 21_000, 22_000):
+        slider(page).fire_event("change", troops)
+    wait_for(lambda: shows(page, "UK troops 10,000 → 22,000: "), "the last change's run")
+    assert finished == [22_000], (started, finished)
+    assert small.values_key(variant(agents__UK__troops=20_000)) not in small._CACHE
+    assert small.values_key(variant(agents__UK__troops=21_000)) not in small._CACHE
+
+
+def test_timings_are_honest_about_the_cache(page):
+    assert texts(page, "ceasefire-timing")[0].startswith(f"{WORLDS} worlds × 730 days simulated in ")
+    slider(page).fire_event("change", 32_000)
+    wait_for(lambda: shows(page, "UK troops 10,000 → 32,000: "), "the run at 32,000 troops")
+    assert " simulated in " in texts(page, "ceasefire-timing")[0]
+    slider(page).fire_event("change", 10_000)
+    wait_for(lambda: shows(page, "The baseline: "), "the baseline again")
+    timing = texts(page, "ceasefire-timing")[0]
+    assert timing.startswith(f"{WORLDS} worlds × 730 days from cache") and "0.00 s" not in timing.split(";")[0]

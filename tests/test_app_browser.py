@@ -1,5 +1,6 @@
-"""``ceasefire app`` in a real headless Chromium: the page loads, the troops slider changes P(deal), and the
-downloaded YAML validates.
+"""``ceasefire app`` in a real headless Chromium: the page loads and draws its chart (Vega, from the local
+server), the troops slider changes P(deal), hovering the chart shows the values, the document itself scrolls,
+and the downloaded YAML validates.
 
 Needs Solara (the app extra), Playwright's Python package and a chromium binary (Debian's, or
 ``$CEASEFIRE_CHROMIUM``; Playwright's own browsers are not used). Skipped with the reason when one is
@@ -29,6 +30,12 @@ SERVE_TIMEOUT = 90.0
 """Seconds for the server to answer (importing Solara and the first page can take a while on a busy machine)."""
 PAGE_TIMEOUT_MS = 90_000
 """Milliseconds for the page to show, and to redraw after a change (generous: a shared two-core machine)."""
+CHART_DRAWN = """text => {
+    if (document.querySelector('.ceasefire-busy')) return false;
+    const chart = document.querySelector('.ceasefire-current .ceasefire-chart [data-drawn]');
+    return !!chart && chart.dataset.drawn.includes(text) && !!chart.querySelector('canvas, svg.marks');
+}"""
+"""True once the page is idle and Vega has drawn the chart whose title holds ``text`` (``sim.app.page.DRAWN_MARK``)."""
 ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
@@ -107,8 +114,10 @@ def test_troops_slider_changes_p_deal_and_the_download_validates(app_url, chromi
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
             page.set_default_timeout(PAGE_TIMEOUT_MS)
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
             page.goto(app_url)
-            page.wait_for_selector(".ceasefire-p-deal")
+            page.wait_for_function(CHART_DRAWN, arg="the baseline")
             before = page.inner_text(".ceasefire-p-deal")
             assert before.startswith("P(deal) 0.") and "95 % CI" in before
             assert page.inner_text(".ceasefire-sentence").startswith("The baseline: P(deal) ")
@@ -116,9 +125,19 @@ def test_troops_slider_changes_p_deal_and_the_download_validates(app_url, chromi
             thumb = page.locator(".control-agents-UK-troops [role=slider]")
             thumb.focus()
             thumb.press("End")  # UK troops to the slider's maximum, 40,000
-            page.wait_for_function("old => document.querySelector('.ceasefire-p-deal').innerText !== old", arg=before)
+            page.wait_for_function(CHART_DRAWN, arg="UK troops 10,000 → 40,000")
             assert page.inner_text(".ceasefire-p-deal").startswith("P(deal) ")
             assert page.inner_text(".ceasefire-sentence").startswith("UK troops 10,000 → 40,000: P(deal) ")
+            assert "UK troops: 40,000 soldiers" in page.inner_text(".control-agents-UK-troops")
+
+            chart = page.locator(".ceasefire-chart canvas").bounding_box()
+            page.mouse.move(chart["x"] + 200, chart["y"] + 120)  # over the survival panel
+            tooltip = page.wait_for_selector("#vg-tooltip-element.visible")
+            assert "P(holding), this scenario" in tooltip.inner_text()
+            assert page.evaluate("document.scrollingElement.scrollHeight > window.innerHeight")
+            page.mouse.wheel(0, 600)
+            page.wait_for_function("window.scrollY > 0")  # the document scrolls, not an inner box
+            assert all(url.startswith(app_url) or url.startswith("ws://127.0.0.1") for url in requests), requests
 
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download").click()

@@ -287,3 +287,29 @@ def test_validation_has_a_power_flag_that_writes_power_csv(monkeypatch, tmp_path
     written = pd.read_csv(tmp_path / "v" / "power.csv")
     assert written["cases_for_80"].tolist() == [150.0]
     assert json.loads((tmp_path / "v" / "manifest.json").read_text())["power_alpha"] == 0.05
+
+
+def test_a_row_multiplier_scores_as_that_many_times_the_hazard():
+    rng = np.random.default_rng(5)
+    n = 120
+    days = rng.exponential(300, n)
+    exit_day = np.minimum(np.ceil(days), 1500)
+    rows = pd.DataFrame({"id": np.arange(n), "entry_day": 0, "exit_day": exit_day,
+                         "event": (days <= 1500).astype(int), "potential_exit": 1500.0})
+    exposure = np.full(len(spell_level.BREAKS_DAYS), 1e9)
+    doubled = spell_level.score_group(rows, exposure / 800, exposure)
+    scaled = spell_level.score_group(rows, exposure / 1600, exposure, multiplier=np.full(n, 2.0))
+    assert scaled["log_lik"] == pytest.approx(doubled["log_lik"], abs=1e-3)
+    assert scaled["expected"] == pytest.approx(doubled["expected"], rel=1e-6)
+    assert scaled["p_value"] == pytest.approx(doubled["p_value"], abs=0.05)
+
+
+def test_case_difficulty_is_fitted_on_calibration_spells_only():
+    segments = load_segments()
+    multipliers, beta = spell_level.control_multipliers(segments)
+    assert set(beta) == set(spell_level.CONTROLS) and (multipliers > 0).all()
+    # the outcomes of held-out segments do not move the fit
+    scrambled = segments.copy()
+    held = ~spell_level.calibration_segments(segments)
+    scrambled.loc[held, "event"] = 0
+    assert spell_level.control_multipliers(scrambled)[1] == beta

@@ -92,9 +92,11 @@ PKOP_GROUP = {0: "none", 1: "none", 2: "monitoring", 3: "armed", 4: "armed", 5: 
 SHAPE_PKOP = (0, 1)
 """The hazard's shape (a calibration item) is scored on the calibration spells' segments, ``pkop`` 0 and 1."""
 
-POPULATIONS = ("primary", "all")
+POPULATIONS = ("primary", "all", "primary_controls")
 """``primary``: post-Cold War spells ended by a truce or a settlement (the primary analogue); ``all``: every
-spell (a sensitivity run)."""
+spell (a sensitivity run); ``primary_controls``: the primary analogue with each segment's hazard scaled for case
+difficulty by Fortna's controls, the scaling fitted on the calibration spells only (:func:`control_multipliers`;
+a sensitivity run: missions went to the harder cases)."""
 
 
 def scenario_of(pkop: tuple[int, ...]) -> str:
@@ -208,8 +210,14 @@ def point_hazards(failures: np.ndarray, exposure: np.ndarray) -> np.ndarray:
 
 
 def score_group(rows: pd.DataFrame, failures: np.ndarray, exposure: np.ndarray, draws: int = DRAWS,
-                seed: int = SEED) -> dict[str, float]:
-    """Observed and expected failures, log-likelihood and the two p-values of one group's segments."""
+                seed: int = SEED, multiplier: np.ndarray | None = None) -> dict[str, float]:
+    """Observed and expected failures, log-likelihood and the two p-values of one group's segments.
+
+    ``multiplier`` (one per row, default 1) scales each segment's hazard: the case-difficulty adjustment of
+    :func:`control_multipliers`.
+    """
+    if multiplier is not None and not np.allclose(multiplier, 1.0):
+        return _score_scaled(rows, failures, exposure, np.asarray(multiplier, dtype=float), draws, seed)
     if rows.empty:
         return {"segments": 0, "spells": 0, "observed": 0, "expected": 0.0, "log_lik": 0.0,
                 "p_value": float("nan"), "p_log_lik": float("nan")}
@@ -233,6 +241,91 @@ def score_group(rows: pd.DataFrame, failures: np.ndarray, exposure: np.ndarray, 
             "p_log_lik": round(float(np.mean(log_liks <= log_lik)), 4)}
 
 
+def _score_scaled(rows: pd.DataFrame, failures: np.ndarray, exposure: np.ndarray, multiplier: np.ndarray,
+                  draws: int, seed: int) -> dict[str, float]:
+    """:func:`score_group` with each row's hazard multiplied by its own ``multiplier``."""
+    keep = rows["entry_day"].to_numpy() < HORIZON_DAYS
+    start, stop, event = censor_at(rows["entry_day"], rows["exit_day"], rows["event"], HORIZON_DAYS)
+    potential = np.minimum(rows["potential_exit"].to_numpy(float)[keep], HORIZON_DAYS)
+    m = multiplier[keep]
+    hazards = point_hazards(failures, exposure)
+    edges = np.asarray(BREAKS_DAYS, dtype=float)
+
+    def log_lik(stop_: np.ndarray, event_: np.ndarray) -> np.ndarray:
+        """Per draw (rows of ``stop_``): sum_i d_i log(m_i h(t_i)) - m_i H_i."""
+        k = np.clip(np.searchsorted(edges, stop_, side="left") - 1, 0, len(edges) - 1)
+        with np.errstate(divide="ignore"):
+            log_h = np.log(hazards[k] * m)
+        cumulative = _exposure(np.broadcast_to(start, stop_.shape), stop_) @ hazards
+        return np.sum(np.where(event_ == 1, log_h, 0.0), axis=-1) - np.sum(m * cumulative, axis=-1)
+
+    observed_ll = float(log_lik(stop[None, :], event[None, :])[0])
+    expected = float(np.sum(m * (_exposure(start, stop) @ hazards)))
+    rng = np.random.default_rng(seed)
+    drawn = rng.gamma(failures + 0.5, 1.0, size=(draws, len(failures))) / np.maximum(exposure, 1e-12)
+    # a row with multiplier m is a row of hazard h whose unit exponential is divided by m
+    widths = np.diff(edges)
+    cum_at_edges = np.concatenate([np.zeros((draws, 1)), np.cumsum(drawn[:, :-1] * widths, axis=1)], axis=1)
+    entry_cum = np.einsum("rk,dk->dr", _exposure(np.zeros_like(start), start), drawn)
+    target = entry_cum + rng.exponential(size=entry_cum.shape) / m
+    k = np.clip((cum_at_edges[:, None, :] <= target[:, :, None]).sum(axis=2) - 1, 0, len(edges) - 1)
+    h = np.take_along_axis(drawn, k, axis=1)
+    base = np.take_along_axis(cum_at_edges, k, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fail_day = np.where(h > 0, edges[k] + (target - base) / h, np.inf)
+    failed = fail_day <= potential[None, :]
+    sim_stop = np.where(failed, np.maximum(fail_day, start[None, :] + 1e-6), potential[None, :])
+    counts = failed.sum(axis=1)
+    log_liks = log_lik(sim_stop, failed.astype(int))
+    observed = int(event.sum())
+    low, high = np.mean(counts <= observed), np.mean(counts >= observed)
+    return {"segments": len(start), "spells": int(rows["id"].nunique()), "observed": observed,
+            "expected": round(expected, 3), "log_lik": round(observed_ll, 4),
+            "p_value": round(float(min(1.0, 2 * min(low, high))), 4),
+            "p_log_lik": round(float(np.mean(log_liks <= observed_ll)), 4)}
+
+
+CONTROLS = ("wartype", "logdead", "wardur", "faction")
+"""Fortna's controls: identity war, log deaths, war duration in years, more than two factions."""
+
+
+def control_multipliers(segments: pd.DataFrame) -> tuple[pd.Series, dict[str, float]]:
+    """Each segment's hazard multiplier for case difficulty, fitted on the **calibration** spells only.
+
+    A piecewise-exponential proportional-hazards model, hazard ``lambda_k exp(x beta)`` on :data:`BREAKS_DAYS`
+    with the standardised :data:`CONTROLS` as ``x``, is fitted by maximum likelihood to the segments of the
+    primary analogue's calibration spells (no mission ever: none of the held-out data). A segment's multiplier is
+    ``exp((x - mean x of those calibration segments) beta)``: 1 for a case like the average no-mission spell,
+    above 1 for a harder one. Missing controls take the calibration mean. Returns the multipliers (aligned with
+    ``segments``) and the coefficients per standard deviation.
+    """
+    from scipy.optimize import minimize
+
+    fit_rows = segments[calibration_segments(segments) & primary_analogue(segments)]
+    x_all = segments[list(CONTROLS)].astype(float)
+    centre = fit_rows[list(CONTROLS)].astype(float).mean()
+    scale = fit_rows[list(CONTROLS)].astype(float).std(ddof=0).replace(0, 1.0)
+    z_all = ((x_all.fillna(centre) - centre) / scale).to_numpy()
+    z = z_all[fit_rows.index.to_numpy()]
+    start, stop, event = censor_at(fit_rows["entry_day"], fit_rows["exit_day"], fit_rows["event"], HORIZON_DAYS)
+    keep = fit_rows["entry_day"].to_numpy() < HORIZON_DAYS
+    z = z[keep]
+    days = _exposure(start, stop)
+    edges = np.asarray(BREAKS_DAYS, dtype=float)
+    k = np.clip(np.searchsorted(edges, stop, side="left") - 1, 0, len(edges) - 1)
+    n_k = len(edges)
+
+    def negative(theta: np.ndarray) -> float:
+        log_lambda, beta = theta[:n_k], theta[n_k:]
+        eta = z @ beta
+        return float(-(np.sum(event * (log_lambda[k] + eta)) - np.sum(np.exp(eta) * (days @ np.exp(log_lambda)))))
+
+    theta0 = np.concatenate([np.full(n_k, np.log(max(event.sum(), 1) / days.sum())), np.zeros(len(CONTROLS))])
+    beta = minimize(negative, theta0, method="BFGS").x[n_k:]
+    return (pd.Series(np.exp(z_all @ beta), index=segments.index, name="multiplier"),
+            {c: round(float(b), 4) for c, b in zip(CONTROLS, beta, strict=True)})
+
+
 def spell_table(results: Mapping[str, RunResult], plan: EvidencePlan | None = None,
                 segments: pd.DataFrame | None = None,
                 contamination: Mapping[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
@@ -245,6 +338,7 @@ def spell_table(results: Mapping[str, RunResult], plan: EvidencePlan | None = No
     plan = plan or bundled_plan()
     segments = load_segments() if segments is None else segments
     hazards = {group: model_hazard(results[scenario.key]) for group, scenario in MISSION_SCENARIOS.items()}
+    multipliers, _ = control_multipliers(segments)
     rows = []
     for item in plan.items:
         if item.kind not in ("spell_group", "hazard_shape"):
@@ -253,8 +347,10 @@ def spell_table(results: Mapping[str, RunResult], plan: EvidencePlan | None = No
         pkop, spells_role = (item.pkop, item.spells) if item.kind == "spell_group" else (SHAPE_PKOP, "calibration")
         group = scenario_of(pkop)
         for population in POPULATIONS:
-            chosen = group_segments(segments, pkop, spells_role or item.role, population)
-            score = score_group(chosen, *hazards[group])
+            base = "primary" if population == "primary_controls" else population
+            chosen = group_segments(segments, pkop, spells_role or item.role, base)
+            scaled = multipliers.loc[chosen.index].to_numpy() if population == "primary_controls" else None
+            score = score_group(chosen, *hazards[group], multiplier=scaled)
             tainted = tuple((contamination or {}).get(item.key, ()))
             rows.append({"item": item.key, "role": item.role, "population": population,
                          "pkop": "/".join(str(c) for c in pkop), "mission_group": group,

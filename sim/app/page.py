@@ -73,6 +73,8 @@ def _local_cdn_template() -> str:
     except (ImportError, OSError, AttributeError):
         pass
     drawn = "const { view } = await vegaEmbed(this.$refs.plotElement, spec);"
+    # Solara waits 100 ms before drawing a new specification; the page sends one per finished run
+    template = template.replace("this.do_plot()\n        }, 100)", "this.do_plot()\n        }, 0)")
     return template.replace(drawn, drawn + DRAWN_MARK)
 
 

@@ -335,6 +335,29 @@ def test_a_repeated_run_comes_from_the_cache_and_says_so(small):
     assert "0.00 s" not in small.timing(again)
 
 
+def test_callers_for_values_already_running_wait_for_that_run(small, monkeypatch):
+    values = variant(agents__DE__troops=8_000, horizon_days=60)
+    runs, gate = [], threading.Event()
+    run = small.run_stoppable
+
+    def counted(scenario, superseded):
+        runs.append(1)
+        gate.wait(DEADLINE)
+        return run(scenario, superseded)
+
+    monkeypatch.setattr(small, "run_stoppable", counted)
+    got: list[object] = []
+    callers = [threading.Thread(target=lambda: got.append(small.compute(values))) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    wait_for(lambda: runs and small.values_key(values) in small._RUNNING, "the first caller running")
+    gate.set()
+    for caller in callers:
+        caller.join(DEADLINE)
+    assert len(runs) == 1 and len(got) == 2
+    assert got[0] is got[1] and not got[0].from_cache  # both show the run's own time
+
+
 def test_the_cache_is_bounded_and_keeps_the_baseline(small, monkeypatch):
     monkeypatch.setattr(small, "CACHE_RUNS", 2)
     baseline = small.baseline_result()
@@ -493,9 +516,9 @@ def test_page_shows_a_busy_state_while_it_runs(page, small, monkeypatch):
     release = threading.Event()
     compute = page_module.compute_shown
 
-    def held(values, superseded):
+    def held(values, *args):
         release.wait(DEADLINE)
-        return compute(values, superseded)
+        return compute(values, *args)
 
     monkeypatch.setattr(page_module, "compute_shown", held)
     slider(page).fire_event("change", 31_000)
@@ -514,9 +537,9 @@ def test_latest_change_wins_and_superseded_runs_stop(page, small, monkeypatch):
     started, finished = [], []
     compute = page_module.compute_shown
 
-    def recorded(values, superseded):
+    def recorded(values, *args):
         started.append(values["agents.UK.troops"])
-        shown = compute(values, superseded)
+        shown = compute(values, *args)
         finished.append(values["agents.UK.troops"])
         return shown
 

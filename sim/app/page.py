@@ -12,7 +12,9 @@ the new one arrives.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,10 +41,12 @@ class Shown:
     spec: dict[str, Any]
 
 
-def compute_shown(values: dict[str, Any], superseded: Callable[[], bool]) -> Shown:
+def compute_shown(values: dict[str, Any], superseded: Callable[[], bool],
+                  found: dict[Any, state.Computed] | None = None) -> Shown:
     """The run (or the cached one) for ``values`` and everything the page shows of it; the baseline's run
-    too when this process has not run it yet (its time is then part of the timing shown)."""
-    computed = state.compute(values, superseded)
+    too when this process has not run it yet (its time is then part of the timing shown). ``found`` holds
+    runs started early (:func:`start_early`), by key."""
+    computed = (found or {}).pop(state.values_key(values), None) or state.compute(values, superseded)
     base = state.compute(state.default_values(), superseded)
     if superseded():
         raise state.Superseded
@@ -55,6 +59,13 @@ def compute_shown(values: dict[str, Any], superseded: Callable[[], bool]) -> Sho
     return Shown(state.values_key(values), state.headline(computed.result),
                  state.sentence(values, computed.result, base.result),
                  f"{timing}; chart data built in {chart:.2f} s, drawn by the browser", spec)
+
+
+def start_early(values: dict[str, Any], superseded: Callable[[], bool], found: dict[Any, state.Computed]) -> None:
+    """Run ``values`` unless superseded first, and leave the run in ``found`` for the page's task (which
+    then shows its real time, not "from cache"); errors are left to the task, which runs the same values."""
+    with contextlib.suppress(Exception):
+        found[state.values_key(values)] = state.compute(values, superseded)
 
 
 def _local_cdn_template() -> str:
@@ -149,22 +160,33 @@ def Page() -> None:
     name, set_name = solara.use_state(state.DEFAULT_NAME)
     message, set_message = solara.use_state("")
     key = state.values_key(values)
-    latest = solara.use_ref(key)
-    latest.current = key  # a running task whose key is not the latest is superseded
+    current = solara.use_ref(values)  # the latest values, set by each change before the page renders them
+    latest = solara.use_ref(key)  # their key: a run for any other key is superseded
+    early = solara.use_ref({})  # runs started by a change, by key, for the task to show
+
+    def change(new: dict[str, Any]) -> None:
+        """New values: any older run stops at its next day, and the new one starts at once, in its own
+        thread, before the page has re-rendered (the page's task then joins it: ``state.compute``)."""
+        new_key = state.values_key(new)
+        current.current, latest.current = new, new_key
+        early.current.clear()
+        threading.Thread(target=start_early, args=(new, lambda: latest.current != new_key, early.current),
+                         daemon=True).start()
+        set_values(new)
 
     def set_value(path: str, raw: Any) -> None:
         """Take a control's new value if it is one (:func:`state.control_value`); else show why it was ignored."""
         value, problem = state.control_value(path, raw)
         set_message(problem)
         if not problem:
-            set_values(lambda old: {**old, path: value})
+            change({**current.current, path: value})
 
     def back_to_baseline() -> None:
-        set_values(state.default_values())
+        change(state.default_values())
         set_message("")
 
     def work() -> Shown:
-        return compute_shown(values, lambda: latest.current != key)
+        return compute_shown(values, lambda: latest.current != key, early.current)
 
     task = solara.lab.use_task(work, dependencies=[key], raise_error=False)
     shown: Shown | None = task.latest if isinstance(task.latest, Shown) else None

@@ -262,22 +262,57 @@ def clear_cache() -> None:
     baseline_result.cache_clear()
 
 
+class _Running:
+    """A run in progress that other callers for the same values wait for, rather than run it again."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.computed: Computed | None = None
+
+
+_RUNNING: dict[tuple[Any, ...], _Running] = {}
+
+
 def compute(values: dict[str, Any], superseded: Callable[[], bool] | None = None) -> Computed:
     """Run :data:`APP_WORLDS` worlds of the baseline with the page's values, or take the cached run.
 
     ``superseded`` is asked before each simulated day; once it answers True the run stops with
-    :class:`Superseded` (a page whose controls changed again wants the newer run, not this one).
+    :class:`Superseded` (a page whose controls changed again wants the newer run, not this one). A call for
+    values already running (the page starts a run as soon as a control changes) waits for that run and
+    returns it with its own time.
     """
+    superseded = superseded or (lambda: False)
     key = values_key(values)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return Computed(cached, 0.0, True)
+    while True:
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+            if cached is not None:
+                _CACHE.move_to_end(key)
+                return Computed(cached, 0.0, True)
+            running = _RUNNING.get(key)
+            if running is None:
+                running = _RUNNING[key] = _Running()
+                break
+        while not running.done.wait(0.01):
+            if superseded():
+                raise Superseded
+        if running.computed is not None:
+            return running.computed
+        # that run was superseded before it finished: run the values here (or wait for another caller)
+    try:
+        running.computed = _run_and_cache(key, values, superseded)
+        return running.computed
+    finally:
+        with _CACHE_LOCK:
+            _RUNNING.pop(key, None)
+        running.done.set()
+
+
+def _run_and_cache(key: tuple[Any, ...], values: dict[str, Any], superseded: Callable[[], bool]) -> Computed:
     start = time.perf_counter()
     is_baseline = not changed(values, default_values())
     scenario = baseline_scenario() if is_baseline else load_scenario(baseline_path(), overrides(values))
-    result = run_stoppable(scenario, superseded or (lambda: False))
+    result = run_stoppable(scenario, superseded)
     seconds = time.perf_counter() - start
     with _CACHE_LOCK:
         _CACHE[key] = result

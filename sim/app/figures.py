@@ -42,8 +42,11 @@ def dashboard_spec(variant: RunResult, baseline: RunResult, title: str = "") -> 
               "scale": {"domain": [BASE, THIS], "range": [BASELINE, VARIANT]}}
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "title": {"text": title or "the baseline", "anchor": "start", "fontSize": 13},
-        "config": {"view": {"stroke": None}, "axis": {"gridOpacity": 0.5}, "legend": {"orient": "top", "direction": "horizontal"}},
+        "title": {"text": title or "the baseline", "anchor": "start", "fontSize": 13,
+                  "subtitle": "blue: this scenario; grey: the baseline (dashed below); hover to read values",
+                  "subtitleColor": "#555"},
+        "config": {"view": {"stroke": None}, "axis": {"gridOpacity": 0.5},
+                   "legend": {"orient": "top", "direction": "horizontal"}},
         "vconcat": [
             {"hconcat": [survival_panel(variant, baseline, days, colour), causes_panel(variant, baseline, colour)]},
             {"hconcat": [trajectory_panel("credibility", "Credibility of the guarantee (0–1)", variant, baseline,

@@ -220,8 +220,8 @@ def Results(shown: Shown | None, busy: bool) -> None:
     """P(deal), the sentence, the chart and the timing of the last finished run, dimmed while a newer one runs."""
     if shown is None:
         return
-    with solara.Div(classes=["ceasefire-stale" if busy else "ceasefire-current"],
-                    style={"opacity": "0.45" if busy else "1", "transition": "opacity 0.2s"}):
+    dim = {"opacity": "0.45" if busy else "1", "transition": "opacity 0.2s"}
+    with solara.Div(classes=["ceasefire-stale" if busy else "ceasefire-current"], style=dim), solara.Column(gap="6px"):
         solara.Text(shown.headline, classes=["ceasefire-p-deal"], style={"font-size": "1.4em"})
         solara.Text(shown.sentence, classes=["ceasefire-sentence"])
         with solara.Div(classes=["ceasefire-chart"]):

@@ -49,25 +49,27 @@ class Variant:
         for path, factor in self.scale.items():
             values[path] = float(get_path(document, path)) * factor
         if self.power_shift_per_year is not None:
-            values["model.power_shift_weight"] = power_shift_weight(document, self.power_shift_per_year)
+            rates = {path: values.get(path, get_path(document, path))
+                     for path in ("agents.RU.rearmament_rate", "agents.UA.rearmament_rate")}
+            values["model.power_shift_weight"] = power_shift_weight(rates, self.power_shift_per_year)
         return values
 
 
-def power_shift_weight(document: Mapping[str, Any], per_year: float) -> float:
+def power_shift_weight(rates: Mapping[str, Any], per_year: float) -> float:
     """The ``power_shift_weight`` that makes the power-shift term rise by ``per_year`` log-hazard a year.
 
     The term is ``power_shift_weight x log(ratio_t / ratio_0)`` with the force ratio growing by
     ``(1 + r_RU) / (1 + r_UA)`` a year (ODD 16, 23), so it rises by ``w x (log(1 + r_RU) - log(1 + r_UA))``
-    a year. Only the weight changes: the forces, and so the relative capability, stay as in the scenario.
+    a year. ``rates``: the two rearmament rates by dotted path.
     """
-    growth = math.log1p(float(get_path(document, "agents.RU.rearmament_rate"))) \
-        - math.log1p(float(get_path(document, "agents.UA.rearmament_rate")))
+    growth = math.log1p(float(rates["agents.RU.rearmament_rate"])) \
+        - math.log1p(float(rates["agents.UA.rearmament_rate"]))
     if growth <= 0:
         raise ValueError("the power-shift variant needs Russia's forces to grow faster than Ukraine's")
     return per_year / growth
 
 
-DEFAULT = Variant("default", "the published model (model v2, parameters as in seeds/commitments.yaml)")
+DEFAULT = Variant("default", "the published model (model v3, parameters as in seeds/commitments.yaml)")
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("troops_dont_deter", "troops do not deter: deterrence_weight 0 and entry_cost (tripwire) 0",
@@ -78,9 +80,9 @@ VARIANTS: tuple[Variant, ...] = (
             set={"structure.escalation": "threshold", "model.escalation_threshold": 5.0}),
     Variant("base_hazard_x2", "Russia's daily base offensive hazard doubled (RU.base_offensive_hazard x 2)",
             scale={"agents.RU.base_offensive_hazard": 2.0}),
-    Variant("power_shift_0_5", "a power shift of +0.5 log-hazard of an offensive a year (power_shift_weight "
-                               "raised, rearmament unchanged)",
-            power_shift_per_year=POWER_SHIFT_PER_YEAR),
+    Variant("power_shift_0_5", "a power shift of +0.5 log-odds of an offensive a year (Ukraine does not rearm, "
+                               "as in version 2; power_shift_weight raised)",
+            set={"agents.UA.rearmament_rate": 0.0}, power_shift_per_year=POWER_SHIFT_PER_YEAR),
     Variant("monitoring_does_nothing", "monitoring records violations but has no effect: it adds nothing to the "
                                        "guarantee, reduces no incidents and calms nothing",
             set={"model.monitoring_weight": 0.0, "model.monitoring_incident_reduction": 0.0,

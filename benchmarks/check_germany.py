@@ -6,6 +6,7 @@ P(deal), P(hold 365 d) and P(hold 730 d) over all worlds with its 95 % interval 
 differences +- 1.96 standard errors). "Measurable" means the interval excludes 0.
 
     PYTHONPATH=. python benchmarks/check_germany.py              # 8,000 worlds: about 2 minutes
+    PYTHONPATH=. python benchmarks/check_germany.py --coalition 5000   # a thin British and French force
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ CONTRASTS = {
 HORIZON = 730
 
 
-def outcomes(overrides: dict[str, float], worlds: int, seed: int) -> dict[str, np.ndarray]:
+def outcomes(overrides: dict[str, float], worlds: int, seed: int, coalition: float | None) -> dict[str, np.ndarray]:
+    if coalition is not None:
+        overrides = {**overrides, "agents.UK.troops": coalition / 2, "agents.FR.troops": coalition / 2}
     scenario = load_scenario("baseline", {**overrides, "horizon_days": HORIZON})
     model = CeasefireModel(scenario, worlds, rng=seed, record_trajectories=False).run()
     held = (model.breakdown_day < 0)
@@ -40,13 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=8000, help="worlds per point (default 8000)")
     parser.add_argument("--seed", type=int, default=3, help="seed of the world keys (default 3)")
+    parser.add_argument("--coalition", type=float, metavar="TROOPS",
+                        help="British and French troops in all, half each (default: the baseline's 20,000)")
     args = parser.parse_args(argv)
     if args.worlds < 2:
         parser.error("--worlds must be at least 2")
     print("| contrast | P(deal) | P(hold 365) | P(hold 730) |")
     print("|---|---|---|---|")
     for label, (path, low, high) in CONTRASTS.items():
-        before, after = outcomes({path: low}, args.worlds, args.seed), outcomes({path: high}, args.worlds, args.seed)
+        before = outcomes({path: low}, args.worlds, args.seed, args.coalition)
+        after = outcomes({path: high}, args.worlds, args.seed, args.coalition)
         cells = []
         for name in ("p_deal", "p_hold_365", "p_hold_730"):
             diff = after[name] - before[name]

@@ -51,7 +51,7 @@ def add_calibrate_commands(subparsers: Any) -> argparse.ArgumentParser:
     calibrate.add_argument("--worlds", type=int, metavar="W", help="worlds per model evaluation")
     add_options(calibrate, workers={"default": 1, "help": "local processes (default: 1); the posterior does not "
                                                           "depend on it"},
-                quiet={"help": "no closing summary"}, structure=True)
+                scheduler=True, quiet={"help": "no closing summary"}, structure=True)
     return calibrate
 
 
@@ -89,6 +89,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def calibrate(args: argparse.Namespace, argv: Sequence[str]) -> Any:
     """Check the options, the output folder and pyabc, then calibrate and save; returns the Calibration."""
+    from sim.cli.cluster import cluster_executor
     from sim.experiments.calibrate.fit import COMMAND, SCENARIO_FILE, import_pyabc, run_calibration
     from sim.outputs.artefacts import save
     from sim.outputs.atomic import claim
@@ -99,8 +100,8 @@ def calibrate(args: argparse.Namespace, argv: Sequence[str]) -> Any:
     settings = replace(settings, workers=cap_workers(args.workers, settings.particles, "particles"))
     check_output_folder(args.out, COMMAND, inputs=[SCENARIO_FILE])
     import_pyabc()
-    with claim(args.out):
-        calibration = run_calibration(settings)
+    with claim(args.out), cluster_executor(args.scheduler, settings.workers) as (executor, slots):
+        calibration = run_calibration(replace(settings, workers=slots), executor=executor)
         save(calibration.artefacts(), args.out, command_line=["ceasefire", *argv])
     return calibration
 

@@ -52,7 +52,7 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
                         help="instead: move each assumed parameter alone to both ends of its prior and list those "
                              "that move no headline (P(deal), P(hold 365), P(hold 730)) by 0.01; writes inert.csv "
                              "(default folder results/inert/)")
-    add_options(screen, workers={"default": 1},
+    add_options(screen, workers={"default": 1}, scheduler=True,
                 out={"default": Path("results/screen"), "help": "output folder (default: results/screen/)"},
                 quiet=True)
     return screen
@@ -60,6 +60,7 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_screen(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire screen``: exit 0 done, 2 bad input (before any simulation)."""
+    from sim.cli.cluster import cluster_executor
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.experiments.screening import BASELINE_FILE, check_sizes, planned_runs, run_screening
@@ -77,9 +78,10 @@ def cmd_screen(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise InputError(f"{scenario}: --scenario: no such file; give a scenario YAML such as scenarios/baseline.yaml")
     out = check_output_folder(args.out, "screen", inputs=[scenario])
     total = planned_runs(len(priors()), args.trajectories, args.sobol_samples)
-    with claim(out), interrupt_on_signals(), progress_bar(total, "points", enabled=not args.quiet) as progress:
+    with claim(out), interrupt_on_signals(), cluster_executor(args.scheduler, args.workers) as (executor, slots), \
+            progress_bar(total, "points", enabled=not args.quiet) as progress:
         result = run_screening(Path(scenario), args.trajectories, args.replications, args.horizon, args.seed,
-                               args.sobol_samples, args.workers, progress=progress)
+                               args.sobol_samples, slots, progress=progress, executor=executor)
         save(result.artefacts(), out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result, out))
@@ -108,6 +110,7 @@ def summary_lines(result: Any, out_dir: Path) -> str:
 
 def _cmd_inert(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``ceasefire screen --inert``: exit 0 done (the list printed), 2 bad input."""
+    from sim.cli.cluster import cluster_executor
     from sim.core.exit_codes import EXIT_OK
     from sim.core.signals import interrupt_on_signals
     from sim.experiments.inert import run_inert, summary_lines
@@ -124,9 +127,10 @@ def _cmd_inert(args: argparse.Namespace, argv: Sequence[str]) -> int:
     given_out = any(arg == "--out" or arg.startswith("--out=") for arg in argv)
     out = check_output_folder(args.out if given_out else Path("results/inert"), "screen", inputs=[scenario])
     total = 1 + 2 * len(priors())
-    with claim(out), interrupt_on_signals(), progress_bar(total, "points", enabled=not args.quiet) as progress:
-        result = run_inert(Path(scenario), args.replications, args.horizon, args.seed, args.workers,
-                           progress=progress)
+    with claim(out), interrupt_on_signals(), cluster_executor(args.scheduler, args.workers) as (executor, slots), \
+            progress_bar(total, "points", enabled=not args.quiet) as progress:
+        result = run_inert(Path(scenario), args.replications, args.horizon, args.seed, slots,
+                           progress=progress, executor=executor)
         save(result.artefacts(), out, command_line=["ceasefire", *argv])
     if not args.quiet:
         print(summary_lines(result))

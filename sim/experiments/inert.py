@@ -12,6 +12,7 @@ non-default form(s) it acts in, or ``inert_reason``; :attr:`InertResult.undocume
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,9 @@ def _documentation() -> dict[str, tuple[str, str]]:
 
 def run_inert(scenario_file: Path, replications: int, horizon: int, seed: int, workers: int = 1,
               parameters: Sequence[str] | None = None,
-              progress: Callable[[int], None] | None = None) -> InertResult:
-    """Run the baseline and every parameter (or only ``parameters``) at both ends of its prior."""
+              progress: Callable[[int], None] | None = None, executor: Executor | None = None) -> InertResult:
+    """Run the baseline and every parameter (or only ``parameters``) at both ends of its prior; ``executor``: where
+    the packs run (a Dask cluster's, ``--scheduler``) instead of ``workers`` local processes; the same bytes."""
     from sim.engine.packing import run_packed
 
     document = base_document(scenario_file, replications, horizon, seed)
@@ -102,7 +104,7 @@ def run_inert(scenario_file: Path, replications: int, horizon: int, seed: int, w
         if progress is not None:
             progress(1)
 
-    run_packed(scenarios, [()] * len(scenarios), done=done, workers=workers)
+    run_packed(scenarios, [()] * len(scenarios), done=done, workers=workers, executor=executor)
     return InertResult(_table(factors, values, document), values[0], replications, horizon, seed)
 
 

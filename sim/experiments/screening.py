@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,7 @@ def outputs_from_counts(counts: np.ndarray) -> np.ndarray:
 
 
 def run_counts(scenarios: Sequence[Scenario], workers: int = 1,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int], None] | None = None, executor: Executor | None = None) -> np.ndarray:
     """(worlds, deals, holding) of every scenario, packed (``sim.engine.packing``) on ``workers`` local
     processes, each as ``ceasefire run`` runs it (common random numbers); order kept."""
     from sim.engine.packing import run_packed
@@ -209,7 +210,7 @@ def run_counts(scenarios: Sequence[Scenario], workers: int = 1,
         if progress is not None:
             progress(1)
 
-    run_packed(scenarios, [()] * len(scenarios), done=done, workers=workers)
+    run_packed(scenarios, [()] * len(scenarios), done=done, workers=workers, executor=executor)
     return counts
 
 
@@ -225,16 +226,17 @@ class ModelEvaluator:
     workers: int = 1
     progress: Callable[[int], None] | None = None
     counts: list[np.ndarray] = field(default_factory=list)
+    executor: Executor | None = None
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         scenarios = [point_scenario(self.document, self.factors, row) for row in rows]
-        counts = run_counts(scenarios, self.workers, self.progress)
+        counts = run_counts(scenarios, self.workers, self.progress, self.executor)
         self.counts.append(counts)
         return outputs_from_counts(counts)
 
 
 def baseline_noise(document: Mapping[str, Any], seeds: int = NOISE_SEEDS, workers: int = 1,
-                   progress: Callable[[int], None] | None = None) -> np.ndarray:
+                   progress: Callable[[int], None] | None = None, executor: Executor | None = None) -> np.ndarray:
     """SD across ``seeds`` seeds of each output at the base point: the Monte Carlo noise of one point."""
     base_seed = int(document["seed"])
     scenarios = []
@@ -242,7 +244,7 @@ def baseline_noise(document: Mapping[str, Any], seeds: int = NOISE_SEEDS, worker
         trial = _deep_copy(dict(document))
         trial["seed"] = base_seed + offset
         scenarios.append(validate_document(trial, source=Path("screening")))
-    values = outputs_from_counts(run_counts(scenarios, workers, progress))
+    values = outputs_from_counts(run_counts(scenarios, workers, progress, executor))
     return np.nanstd(values, axis=0, ddof=1)
 
 
@@ -416,6 +418,7 @@ def run_screening(
     scenario_file: Path = BASELINE_FILE, trajectories: int = 20, replications: int = 500, horizon: int = HOLD_DAY,
     seed: int = 20261125, sobol_samples: int = 128, workers: int = 1,
     progress: Callable[[int], None] | None = None, evaluate: Evaluate | None = None,
+    executor: Executor | None = None,
     factors: Sequence[Factor] | None = None,
 ) -> ScreeningResult:
     """Morris over every prior parameter, then Sobol over the top :data:`TOP` and the structural switches.
@@ -425,9 +428,10 @@ def run_screening(
             for the Morris step).
         trajectories: Morris trajectories r (points: r × (k + 1)).
         replications, horizon, seed: worlds per point, days simulated, the one seed of every point.
-        sobol_samples: Saltelli base samples N (points: N × (8 + 5 + 2)); 0 skips the Sobol step.
-        workers: local processes; results do not depend on it.
+        sobol_samples: Saltelli base samples N (points: N × (8 + 12 + 2)); 0 skips the Sobol step.
+        workers: local processes, or the worker slots of ``executor``; results do not depend on it.
         progress: called with 1 per point run.
+        executor: where the packs run (a Dask cluster's, ``--scheduler``); None starts local processes.
         evaluate: replaces the model (tests): unit design rows -> outputs (points × up to 3).
         factors: the screened factors (default: every prior parameter).
     """
@@ -438,12 +442,12 @@ def run_screening(
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
-    noise_sd = (baseline_noise(document, NOISE_SEEDS, workers, progress) if evaluate is None
+    noise_sd = (baseline_noise(document, NOISE_SEEDS, workers, progress, executor) if evaluate is None
                 else np.full(len(OUTPUTS), np.nan))
     timings["noise"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    model = ModelEvaluator(document, factors, workers, progress)
+    model = ModelEvaluator(document, factors, workers, progress, executor=executor)
     design = morris_design(factors, trajectories, seed)
     outputs = (evaluate or model)(design)
     morris_table = analyse_morris(factors, design, outputs, seed, noise_sd)
@@ -456,7 +460,7 @@ def run_screening(
         start = time.perf_counter()
         by_name = {f.name: f for f in factors}
         sobol_factors = [by_name[name] for name in top] + structure_factors()
-        model = ModelEvaluator(document, sobol_factors, workers, progress)
+        model = ModelEvaluator(document, sobol_factors, workers, progress, executor=executor)
         design = sobol_design(sobol_factors, sobol_samples, seed)
         outputs = (evaluate or model)(design)
         sobol = analyse_sobol(sobol_factors, outputs, trials_of(model.counts[-1]) if evaluate is None else None, seed)

@@ -268,13 +268,15 @@ def fitted_coordinates(fitted: Sequence[str] = FITTED) -> list[Coordinate]:
 # --------------------------------------------------------------------------- ABC-SMC
 
 
-def run_calibration(settings: Settings, db_dir: Path | None = None) -> Calibration:
+def run_calibration(settings: Settings, db_dir: Path | None = None, executor: Any = None) -> Calibration:
     """Fit ``settings.fitted`` to the calibration anchors by ABC-SMC; returns the last generation.
 
     Args:
         settings: particles, generations, worlds per evaluation, seed, workers and batch size (the
             posterior depends on neither of the last two).
         db_dir: folder for pyabc's working database (default: a temporary folder, removed after).
+        executor: where the packed batches run (a Dask cluster's, ``--scheduler``; ``settings.workers`` its
+            slots); None starts ``settings.workers`` local processes. The posterior is the same.
 
     Raises:
         InputError: pyabc is not installed, or a fitted parameter has no continuous prior.
@@ -287,8 +289,7 @@ def run_calibration(settings: Settings, db_dir: Path | None = None) -> Calibrati
     logging.getLogger("ABC").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="ceasefire-abc-", dir=db_dir) as tmp, \
             contextlib.ExitStack() as stack:
-        executor = None
-        if settings.workers > 1:
+        if executor is None and settings.workers > 1:
             from sim.engine.runner import local_executor
 
             executor = stack.enter_context(local_executor(settings.workers))

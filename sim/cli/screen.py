@@ -25,10 +25,12 @@ examples:
   ceasefire screen --trajectories 4 --replications 200 --sobol-samples 0 --out results/screen_tiny
   ceasefire screen --inert --replications 4000 --horizon 730 --workers 2
 
-Step 1, Morris: every inspired and assumption parameter of seeds/commitments.yaml (96) moves over its
+Step 1, Morris: every inspired and assumption parameter of seeds/commitments.yaml (121) moves over its
 prior (uniform, loguniform in log space, integer_uniform, bernoulli), R trajectories of k + 1 points.
-Step 2, Sobol: the 8 parameters with the largest mu* on P(hold 365) and the five structural switches
-(a form of each mechanism, equal weights), Saltelli's design of N x (13 + 2) points.
+Step 2, Sobol: the 8 parameters with the largest mu* on P(hold 365) and the twelve structural switches
+(a form of each mechanism, equal weights), Saltelli's design of N x (20 + 2) points.
+--inert: each assumed parameter alone at the low and the high end of its prior (2 x 121 + 1 points), and the
+list of those that move no headline by 0.01, each with its documented reason.
 Every point runs the same seed (common random numbers); the baseline point is also run with 5 seeds
 to measure Monte Carlo noise. Outputs: P(hold 365), P(deal), P(hold 365 | deal).
 Writes morris.csv, morris_points.csv, morris.png, sobol.csv, sobol_points.csv, variance_shares.csv,
@@ -42,7 +44,7 @@ def add_screen_commands(subparsers: Any) -> argparse.ArgumentParser:
     screen.add_argument("--scenario", type=Path, metavar="FILE",
                         help="scenario the priors vary around (default: scenarios/baseline.yaml)")
     screen.add_argument("--trajectories", type=int, default=20, metavar="R",
-                        help="Morris trajectories (default: 20; points: R x (96 + 1))")
+                        help="Morris trajectories (default: 20; points: R x (121 + 1))")
     add_options(screen, replications={"default": 500, "help": "worlds per point (default: 500)"},
                 horizon={"default": 365, "help": "days simulated (default: 365; P(holding) is read at min(365, DAYS))"},
                 seed={"default": 20261125, "help": "random seed, the same for every point (default: 20261125)"})

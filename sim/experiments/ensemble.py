@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
 MECHANISM_NAMES: tuple[str, ...] = tuple(REGISTRY)
-"""The five contested mechanisms, in registry order (the form columns of ``ensemble.csv``)."""
+"""The contested mechanisms (twelve in version 3), in registry order (the form columns of ``ensemble.csv``)."""
 
 OUTPUTS: dict[str, str] = {
     "p_deal": "P(deal)",

@@ -14,7 +14,7 @@ computes only: :meth:`ScreeningResult.artefacts` lists the tables and figures
 (``sim.outputs.plots.screen`` draws them).
 
 The factors of the screening are every ``inspired`` and ``assumption`` parameter of
-``seeds/commitments.yaml``, over its prior (:func:`sim.spec.sources.priors`). The Sobol step adds the five
+``seeds/commitments.yaml``, over its prior (:func:`sim.spec.sources.priors`). The Sobol step adds the twelve
 structural switches (:data:`sim.mechanisms.REGISTRY`) as factors: a uniform value in [0, 1) picks one
 of a mechanism's forms, each with equal weight; ``sim.experiments.sweep.design`` cannot express such a factor.
 

@@ -33,3 +33,19 @@ def test_evaluate_benchmark_runs_and_finds_identical_results(monkeypatch: pytest
     assert exit_info.value.code == 0
     output = capsys.readouterr().out
     assert "speed-up: " in output and "(target >= 4x); results identical: True" in output
+
+
+@pytest.mark.parametrize("script, arguments, expected", [
+    ("check_dose.py", ["--worlds", "30"], "| presence=switch | p_deal |"),
+    ("check_hazard_shape.py", ["--worlds", "30"], "| no_european_troops |"),
+    ("check_germany.py", ["--worlds", "30", "--coalition", "5000"], "| timing: deployment_delay_days 720 -> 0 |"),
+])
+def test_the_model_v3_checks_run(script: str, arguments: list[str], expected: str, monkeypatch: pytest.MonkeyPatch,
+                                 capsys):
+    """The issue-22 checks (dose, the hazard's shape, Germany) run and print their tables; their numbers are the
+    scripts' business, at full size."""
+    monkeypatch.setattr(sys, "argv", [script, *arguments])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
+    assert exit_info.value.code == 0
+    assert expected in capsys.readouterr().out

@@ -135,7 +135,7 @@ def test_a_file_planted_in_a_calibrate_folder_survives_a_rerun(
     before = snapshot(out)
     posterior = pd.DataFrame({"model.intent_variance": [3.0], "weight": [1.0], "distance": [0.5]})
 
-    def planting(settings: object) -> SimpleNamespace:
+    def planting(settings: object, **_: object) -> SimpleNamespace:
         (out / "planted.txt").write_text("mine too")
         return SimpleNamespace(artefacts=lambda: Artefacts("calibrate", tables={"posterior.csv": posterior}))
 

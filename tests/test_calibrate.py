@@ -13,15 +13,20 @@ import pytest
 
 from sim.core.errors import InputError
 from sim.experiments.calibrate.fit import (
-    CALIBRATION_ANCHORS,
     FAILED_DIVERGENT,
     FITTED,
+    LIFE_TABLE_KEYS,
+    MONITORING_RUN,
+    NONE_RUN,
     SCENARIO_FILE,
+    STATISTIC_ITEMS,
     Settings,
     distance,
     distance_scales,
     evaluation_seed,
     observed_values,
+    poisson_deviance,
+    record_life_table,
     summary_statistics,
 )
 from sim.experiments.posterior_run import run_with_posterior
@@ -30,34 +35,51 @@ from sim.experiments.validation.anchors import ANCHORS
 from sim.spec.scenario import load_scenario
 from sim.stats.posterior import load_posterior
 
-AGREED_ANCHORS = {"no_peacekeepers_fail_90d", "no_peacekeepers_fail_1y", "no_peacekeepers_fail_2y",
-                  "minsk_recorded_violations_per_day"}
+AGREED_ITEMS = {"spells_none", "spells_political", "hazard_shape", "minsk_recorded_violations_per_day"}
 
 
-def test_fitting_uses_only_the_four_calibration_anchors_never_a_held_out_one():
-    assert set(CALIBRATION_ANCHORS) == AGREED_ANCHORS
+def test_fitting_reads_the_calibration_spells_life_table_and_the_violations_never_a_held_out_item():
+    assert {item for items in STATISTIC_ITEMS.values() for item in items} == AGREED_ITEMS
+    assert len(LIFE_TABLE_KEYS) == 5
     for anchor in ANCHORS:
-        role = getattr(anchor, "role", None)
-        if anchor.key in AGREED_ANCHORS and role is not None:
-            assert role == "calibration", anchor.key
+        if anchor.key in AGREED_ITEMS:
+            assert anchor.role == "calibration", anchor.key
 
 
-def test_summary_statistics_of_a_tiny_run_have_one_finite_value_per_calibration_anchor():
-    scenario = load_scenario(SCENARIO_FILE, {"replications": 400, "horizon_days": 100, "seed": 5})
-    stats = summary_statistics(run_scenario(scenario, record_trajectories=False))
-    assert set(stats) == set(CALIBRATION_ANCHORS)
-    assert all(math.isfinite(v) for v in stats.values()), stats
-    assert 0 <= stats["no_peacekeepers_fail_90d"] <= stats["no_peacekeepers_fail_2y"] <= 1
+def test_the_record_s_life_table_counts_the_primary_calibration_spells_to_five_years():
+    """The figures in docs/CALIBRATION.md: 12, 9, 3, 4 and 4 failures of the 44 primary-analogue spells that
+    never had a mission, in 0-90 days, 90 days-1 year, 1-2, 2-3 and 3-5 years."""
+    failures, exposure = record_life_table()
+    assert failures.tolist() == [12, 9, 3, 4, 4]
+    assert exposure.tolist() == [3556, 6983, 8042, 6152, 9112]
+    assert observed_values()[LIFE_TABLE_KEYS[0]] == pytest.approx(12 / (3556 / 365.25))
+
+
+def test_summary_statistics_of_a_tiny_run_have_one_finite_value_per_statistic():
+    runs = {run.key: run_scenario(load_scenario(SCENARIO_FILE, {**run.overrides, "replications": 300,
+                                                                "horizon_days": run.horizon_days, "seed": 5}),
+                                  record_trajectories=False) for run in (NONE_RUN, MONITORING_RUN)}
+    stats = summary_statistics(runs)
+    assert set(stats) == set(STATISTIC_ITEMS)
+    assert all(math.isfinite(v) and v >= 0 for v in stats.values()), stats
+    assert stats["minsk_recorded_violations_per_day"] > 0
+
+
+def test_poisson_deviance_is_zero_at_the_mean_and_grows_away_from_it():
+    assert poisson_deviance(4, 4.0) == 0.0
+    assert 0 < poisson_deviance(4, 5.0) < poisson_deviance(4, 8.0)
+    assert poisson_deviance(0, 2.0) == pytest.approx(4.0)  # 2 mu when nothing failed
+    assert poisson_deviance(3, 0.0) == FAILED_DIVERGENT
 
 
 def test_distance_is_zero_at_the_observed_values_and_grows_away_from_them():
     observed, scales = observed_values(), distance_scales()
     assert distance(observed, observed, scales) == 0.0
-    key = "no_peacekeepers_fail_1y"
-    near = distance({**observed, key: observed[key] + 0.05}, observed, scales)
-    far = distance({**observed, key: observed[key] + 0.20}, observed, scales)
-    assert 0 < near < far
-    assert distance({**observed, key: float("nan")}, observed, scales) == FAILED_DIVERGENT
+    for key, step in ((LIFE_TABLE_KEYS[1], 0.1), ("minsk_recorded_violations_per_day", 100.0)):
+        near = distance({**observed, key: observed[key] + step}, observed, scales)
+        far = distance({**observed, key: observed[key] + 3 * step}, observed, scales)
+        assert 0 < near < far, key
+        assert distance({**observed, key: float("nan")}, observed, scales) == FAILED_DIVERGENT
 
 
 def test_evaluation_seed_depends_on_the_parameters_not_on_their_order():
@@ -67,7 +89,7 @@ def test_evaluation_seed_depends_on_the_parameters_not_on_their_order():
     assert a != evaluation_seed(2, {"x": 0.5, "y": 2.0})
 
 
-TINY = Settings(particles=10, generations=1, worlds=50, seed=11, horizon_days=60)
+TINY = Settings(particles=10, generations=1, worlds=40, seed=11, violation_worlds=20)
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +284,7 @@ def test_calibrate_takes_a_structure_and_simulates_in_it(monkeypatch):
 
     monkeypatch.setattr(sim.experiments.calibrate.fit, "load_scenario", capture)
     with pytest.raises(InputError, match="stop here"):
-        sim.experiments.calibrate.fit.simulate({}, 10, 1, 30, settings.structure)
+        sim.experiments.calibrate.fit.simulate({}, settings)
     assert seen["structure.escalation"] == "threshold"
     with pytest.raises(InputError, match="unknown form"):
         settings_from_args(_calibrate_args("--structure", "escalation=cliff"))

@@ -25,7 +25,7 @@ from sim.spec.evidence_plan import (
     load_plan,
     plan_from_document,
 )
-from sim.spec.spells import RECORD_SHA256, load_segments
+from sim.spec.spells import RECORD_SHA256, held_out_segments, load_segments
 from sim.stats.survival import piecewise_exponential_loglik
 
 MINSK = ("minsk_deals", "minsk_i_collapse_138d", "minsk_ii_held_7y", "minsk_ii_failed_debaltseve")
@@ -83,9 +83,10 @@ def test_a_damaged_plan_is_refused_in_one_line(damage, message):
 
 def test_calibrate_s_summary_statistics_are_built_only_from_calibration_items():
     plan = bundled_plan()
-    used = list(fit.calibration_statistics())
-    assert used and all(plan.role(key) == "calibration" for key in used)
-    assert set(fit.observed_estimates()) == set(used) == set(fit.distance_scales())
+    statistics = fit.calibration_statistics()
+    items = {item for read in statistics.values() for item in read}
+    assert items and all(plan.role(key) == "calibration" for key in items)
+    assert set(fit.observed_estimates()) == set(statistics) == set(fit.distance_scales())
 
 
 class _Sealed:
@@ -107,23 +108,50 @@ def test_calibrate_touches_no_held_out_anchor(monkeypatch):
                          "detected_violations": [10, 700, 0]})
 
     class _Result:
-        def __init__(self):
+        def __init__(self, horizon):
             self.runs = runs
-            self.scenario = type("S", (), {"horizon_days": 730})()
+            self.scenario = type("S", (), {"horizon_days": horizon})()
 
-    stats = fit.summary_statistics(_Result())
-    assert set(stats) == set(fit.CALIBRATION_ANCHORS)
+    stats = fit.summary_statistics({run.key: _Result(run.horizon_days) for run in fit.RUNS})
+    assert set(stats) == set(fit.STATISTIC_ITEMS)
+
+
+def _poisoned(segments: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """``segments`` with the chosen rows' outcomes turned upside down: every failure censored, every censored
+    segment failing on its tenth day."""
+    changed = segments.copy()
+    changed.loc[rows, "event"] = 1 - changed.loc[rows, "event"]
+    changed.loc[rows, "exit_day"] = changed.loc[rows, "entry_day"] + 10
+    return changed
+
+
+def test_calibrate_s_life_table_never_reads_a_held_out_spell(monkeypatch):
+    """Turning every held-out spell (one that ever had a mission) upside down leaves every statistic calibrate
+    fits unchanged; doing the same to the calibration spells changes them (so the check could fail)."""
+    segments = load_segments()
+    before = fit.observed_values(), fit.distance_scales()
+    monkeypatch.setattr(fit, "load_segments", lambda: _poisoned(segments, held_out_segments(segments)))
+    assert (fit.observed_values(), fit.distance_scales()) == before
+    monkeypatch.setattr(fit, "load_segments", lambda: _poisoned(segments, ~held_out_segments(segments)))
+    assert fit.observed_values() != before[0]
 
 
 def test_calibrate_refuses_to_start_when_the_plan_holds_one_of_its_anchors_out(monkeypatch, tmp_path):
     text = PLAN_FILE.read_text(encoding="utf-8")
-    block = "  - key: no_peacekeepers_fail_1y\n    kind: anchor\n    role: calibration\n"
+    block = "  - key: minsk_recorded_violations_per_day\n    kind: anchor\n    role: calibration\n"
     assert block in text
     changed = tmp_path / "plan.yaml"
     changed.write_text(text.replace(block, block.replace("calibration", "held_out")), encoding="utf-8")
     monkeypatch.setattr(evidence_plan, "bundled_plan", lambda: load_plan(changed))
-    with pytest.raises(InputError, match="no_peacekeepers_fail_1y' is held out; calibration may not read it"):
+    with pytest.raises(InputError, match="minsk_recorded_violations_per_day' is held out; calibration may not "
+                                         "read it"):
         fit.observed_values()
+    spells = text.replace("  - key: spells_political\n    kind: spell_group\n    role: calibration\n",
+                          "  - key: spells_political\n    kind: spell_group\n    role: held_out\n")
+    assert spells != text
+    changed.write_text(spells, encoding="utf-8")
+    with pytest.raises(InputError, match="spells_political' is held out"):
+        fit.record_life_table()
     with pytest.raises(InputError, match="held out"):
         calibration_keys(["peacekeepers_fail_1y"])
 

@@ -1,14 +1,25 @@
-"""Calibration by inference: ABC-SMC (pyabc) of a few assumptions against the calibration anchors.
+"""Calibration by inference: ABC-SMC (pyabc) of a few assumptions against the calibration evidence.
 
-The model is the ``no_european_troops`` scenario (monitoring only, as under Minsk); its summary
-statistics are those of the four *calibration* anchors of :mod:`sim.experiments.validation.anchors`, built with the
-same builders (``failed_within``, ``detected_per_day``) and compared with the same empirical
-figures. Every other anchor is held out and never seen here.
+What is fitted (the pre-registered plan, ``seeds/evidence_plan.yaml``, says which evidence may be):
 
-The distance is the sum over anchors of ((model - observed) / se)², where ``se`` is the empirical
-95 % interval's half-width divided by 1.96. Only the parameters in ``FITTED`` are inferred; all
-others stay at their defaults (docs/CALIBRATION.md says why). Loguniform priors are sampled in
-log10 space so that the perturbation kernel moves them by ratios.
+- **the life table of the calibration spells**: failures per year at risk of Fortna's primary-analogue spells
+  that never had a mission (``spells_none``, ``spells_political``; the hazard's shape, ``hazard_shape``), in the
+  intervals 0-90 days, 90 days-1 year, 1-2, 2-3 and 3-5 years (:data:`LIFE_TABLE_BREAKS_DAYS`), against the
+  deals of the model's no-troops, no-monitoring scenario (:data:`NONE_RUN`: ``no_european_troops`` with US
+  detection 0, as ``ceasefire validation`` maps those spells) simulated for five years;
+- **the OSCE's recorded violations per day** (``minsk_recorded_violations_per_day``) against the monitoring-only
+  scenario (:data:`MONITORING_RUN`, one year).
+
+The distance adds, for each life-table interval, the Poisson deviance of the record's failures against the
+failures the model's hazard predicts over the record's own days at risk (the counts are small: 3 to 12
+failures an interval, so a Gaussian distance would be wrong), and for the violations ((model - observed) / se)²
+with ``se`` the empirical 95 % interval's half-width / 1.96. Both are -2 log likelihood ratios, on one scale.
+Every other item is held out and never read here: :func:`calibration_statistics` passes every key through
+:func:`sim.spec.evidence_plan.calibration_keys`, and the record's held-out spells are dropped by
+:func:`sim.spec.spells.calibration_segments` before anything is counted.
+
+Only the parameters in ``FITTED`` are inferred; all others stay at their defaults (docs/CALIBRATION.md says
+why). Loguniform priors are sampled in log10 space so that the perturbation kernel moves them by ratios.
 
 Reproducibility: each model evaluation is seeded from the run seed and the parameter values
 themselves, so equal parameters give equal statistics whatever the order. pyabc's proposals come from
@@ -45,31 +56,60 @@ from sim.core.bundled import scenario_path
 from sim.core.errors import InputError
 from sim.experiments.result import Artefacts
 from sim.experiments.run import RunResult, run_scenario
-from sim.experiments.validation.anchors import ANCHORS, Estimate, detected_per_day, failed_within
+from sim.experiments.validation.anchors import ANCHORS, Estimate, detected_per_day
 from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.spec.evidence_plan import calibration_keys, plan_sha256
 from sim.spec.scenario import Scenario, load_scenario
 from sim.spec.sources import Prior, priors
+from sim.spec.spells import calibration_segments, load_segments, primary_analogue
 from sim.stats.metrics import Z_95
+from sim.stats.survival import censor_at, failures_and_exposure
 
 COMMAND = "calibrate"
 SCENARIO_FILE = scenario_path("no_european_troops")
-"""The scenario the calibration anchors are compared with: monitoring only, no European troops."""
-RUN_KEY = "calibration"
-HORIZON_DAYS = 730
-"""Days simulated per world: the longest calibration anchor (2 years)."""
+"""The scenario both calibration runs are made from: no European troops (monitoring on or off)."""
+LIFE_TABLE_BREAKS_DAYS: tuple[int, ...] = (0, 91, 365, 730, 1095)
+"""Lower edges of the life-table intervals fitted: 0-90 days, 90 days-1 year, 1-2, 2-3 and 3-5 years."""
+LIFE_TABLE_END_DAYS = 1826
+"""The last interval's end (five years): the record is censored, and the no-mission run simulated, to here."""
+LIFE_TABLE_ITEMS: tuple[str, ...] = ("spells_none", "spells_political", "hazard_shape")
+"""The plan items the life table reads: the calibration spells and the hazard's shape over time."""
+VIOLATIONS_KEY = "minsk_recorded_violations_per_day"
+VIOLATIONS_DAYS = 365
+"""Days the monitoring-only run is simulated for the violation rate (a daily rate: one year is plenty)."""
 FAILED_DIVERGENT = 1e6
 """Distance of a simulation whose statistics cannot be computed (no deal in any world)."""
 
-CALIBRATION_ANCHORS: dict[str, Callable[[Mapping[str, RunResult]], Estimate]] = {
-    "no_peacekeepers_fail_90d": failed_within(RUN_KEY, 90),
-    "no_peacekeepers_fail_1y": failed_within(RUN_KEY, 365),
-    "no_peacekeepers_fail_2y": failed_within(RUN_KEY, 730),
-    "minsk_recorded_violations_per_day": detected_per_day(RUN_KEY),
-}
-"""The anchors fitting uses, with the statistic of a run that answers each. Calibration reads them only through
-:func:`calibration_statistics`, which asks the pre-registered plan (``seeds/evidence_plan.yaml``): a key the plan
-holds out is refused before anything is simulated."""
+
+@dataclass(frozen=True)
+class CalibrationRun:
+    """One of the two runs a particle is scored by: bundled scenario, overrides, horizon (days)."""
+
+    key: str
+    description: str
+    overrides: Mapping[str, Any]
+    horizon_days: int
+
+
+NONE_RUN = CalibrationRun("none", "no troops and no monitoring (US detection 0): the calibration spells' mapping",
+                          {"agents.US.detection_probability": 0.0}, LIFE_TABLE_END_DAYS)
+MONITORING_RUN = CalibrationRun("monitoring", "US monitoring only: the OSCE's recorded violations", {},
+                                VIOLATIONS_DAYS)
+RUNS: tuple[CalibrationRun, ...] = (NONE_RUN, MONITORING_RUN)
+
+
+def life_table_key(start: int, end: int) -> str:
+    """The statistic's name of one interval, e.g. ``life_table_91_365d``."""
+    return f"life_table_{start}_{end}d"
+
+
+LIFE_TABLE_KEYS: tuple[str, ...] = tuple(
+    life_table_key(a, b) for a, b in zip(LIFE_TABLE_BREAKS_DAYS, (*LIFE_TABLE_BREAKS_DAYS[1:], LIFE_TABLE_END_DAYS),
+                                         strict=True))
+
+STATISTIC_ITEMS: dict[str, tuple[str, ...]] = {**{key: LIFE_TABLE_ITEMS for key in LIFE_TABLE_KEYS},
+                                               VIOLATIONS_KEY: (VIOLATIONS_KEY,)}
+"""Every summary statistic fitted, with the plan items it reads."""
 
 FITTED: tuple[str, ...] = (
     "agents.RU.offensive_value",
@@ -77,18 +117,24 @@ FITTED: tuple[str, ...] = (
     "model.offensive_ceiling",
     "model.institution_effect",
     "model.institution_days",
+    "model.institution_erosion",
     "model.incident_rate",
     "model.spiral_hazard",
+    "model.deterrence_weight",
 )
 """The assumptions inferred (model version 3): the offensive choice's value, cost and ceiling, the duration
-mechanism's effect and time constant, the incident rate and the spiral hazard, which set the calibration
-statistics of a no-troops ceasefire; version 2's base hazard and intent variance act only in the retired
-forms (``offensive: hazard``, ``types: gamma``). The rest stay at their defaults."""
+mechanism's effect, time constant and erosion (the hazard's dependence on time), the incident rate, the spiral
+hazard, and the deterrence weight (which acts without troops through the guarantors' other capability; it was
+once tuned to held-out anchors and is refitted here on calibration evidence only). Version 2's base hazard and
+intent variance act only in the retired forms (``offensive: hazard``, ``types: gamma``). The rest stay at their
+defaults."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Size of an ABC-SMC run: particles per generation, generations, worlds per evaluation, seed."""
+    """Size of an ABC-SMC run: particles per generation, generations, worlds per evaluation, seed.
+
+    ``worlds`` are the no-mission run's (five years); the monitoring run has ``violation_worlds`` (one year)."""
 
     particles: int
     generations: int
@@ -96,13 +142,14 @@ class Settings:
     seed: int = 20261126
     workers: int = 1
     fitted: tuple[str, ...] = FITTED
-    horizon_days: int = HORIZON_DAYS
+    violation_worlds: int = 500
     structure: tuple[tuple[str, str], ...] = ()  # (mechanism, form) pairs; () = the default structure
     batch: int = 0  # particles simulated together (batch_sampler); 0 = as many as fill a pack per worker
+    overrides: tuple[tuple[str, Any], ...] = ()  # fixed values (dotted paths) beside the fitted ones: a variant
 
 
-QUICK = Settings(particles=100, generations=4, worlds=3000)
-FULL = Settings(particles=300, generations=8, worlds=6000)
+QUICK = Settings(particles=100, generations=6, worlds=1500)
+FULL = Settings(particles=300, generations=8, worlds=4000, violation_worlds=1000)
 
 
 @dataclass(frozen=True)
@@ -123,6 +170,10 @@ class Coordinate:
     def to_value(self, x: float) -> float:
         return float(10.0 ** x) if self.log else float(x)
 
+    def to_sampled(self, value: float) -> float:
+        """The inverse of :meth:`to_value`: a value on the scale pyabc samples (log10 for loguniform)."""
+        return math.log10(value) if self.log else float(value)
+
     def bounds(self) -> tuple[float, float]:
         low, high = float(self.prior.low), float(self.prior.high)  # type: ignore[arg-type]
         return (math.log10(low), math.log10(high)) if self.log else (low, high)
@@ -141,7 +192,8 @@ class Calibration:
     coordinates: list[Coordinate] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """Per fitted parameter: default, prior, weighted posterior median and 90 % interval."""
+        """Per fitted parameter: default, prior, weighted posterior median and 90 % interval, width against the
+        prior's, weight in the prior's outer 5 % at each end and information gained."""
         return posterior_summary(self)
 
     def artefacts(self) -> Artefacts:
@@ -155,35 +207,78 @@ class Calibration:
 # --------------------------------------------------------------------------- statistics and distance
 
 
-def calibration_statistics() -> dict[str, Callable[[Mapping[str, RunResult]], Estimate]]:
-    """:data:`CALIBRATION_ANCHORS`, once the evidence plan has confirmed every key is a calibration item.
+def calibration_statistics() -> dict[str, tuple[str, ...]]:
+    """:data:`STATISTIC_ITEMS`, once the evidence plan has confirmed every item they read is a calibration item.
 
     Raises:
-        InputError: a key is held out in the plan, or not in it.
+        InputError: an item is held out in the plan, or not in it.
     """
-    return {key: CALIBRATION_ANCHORS[key] for key in calibration_keys(CALIBRATION_ANCHORS)}
+    calibration_keys(sorted({item for items in STATISTIC_ITEMS.values() for item in items}))
+    return dict(STATISTIC_ITEMS)
+
+
+def record_life_table(segments: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Failures and days at risk per life-table interval of the record's calibration spells (primary analogue),
+    censored at five years. Held-out spells (any with a mission) are dropped before anything is counted."""
+    calibration_statistics()
+    segments = load_segments() if segments is None else segments
+    chosen = segments[calibration_segments(segments) & primary_analogue(segments)]
+    start, stop, event = censor_at(chosen["entry_day"], chosen["exit_day"], chosen["event"], LIFE_TABLE_END_DAYS)
+    failures, exposure = failures_and_exposure(start, stop, event, LIFE_TABLE_BREAKS_DAYS)
+    return failures.astype(float), exposure.astype(float)
+
+
+def model_life_table(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Failures and days at risk per life-table interval among a run's deals (day 0 = the ceasefire)."""
+    deals = result.runs[result.runs["agreed"].to_numpy(bool)]
+    day = deals["breakdown_day"].to_numpy(float, na_value=np.nan)
+    broke = ~np.isnan(day) & (day <= LIFE_TABLE_END_DAYS)
+    exit_day = np.maximum(np.where(broke, day, LIFE_TABLE_END_DAYS), 0.5)  # a day-0 breakdown has time at risk
+    start, stop, event = censor_at(np.zeros(len(exit_day)), exit_day, broke.astype(int), LIFE_TABLE_END_DAYS)
+    failures, exposure = failures_and_exposure(start, stop, event, LIFE_TABLE_BREAKS_DAYS)
+    return failures.astype(float), exposure.astype(float)
+
+
+def per_year(failures: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Failures per year at risk (NaN where nothing was at risk)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(exposure > 0, failures / (exposure / 365.25), np.nan)
 
 
 def observed_estimates() -> dict[str, Estimate]:
-    """The empirical figure of each calibration anchor, as defined in :mod:`sim.experiments.validation.anchors`."""
-    keys = list(calibration_statistics())
+    """The empirical figure of every statistic: the record's failures per year at risk (with a Poisson 95 %
+    interval) and the OSCE's violation rate as defined in :mod:`sim.experiments.validation.anchors`."""
+    statistics = calibration_statistics()
+    failures, exposure = record_life_table()
+    estimates = {}
+    for k, key in enumerate(LIFE_TABLE_KEYS):
+        rate = float(per_year(failures, exposure)[k])
+        half = Z_95 * math.sqrt(max(failures[k], 0.5)) / max(exposure[k] / 365.25, 1e-12)
+        estimates[key] = Estimate(rate, max(rate - half, 0.0), rate + half)
     by_key = {anchor.key: anchor for anchor in ANCHORS}
-    missing = [key for key in keys if key not in by_key]
-    if missing:
-        raise InputError(f"sim/experiments/validation/anchors.py: ANCHORS: calibration anchor {missing[0]} "
-                         "is not defined")
-    return {key: by_key[key].empirical for key in keys}
+    for key in statistics:
+        if key in LIFE_TABLE_KEYS:
+            continue
+        if key not in by_key:
+            raise InputError(f"sim/experiments/validation/anchors.py: ANCHORS: calibration anchor {key} "
+                             "is not defined")
+        estimates[key] = by_key[key].empirical
+    return estimates
 
 
 def observed_values() -> dict[str, float]:
-    """The observed summary statistics (the anchors' point values)."""
+    """The observed summary statistics (rates per year at risk; violations per day)."""
     return {key: float(e.value) for key, e in observed_estimates().items()}
 
 
 def distance_scales() -> dict[str, float]:
-    """Empirical standard error per anchor: half the 95 % interval's width / 1.96 (> 0)."""
-    scales = {}
+    """Per statistic, what one unit of distance is measured against: the record's days at risk (in years) of
+    each life-table interval, and the violations' empirical standard error (half the 95 % interval / 1.96)."""
+    _, exposure = record_life_table()
+    scales = {key: float(exposure[k] / 365.25) for k, key in enumerate(LIFE_TABLE_KEYS)}
     for key, e in observed_estimates().items():
+        if key in scales:
+            continue
         se = (e.high - e.low) / (2 * Z_95)
         if not (math.isfinite(se) and se > 0):
             raise InputError(f"sim/experiments/validation/anchors.py: {key}: empirical interval must have low < high")
@@ -191,21 +286,37 @@ def distance_scales() -> dict[str, float]:
     return scales
 
 
-def summary_statistics(result: RunResult) -> dict[str, float]:
-    """The calibration statistics of a run of the calibration scenario (NaN where no deal was reached)."""
-    results = {RUN_KEY: result}
-    with np.errstate(invalid="ignore", divide="ignore"):  # no deal in any world: NaN, handled by distance()
-        return {key: float(statistic(results).value) for key, statistic in calibration_statistics().items()}
+def summary_statistics(results: Mapping[str, RunResult]) -> dict[str, float]:
+    """The statistics of a particle's runs by :class:`CalibrationRun` key (NaN where no deal was reached)."""
+    calibration_statistics()
+    rates = per_year(*model_life_table(results[NONE_RUN.key]))
+    out = {key: float(rates[k]) for k, key in enumerate(LIFE_TABLE_KEYS)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[VIOLATIONS_KEY] = float(detected_per_day(MONITORING_RUN.key)(results).value)
+    return out
+
+
+def poisson_deviance(observed: float, expected: float) -> float:
+    """2 [D log(D / mu) - (D - mu)]: -2 log likelihood ratio of ``observed`` failures against a Poisson mean."""
+    if expected <= 0:
+        return 0.0 if observed == 0 else FAILED_DIVERGENT
+    term = observed * math.log(observed / expected) if observed > 0 else 0.0
+    return 2.0 * (term - (observed - expected))
 
 
 def distance(simulated: Mapping[str, float], observed: Mapping[str, float], scales: Mapping[str, float]) -> float:
-    """Σ ((simulated − observed) / scale)² over the anchors; FAILED_DIVERGENT if a statistic is NaN."""
+    """The Poisson deviance of the record's failures in each life-table interval against the model's rate over
+    the record's years at risk, plus ((simulated − observed) / se)² for the violations; FAILED_DIVERGENT if a
+    statistic is NaN."""
     total = 0.0
     for key, scale in scales.items():
         value = simulated[key]
         if not math.isfinite(value):
             return FAILED_DIVERGENT
-        total += ((value - observed[key]) / scale) ** 2
+        if key in LIFE_TABLE_KEYS:
+            total += poisson_deviance(observed[key] * scale, value * scale)
+        else:
+            total += ((value - observed[key]) / scale) ** 2
     return total
 
 
@@ -217,34 +328,37 @@ def evaluation_seed(seed: int, parameters: Mapping[str, float]) -> int:
     return int.from_bytes(digest.digest()[:8], "little") >> 1
 
 
-def evaluation_scenario(parameters: Mapping[str, float], worlds: int, seed: int,
-                        horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> Scenario:
-    """The calibration scenario with ``parameters`` (dotted paths) in ``structure`` ((mechanism, form)
-    pairs; the default forms otherwise), ``worlds`` worlds and the evaluation's own seed."""
-    overrides = {"replications": worlds, "horizon_days": horizon_days,
-                 "seed": evaluation_seed(seed, parameters), **parameters,
-                 **{f"structure.{mechanism}": form for mechanism, form in structure}}
-    return load_scenario(SCENARIO_FILE, overrides)
+def evaluation_scenarios(parameters: Mapping[str, float], settings: Settings) -> dict[str, Scenario]:
+    """The two calibration runs (:data:`RUNS`) with ``parameters`` (dotted paths), the settings' fixed overrides
+    and structure, their worlds and the evaluation's own seed."""
+    seed = evaluation_seed(settings.seed, parameters)
+    fixed = {**dict(settings.overrides), **{f"structure.{m}": form for m, form in settings.structure}}
+    worlds = {NONE_RUN.key: settings.worlds, MONITORING_RUN.key: settings.violation_worlds}
+    return {run.key: load_scenario(SCENARIO_FILE, {**run.overrides, **fixed, **parameters,
+                                                   "replications": worlds[run.key],
+                                                   "horizon_days": run.horizon_days, "seed": seed})
+            for run in RUNS}
 
 
-def simulate(parameters: Mapping[str, float], worlds: int, seed: int,
-             horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = ()) -> dict[str, float]:
-    """Run the calibration scenario with ``parameters`` (see :func:`evaluation_scenario`) and return its
-    statistics."""
-    scenario = evaluation_scenario(parameters, worlds, seed, horizon_days, structure)
-    return summary_statistics(run_scenario(scenario, workers=1, record_trajectories=False))
+def simulate(parameters: Mapping[str, float], settings: Settings) -> dict[str, float]:
+    """Run the calibration runs with ``parameters`` (see :func:`evaluation_scenarios`); their statistics."""
+    scenarios = evaluation_scenarios(parameters, settings)
+    return summary_statistics({key: run_scenario(s, workers=1, record_trajectories=False)
+                               for key, s in scenarios.items()})
 
 
-def simulate_many(parameter_sets: Sequence[Mapping[str, float]], worlds: int, seed: int,
-                  horizon_days: int = HORIZON_DAYS, structure: Sequence[tuple[str, str]] = (),
-                  workers: int = 1, executor: Any = None) -> list[dict[str, float]]:
+def simulate_many(parameter_sets: Sequence[Mapping[str, float]], settings: Settings,
+                  executor: Any = None) -> list[dict[str, float]]:
     """:func:`simulate` for many parameter sets at once, packed (``sim.engine.packing``): the same statistics."""
     from sim.engine.packing import run_packed
 
-    scenarios = [evaluation_scenario(p, worlds, seed, horizon_days, structure) for p in parameter_sets]
-    parts = run_packed(scenarios, [()] * len(scenarios), workers=workers, executor=executor)
-    return [summary_statistics(RunResult(s, runs, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), 0.0, 1))
-            for s, runs in zip(scenarios, parts, strict=True)]
+    keyed = [evaluation_scenarios(p, settings) for p in parameter_sets]
+    flat = [(i, key, s) for i, by_key in enumerate(keyed) for key, s in by_key.items()]
+    parts = run_packed([s for _, _, s in flat], [()] * len(flat), workers=settings.workers, executor=executor)
+    results: list[dict[str, RunResult]] = [{} for _ in parameter_sets]
+    for (i, key, s), runs in zip(flat, parts, strict=True):
+        results[i][key] = RunResult(s, runs, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), 0.0, 1)
+    return [summary_statistics(r) for r in results]
 
 
 # --------------------------------------------------------------------------- priors
@@ -321,7 +435,7 @@ def _model_function(coordinates: Sequence[Coordinate], settings: Settings) -> Ca
 
     def model(particle: Mapping[str, float]) -> dict[str, float]:
         values = {c.path: c.to_value(particle[c.name]) for c in coordinates}
-        return simulate(values, settings.worlds, settings.seed, settings.horizon_days, settings.structure)
+        return simulate(values, settings)
 
     return batched(model)
 
@@ -349,8 +463,7 @@ def _sampler(coordinates: Sequence[Coordinate], settings: Settings, executor: An
 
     def simulate_batch(particles: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
         values = [{c.path: c.to_value(p[c.name]) for c in coordinates} for p in particles]
-        return simulate_many(values, settings.worlds, settings.seed, settings.horizon_days, settings.structure,
-                             settings.workers, executor)
+        return simulate_many(values, settings, executor)
 
     return BatchSampler(batch_size(settings), simulate_batch)
 
@@ -384,7 +497,13 @@ def _population_table(history: Any) -> pd.DataFrame:
 
 def posterior_summary(calibration: Calibration, quantiles: tuple[float, float, float] = (0.05, 0.5, 0.95)
                       ) -> pd.DataFrame:
-    """Per fitted parameter: its default, prior, and the weighted posterior median and 90 % interval."""
+    """Per fitted parameter: its default, prior, the weighted posterior median and 90 % interval, and what the
+    data taught: on the scale the prior is uniform on (log10 for loguniform priors), the 90 % interval's width
+    against the prior's (``width_ratio``: 1 = nothing learnt), the posterior weight in the bottom and top 5 % of
+    the prior's range (``weight_bottom_5pct``, ``weight_top_5pct``: 0.05 each under the prior; more than 0.2 is
+    a pile-up against a bound) and the information gained (``information_bits``: the Kullback-Leibler
+    divergence of the posterior from the prior over ten equal bins of the range, in bits; 0 = prior-like,
+    log2(10) = 3.3 at most)."""
     from sim.spec.scenario import get_path
     from sim.spec.sources import load_commitments
 
@@ -396,8 +515,21 @@ def posterior_summary(calibration: Calibration, quantiles: tuple[float, float, f
         low, median, high = weighted_quantiles(values, weights, quantiles)
         rows.append({"parameter": c.path, "default": float(get_path(defaults, c.path)),
                      "prior": c.prior.describe(), "posterior_median": median, "posterior_q05": low,
-                     "posterior_q95": high})
+                     "posterior_q95": high, **learning(c, values, weights)})
     return pd.DataFrame(rows)
+
+
+def learning(coordinate: Coordinate, values: np.ndarray, weights: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Width ratio, outer-5 % weights and information gained of one parameter (see :func:`posterior_summary`)."""
+    low, high = coordinate.bounds()
+    position = (np.array([coordinate.to_sampled(v) for v in values]) - low) / (high - low)
+    w = weights / weights.sum()
+    q05, q95 = weighted_quantiles(position, w, (0.05, 0.95))
+    counts = np.bincount(np.clip((position * bins).astype(int), 0, bins - 1), weights=w, minlength=bins)
+    nonzero = counts > 0
+    information = float(np.sum(counts[nonzero] * np.log2(counts[nonzero] * bins)))
+    return {"width_ratio": round((q95 - q05) / 0.9, 4), "weight_bottom_5pct": round(float(w[position < 0.05].sum()), 4),
+            "weight_top_5pct": round(float(w[position > 0.95].sum()), 4), "information_bits": round(information, 4)}
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: Sequence[float]) -> list[float]:
@@ -421,7 +553,12 @@ def manifest_fields(calibration: Calibration) -> dict[str, Any]:
         "scenario_file": f"scenarios/{SCENARIO_FILE.name}",
         "evidence_plan": "seeds/evidence_plan.yaml",
         "evidence_plan_sha256": plan_sha256(),
-        "horizon_days": settings.horizon_days,
+        "runs": [{"key": run.key, "description": run.description, "overrides": dict(run.overrides),
+                  "horizon_days": run.horizon_days} for run in RUNS],
+        "life_table": {"breaks_days": list(LIFE_TABLE_BREAKS_DAYS), "end_day": LIFE_TABLE_END_DAYS,
+                       "items": list(LIFE_TABLE_ITEMS),
+                       "record": "Fortna (2008) spells, primary analogue, spells that never had a mission "
+                                 "(seeds/civil_war_ceasefire_spells.csv)"},
         "structure": {**DEFAULT_STRUCTURE, **dict(settings.structure)},
         "settings": asdict(settings),
         "seed": settings.seed,
@@ -430,9 +567,12 @@ def manifest_fields(calibration: Calibration) -> dict[str, Any]:
         "method": "ABC-SMC (pyabc.ABCSMC), median epsilon schedule, multivariate normal transition; "
                   "sim.experiments.calibrate.batch_sampler.BatchSampler "
                   "(proposals in pyabc's order, simulations packed)",
-        "distance": "sum over anchors of ((model - observed) / se)^2, se = empirical 95% interval width / (2 x 1.96)",
-        "anchors": {key: {"observed": calibration.observed[key], "se": calibration.scales[key]}
-                    for key in calibration.observed},
+        "distance": "Poisson deviance of the record's failures per life-table interval against the model's rate "
+                    "times the record's years at risk, plus ((model - observed) / se)^2 for the violations, "
+                    "se = empirical 95% interval width / (2 x 1.96)",
+        "statistics": {key: {"observed": calibration.observed[key],
+                             ("years_at_risk" if key in LIFE_TABLE_KEYS else "se"): calibration.scales[key],
+                             "items": list(STATISTIC_ITEMS[key])} for key in calibration.observed},
         "fitted": {c.path: {"prior": c.prior.describe(), "sampled_in": "log10" if c.log else "linear"}
                    for c in calibration.coordinates},
         "populations": calibration.populations.to_dict(orient="records"),

@@ -156,7 +156,7 @@ def _value_text(value: Any) -> str:
 
 # --------------------------------------------------------------------------- reading tables back
 
-TEXT_COLUMNS = frozenset({"scenario", "cause", "quartile"})
+TEXT_COLUMNS = frozenset({"scenario", "cause", "quartile", "validity", "validity_note"})
 BOOL_COLUMNS = frozenset({"agreed", "germany_deployed", "monitoring_scaled_down"})
 OPTIONAL_INT_COLUMNS = frozenset({"breakdown_day"})
 """Whole numbers with empty cells (a world that held has no breakdown day): pandas' nullable ``Int64``."""

@@ -36,6 +36,7 @@ from sim.experiments.bet import (
     OPTIMUM_COLUMNS,
     OUTCOMES,
     TABLE_COLUMNS,
+    VALIDITY_COLUMN,
     BetResult,
     PairedWorlds,
     best_troops,
@@ -129,7 +130,7 @@ def test_bet_table_is_the_table_of_run_bet(small_table):
 
 
 def test_bet_table_has_every_promised_column_and_a_row_per_variant_and_troop_level(small_table):
-    assert list(small_table.columns) == list(TABLE_COLUMNS)
+    assert list(small_table.columns) == [*TABLE_COLUMNS, VALIDITY_COLUMN]
     assert len(small_table) == 2 * 13
     assert list(small_table["variant"].unique()) == ["default", "objection=linear"]
     assert (small_table.groupby("variant")["troops"].apply(list) == [[5000.0 * i for i in range(13)]] * 2).all()
@@ -191,7 +192,7 @@ def test_bet_command_writes_its_tables_figure_and_manifest(ceasefire, tmp_path: 
     assert sorted(p.name for p in out.iterdir()) == ["intent.csv", "manifest.json", "optimum.csv", "the_bet.csv",
                                                      "the_bet.png"]
     table = pd.read_csv(out / "the_bet.csv")
-    assert list(table.columns) == list(TABLE_COLUMNS) and len(table) == 13
+    assert list(table.columns) == [*TABLE_COLUMNS, VALIDITY_COLUMN] and len(table) == 13
     assert len(pd.read_csv(out / "intent.csv")) == 13 * 4
     optimum = pd.read_csv(out / "optimum.csv")
     assert list(optimum.columns) == list(OPTIMUM_COLUMNS)

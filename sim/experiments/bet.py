@@ -38,6 +38,7 @@ from sim.experiments.sweep.design import Sweep, load_sweep
 from sim.mechanisms import DEFAULT_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, load_scenario
 from sim.stats.metrics import holding_counts, intent_table, wilson_interval
+from sim.stats.validity import headline_validity
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -78,7 +79,8 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "variant", "structure", "troops", "replications", "seed", "horizon_days", "n_agreed",
     *(f"{name}{suffix}" for name in OUTCOMES for suffix in ("", "_ci_low", "_ci_high")),
 )
-"""Columns of the bet table (``the_bet.csv``), in order."""
+"""Columns of the bet table (``the_bet.csv``), in order; then :data:`POSTERIOR_TABLE_COLUMNS` with a posterior, and
+:data:`VALIDITY_COLUMN` last."""
 
 POSTERIOR_TABLE_COLUMNS: tuple[str, ...] = (
     *(f"{name}{suffix}" for name in OUTCOMES for suffix in ("_parameter_sd", "_mc_ci_low", "_mc_ci_high")),
@@ -87,6 +89,12 @@ POSTERIOR_TABLE_COLUMNS: tuple[str, ...] = (
 """Columns ``ceasefire bet --posterior`` adds after :data:`TABLE_COLUMNS`: each outcome's spread across the
 posterior and its Monte-Carlo-only Wilson interval; the ``*_ci_*`` columns then hold both
 (``sim.stats.posterior.pooled_interval``), and ``interval`` says ``parameters+monte_carlo``."""
+
+VALIDITY_COLUMN = "validity"
+"""The last column of ``the_bet.csv``: what the empirical record covers of the row's outcomes
+(:func:`sim.stats.validity.headline_validity` at the last day an outcome reaches, P(hold 5 y)'s 1,825 days or the
+horizon if shorter, for the variant's structure): ``within_record`` or ``;``-separated flags. Not among
+:data:`TABLE_COLUMNS`, so that folders written before it still draw."""
 
 BET_FIGURES: tuple[str, ...] = ("the_bet.png",)
 """The figure of a bet folder (``sim.outputs.plots.bet``)."""
@@ -696,6 +704,7 @@ def run_bet(
             records.append(world_outcomes(runs, scenario.horizon_days))
         worlds[variant.name] = stack_worlds([troops for troops, _ in grid], records)
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS) + (list(POSTERIOR_TABLE_COLUMNS) if posterior else []))
+    table[VALIDITY_COLUMN] = [headline_validity(min(s.horizon_days, FIVE_YEARS), s.structure).code for s in scenarios]
     intent = pd.concat(intents, ignore_index=True)
     leading = ["variant", "structure", "troops"]
     intent = intent[leading + [c for c in intent.columns if c not in leading]]

@@ -20,6 +20,7 @@ from sim.experiments.result import Artefacts
 from sim.experiments.run import RunResult, run_result
 from sim.spec.scenario import Scenario
 from sim.stats.posterior import INTERVAL_KIND, Posterior, PosteriorChoice, draw_table, pooled_summary, pooled_survival
+from sim.stats.validity import validity_columns
 
 
 @dataclass
@@ -76,5 +77,6 @@ def run_with_posterior(
     draw = draw_of_world[runs["replication"].to_numpy()]
     pooled = replace(run_result(records), runs=runs.assign(draw=draw)[["draw", *runs.columns]],
                      survival=pooled_survival(runs, horizon, draw, draws),
-                     summary=pooled_summary(runs, horizon, scenario.name, scenario.seed, draw, draws))
+                     summary=pooled_summary(runs, horizon, scenario.name, scenario.seed, draw, draws).assign(
+                         **validity_columns(horizon, scenario.structure)))
     return PosteriorRun(pooled, draw_table(choice, scenario.seed, runs, horizon, draw), choice)

@@ -2,7 +2,8 @@
 
 ``run_scenario`` is what ``ceasefire run`` and ``sim.run_scenario`` compute: the engine's records
 (:func:`sim.engine.runner.run_worlds`) become ``runs.csv``, ``survival.csv``, ``summary.csv``,
-``intent.csv`` and ``trajectories.csv`` (:mod:`sim.stats.metrics`, :mod:`sim.stats.trajectories`).
+``intent.csv`` and ``trajectories.csv`` (:mod:`sim.stats.metrics`, :mod:`sim.stats.trajectories`); the
+summary's last columns flag headlines beyond what the empirical record covers (:mod:`sim.stats.validity`).
 Nothing here writes a file or draws: :meth:`RunResult.artefacts` lists what the folder holds, and
 :func:`sim.outputs.artefacts.save` writes it.
 """
@@ -23,6 +24,7 @@ from sim.experiments.result import Artefacts
 from sim.spec.scenario import Scenario
 from sim.stats.metrics import HORIZON, P_DEAL, intent_table, p_hold, summary_table, survival_table
 from sim.stats.trajectories import trajectory_table
+from sim.stats.validity import validity_columns
 
 HEADLINE_LABELS: dict[str, str] = {
     P_DEAL: "P(deal)", p_hold(90): "P(hold 90 d)", p_hold(365): "P(hold 1 y)", p_hold(HORIZON): "P(hold horizon)",
@@ -41,7 +43,8 @@ class RunResult:
         scenario: the scenario run.
         runs: one row per world (``runs.csv``).
         survival: P(holding) per day with Wilson intervals (``survival.csv``).
-        summary: one row of headline figures (``summary.csv``).
+        summary: one row of headline figures (``summary.csv``), ending with their ``validity`` flags and
+            ``validity_note`` (:mod:`sim.stats.validity`: what the empirical record covers).
         trajectories: per-day means and 10th/90th percentiles (``trajectories.csv``), or None.
         intent: P(deal) and P(hold 365 | deal) by quartile of Russia's intent (``intent.csv``).
         wall_seconds: time the simulation took (seconds).
@@ -116,7 +119,8 @@ def run_result(records: RunRecords) -> RunResult:
         scenario=scenario,
         runs=runs,
         survival=survival_table(runs, horizon),
-        summary=summary_table(runs, horizon, scenario.name, scenario.seed),
+        summary=summary_table(runs, horizon, scenario.name, scenario.seed).assign(
+            **validity_columns(horizon, scenario.structure)),
         trajectories=trajectory_table(records.trajectories, horizon) if records.trajectories else None,
         intent=intent_table(runs, horizon),
         wall_seconds=records.wall_seconds,

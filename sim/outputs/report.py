@@ -2,8 +2,10 @@
 
 First, when there are several runs, a comparison: their headline probabilities with 95 % intervals and
 their survival curves overlaid. Then for each run: the question its scenario asks, its key settings,
-P(deal) and P(holding) with 95 % intervals, the survival, cause and trajectory figures, and every agent
-and model parameter with its provenance (marking the scenario's overrides of ``seeds/commitments.yaml``).
+P(deal) and P(holding) with 95 % intervals and what the empirical record covers of them (its horizon and the
+structures its held-out part rejects: ``summary.csv``'s ``validity``, :mod:`sim.stats.validity`), the survival,
+cause and trajectory figures, and every agent and model parameter with its provenance (marking the scenario's
+overrides of ``seeds/commitments.yaml``).
 Figures are redrawn from the folder's CSV tables with :mod:`sim.outputs.plots.runs` and
 embedded as base64 PNG data URIs, so a folder holding only CSV files and ``manifest.json`` still
 reports. Only folders ``ceasefire run`` wrote are read, each table checked against its manifest's SHA-256
@@ -52,6 +54,7 @@ from sim.outputs.run_folder import verified_run_folder
 from sim.spec.sources import COMMITMENTS_FILE, evidence_text, load_commitments
 from sim.stats.metrics import CAUSES, HOLD_DAYS, wilson_interval
 from sim.stats.posterior import INTERVAL_KIND
+from sim.stats.validity import BEYOND, SEPARATOR, WITHIN, Validity, in_words, parse_validity, run_validity, structure_of
 
 SUMMARY = "summary.csv"
 SURVIVAL = "survival.csv"
@@ -105,6 +108,8 @@ tr.override td { background: #fff4d6; } .tag { font-weight: 600; color: #8a5a00;
 figure { margin: 1rem 0 1.6rem; } img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .scroll { overflow-x: auto; }
 figcaption { color: #555; font-size: .9rem; } nav ul { columns: 2; } code { font-size: .9em; }
+.validity { border-left: 4px solid #b36b00; padding: .3rem .9rem; background: #fff7ec; }
+.validity.within { border-left-color: #3b7a3b; background: #f3f9f3; } .validity ul { margin: .3rem 0; }
 """
 
 
@@ -157,6 +162,25 @@ class RunData:
     def scenario(self) -> dict[str, Any]:
         """The resolved scenario recorded in ``manifest.json``."""
         return self.manifest["scenario"]
+
+    @property
+    def validity(self) -> Validity:
+        """What the empirical record covers of this run's headlines (``seeds/validity.yaml`` today, for its
+        horizon and the structure in its manifest)."""
+        return run_validity(int(self.row["horizon_days"]), structure_of(self.scenario))
+
+    @property
+    def validity_flags(self) -> tuple[str, ...]:
+        """The flags ``summary.csv`` states (its ``validity`` column); a folder written before the column existed
+        gets today's (:attr:`validity`)."""
+        written = self.row.get("validity")
+        return parse_validity(written) if isinstance(written, str) else self.validity.flags
+
+    @property
+    def validity_note(self) -> str:
+        """The sentence ``summary.csv`` states beside its flags, else today's."""
+        written = self.row.get("validity_note")
+        return " ".join(written.split()) if isinstance(written, str) and written.strip() else self.validity.note
 
 
 # --------------------------------------------------------------------------- a decide folder
@@ -548,21 +572,43 @@ def _median_day(row: pd.Series) -> str:
     return "— (none broke down)" if pd.isna(value) else fmt_value(value)
 
 
+def validity_block(run: RunData) -> Html:
+    """What the empirical record covers of the run's headlines, in plain words: the sentence of ``summary.csv``,
+    one line per held-out test behind a structure flag, and the flags themselves."""
+    flags = run.validity_flags
+    validity = run.validity
+    details = [text for entry, text in zip(validity.rejections, validity.details(), strict=True) if entry.flag in flags]
+    items = "".join(f"<li>{esc(text)}</li>" for text in details)
+    code = SEPARATOR.join(flags) or WITHIN
+    return Html(f'<div class="validity{" within" if not flags else ""}"><p><strong>What the evidence covers: '
+                f"{esc(in_words(flags))}.</strong> {esc(run.validity_note)} "
+                f'<span class="muted">(<code>validity</code> in {SUMMARY}: <code>{esc(code)}</code>)</span></p>'
+                + (f"<ul>{items}</ul>" if items else "") + "</div>")
+
+
+def _flagged(run: RunData, key: str, label: str) -> str:
+    """A headline's label, with the flag beside it when it reaches past what the record covers."""
+    if key == "p_hold_horizon" and BEYOND in run.validity_flags:
+        return f"{label} — beyond what the record covers ({run.validity.record_horizon_days:,} days)"
+    return label
+
+
 def headline_table(run: RunData) -> Html:
     """P(deal) and P(holding) at 90, 365 days and the horizon, over all worlds and given a deal; for a
-    posterior run also the Monte-Carlo-only interval and the spread across the posterior."""
+    posterior run also the Monte-Carlo-only interval and the spread across the posterior. A headline beyond
+    what the record covers says so beside its label."""
     horizon = int(run.row["horizon_days"])
     keys = [("p_agreed", "P(deal)", None), *HOLD_HEADLINES]
     if not run.posterior:
         rows = [("P(deal)", Cell(headline(run.row, "p_agreed"), "num"), Cell("—", "num"))]
-        rows += [(label, Cell(headline(run.row, key), "num"), Cell(given_deal_at(run.survival, day), "num"))
-                 for key, label, day in HOLD_HEADLINES]
+        rows += [(_flagged(run, key, label), Cell(headline(run.row, key), "num"),
+                  Cell(given_deal_at(run.survival, day), "num")) for key, label, day in HOLD_HEADLINES]
         return table(
             f"Headline probabilities, % with Wilson 95 % confidence interval (horizon {horizon} days)",
             ("quantity", "over all worlds (no deal = not holding)", "given a deal"),
             rows,
         )
-    rows = [(label, Cell(headline(run.row, key), "num"), Cell(_mc_only(run.row, key), "num"),
+    rows = [(_flagged(run, key, label), Cell(headline(run.row, key), "num"), Cell(_mc_only(run.row, key), "num"),
              Cell(_spread(run.row, key), "num"), Cell("—" if key == "p_agreed" else given_deal_at(run.survival, day),
                                                       "num"))
             for key, label, day in keys]
@@ -617,6 +663,7 @@ def run_section(index: int, run: RunData, label: str) -> Html:
         *([posterior_note(run)] if run.posterior else []),
         settings_table(run),
         headline_table(run),
+        validity_block(run),
         *([draws_table(run)] if run.draws is not None else []),
         figure(png_data_uri(lambda p: plot_survival(run.survival, label, p)),
                f"Survival curves of {label}: probability the ceasefire holds on each day, over all worlds and "
@@ -661,6 +708,7 @@ def comparison_section(runs: Sequence[RunData], labels: Sequence[str]) -> Html:
     for key, label, day in HOLD_HEADLINES:
         rows.append((label, *(Cell(headline(run.row, key), "num") for run in runs)))
         rows.append((f"{label[:-1]} | deal)", *(Cell(given_deal_at(run.survival, day), "num") for run in runs)))
+    rows.append(("what the evidence covers", *(in_words(run.validity_flags) for run in runs)))
     pairs = [(label, run.survival) for run, label in zip(runs, labels, strict=True)]
     figures = [
         figure(png_data_uri(lambda p, g=given_deal: plot_compare(pairs, p, given_deal=g)),

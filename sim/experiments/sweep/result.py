@@ -16,6 +16,7 @@ from sim.experiments.result import Artefacts
 from sim.experiments.sweep.design import METRIC_COLUMNS, POSTERIOR_COLUMNS, SOBOL_OUTPUTS, Sweep
 from sim.stats.metrics import wilson_interval
 from sim.stats.sensitivity import binomial_noise_share, sobol_table
+from sim.stats.validity import run_validity
 
 SURVIVAL_COLUMNS: tuple[str, ...] = ("point", "day", "n_holding", "p_holding", "ci_low", "ci_high")
 """Columns of ``survival.csv`` (long form: one row per point and day)."""
@@ -129,8 +130,11 @@ class SweepResult:
                          scenario=self.sweep.base, source=self.sweep.scenario_file)
 
     def manifest(self) -> dict[str, Any]:
-        """What a reader needs to reproduce the sweep: the resolved definition and its hash, and how it ran."""
+        """What a reader needs to reproduce the sweep: the resolved definition and its hash, how it ran, and what
+        the empirical record covers of its headlines (``validity``: every point shares the base scenario's
+        structure and horizon, so it is stated once here rather than as a column of ``sweep.csv``)."""
         sweep = self.sweep
+        validity = run_validity(sweep.base.horizon_days, sweep.base.structure)
         return {
             "name": sweep.name,
             "description": sweep.description,
@@ -147,6 +151,7 @@ class SweepResult:
             "points_resumed": self.points_resumed,
             "wall_seconds": round(self.wall_seconds, 3),
             "packages": _package_versions(),
+            "validity": {"code": validity.code, "note": validity.note},
         }
 
 

@@ -172,12 +172,16 @@ def test_calibrated_to_names_are_read_with_suffixes_and_aliases():
                               "calibration role)", plan) == ("hazard_shape",)
 
 
-def test_deterrence_weight_is_reported_as_contaminating_the_held_out_rows_and_nothing_else_is():
-    tainted = contaminating_parameters(commitments_calibrated_to())
-    assert set(tainted) == set(bundled_plan().item_keys("held_out"))
-    for key in ("peacekeepers_fail_1y", "peacekeepers_fail_2y", "peacekeeping_hazard_reduction",
-                "spells_monitoring", "spells_armed"):
-        assert tainted[key] == ("model.deterrence_weight",), key
+def test_no_committed_parameter_is_tuned_to_held_out_evidence_and_one_that_were_would_be_flagged():
+    """``deterrence_weight`` was once tuned to two held-out anchors; it is now fitted on the calibration spells'
+    life table (issue 23), so no held-out row is contaminated. A parameter naming a held-out item taints it and
+    every held-out item resting on the same cases."""
+    committed = commitments_calibrated_to()
+    assert "spells_none" in committed["model.deterrence_weight"]
+    assert not any(contaminating_parameters(committed).values())
+    tainted = contaminating_parameters({**committed, "model.x": "peacekeepers_fail_1y (docs/VALIDATION.md)"})
+    for key in ("peacekeepers_fail_1y", "peacekeepers_fail_2y", "spells_monitoring", "spells_armed"):
+        assert tainted[key] == ("model.x",), key
     clean = contaminating_parameters({"model.x": "no_peacekeepers_fail_90d, _1y"})
     assert not any(clean.values())
 
@@ -201,7 +205,10 @@ def test_every_spell_group_gets_a_row_per_population_with_its_role_p_value_and_l
         assert 0 <= row.p_value <= 1 and np.isfinite(row.log_lik)
     held = table[table["role"] == "held_out"]
     assert set(held["mission_group"]) == {"monitoring", "armed", "none"}
-    assert held["contaminated"].all()
+    assert not held["contaminated"].any()  # no committed parameter is tuned to held-out evidence
+    marked = spell_level.spell_table(tiny_runs, contamination={"spells_armed": ("model.x",)})
+    assert marked.loc[marked["item"] == "spells_armed", "contaminated"].all()
+    assert marked.loc[marked["item"] == "spells_armed", "contaminated_by"].eq("model.x").all()
     segments = load_segments()
     assert table.loc[(table["item"] == "spells_armed") & (table["population"] == "all"), "segments"].item() == int(
         (segments["pkop"] >= 3).sum())
@@ -236,8 +243,7 @@ def test_a_wrong_hazard_is_rejected():
     assert score["p_value"] < 0.01
 
 
-@pytest.fixture(scope="module")
-def fake_table() -> pd.DataFrame:
+def _fake_results() -> dict:
     class _Fake:
         def __init__(self, runs, horizon):
             self.runs = runs
@@ -245,16 +251,26 @@ def fake_table() -> pd.DataFrame:
 
     runs = pd.DataFrame({"agreed": [True] * 4, "breakdown_day": pd.array([5, 100, pd.NA, 800], dtype="Int64"),
                          "cause": ["major_offensive"] * 4, "detected_violations": [5, 50, 500, 800]})
-    results = {"baseline": _Fake(runs, 730), "no_troops": _Fake(runs, 730), "no_troops_long": _Fake(runs, 2566)}
-    return validation_table(results)
+    return {"baseline": _Fake(runs, 730), "no_troops": _Fake(runs, 730), "no_troops_long": _Fake(runs, 2566)}
 
 
-def test_the_validation_table_marks_contaminated_rows(fake_table):
+@pytest.fixture(scope="module")
+def fake_table() -> pd.DataFrame:
+    return validation_table(_fake_results())
+
+
+def test_the_validation_table_marks_contaminated_rows(fake_table, monkeypatch):
+    import sim.experiments.validation.anchors as anchors_module
+
     table = fake_table.set_index("anchor")
-    assert table.loc["peacekeepers_fail_1y", "contaminated"]
-    assert table.loc["peacekeepers_fail_1y", "contaminated_by"] == "model.deterrence_weight"
-    assert not table.loc["no_peacekeepers_fail_1y", "contaminated"]
+    assert not table["contaminated"].any()  # nothing committed is tuned to held-out evidence
     assert (table.loc[list(MINSK), "role"] == "calibration").all()
+    monkeypatch.setattr(anchors_module, "commitments_calibrated_to",
+                        lambda: {"model.x": "peacekeeping_hazard_reduction, peacekeepers_fail_1y"})
+    again = anchors_module.validation_table(_fake_results()).set_index("anchor")
+    assert again.loc["peacekeepers_fail_1y", "contaminated"]
+    assert again.loc["peacekeepers_fail_1y", "contaminated_by"] == "model.x"
+    assert not again.loc["no_peacekeepers_fail_1y", "contaminated"]
 
 
 def test_validation_writes_every_held_out_item_with_its_role_p_value_and_the_plan_s_hash(fake_table, tiny_runs,
@@ -274,7 +290,7 @@ def test_validation_writes_every_held_out_item_with_its_role_p_value_and_the_pla
     assert tested["p_value"].notna().all()
     # a figure known only as a range has a z-test and no log predictive (no counts, docs/VALIDATION.md)
     assert tested.drop(index="peacekeeping_hazard_reduction")["log_predictive"].notna().all()
-    assert held["contaminated"].all()
+    assert not held["contaminated"].any()  # deterrence_weight is fitted on calibration evidence now
     assert set(pd.read_csv(tmp_path / "v" / "spells.csv")["item"]) >= {"spells_monitoring", "spells_armed"}
 
 

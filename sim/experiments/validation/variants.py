@@ -8,14 +8,13 @@ these apart from the published model could not have failed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.core.bundled import scenario_path
 from sim.experiments.validation import anchors as validation
 from sim.spec.scenario import get_path, resolve_document
 
@@ -109,30 +108,8 @@ def variant(key: str) -> Variant:
 # --------------------------------------------------------------------------- discrimination
 
 DISCRIMINATION_SCALE = 0.5
-"""Share of each validation run's worlds used for every variant: 10,000 worlds of ``baseline`` and
-30,000 of ``no_european_troops``, so that eight models run in a few minutes on one core."""
-
-
-def discriminate(workers: int = 1, progress: Callable[[int], None] | None = None,
-                 scale: float = DISCRIMINATION_SCALE,
-                 variants: Sequence[Variant] = VARIANTS) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Run the validation for the default model and every variant at ``scale``; compare their fits.
-
-    Returns the discrimination table (one row per model, the default first) and every model's
-    validation table by key.
-    """
-    tables = {DEFAULT.key: validation.validation_table(validation.simulate(workers, progress, scale))}
-    built = [DEFAULT]
-    for wrong in variants:
-        try:
-            wrong.overrides(scenario_path("baseline"))
-        except ValueError:  # e.g. the power shift when Ukraine rearms faster than Russia (model v3's defaults)
-            continue
-        tables[wrong.key] = validation.validation_table(
-            validation.simulate(workers, progress, scale, overrides=wrong.overrides))
-        built.append(wrong)
-    rows = [discrimination_row(model, tables[model.key], tables[DEFAULT.key]) for model in built]
-    return pd.DataFrame(rows), tables
+"""Share of each validation run's worlds used for every model's held-out anchors in ``--discriminate``
+(:mod:`sim.experiments.validation.discrimination`)."""
 
 
 def discrimination_row(model: Variant, table: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]:
@@ -155,17 +132,3 @@ def discrimination_row(model: Variant, table: pd.DataFrame, reference: pd.DataFr
     for anchor in table.itertuples():
         row[f"p_{anchor.anchor}"] = anchor.p_value
     return row
-
-
-def discrimination_markdown(summary: pd.DataFrame) -> str:
-    """The discrimination table as Markdown, as in docs/VALIDATION.md."""
-    lines = ["| model | held-out fit (Minsk II held) | difference from default | held-out fit (Debaltseve) "
-             "| held-out anchors failed (p < 0.05) |",
-             "|---|---|---|---|---|"]
-    for row in summary.itertuples():
-        difference = "—" if row.variant == DEFAULT.key else \
-            f"{row.difference_held:+.2f} ± {row.difference_held_se:.2f}"
-        failed = ", ".join(f"`{name}`" for name in row.failed_held_out.split(";") if name) or "none"
-        lines.append(f"| `{row.variant}` | {row.fit_held:.2f} ± {row.fit_held_se:.2f} | {difference} "
-                     f"| {row.fit_debaltseve:.2f} | {failed} |")
-    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Fair discrimination (issue 23 item 5): every model is refitted on the calibration evidence before its held-out
+fit is compared (sim.experiments.validation.recalibrate and .discrimination)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from sim.experiments.calibrate import fit
+from sim.experiments.validation import discrimination, recalibrate
+from sim.experiments.validation.variants import DEFAULT, variant
+from sim.spec.scenario import get_path
+
+TINY = fit.Settings(particles=6, generations=1, worlds=30, violation_worlds=10, seed=3)
+
+
+def test_a_variant_s_own_overrides_are_held_fixed_and_not_fitted():
+    no_deterrence = variant("troops_dont_deter")
+    assert "model.deterrence_weight" in fit.FITTED
+    assert "model.deterrence_weight" not in recalibrate.fitted_for(no_deterrence)
+    assert recalibrate.fitted_for(DEFAULT) == fit.FITTED
+
+
+def test_the_fixed_overrides_and_the_structure_reach_both_calibration_runs():
+    cliff = variant("escalation_cliff_5")
+    overrides = tuple(sorted(recalibrate.calibration_overrides(cliff).items()))
+    scenarios = fit.evaluation_scenarios({"model.incident_rate": 2000.0}, replace(TINY, overrides=overrides))
+    assert set(scenarios) == {run.key for run in fit.RUNS}
+    for scenario in scenarios.values():
+        assert scenario.structure.escalation == "threshold"
+        assert get_path(scenario.model_dump(), "model.escalation_threshold") == 5.0
+        assert get_path(scenario.model_dump(), "model.incident_rate") == 2000.0
+    assert get_path(scenarios["none"].model_dump(), "agents.US.detection_probability") == 0.0
+    assert get_path(scenarios["monitoring"].model_dump(), "agents.US.detection_probability") > 0.0
+
+
+def test_recalibrate_hands_the_fitted_medians_and_the_fixed_values_to_the_variant(monkeypatch):
+    seen = {}
+
+    def fake_calibration(settings, executor=None):
+        seen["settings"] = settings
+        coordinates = fit.fitted_coordinates(settings.fitted)
+        posterior = pd.DataFrame({c.path: [c.prior.low, c.prior.high] for c in coordinates})
+        posterior["weight"], posterior["distance"] = [0.5, 0.5], [3.0, 5.0]
+        return fit.Calibration(posterior, pd.DataFrame(), settings, {}, {}, 0.0, coordinates)
+
+    monkeypatch.setattr(fit, "run_calibration", fake_calibration)
+    refit = recalibrate.recalibrate(variant("troops_dont_deter"), TINY)
+    assert dict(seen["settings"].overrides)["model.deterrence_weight"] == 0.0
+    assert "model.deterrence_weight" not in seen["settings"].fitted
+    assert refit.model.set["model.deterrence_weight"] == 0.0
+    assert set(refit.fitted) == set(seen["settings"].fitted)
+    assert all(path in refit.model.set for path in refit.fitted)
+    assert refit.median_distance == pytest.approx(4.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_discrimination():
+    pytest.importorskip("pyabc", reason="pyabc not installed (pip install 'ceasefire[calibrate]'); CI installs it")
+    return discrimination.discriminate(variants_=(variant("monitoring_does_nothing"),), settings=TINY,
+                                       scale=0.01, spell_scale=0.01)
+
+
+def test_a_tiny_discrimination_recalibrates_both_models_and_compares_them(tiny_discrimination):
+    summary, refits = tiny_discrimination
+    assert list(summary["variant"]) == ["default", "monitoring_does_nothing"]
+    assert set(refits["variant"]) == {"default", "monitoring_does_nothing"}
+    wrong = summary.iloc[1]
+    assert 0.0 <= wrong["p_variant"] <= 1.0 and 0.0 <= wrong["p_default"] <= 1.0
+    assert wrong["variant_rejected"] == (wrong["p_variant"] < 0.05)
+    assert wrong["observed_llr_se"] >= 0.0
+    text = discrimination.discrimination_markdown(summary)
+    assert "`monitoring_does_nothing`" in text and "recalibrated" in text

@@ -40,14 +40,25 @@ def tiny_spell_runs() -> dict:
     return spell_level.simulate(workers=1, scale=0.02)
 
 
+@pytest.fixture(scope="module")
+def tiny_band() -> object:
+    """The survival curves' posterior band at 2 draws of 5 worlds (a few seconds)."""
+    from sim.experiments.validation import survival_curves
+
+    return survival_curves.simulate_band(1, draws=2, worlds_per_draw=5)
+
+
 @pytest.fixture(autouse=True)
 def _tiny_spell_level(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process validations score the spells on tiny runs, as their anchors are on a tiny table."""
+    """In-process validations score the spells on tiny runs, as their anchors are on a tiny table, and draw the
+    survival curves' band from a tiny one."""
     if "validation" in request.node.name:
-        from sim.experiments.validation import spell_level
+        from sim.experiments.validation import spell_level, survival_curves
 
         runs = request.getfixturevalue("tiny_spell_runs")
         monkeypatch.setattr(spell_level, "simulate", lambda workers, progress: runs)
+        band = request.getfixturevalue("tiny_band")
+        monkeypatch.setattr(survival_curves, "simulate_band", lambda workers, progress: band)
 
 
 def calibrate_folder(folder: Path) -> Path:
@@ -84,8 +95,9 @@ def test_validation_names_itself_in_its_manifest_and_replaces_its_own_folder(
     assert run_cli("validation", "--out", out, "--quiet") == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "validation" and "kind" not in manifest and manifest["workers"] == 1
-    assert manifest["written_by"] == "ceasefire" and manifest["figures"] == ["validation.png"]
+    assert manifest["written_by"] == "ceasefire" and manifest["figures"] == ["validation.png", "km.png", "hazards.png"]
     assert set(manifest["files"]) == {"validation.csv", "validation.md", "validation.png", "spells.csv", "spells.md",
+                                      "km.csv", "km.png", "hazard_bands.csv", "hazards.png", "survival_curves.md",
                                       "hazards.csv", "evidence.csv"}
     assert run_cli("validation", "--out", out, "--quiet") == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation"]

@@ -29,7 +29,7 @@ from sim.experiments.validation.anchors import (
     markdown,
     run_validation,
 )
-from sim.experiments.validation.variants import VARIANTS, discriminate, variant
+from sim.experiments.validation.variants import VARIANTS, variant
 from sim.outputs.docs import validation_doc
 
 
@@ -142,10 +142,14 @@ def test_validation_reproduces_the_table_in_the_docs():
 
 @pytest.fixture(scope="module")
 def discrimination() -> pd.DataFrame:
-    """The default and three variants at a quarter of the validation's worlds."""
+    """The default and three variants at their own values (not refitted: the refits are
+    tests/test_recalibrate.py's), a quarter of the validation's worlds."""
+    from sim.experiments.validation.discrimination import as_is, compare
+    from sim.experiments.validation.variants import DEFAULT
+
     wanted = [variant(key) for key in ("troops_dont_deter", "provocation_x3_3", "monitoring_does_nothing")]
-    summary, _ = discriminate(workers=2, scale=0.25, variants=wanted)
-    return summary.set_index("variant")
+    models = {model.key: as_is(model) for model in (DEFAULT, *wanted)}
+    return compare(models, {}, wanted, workers=2, scale=0.25, spell_scale=0.1).set_index("variant")
 
 
 def test_the_record_cannot_tell_the_default_from_troops_dont_deter_or_provocation_x3(discrimination):
@@ -184,10 +188,17 @@ def tiny_spell_runs() -> dict:
     return spell_level.simulate(workers=1, scale=0.02)
 
 
+_TINY_BAND: list = []
+
+
 def _tiny_spells(monkeypatch, runs) -> None:
-    from sim.experiments.validation import spell_level
+    """The spell runs given, and the posterior band of the survival curves at a tiny size (simulated once)."""
+    from sim.experiments.validation import spell_level, survival_curves
 
     monkeypatch.setattr(spell_level, "simulate", lambda workers, progress: runs)
+    if not _TINY_BAND:
+        _TINY_BAND.append(survival_curves.simulate_band(1, draws=2, worlds_per_draw=5))
+    monkeypatch.setattr(survival_curves, "simulate_band", lambda workers, progress: _TINY_BAND[0])
 
 
 @pytest.mark.parametrize("failing", [True, False])
@@ -236,13 +247,17 @@ def checkout(tmp_path, monkeypatch):
 
 def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_variants(
         checkout, tiny_table, tiny_spell_runs, tmp_path, monkeypatch):
-    import sim.experiments.validation.variants as variants_module
+    import sim.experiments.validation.discrimination as discrimination_module
     from sim.experiments.validation.variants import DEFAULT, discrimination_row
 
     wrong = variant("troops_dont_deter")
-    summary = pd.DataFrame([discrimination_row(model, tiny_table, tiny_table) for model in (DEFAULT, wrong)])
+    summary = pd.DataFrame([{**discrimination_row(model, tiny_table, tiny_table), "calibration_distance": 6.0,
+                             "observed_llr": -0.5, "observed_llr_se": 0.1, "p_default": 0.4, "p_variant": 0.3,
+                             "default_rejected": False, "variant_rejected": False, "note": ""}
+                            for model in (DEFAULT, wrong)])
+    refits = pd.DataFrame({"variant": ["default"], "parameter": ["model.incident_rate"], "posterior_median": [1.0]})
     monkeypatch.setattr(sim.experiments.validation.anchors, "run_validation", lambda workers, progress: tiny_table)
-    monkeypatch.setattr(variants_module, "discriminate", lambda workers, progress: (summary, {}))
+    monkeypatch.setattr(discrimination_module, "discriminate", lambda workers, progress: (summary, refits))
     _tiny_spells(monkeypatch, tiny_spell_runs)
     before = checkout.read_text(encoding="utf-8")
     out = tmp_path / "v"
@@ -254,9 +269,11 @@ def test_update_docs_refreshes_only_the_two_tables_and_the_folder_holds_the_vari
     outside = before.split("<!-- validation:begin -->")[0], before.split("<!-- discrimination:end -->")[1]
     assert after.startswith(outside[0]) and after.endswith(outside[1])
     assert sorted(p.name for p in out.iterdir()) == ["discrimination.csv", "discrimination.md", "discrimination.png",
-                                                     "evidence.csv", "hazards.csv", "manifest.json", "spells.csv",
-                                                     "spells.md", "validation.csv", "validation.md",
-                                                     "validation.png"]
+                                                     "evidence.csv", "hazard_bands.csv", "hazards.csv", "hazards.png",
+                                                     "km.csv", "km.png", "manifest.json", "recalibration.csv",
+                                                     "spells.csv",
+                                                     "spells.md", "survival_curves.md", "validation.csv",
+                                                     "validation.md", "validation.png"]
 
 
 def test_update_docs_without_its_markers_is_refused_before_any_simulation(checkout, tmp_path, monkeypatch, capsys):

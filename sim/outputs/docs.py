@@ -3,7 +3,8 @@
 The tables sit between ``<!-- validation:begin -->`` / ``<!-- validation:end -->`` and, for the variants,
 ``<!-- discrimination:begin -->`` / ``<!-- discrimination:end -->``, and for Fortna's spells by mission type
 ``<!-- spells:begin -->`` / ``<!-- spells:end -->`` and, with ``--power``, ``<!-- power:begin -->`` /
-``<!-- power:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
+``<!-- power:end -->``, and for the survival curves and hazards by mission type ``<!-- survival_curves:begin -->``
+/ ``<!-- survival_curves:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
 of the document is kept byte for byte, and the file is replaced atomically.
 """
 
@@ -21,6 +22,7 @@ VALIDATION_DOC = Path("docs") / "VALIDATION.md"
 """The validation document, relative to the checkout."""
 
 VALIDATION_BLOCK, DISCRIMINATION_BLOCK, SPELLS_BLOCK, POWER_BLOCK = "validation", "discrimination", "spells", "power"
+SURVIVAL_BLOCK = "survival_curves"
 
 
 def validation_doc(discriminate: bool = False) -> Path:
@@ -56,6 +58,9 @@ def update_validation_doc(result: ValidationResult, path: Path) -> Path:
     spells = result.spells_markdown()
     if spells is not None and has_block(document, SPELLS_BLOCK):
         document = replace_block(document, SPELLS_BLOCK, spells)
+    survival = result.survival_markdown()
+    if survival is not None and has_block(document, SURVIVAL_BLOCK):
+        document = replace_block(document, SURVIVAL_BLOCK, survival)
     if result.power is not None and has_block(document, POWER_BLOCK):
         from sim.experiments.validation.power import power_markdown
 

@@ -17,7 +17,15 @@ import pandas as pd
 
 from sim.engine.runner import BLOCK_WORLDS
 from sim.experiments.result import Artefacts
-from sim.experiments.validation import anchors, power, spell_level, variants
+from sim.experiments.validation import (
+    anchors,
+    discrimination,
+    power,
+    recalibrate,
+    spell_level,
+    survival_curves,
+    variants,
+)
 from sim.spec.evidence_plan import EvidencePlan, bundled_plan
 
 COMMAND = "validation"
@@ -32,6 +40,10 @@ class ValidationResult:
         workers: the local processes it ran on (the tables do not depend on it).
         discrimination: one row per model, the default first (:func:`sim.experiments.validation.variants.
             discriminate`), or None when the variants were not run.
+        km: the record's Kaplan-Meier by mission group beside the model's curves (``km.csv``,
+            :func:`sim.experiments.validation.survival_curves.km_table`).
+        hazard_bands: failures per year at risk, record against model (``hazard_bands.csv``).
+        band: the posterior band's manifest fields, or None when it was not simulated.
     """
 
     table: pd.DataFrame
@@ -40,6 +52,10 @@ class ValidationResult:
     spells: pd.DataFrame | None = None
     hazards: pd.DataFrame | None = None
     power: pd.DataFrame | None = None
+    km: pd.DataFrame | None = None
+    hazard_bands: pd.DataFrame | None = None
+    band: dict | None = None
+    recalibration: pd.DataFrame | None = None  # with --discriminate: each model's refitted parameters
 
     def markdown(self) -> str:
         """The validation tables as in docs/VALIDATION.md's ``validation`` block."""
@@ -47,11 +63,18 @@ class ValidationResult:
 
     def discrimination_markdown(self) -> str | None:
         """The discrimination table as in docs/VALIDATION.md's ``discrimination`` block; None if not run."""
-        return None if self.discrimination is None else variants.discrimination_markdown(self.discrimination)
+        return None if self.discrimination is None else discrimination.discrimination_markdown(self.discrimination)
 
     def spells_markdown(self) -> str | None:
         """The spell-level rows and hazards as in docs/VALIDATION.md's ``spells`` block; None if not run."""
         return None if self.spells is None else spells_markdown(self.spells, self.hazards)
+
+    def survival_markdown(self) -> str | None:
+        """Survival at 1 and 5 years and the hazards, record against model, as in docs/VALIDATION.md's
+        ``survival_curves`` block; None if not computed."""
+        if self.km is None or self.hazard_bands is None:
+            return None
+        return survival_curves.km_markdown(self.km, self.hazard_bands)
 
     def artefacts(self) -> Artefacts:
         """validation.csv and .md (and discrimination.csv and .md), the figures, the manifest's fields."""
@@ -73,6 +96,15 @@ class ValidationResult:
             fields["spell_breaks_days"] = list(spell_level.BREAKS_DAYS)
         if self.hazards is not None:
             tables["hazards.csv"] = self.hazards
+        if self.km is not None and self.hazard_bands is not None:
+            tables["km.csv"] = self.km
+            tables["hazard_bands.csv"] = self.hazard_bands
+            texts["survival_curves.md"] = f"{self.survival_markdown()}\n"
+            figures += ("km.png", "hazards.png")
+            fields["survival_curves"] = {"confidence": survival_curves.CONFIDENCE, "population": "primary analogue",
+                                         "panels": {g: {"item": p.item, "pkop": list(p.pkop), "spells": p.spells}
+                                                    for g, p in survival_curves.PANELS.items()},
+                                         "posterior_band": self.band}
         if self.power is not None:
             tables["power.csv"] = self.power
             texts["power.md"] = power.power_markdown(self.power) + "\n"
@@ -83,6 +115,13 @@ class ValidationResult:
             texts["discrimination.md"] = f"{self.discrimination_markdown()}\n"
             figures += ("discrimination.png",)
             fields["discrimination_scale"] = variants.DISCRIMINATION_SCALE
+            fields["discrimination_spell_scale"] = discrimination.SPELL_SCALE
+            fields["recalibration"] = {"method": "ABC-SMC as ceasefire calibrate (the calibration spells' life table "
+                                                 "and the OSCE violations); each model's own overrides fixed; "
+                                                 "plug-in: the posterior's weighted median of each fitted parameter",
+                                       "settings": asdict(recalibrate.SETTINGS)}
+            if self.recalibration is not None:
+                tables["recalibration.csv"] = self.recalibration
             fields["variants"] = [{"key": v.key, "description": v.description, "set": dict(v.set),
                                    "scale": dict(v.scale), "power_shift_per_year": v.power_shift_per_year}
                                   for v in variants.VARIANTS]
@@ -94,13 +133,16 @@ def blocks_per_run() -> int:
     return max(math.ceil(run.replications / BLOCK_WORLDS) for run in anchors.RUNS)
 
 
-def worlds(discriminate: bool = False, power_too: bool = False) -> int:
-    """Worlds a validation simulates (with the variants if ``discriminate``, and their spell runs if
-    ``power_too``), for a progress bar."""
+def worlds(discriminate: bool = False, power_too: bool = False, bands: bool = True) -> int:
+    """Worlds a validation simulates (with the variants if ``discriminate``, their spell runs if
+    ``power_too``, the posterior band if ``bands``), for a progress bar."""
     total = sum(run.replications for run in anchors.RUNS)
-    if discriminate:
-        total += round(total * variants.DISCRIMINATION_SCALE) * (1 + len(variants.VARIANTS))
+    if bands and survival_curves.posterior_available():
+        total += survival_curves.band_worlds()
     spell_worlds = sum(m.replications for m in spell_level.MISSION_SCENARIOS.values())
+    if discriminate:  # the recalibrations report no worlds: the bar pauses while each model is refitted
+        total += (round(sum(run.replications for run in anchors.RUNS) * variants.DISCRIMINATION_SCALE)
+                  + round(spell_worlds * discrimination.SPELL_SCALE)) * (1 + len(variants.VARIANTS))
     if power_too:
         total += round(spell_worlds * power.POWER_SCALE) * (1 + len(variants.VARIANTS))
     return total + spell_worlds
@@ -160,15 +202,24 @@ def spells_markdown(spells: pd.DataFrame, hazards: pd.DataFrame | None) -> str:
 
 
 def validate(workers: int = 1, progress: Callable[[int], None] | None = None,
-             discriminate: bool = False, power_too: bool = False) -> ValidationResult:
+             discriminate: bool = False, power_too: bool = False, bands: bool = True) -> ValidationResult:
     """Run the validation (:func:`sim.experiments.validation.anchors.run_validation`) and the spell-level
-    rows (:mod:`sim.experiments.validation.spell_level`); if ``discriminate``, the default model and every bundled
-    wrong variant at half the worlds; if ``power_too``, the held-out spell record's power against every variant
-    (:mod:`sim.experiments.validation.power`)."""
+    rows (:mod:`sim.experiments.validation.spell_level`) with their survival curves and hazards beside the
+    model's (:mod:`sim.experiments.validation.survival_curves`: with the posterior band if ``bands``); if
+    ``discriminate``, the default model and every bundled wrong variant, each recalibrated on the calibration
+    evidence first (:mod:`sim.experiments.validation.discrimination`); if ``power_too``, the
+    held-out spell record's power against every variant (:mod:`sim.experiments.validation.power`)."""
     table = anchors.run_validation(workers=workers, progress=progress)
     spell_runs = spell_level.simulate(workers, progress)
     spells = spell_level.spell_table(spell_runs, contamination=anchors.contamination())
     hazards = spell_level.hazard_table(spell_runs)
-    summary = variants.discriminate(workers=workers, progress=progress)[0] if discriminate else None
+    # the band's 24,000 worlds run packed in this process: at that size a day's fixed cost dominates, and
+    # splitting them into smaller packs for two workers took several times as long on 2 cores (at 12,000 worlds:
+    # 42 s against 6.5 s); the tables are the same either way
+    band = survival_curves.simulate_band(1, progress) if bands and survival_curves.posterior_available() else None
+    km = survival_curves.km_table(spell_runs, band)
+    hazard_bands = survival_curves.hazard_band_table(spell_runs, band)
+    summary, refits = discrimination.discriminate(workers=workers, progress=progress) if discriminate else (None, None)
     powers = power.power_table(workers=workers, progress=progress) if power_too else None
-    return ValidationResult(table, workers, summary, spells, hazards, powers)
+    return ValidationResult(table, workers, summary, spells, hazards, powers, km, hazard_bands,
+                            None if band is None else band.describe(), refits)

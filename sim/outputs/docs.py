@@ -4,7 +4,8 @@ The tables sit between ``<!-- validation:begin -->`` / ``<!-- validation:end -->
 ``<!-- discrimination:begin -->`` / ``<!-- discrimination:end -->``, and for Fortna's spells by mission type
 ``<!-- spells:begin -->`` / ``<!-- spells:end -->`` and, with ``--power``, ``<!-- power:begin -->`` /
 ``<!-- power:end -->``, and for the survival curves and hazards by mission type ``<!-- survival_curves:begin -->``
-/ ``<!-- survival_curves:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); the rest
+/ ``<!-- survival_curves:end -->`` (refreshed when present) (:mod:`sim.core.docblocks`); after a full run
+(``--discriminate --power``), README.md's evidence paragraph (``<!-- evidence:begin -->``); the rest
 of the document is kept byte for byte, and the file is replaced atomically.
 """
 
@@ -23,6 +24,9 @@ VALIDATION_DOC = Path("docs") / "VALIDATION.md"
 
 VALIDATION_BLOCK, DISCRIMINATION_BLOCK, SPELLS_BLOCK, POWER_BLOCK = "validation", "discrimination", "spells", "power"
 SURVIVAL_BLOCK = "survival_curves"
+EVIDENCE_BLOCK = "evidence"
+"""README.md's evidence paragraph, written from the tables (:mod:`sim.experiments.validation.evidence_text`)."""
+README = Path("README.md")
 
 
 def validation_doc(discriminate: bool = False) -> Path:
@@ -67,4 +71,20 @@ def update_validation_doc(result: ValidationResult, path: Path) -> Path:
         document = replace_block(document, POWER_BLOCK, power_markdown(result.power))
     with atomic_file(path) as tmp:
         tmp.write_text(document, encoding="utf-8")
+    update_readme_evidence(result, path.parent.parent / README)
     return path
+
+
+def update_readme_evidence(result: ValidationResult, readme: Path) -> bool:
+    """Refresh the README's evidence paragraph (``<!-- evidence:begin -->`` / ``<!-- evidence:end -->``) from a
+    validation that ran every part (``--discriminate --power``); True if it was written. A README without the
+    markers, or a partial validation, leaves it as it is."""
+    paragraph = result.evidence_markdown()
+    if paragraph is None or not readme.is_file():
+        return False
+    document = readme.read_text(encoding="utf-8")
+    if not has_block(document, EVIDENCE_BLOCK):
+        return False
+    with atomic_file(readme) as tmp:
+        tmp.write_text(replace_block(document, EVIDENCE_BLOCK, paragraph), encoding="utf-8")
+    return True

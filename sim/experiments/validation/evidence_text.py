@@ -17,7 +17,7 @@ MISSION_WORDS = {"spells_none": "no-mission spells", "spells_political": "spells
                  "spells_mission_gaps": "no-mission gaps inside mission spells"}
 
 
-def _spell_clause(row: pd.Series) -> str:
+def _spell_clause(row: dict) -> str:
     verdict = "**fails**" if row["p_value"] < ALPHA else "passes"
     return (f"{verdict} the {MISSION_WORDS.get(row['item'], row['item'])} ({int(row['observed'])} failures "
             f"observed, {row['expected']:.1f} expected; p {row['p_value']:.3f})")
@@ -31,9 +31,9 @@ def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination
     held_out = [key for key in ("spells_monitoring", "spells_armed", "spells_mission_gaps") if key in primary.index]
     parts = ["Against Fortna's spell-level record of post-Cold War civil-war ceasefires (primary analogue), scored "
              "over the exact censored durations, the default model with its committed values "
-             + "; ".join(_spell_clause(primary.loc[key].assign(item=key)) for key in calibration)
+             + "; ".join(_spell_clause({**primary.loc[key].to_dict(), 'item': key}) for key in calibration)
              + " (calibration evidence), and "
-             + "; ".join(_spell_clause(primary.loc[key].assign(item=key)) for key in held_out)
+             + "; ".join(_spell_clause({**primary.loc[key].to_dict(), 'item': key}) for key in held_out)
              + " (held out)."]
     anchors = table[table["role"] == "held_out"]
     failed = list(anchors.loc[anchors["failed"], "anchor"])

@@ -20,6 +20,7 @@ from sim.experiments.result import Artefacts
 from sim.experiments.validation import (
     anchors,
     discrimination,
+    evidence_text,
     power,
     recalibrate,
     spell_level,
@@ -64,6 +65,16 @@ class ValidationResult:
     def discrimination_markdown(self) -> str | None:
         """The discrimination table as in docs/VALIDATION.md's ``discrimination`` block; None if not run."""
         return None if self.discrimination is None else discrimination.discrimination_markdown(self.discrimination)
+
+    def evidence_markdown(self) -> str | None:
+        """The README's evidence paragraph, written from these tables; None unless the spell rows, the
+        discrimination and the power were all run."""
+        if self.spells is None or self.discrimination is None or self.power is None:
+            return None
+        from sim.spec.validity import bundled_coverage
+
+        years = round(bundled_coverage().record_horizon_days / 365.25)
+        return evidence_text.evidence_paragraph(self.spells, self.table, self.discrimination, self.power, years)
 
     def spells_markdown(self) -> str | None:
         """The spell-level rows and hazards as in docs/VALIDATION.md's ``spells`` block; None if not run."""

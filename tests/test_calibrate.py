@@ -35,7 +35,7 @@ from sim.experiments.validation.anchors import ANCHORS
 from sim.spec.scenario import load_scenario
 from sim.stats.posterior import load_posterior
 
-AGREED_ITEMS = {"spells_none", "spells_political", "hazard_shape", "minsk_recorded_violations_per_day"}
+AGREED_ITEMS = {"spells_none", "spells_political", "minsk_recorded_violations_per_day"}
 
 
 def test_fitting_reads_the_calibration_spells_life_table_and_the_violations_never_a_held_out_item():

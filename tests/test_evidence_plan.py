@@ -172,14 +172,20 @@ def test_calibrated_to_names_are_read_with_suffixes_and_aliases():
                               "calibration role)", plan) == ("hazard_shape",)
 
 
-def test_no_committed_parameter_is_tuned_to_held_out_evidence_and_one_that_were_would_be_flagged():
+def test_the_duration_defaults_contaminate_the_mission_rows_and_deterrence_weight_no_longer_does():
     """``deterrence_weight`` was once tuned to two held-out anchors; it is now fitted on the calibration spells'
-    life table (issue 23), so no held-out row is contaminated. A parameter naming a held-out item taints it and
-    every held-out item resting on the same cases."""
+    life table (issue 23). The duration defaults were designed to a pooled table that included the mission spells
+    (``hazard_shape`` overlaps them), so they mark those held-out rows. A parameter naming a held-out item taints
+    it and every held-out item resting on the same cases."""
     committed = commitments_calibrated_to()
     assert "spells_none" in committed["model.deterrence_weight"]
-    assert not any(contaminating_parameters(committed).values())
-    tainted = contaminating_parameters({**committed, "model.x": "peacekeepers_fail_1y (docs/VALIDATION.md)"})
+    tainted = contaminating_parameters(committed)
+    duration = ("model.institution_days", "model.institution_effect")
+    for key in ("spells_monitoring", "spells_armed", "spells_mission_gaps", "peacekeepers_fail_1y"):
+        assert tainted[key] == duration, key
+    assert tainted["peacekeeping_hazard_reduction"] == tainted["mission_hazard_ratios"] == ()
+    assert not any("deterrence_weight" in p for ps in tainted.values() for p in ps)
+    tainted = contaminating_parameters({"model.x": "peacekeepers_fail_1y (docs/VALIDATION.md)"})
     for key in ("peacekeepers_fail_1y", "peacekeepers_fail_2y", "spells_monitoring", "spells_armed"):
         assert tainted[key] == ("model.x",), key
     clean = contaminating_parameters({"model.x": "no_peacekeepers_fail_90d, _1y"})
@@ -205,7 +211,8 @@ def test_every_spell_group_gets_a_row_per_population_with_its_role_p_value_and_l
         assert 0 <= row.p_value <= 1 and np.isfinite(row.log_lik)
     held = table[table["role"] == "held_out"]
     assert set(held["mission_group"]) == {"monitoring", "armed", "none"}
-    assert not held["contaminated"].any()  # no committed parameter is tuned to held-out evidence
+    # the duration defaults were designed to a pooled table that included the mission spells
+    assert held["contaminated"].all() and held["contaminated_by"].str.contains("institution_effect").all()
     marked = spell_level.spell_table(tiny_runs, contamination={"spells_armed": ("model.x",)})
     assert marked.loc[marked["item"] == "spells_armed", "contaminated"].all()
     assert marked.loc[marked["item"] == "spells_armed", "contaminated_by"].eq("model.x").all()
@@ -263,7 +270,8 @@ def test_the_validation_table_marks_contaminated_rows(fake_table, monkeypatch):
     import sim.experiments.validation.anchors as anchors_module
 
     table = fake_table.set_index("anchor")
-    assert not table["contaminated"].any()  # nothing committed is tuned to held-out evidence
+    assert set(table.index[table["contaminated"]]) == {"peacekeepers_fail_90d", "peacekeepers_fail_1y",
+                                                          "peacekeepers_fail_2y"}  # the duration defaults
     assert (table.loc[list(MINSK), "role"] == "calibration").all()
     monkeypatch.setattr(anchors_module, "commitments_calibrated_to",
                         lambda: {"model.x": "peacekeeping_hazard_reduction, peacekeepers_fail_1y"})
@@ -290,7 +298,9 @@ def test_validation_writes_every_held_out_item_with_its_role_p_value_and_the_pla
     assert tested["p_value"].notna().all()
     # a figure known only as a range has a z-test and no log predictive (no counts, docs/VALIDATION.md)
     assert tested.drop(index="peacekeeping_hazard_reduction")["log_predictive"].notna().all()
-    assert not held["contaminated"].any()  # deterrence_weight is fitted on calibration evidence now
+    assert set(held.index[held["contaminated"]]) == {"peacekeepers_fail_90d", "peacekeepers_fail_1y",
+                                                        "peacekeepers_fail_2y", "spells_monitoring",
+                                                        "spells_armed", "spells_mission_gaps"}
     assert set(pd.read_csv(tmp_path / "v" / "spells.csv")["item"]) >= {"spells_monitoring", "spells_armed"}
 
 

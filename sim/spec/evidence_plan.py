@@ -203,8 +203,9 @@ def contaminating_parameters(calibrated_to: Mapping[str, str], plan: EvidencePla
         calibrated_to: parameter (dotted path) -> its ``calibrated_to`` text.
 
     Returns:
-        held-out key -> sorted parameters (empty tuple when clean). A parameter tuned to another held-out item
-        that overlaps this one (rests on the same cases) counts too.
+        held-out key -> sorted parameters (empty tuple when clean). A parameter tuned to another item that
+        overlaps this one (rests on the same cases), held out or not, counts too: e.g. the duration defaults,
+        designed to a pooled table that included the mission spells (``hazard_shape``).
     """
     plan = plan or bundled_plan()
     tuned: dict[str, set[str]] = {i.key: set() for i in plan.items}
@@ -215,7 +216,7 @@ def contaminating_parameters(calibrated_to: Mapping[str, str], plan: EvidencePla
     for item in plan.held_out_items():
         touched = set(tuned[item.key])
         for other in plan.items:
-            if (item.key in other.overlaps or other.key in item.overlaps) and other.role == "held_out":
+            if item.key in other.overlaps or other.key in item.overlaps:  # of either role: the same cases
                 touched |= tuned[other.key]
         result[item.key] = tuple(sorted(touched))
     return result

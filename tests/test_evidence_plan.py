@@ -25,7 +25,7 @@ from sim.spec.evidence_plan import (
     load_plan,
     plan_from_document,
 )
-from sim.spec.spells import RECORD_SHA256, held_out_segments, load_segments
+from sim.spec.spells import RECORD_SHA256, calibration_segments, held_out_segments, load_segments
 from sim.stats.survival import piecewise_exponential_loglik
 
 MINSK = ("minsk_deals", "minsk_i_collapse_138d", "minsk_ii_held_7y", "minsk_ii_failed_debaltseve")
@@ -219,6 +219,18 @@ def test_every_spell_group_gets_a_row_per_population_with_its_role_p_value_and_l
     segments = load_segments()
     assert table.loc[(table["item"] == "spells_armed") & (table["population"] == "all"), "segments"].item() == int(
         (segments["pkop"] >= 3).sum())
+
+
+def test_immortal_time_before_a_mission_is_left_out_of_the_held_out_gaps():
+    """Two no-mission segments of the record precede their spell's first mission (spells 570 and 1010): they
+    could not have failed, so the held-out gap group leaves them out; the later gaps stay."""
+    segments = load_segments()
+    immortal = spell_level.before_first_mission(segments)
+    assert sorted(segments.loc[immortal, "id"]) == [570, 1010]
+    assert sorted(segments.loc[immortal, "exit_day"]) == [44, 305]
+    gaps = spell_level.group_segments(segments, (0, 1), "held_out", "all")
+    assert not gaps.index.isin(segments.index[immortal]).any()
+    assert len(gaps) == int(((segments["pkop"] <= 1) & ~calibration_segments(segments)).sum()) - 2
 
 
 def test_a_constant_hazard_gives_the_exact_exponential_likelihood_and_a_calibrated_p_value():

@@ -153,11 +153,13 @@ def discrimination() -> pd.DataFrame:
 
 
 def test_the_record_cannot_tell_the_default_from_troops_dont_deter_or_provocation_x3(discrimination):
-    """What is true of model v2 (docs/VALIDATION.md): the held-out fit of these variants is within a
-    likelihood ratio of 3 of the default's either way, i.e. the record gives no real evidence between them."""
+    """What the record says (docs/VALIDATION.md): the held-out spells reject neither "troops don't deter" nor
+    "provocation x 3.3" at 0.05 (the parametric-bootstrap test of the variant against the default), and their
+    held-out anchors' fit is within a likelihood ratio of 4 of the default's either way."""
     for key in ("troops_dont_deter", "provocation_x3_3"):
-        difference = discrimination.loc[key, "difference_held"]
-        assert abs(difference) < math.log(3), (key, difference)
+        row = discrimination.loc[key]
+        assert not row["variant_rejected"] and row["p_variant"] >= 0.05, (key, row["p_variant"])
+        assert abs(row["difference_held"]) < math.log(4), (key, row["difference_held"])
 
 
 def test_monitoring_that_does_nothing_is_not_rejected_by_the_held_out_record_a_documented_miss(discrimination):

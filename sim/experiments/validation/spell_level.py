@@ -131,6 +131,8 @@ def group_segments(segments: pd.DataFrame, pkop: tuple[int, ...], spells_role: s
     """The segments of one spell group: own ``pkop`` in ``pkop``, spell role, population; with ``potential_exit``."""
     calibration = calibration_segments(segments)
     mask = segments["pkop"].isin(pkop) & (calibration if spells_role == "calibration" else ~calibration)
+    if spells_role != "calibration":
+        mask &= ~before_first_mission(segments)
     if population == "primary":
         mask &= primary_analogue(segments)
     chosen = segments[mask].copy()
@@ -140,6 +142,17 @@ def group_segments(segments: pd.DataFrame, pkop: tuple[int, ...], spells_role: s
     exit_day = chosen["exit_day"].to_numpy()
     chosen["potential_exit"] = np.where(last.to_numpy(), np.maximum(exit_day, censor_day), exit_day)
     return chosen
+
+
+def before_first_mission(segments: pd.DataFrame) -> pd.Series:
+    """Mask of the segments with no mission (``pkop`` 0 or 1) that come before their spell's first mission.
+
+    Such a segment is **immortal time**: its spell is held out *because* a mission arrived later, so it could not
+    have failed. Held-out groups leave these segments out (two in the primary analogue, 349 days); scoring them as
+    time at risk would make the record look safer than it was.
+    """
+    first = segments["entry_day"].where(segments["pkop"] >= 2).groupby(segments["id"]).transform("min")
+    return (segments["pkop"] <= 1) & first.notna() & (segments["entry_day"] < first)
 
 
 # --------------------------------------------------------------------------- the model's hazard

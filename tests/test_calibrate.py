@@ -82,9 +82,9 @@ def test_distance_is_zero_at_the_observed_values_and_grows_away_from_them():
         assert distance({**observed, key: float("nan")}, observed, scales) == FAILED_DIVERGENT
 
 
-ARGUED_PILE_UPS: dict[str, str] = {}
+ARGUED_PILE_UPS: dict[str, str] = {"model.deterrence_weight": "**The one pile-up, argued: `deterrence_weight`.**"}
 """Fitted parameters allowed more than 20 % of their posterior weight in the outer 5 % of their prior, each with
-the section of docs/CALIBRATION.md that argues why (none today)."""
+the heading in docs/CALIBRATION.md that argues why."""
 
 
 def test_no_committed_posterior_parameter_piles_against_a_bound_of_its_prior():

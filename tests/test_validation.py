@@ -171,8 +171,11 @@ def test_monitoring_that_does_nothing_is_not_rejected_by_the_held_out_record_a_d
     assert row["difference_held"] > 2 * row["difference_held_se"]
 
 
-def test_a_bundled_wrong_variant_fails_a_held_out_anchor(discrimination):
-    assert (discrimination.drop(index="default")["failed_held_out_count"] > 0).any()
+def test_the_held_out_anchors_tell_some_wrong_variant_apart_from_the_default(discrimination):
+    """Not merely "a variant fails a held-out anchor" (the default fails some itself): at least one variant's set
+    of failed held-out anchors differs from the default's, so the anchors see a difference between models."""
+    failed = discrimination["failed_held_out"].fillna("")
+    assert (failed.drop(index="default") != failed["default"]).any(), failed.to_dict()
     assert {v.key for v in VARIANTS} >= {"troops_dont_deter", "provocation_x3_3", "escalation_cliff_5",
                                           "base_hazard_x2", "power_shift_0_5", "monitoring_does_nothing",
                                           "russia_never_probes"}

@@ -54,6 +54,26 @@ def test_recalibrate_hands_the_fitted_medians_and_the_fixed_values_to_the_varian
     assert set(refit.fitted) == set(seen["settings"].fitted)
     assert all(path in refit.model.set for path in refit.fitted)
     assert refit.median_distance == pytest.approx(4.0)
+    assert refit.posterior is not None and set(refit.fitted) <= set(refit.posterior.columns)
+
+
+def test_a_refitted_model_s_held_out_hazards_are_drawn_over_its_posterior(monkeypatch):
+    """Every world of a mapped scenario runs a particle of the refitted posterior: two particles far apart give
+    worlds with both values, so the hazards are posterior predictive, not those of one plug-in point."""
+    from sim.experiments.validation import power
+
+    seen = []
+
+    def capture(scenarios, streams, workers=1, world_values=None, **_):
+        seen.append(world_values[0])
+        return [pd.DataFrame({"agreed": [False] * scenarios[0].replications,
+                              "breakdown_day": pd.array([pd.NA] * scenarios[0].replications, dtype="Int64")})]
+
+    monkeypatch.setattr("sim.engine.packing.run_packed", capture)
+    posterior = pd.DataFrame({"model.incident_rate": [600.0, 4000.0], "weight": [0.5, 0.5]})
+    power.simulate_model(DEFAULT, scale=0.01, posterior=posterior)
+    assert len(seen) == 3
+    assert {600.0, 4000.0} <= set(seen[0]["model.incident_rate"].tolist())
 
 
 @pytest.fixture(scope="module")

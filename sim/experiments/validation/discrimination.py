@@ -2,14 +2,19 @@
 
 1. Every model (the default and each wrong variant of :mod:`sim.experiments.validation.variants`) is fitted
    on the calibration evidence alone (:mod:`sim.experiments.validation.recalibrate`).
-2. Each recalibrated model's held-out spell record is scored (:mod:`sim.experiments.validation.power`): the
+2. Each recalibrated model's held-out spell record is scored (:mod:`sim.experiments.validation.power`) against its
+   posterior predictive hazards (every world draws a particle of its refitted posterior): the
    log-likelihood ratio ``ΔlogL = log L(variant) − log L(default)`` of the held-out spells by mission type, with
    its Monte Carlo error (both models' hazards redrawn from their simulation error), and the parametric-bootstrap
    tests of each model against the other (Cox's test of non-nested models, by simulation): a variant is
    **rejected at 0.05** when records simulated under it favour the default at least as much as the real one in
    under 5 % of draws (``p_variant``); the default likewise (``p_default``).
 3. The held-out anchors (Fortna's mission counts, the published hazard reduction) are scored for each
-   recalibrated model too, as before (:func:`sim.experiments.validation.variants.discrimination_row`).
+   recalibrated model too, at its posterior's weighted medians (:func:`sim.experiments.validation.variants.
+   discrimination_row`).
+
+The refits are small (:data:`sim.experiments.validation.recalibrate.SETTINGS`), so each refitted posterior is
+coarse; read a rejection as provisional where the model's fit to the calibration evidence is poor.
 
 Computes only; :mod:`sim.experiments.validation.experiment` hands the tables on.
 """
@@ -53,7 +58,8 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
     per model, the default first."""
     record = power.held_out_record()
     default = models[DEFAULT.key]
-    default_counts = power.model_hazards(power.simulate_model(default.model, workers, progress, spell_scale))
+    default_counts = power.model_hazards(power.simulate_model(default.model, workers, progress, spell_scale,
+                                                              default.posterior))
     default_anchors = anchors.validation_table(anchors.simulate(workers, progress, scale,
                                                                 overrides=default.model.overrides))
     rows = [{**_anchor_columns(default.model, default_anchors, default_anchors),
@@ -67,7 +73,8 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
             continue
         refit = models[wrong.key]
         try:
-            counts = power.model_hazards(power.simulate_model(refit.model, workers, progress, spell_scale))
+            counts = power.model_hazards(power.simulate_model(refit.model, workers, progress, spell_scale,
+                                                              refit.posterior))
             table = anchors.validation_table(anchors.simulate(workers, progress, scale,
                                                               overrides=refit.model.overrides))
         except ValueError as exc:  # e.g. the power shift when Ukraine rearms faster than Russia

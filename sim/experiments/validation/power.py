@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,18 +96,53 @@ def model_hazards(results: Mapping[str, RunResult]) -> dict[str, tuple[np.ndarra
     return {group: spell_level.model_hazard(results[m.key]) for group, m in spell_level.MISSION_SCENARIOS.items()}
 
 
+POSTERIOR_DRAWS = 40
+"""Particles a refitted model's posterior is drawn at (world r runs draw r mod 40), for its posterior-predictive
+hazards."""
+
+
 def simulate_model(model: Variant, workers: int = 1, progress: Callable[[int], None] | None = None,
-                   scale: float = POWER_SCALE) -> dict[str, RunResult]:
-    """The mapped scenarios under ``model``'s overrides (the mapping's own overrides win)."""
+                   scale: float = POWER_SCALE, posterior: pd.DataFrame | None = None) -> dict[str, RunResult]:
+    """The mapped scenarios under ``model``'s overrides (the mapping's own overrides win).
+
+    Args:
+        posterior: a refitted model's weighted particles (dotted-path columns and ``weight``): every world then
+            runs one of :data:`POSTERIOR_DRAWS` particles drawn by weight, so the model's hazards are its
+            posterior predictive ones, averaged over what the calibration left unidentified; None runs the
+            overrides as they are.
+    """
     results = {}
     for mapped in spell_level.MISSION_SCENARIOS.values():
         path = scenario_path(mapped.scenario)
         values = {**model.overrides(path), **mapped.overrides,
                   "replications": max(1, round(mapped.replications * scale)),
                   "horizon_days": spell_level.HORIZON_DAYS, "seed": spell_level.SEED}
-        results[mapped.key] = run_scenario(load_scenario(path, values), workers=workers, progress=progress,
-                                           record_trajectories=False)
+        scenario = load_scenario(path, values)
+        if posterior is None:
+            results[mapped.key] = run_scenario(scenario, workers=workers, progress=progress,
+                                               record_trajectories=False)
+            continue
+        results[mapped.key] = _run_over_posterior(scenario, posterior, workers, progress)
     return results
+
+
+def _run_over_posterior(scenario: Any, posterior: pd.DataFrame, workers: int,
+                        progress: Callable[[int], None] | None) -> RunResult:
+    """``scenario`` with each world's fitted parameters drawn from ``posterior`` (packed, seeded by the scenario)."""
+    from types import SimpleNamespace
+
+    from sim.engine.packing import run_packed
+    from sim.stats.posterior import posterior_world_values
+
+    columns = [c for c in posterior.columns if c not in ("weight", "distance")]
+    weights = posterior["weight"].to_numpy(float)
+    particles = SimpleNamespace(weights=weights / weights.sum(), parameters=posterior[columns].reset_index(drop=True))
+    draws = min(POSTERIOR_DRAWS, scenario.replications)
+    values, _ = posterior_world_values(particles, draws, scenario.seed, scenario.replications)
+    runs = run_packed([scenario], [()], workers=workers, world_values=[values])[0]
+    if progress is not None:
+        progress(scenario.replications)
+    return RunResult(scenario, runs, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), 0.0, 1)
 
 
 def _simulate(record: HeldOutRecord, hazards: Mapping[str, np.ndarray], draws: int, rng: np.random.Generator

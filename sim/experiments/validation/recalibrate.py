@@ -8,8 +8,10 @@ violations, nothing held out), at the size :data:`SETTINGS`:
 
 - the variant's own overrides are held fixed (e.g. ``troops_dont_deter`` keeps ``deterrence_weight`` at 0, so
   that parameter is not fitted for it); every other parameter of ``calibrate``'s ``FITTED`` is inferred;
-- the model is then represented by its posterior's weighted median of each fitted parameter (a plug-in point:
-  cheap, and the same rule for every model).
+- the held-out spells are scored against the model's **posterior predictive** hazards: every world of its mapped
+  scenarios runs a particle drawn by weight from its refitted posterior (:func:`sim.experiments.validation.
+  power.simulate_model`), so what the calibration leaves unidentified is averaged over, not fixed at an arbitrary
+  point; the held-out anchors, a side column, run at the posterior's weighted medians (a plug-in point).
 
 Each recalibrated model is a :class:`~sim.experiments.validation.variants.Variant` whose ``set`` holds its fixed
 overrides and its fitted values, so the held-out comparison (:mod:`sim.experiments.validation.power`) runs it as
@@ -43,6 +45,7 @@ class Recalibrated:
     summary: pd.DataFrame  # calibrate's posterior summary of this model
     median_distance: float  # weighted median of the last generation's distances
     wall_seconds: float
+    posterior: pd.DataFrame | None = None  # its weighted particles: the held-out hazards are drawn over them
 
 
 def calibration_overrides(model: Variant) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def recalibrate(model: Variant, settings: fit.Settings = SETTINGS, executor: Any
     scale = {path: factor for path, factor in model.scale.items() if path not in fitted}
     refitted = Variant(model.key, model.description, set={**model.set, **fitted}, scale=scale,
                        power_shift_per_year=model.power_shift_per_year)
-    return Recalibrated(refitted, fitted, summary, median_distance, calibration.wall_seconds)
+    return Recalibrated(refitted, fitted, summary, median_distance, calibration.wall_seconds, calibration.posterior)
 
 
 def recalibrate_all(models: Sequence[Variant], settings: fit.Settings = SETTINGS, workers: int = 1,

@@ -210,8 +210,15 @@ def local_executor(workers: int) -> Executor:
     """
     exit_if_starting_worker()
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_init,
-                               initargs=(os.getpid(),))
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_init,
+                                   initargs=(os.getpid(),))
+    # A stop signal terminates the workers (sim.core.signals.stop_workers); a large task still being written to
+    # them would then block the queue's feeder thread for ever, and the interpreter's exit joins that thread.
+    # A normal end shuts the pool down first (every task delivered), so nothing is lost by not joining it.
+    call_queue = getattr(executor, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
+    return executor
 
 
 def starting_worker() -> bool:

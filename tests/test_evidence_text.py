@@ -24,8 +24,10 @@ DISCRIMINATION = pd.DataFrame({
     "variant": ["default", "troops_dont_deter", "escalation_cliff_5", "monitoring_does_nothing", "power_shift_0_5"],
     "variant_rejected": [False, False, True, False, None], "default_rejected": [False, False, False, True, None],
     "p_variant": [None, 0.3, 0.004, 0.6, None], "p_default": [None, 0.2, 0.7, 0.01, None],
-    "note": ["", "", "", "", "not run: Russia must rearm faster"]})
-POWER = pd.DataFrame({"variant": ["troops_dont_deter"], "power": [0.31], "cases_for_80": [166.0], "spells": [30]})
+    "note": ["", "", "", "", "not run: Russia must rearm faster"],
+    "calibration_distance": [11.9, 13.2, 14.8, 15.6, None], "observed_llr": [0.0, -8.9, -2.3, 1.0, None]})
+POWER = pd.DataFrame({"variant": ["troops_dont_deter"], "power": [0.31], "cases_for_80": [166.0], "spells": [30],
+                      "observed_llr": [0.57]})
 
 
 def test_the_paragraph_says_what_the_record_rejects_and_what_it_cannot_tell_apart():
@@ -39,6 +41,8 @@ def test_the_paragraph_says_what_the_record_rejects_and_what_it_cannot_tell_apar
     assert "power_shift_0_5" not in text  # not run: says nothing either way
     assert "0.31 against `troops_dont_deter` (166 spells for 80 %)" in text and "30 held-out spells" in text
     assert "beyond 10 years" in text
+    assert "median distances 13.2–15.6" in text and "provisional" in text
+    assert "reverses the record's lean for `troops_dont_deter` (+0.57 at the default's values, -8.90 refitted)" in text
 
 
 def test_the_paragraph_follows_the_tables_when_they_change():

@@ -23,6 +23,30 @@ def _spell_clause(row: dict) -> str:
             f"observed, {row['expected']:.1f} expected; p {row['p_value']:.3f})")
 
 
+NOISE_FLOOR = 5.35
+"""The distance a model fitted as well as the record's noise allows would show (``calibrate``'s noise floor)."""
+
+
+def _provisional(refitted: pd.DataFrame, power: pd.DataFrame | None) -> str:
+    """How far to trust the refitted verdicts: how well the refits fit, and where refitting flips the sign."""
+    distances = refitted["calibration_distance"].dropna() if "calibration_distance" in refitted else pd.Series()
+    text = ""
+    if len(distances):
+        text = (f"The refits are small ABC runs whose fits to the calibration evidence have median distances "
+                f"{distances.min():.1f}–{distances.max():.1f} (a model fitted as well as the record's noise allows: "
+                f"about {NOISE_FLOOR:.1f}), so read these verdicts as provisional.")
+    if power is not None and "observed_llr" in power and "observed_llr" in refitted:
+        unrefitted = power.set_index("variant")["observed_llr"]
+        refit = dict(zip(refitted["variant"], refitted["observed_llr"], strict=True))
+        flipped = [v for v, llr in refit.items() if v in unrefitted and pd.notna(llr) and pd.notna(unrefitted[v])
+                   and abs(unrefitted[v]) > 0.05 and (llr > 0) != (unrefitted[v] > 0)]
+        if flipped:
+            text += (" Refitting reverses the record's lean for " + ", ".join(
+                f"`{v}` ({unrefitted[v]:+.2f} at the default's values, {refit[v]:+.2f} refitted)"
+                for v in flipped) + ".")
+    return text.strip()
+
+
 def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination: pd.DataFrame | None,
                        power: pd.DataFrame | None, record_horizon_years: int = 10) -> str:
     """The paragraph, from a validation's tables (``discrimination`` and ``power`` may be None: not run)."""
@@ -58,6 +82,7 @@ def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination
                         if len(beaten) else "")
                      + "; they cannot tell the default from "
                      + (", ".join(f"`{v}`" for v in neither["variant"]) or "none of them") + ".")
+        parts.append(_provisional(wrong, power))
     if power is not None and "power" in power:
         rows = power[power["power"].notna()] if "power" in power else power
         parts.append("The power of the held-out record at α = 0.05 is "

@@ -61,7 +61,7 @@ LEGACY_V2 = {
     "structure.deployment": "blanket", "structure.types": "gamma", "structure.offensive": "hazard",
     "structure.duration": "constant", "structure.ukraine": "guarantee", "structure.impatience": "detected",
     "agents.US.violation_tolerance": 1000, "agents.UA.rearmament_rate": 0.0, "agents.RU.terms_weight": 0.0,
-    "model.acceptance_sharpness": 0.1, "model.incident_escalation": 0.0002,
+    "model.deterrence_weight": 1.2, "model.acceptance_sharpness": 0.1, "model.incident_escalation": 0.0002,
     "model.support_loss_per_100_violations": 0.0005, "model.foresight": 0.0, "model.roles_without_troops": False,
     "model.terms_force_cap": 1.0,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -202,6 +203,10 @@ class WorkersStoppedError(RuntimeError):
             "a worker ran out of memory or was killed.")
 
 
+TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+"""Warning filter handed to multiprocessing's resource tracker (it cleans up after an interrupted pool)."""
+
+
 def local_executor(workers: int) -> Executor:
     """A process pool with an explicit 'spawn' context: no fork of this process's state.
 
@@ -209,6 +214,11 @@ def local_executor(workers: int) -> Executor:
     (:func:`sim.engine.resources.worker_init`). See :func:`exit_if_starting_worker`.
     """
     exit_if_starting_worker()
+    # The queue below is not joined at exit (see there): after a stop signal, multiprocessing's resource tracker
+    # then cleans up the queue's semaphore itself and would warn about it on stderr, after the command's one
+    # line. The tracker takes its warning filters from this process's -W options when it starts.
+    if TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_QUIET)
     context = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=worker_init,
                                    initargs=(os.getpid(),))

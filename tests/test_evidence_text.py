@@ -45,6 +45,21 @@ def test_the_paragraph_says_what_the_record_rejects_and_what_it_cannot_tell_apar
     assert "reverses the record's lean for `troops_dont_deter` (+0.57 at the default's values, -8.90 refitted)" in text
 
 
+def test_rival_structures_get_their_own_sentence_apart_from_the_wrong_variants():
+    rivals = pd.DataFrame({
+        "variant": ["presence=switch", "duration=constant", "types=gamma"],
+        "kind": ["rival_structure"] * 3, "variant_rejected": [True, False, False],
+        "default_rejected": [False, True, False], "p_variant": [0.02, 0.5, 0.4], "p_default": [0.8, 0.03, 0.3],
+        "note": ["", "", ""], "calibration_distance": [12.0, 12.5, 13.0], "observed_llr": [-3.0, 2.0, 0.1]})
+    table = pd.concat([DISCRIMINATION.assign(kind=["default"] + ["wrong_variant"] * 4), rivals], ignore_index=True)
+    text = evidence_paragraph(_spells(0.01), TABLE, table, POWER)
+    wrong, rival = text.split("Of the 3 rival structures")
+    assert "reject `escalation_cliff_5` (p 0.004)" in wrong and "presence=switch" not in wrong
+    assert "reject `presence=switch` (p 0.020)" in rival
+    assert "reject the default in favour of `duration=constant` (p 0.030)" in rival
+    assert "cannot tell the default from `types=gamma`" in rival and "troops_dont_deter`." not in rival
+
+
 def test_the_paragraph_follows_the_tables_when_they_change():
     passing = evidence_paragraph(_spells(0.5), TABLE, DISCRIMINATION, POWER)
     assert "passes the unarmed-monitoring spells" in passing

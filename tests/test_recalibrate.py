@@ -10,7 +10,8 @@ import pytest
 
 from sim.experiments.calibrate import fit
 from sim.experiments.validation import discrimination, recalibrate
-from sim.experiments.validation.variants import DEFAULT, variant
+from sim.experiments.validation.variants import DEFAULT, DISCRIMINATED, RIVAL_STRUCTURES, VARIANTS, variant
+from sim.mechanisms import MECHANISMS
 from sim.spec.scenario import get_path
 
 TINY = fit.Settings(particles=6, generations=1, worlds=30, violation_worlds=10, seed=3)
@@ -34,6 +35,26 @@ def test_the_fixed_overrides_and_the_structure_reach_both_calibration_runs():
         assert get_path(scenario.model_dump(), "model.incident_rate") == 2000.0
     assert get_path(scenarios["none"].model_dump(), "agents.US.detection_probability") == 0.0
     assert get_path(scenarios["monitoring"].model_dump(), "agents.US.detection_probability") > 0.0
+
+
+def test_every_rival_form_of_every_mechanism_is_discriminated_one_at_a_time():
+    expected = {(name, form) for name, mechanism in MECHANISMS.items() for form in mechanism.forms
+                if form != mechanism.default}
+    assert {(key, value) for v in RIVAL_STRUCTURES for key, value in
+            ((path.removeprefix("structure."), form) for path, form in v.set.items())} == expected
+    assert all(len(v.set) == 1 and not v.scale for v in RIVAL_STRUCTURES)
+    assert (*VARIANTS, *RIVAL_STRUCTURES) == DISCRIMINATED
+    assert all(variant(v.key) is v for v in RIVAL_STRUCTURES)
+
+
+@pytest.mark.parametrize("rival", RIVAL_STRUCTURES, ids=lambda v: v.key)
+def test_every_rival_structure_builds_both_calibration_runs_in_its_own_form(rival):
+    (path, form), = rival.set.items()
+    overrides = tuple(sorted(recalibrate.calibration_overrides(rival).items()))
+    scenarios = fit.evaluation_scenarios({}, replace(TINY, overrides=overrides,
+                                                     fitted=recalibrate.fitted_for(rival)))
+    for scenario in scenarios.values():
+        assert get_path(scenario.model_dump(), path) == form
 
 
 def test_recalibrate_hands_the_fitted_medians_and_the_fixed_values_to_the_variant(monkeypatch):
@@ -79,17 +100,21 @@ def test_a_refitted_model_s_held_out_hazards_are_drawn_over_its_posterior(monkey
 @pytest.fixture(scope="module")
 def tiny_discrimination():
     pytest.importorskip("pyabc", reason="pyabc not installed (pip install 'ceasefire[calibrate]'); CI installs it")
-    return discrimination.discriminate(variants_=(variant("monitoring_does_nothing"),), settings=TINY,
-                                       scale=0.01, spell_scale=0.01)
+    return discrimination.discriminate(variants_=(variant("monitoring_does_nothing"), variant("presence=switch")),
+                                       settings=TINY, scale=0.01, spell_scale=0.01)
 
 
 def test_a_tiny_discrimination_recalibrates_both_models_and_compares_them(tiny_discrimination):
     summary, refits = tiny_discrimination
-    assert list(summary["variant"]) == ["default", "monitoring_does_nothing"]
-    assert set(refits["variant"]) == {"default", "monitoring_does_nothing"}
+    assert list(summary["variant"]) == ["default", "monitoring_does_nothing", "presence=switch"]
+    assert list(summary["kind"]) == ["default", "wrong_variant", "rival_structure"]
+    assert set(refits["variant"]) == {"default", "monitoring_does_nothing", "presence=switch"}
     wrong = summary.iloc[1]
     assert 0.0 <= wrong["p_variant"] <= 1.0 and 0.0 <= wrong["p_default"] <= 1.0
     assert wrong["variant_rejected"] == (wrong["p_variant"] < 0.05)
     assert wrong["observed_llr_se"] >= 0.0
     text = discrimination.discrimination_markdown(summary)
     assert "`monitoring_does_nothing`" in text and "recalibrated" in text
+    rows = text.splitlines()
+    assert rows.index("| *rival structures: one mechanism in another form* | | | | | |") \
+        == rows.index(next(r for r in rows if r.startswith("| `presence=switch`"))) - 1

@@ -1,7 +1,8 @@
 """``ceasefire validation --discriminate``: each model recalibrated, then its held-out fit against the default's.
 
-1. Every model (the default and each wrong variant of :mod:`sim.experiments.validation.variants`) is fitted
-   on the calibration evidence alone (:mod:`sim.experiments.validation.recalibrate`).
+1. Every model (the default, each wrong variant of :mod:`sim.experiments.validation.variants` and each rival
+   structure: every non-default form of every contested mechanism, one at a time) is fitted on the calibration
+   evidence alone (:mod:`sim.experiments.validation.recalibrate`).
 2. Each recalibrated model's held-out spell record is scored (:mod:`sim.experiments.validation.power`) against its
    posterior predictive hazards (every world draws a particle of its refitted posterior): the
    log-likelihood ratio ``ΔlogL = log L(variant) − log L(default)`` of the held-out spells by mission type, with
@@ -27,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments.validation import anchors, power, recalibrate, variants
-from sim.experiments.validation.variants import DEFAULT, VARIANTS, Variant
+from sim.experiments.validation.variants import DEFAULT, DISCRIMINATED, Variant
 
 SPELL_SCALE = 0.25
 """Share of the spell runs' worlds (:data:`sim.experiments.validation.spell_level.MISSION_SCENARIOS`) each
@@ -35,7 +36,7 @@ recalibrated model runs with (2,000 worlds a mission group, ten years)."""
 
 
 def discriminate(workers: int = 1, progress: Callable[[int], None] | None = None,
-                 variants_: Sequence[Variant] = VARIANTS, settings: Any = recalibrate.SETTINGS,
+                 variants_: Sequence[Variant] = DISCRIMINATED, settings: Any = recalibrate.SETTINGS,
                  scale: float = variants.DISCRIMINATION_SCALE, spell_scale: float = SPELL_SCALE,
                  executor: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recalibrate every model, then compare the held-out fits (:func:`compare`). Returns the discrimination
@@ -62,13 +63,14 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
                                                               default.posterior))
     default_anchors = anchors.validation_table(anchors.simulate(workers, progress, scale,
                                                                 overrides=default.model.overrides))
-    rows = [{**_anchor_columns(default.model, default_anchors, default_anchors),
+    rows = [{"kind": "default", **_anchor_columns(default.model, default_anchors, default_anchors),
              "calibration_distance": round(default.median_distance, 4), "fitted": _fitted_text(default.fitted),
              "observed_llr": 0.0, "observed_llr_se": 0.0, "p_default": float("nan"), "p_variant": float("nan"),
              "default_rejected": False, "variant_rejected": False, "note": ""}]
     for wrong in variants_:
+        family = variants.kind(wrong.key)
         if wrong.key in skipped or wrong.key not in models:
-            rows.append({"variant": wrong.key, "description": wrong.description,
+            rows.append({"kind": family, "variant": wrong.key, "description": wrong.description,
                          "note": f"not run: {skipped.get(wrong.key, 'not refitted')}"})
             continue
         refit = models[wrong.key]
@@ -78,10 +80,11 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
             table = anchors.validation_table(anchors.simulate(workers, progress, scale,
                                                               overrides=refit.model.overrides))
         except ValueError as exc:  # e.g. the power shift when Ukraine rearms faster than Russia
-            rows.append({"variant": wrong.key, "description": wrong.description, "note": f"not run: {exc}"})
+            rows.append({"kind": family, "variant": wrong.key, "description": wrong.description,
+                         "note": f"not run: {exc}"})
             continue
         tested = power.power_row(refit.model, counts, default_counts, record)
-        rows.append({**_anchor_columns(refit.model, table, default_anchors),
+        rows.append({"kind": family, **_anchor_columns(refit.model, table, default_anchors),
                      "calibration_distance": round(refit.median_distance, 4), "fitted": _fitted_text(refit.fitted),
                      **{k: tested[k] for k in ("observed_llr", "observed_llr_se", "p_default", "p_variant",
                                                "default_rejected", "variant_rejected")},
@@ -103,7 +106,10 @@ def discrimination_markdown(summary: pd.DataFrame) -> str:
     lines = ["| model (recalibrated) | fit to calibration (median distance) | held-out spells: ΔlogL vs default "
              "| p under the variant | rejected at 0.05 | held-out anchors: fit difference |",
              "|---|---|---|---|---|---|"]
-    for row in summary.itertuples():
+    families = summary["kind"] if "kind" in summary else pd.Series("", index=summary.index)
+    for family, row in zip(families, summary.itertuples(), strict=True):
+        if family == "rival_structure" and not any(line.startswith("| *rival") for line in lines):
+            lines.append("| *rival structures: one mechanism in another form* | | | | | |")
         note = getattr(row, "note", "")
         if isinstance(note, str) and note:
             lines.append(f"| `{row.variant}` | {note} | | | | |")

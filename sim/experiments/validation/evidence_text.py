@@ -47,6 +47,21 @@ def _provisional(refitted: pd.DataFrame, power: pd.DataFrame | None) -> str:
     return text.strip()
 
 
+def _verdicts(models: pd.DataFrame, noun: str) -> str:
+    """``reject `a` (p …) at 0.05; they reject the default in favour of …; they cannot tell the default from …``."""
+    rejected = models[models["variant_rejected"].astype(bool)]
+    beaten = models[models["default_rejected"].astype(bool)]
+    neither = models[~models["variant_rejected"].astype(bool) & ~models["default_rejected"].astype(bool)]
+    return ("reject " + (", ".join(f"`{v}` (p {p:.3f})" for v, p in zip(rejected["variant"], rejected["p_variant"],
+                                                                         strict=True)) or f"no {noun}")
+            + " at 0.05"
+            + ("; they reject the default in favour of " + ", ".join(
+                f"`{v}` (p {p:.3f})" for v, p in zip(beaten["variant"], beaten["p_default"], strict=True))
+               if len(beaten) else "")
+            + "; they cannot tell the default from "
+            + (", ".join(f"`{v}`" for v in neither["variant"]) or "none of them") + ".")
+
+
 def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination: pd.DataFrame | None,
                        power: pd.DataFrame | None, record_horizon_years: int = 10) -> str:
     """The paragraph, from a validation's tables (``discrimination`` and ``power`` may be None: not run)."""
@@ -67,22 +82,18 @@ def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination
     parts.append("No held-out row is contaminated (no committed parameter was tuned to held-out evidence)."
                  if tainted == 0 else f"{tainted} held-out rows are contaminated by a parameter tuned to them.")
     if discrimination is not None:
-        wrong = discrimination[(discrimination["variant"] != "default")
-                               & discrimination.get("note", pd.Series("", index=discrimination.index))
-                               .fillna("").eq("")]
-        rejected = wrong[wrong["variant_rejected"].astype(bool)]
-        beaten = wrong[wrong["default_rejected"].astype(bool)]
-        neither = wrong[~wrong["variant_rejected"].astype(bool) & ~wrong["default_rejected"].astype(bool)]
-        parts.append("With every model refitted on the calibration evidence first, the held-out spells reject "
-                     + (", ".join(f"`{v}` (p {p:.3f})" for v, p in zip(rejected["variant"], rejected["p_variant"],
-                                                                        strict=True)) or "no wrong variant")
-                     + " at 0.05"
-                     + ("; they reject the default in favour of " + ", ".join(
-                         f"`{v}` (p {p:.3f})" for v, p in zip(beaten["variant"], beaten["p_default"], strict=True))
-                        if len(beaten) else "")
-                     + "; they cannot tell the default from "
-                     + (", ".join(f"`{v}`" for v in neither["variant"]) or "none of them") + ".")
-        parts.append(_provisional(wrong, power))
+        compared = discrimination[(discrimination["variant"] != "default")
+                                  & discrimination.get("note", pd.Series("", index=discrimination.index))
+                                  .fillna("").eq("")]
+        family = compared["kind"] if "kind" in compared else pd.Series("wrong_variant", index=compared.index)
+        wrong = compared[family != "rival_structure"]
+        rivals = compared[family == "rival_structure"]
+        parts.append("With every model refitted on the calibration evidence first, the held-out spells "
+                     + _verdicts(wrong, "wrong variant"))
+        if len(rivals):
+            parts.append(f"Of the {len(rivals)} rival structures (one contested mechanism at a time in another "
+                         "form, each refitted), they " + _verdicts(rivals, "rival structure"))
+        parts.append(_provisional(compared, power))
     if power is not None and "power" in power:
         rows = power[power["power"].notna()] if "power" in power else power
         parts.append("The power of the held-out record at α = 0.05 is "

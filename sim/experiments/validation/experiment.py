@@ -135,7 +135,7 @@ class ValidationResult:
                 tables["recalibration.csv"] = self.recalibration
             fields["variants"] = [{"key": v.key, "description": v.description, "set": dict(v.set),
                                    "scale": dict(v.scale), "power_shift_per_year": v.power_shift_per_year}
-                                  for v in variants.VARIANTS]
+                                  for v in variants.DISCRIMINATED]
         return Artefacts(COMMAND, tables=tables, manifest=fields, texts=texts, figures=figures)
 
 
@@ -153,7 +153,7 @@ def worlds(discriminate: bool = False, power_too: bool = False, bands: bool = Tr
     spell_worlds = sum(m.replications for m in spell_level.MISSION_SCENARIOS.values())
     if discriminate:  # the recalibrations report no worlds: the bar pauses while each model is refitted
         total += (round(sum(run.replications for run in anchors.RUNS) * variants.DISCRIMINATION_SCALE)
-                  + round(spell_worlds * discrimination.SPELL_SCALE)) * (1 + len(variants.VARIANTS))
+                  + round(spell_worlds * discrimination.SPELL_SCALE)) * (1 + len(variants.DISCRIMINATED))
     if power_too:
         total += round(spell_worlds * power.POWER_SCALE) * (1 + len(variants.VARIANTS))
     return total + spell_worlds
@@ -217,9 +217,10 @@ def validate(workers: int = 1, progress: Callable[[int], None] | None = None,
     """Run the validation (:func:`sim.experiments.validation.anchors.run_validation`) and the spell-level
     rows (:mod:`sim.experiments.validation.spell_level`) with their survival curves and hazards beside the
     model's (:mod:`sim.experiments.validation.survival_curves`: with the posterior band if ``bands``); if
-    ``discriminate``, the default model and every bundled wrong variant, each recalibrated on the calibration
-    evidence first (:mod:`sim.experiments.validation.discrimination`); if ``power_too``, the
-    held-out spell record's power against every variant (:mod:`sim.experiments.validation.power`)."""
+    ``discriminate``, the default model, every bundled wrong variant and every rival structure, each
+    recalibrated on the calibration evidence first (:mod:`sim.experiments.validation.discrimination`); if
+    ``power_too``, the held-out spell record's power against every wrong variant
+    (:mod:`sim.experiments.validation.power`)."""
     table = anchors.run_validation(workers=workers, progress=progress)
     spell_runs = spell_level.simulate(workers, progress)
     spells = spell_level.spell_table(spell_runs, contamination=anchors.contamination())

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments.validation import anchors as validation
+from sim.mechanisms import MECHANISMS
 from sim.spec.scenario import get_path, resolve_document
 
 POWER_SHIFT_PER_YEAR = 0.5
@@ -93,13 +94,37 @@ VARIANTS: tuple[Variant, ...] = (
 """The bundled wrong variants, in the order of the discrimination table."""
 
 
+def rival_structure(mechanism: str, form: str) -> Variant:
+    """The default model with one contested mechanism in a rival form (key ``<mechanism>=<form>``)."""
+    described = MECHANISMS[mechanism].describe(form).rstrip(".")
+    return Variant(f"{mechanism}={form}", f"rival structure: {mechanism} in its '{form}' form ({described})",
+                   set={f"structure.{mechanism}": form})
+
+
+RIVAL_STRUCTURES: tuple[Variant, ...] = tuple(
+    rival_structure(name, form) for name, mechanism in MECHANISMS.items() for form in mechanism.forms
+    if form != mechanism.default)
+"""Every non-default form of every contested mechanism, one at a time, in the registry's order: the rival
+structures ``--discriminate`` refits and compares beside the wrong variants (not simulated by ``--power``)."""
+
+DISCRIMINATED: tuple[Variant, ...] = (*VARIANTS, *RIVAL_STRUCTURES)
+"""The models ``ceasefire validation --discriminate`` refits and compares with the default, in table order."""
+
+
+def kind(key: str) -> str:
+    """``default``, ``wrong_variant`` or ``rival_structure``: which family the model ``key`` belongs to."""
+    if key == DEFAULT.key:
+        return "default"
+    return "rival_structure" if any(v.key == key for v in RIVAL_STRUCTURES) else "wrong_variant"
+
+
 def variant(key: str) -> Variant:
-    """The bundled variant (or ``default``) called ``key``.
+    """The bundled variant, rival structure (or ``default``) called ``key``.
 
     Raises:
         KeyError: no such variant.
     """
-    for candidate in (DEFAULT, *VARIANTS):
+    for candidate in (DEFAULT, *VARIANTS, *RIVAL_STRUCTURES):
         if candidate.key == key:
             return candidate
     raise KeyError(key)

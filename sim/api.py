@@ -16,15 +16,15 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+# Imported where used, so that ``ceasefire run`` (which needs only :func:`default_out_dir` from here) does not
+# load Mesa's whole package, pandas and the scenario schema before it has checked its inputs.
+if TYPE_CHECKING:
+    import pandas as pd
 
-from sim.engine.mesa_model import resolve_scenario, with_overrides
-from sim.experiments.run import RunResult
-from sim.outputs.artefacts import save
-from sim.spec import scenario as _spec
-from sim.spec.scenario import Scenario
+    from sim.experiments.run import RunResult
+    from sim.spec.scenario import Scenario
 
 
 def default_out_dir(scenario_name: str, root: Path = Path("results")) -> Path:
@@ -51,6 +51,8 @@ def save_run(
         InputError: ``out_dir`` holds files ``ceasefire`` did not write, or is the current folder or above it.
         OSError: the disk is full or read-only; the previous folder is then left as it was.
     """
+    from sim.outputs.artefacts import save
+
     return save(result.artefacts(source), out_dir, command_line=command_line, plots=plots)
 
 
@@ -76,6 +78,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None, 
         InputError: one line; a misspelt or out-of-range override is named as such
             (``baseline: overrides: agents.UK.trops: unknown parameter (did you mean 'agents.UK.troops'?)``).
     """
+    from sim.spec import scenario as _spec
+
     overrides = dict(overrides or {})
     if name is not None:
         overrides["name"] = name
@@ -118,6 +122,9 @@ def variant(scenario: str | Path | Scenario, overrides: Mapping[str, Any], name:
     Raises:
         InputError: an unknown path (with the closest valid one) or an out-of-range value.
     """
+    from sim.engine.mesa_model import resolve_scenario, with_overrides
+    from sim.spec.scenario import Scenario
+
     base = resolve_scenario(scenario)
     overrides = dict(overrides)
     if name is None and "name" not in overrides:
@@ -186,6 +193,8 @@ def read_csv(path: str | Path, **options: Any) -> pd.DataFrame:
     written. A sweep's axis columns (between ``point`` and ``horizon_days``) are floats. ``options`` go to
     ``pandas.read_csv``.
     """
+    import pandas as pd
+
     header = list(pd.read_csv(path, nrows=0).columns)
     dtypes = {c: d for c in header if (d := column_dtype(c)) is not None}
     if "point" in header and "horizon_days" in header:  # sweep.csv: its axes hold numbers (sweep.design.parse_values)

@@ -3,7 +3,8 @@
 Not a test: it prints figures (world-days per second and their ratio) and the wall time of the
 README's main job at 10,000 worlds. Where numba is installed (``pip install -e '.[fast]'``), the engine
 with the compiled kernels of ``sim.engine.compiled`` is timed too, beside the numpy engine in the same run.
-Run with ``make bench`` or ``python benchmarks/bench_engine.py``.
+Run with ``make bench`` or ``python benchmarks/bench_engine.py``. To time this checkout's engine against another
+commit's side by side (say the speed-up of issue 25), see ``benchmarks/bench_vs_commit.py``.
 Figures are recorded in docs/performance.md.
 """
 

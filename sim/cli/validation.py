@@ -27,11 +27,13 @@ predictive distribution (a z-test on the log scale for figures known only as a r
 p < 0.05 is marked FAIL; the exit code is 0 all the same. The held-out fit is the log predictive
 probability of the held-out record (higher is better). See docs/VALIDATION.md.
 
---discriminate first refits the default and every bundled wrong variant (sim/experiments/validation/
-variants.py) on the calibration evidence alone (a small ABC-SMC each, as `ceasefire calibrate`; needs
+--discriminate first refits the default, every bundled wrong variant and every rival structure (each
+non-default form of each contested mechanism, one at a time; sim/experiments/validation/variants.py) on
+the calibration evidence alone (a small ABC-SMC each, as `ceasefire calibrate`; needs
 pyabc), then scores each refitted model on the held-out spells (log-likelihood ratio against the default
 with its Monte Carlo error; rejected at 0.05 by a parametric bootstrap) and the held-out anchors. Writes
-discrimination.csv, recalibration.csv and discrimination.png (about 15-25 minutes on 2 workers).
+discrimination.csv, recalibration.csv and discrimination.png (24 refitted models: about 40 minutes on
+2 idle workers, over an hour on a loaded machine).
 
 Every run also scores Fortna's spells by mission type (spells.csv, hazards.csv) and writes evidence.csv:
 one row per item of the pre-registered plan (seeds/evidence_plan.yaml, whose SHA-256 is in manifest.json)
@@ -54,8 +56,8 @@ def add_validation_commands(subparsers: Any) -> argparse.ArgumentParser:
     add_options(validation, out={"default": DEFAULT_OUT, "help": f"output folder (default: {DEFAULT_OUT}/)"},
                 workers={"default": 1})
     validation.add_argument("--discriminate", action="store_true",
-                            help="also refit every bundled wrong variant on the calibration evidence and compare their "
-                                 "held-out fits (needs pyabc; 15-25 minutes)")
+                            help="also refit every bundled wrong variant and rival structure on the calibration "
+                                 "evidence and compare their held-out fits (needs pyabc; about 40 minutes)")
     validation.add_argument("--power", action="store_true",
                             help="also simulate the held-out spell record under every wrong variant: power at "
                                  "alpha 0.05 and the spells 80%% power would need (several minutes)")

@@ -58,6 +58,11 @@ def test_rival_structures_get_their_own_sentence_apart_from_the_wrong_variants()
     assert "reject `presence=switch` (p 0.020)" in rival
     assert "reject the default in favour of `duration=constant` (p 0.030)" in rival
     assert "cannot tell the default from `types=gamma`" in rival and "troops_dont_deter`." not in rival
+    # six comparisons: Holm multiplies the smallest p by 6, so p 0.004 -> 0.024 stays, p 0.02 -> 0.10 does not
+    assert "Over all 6 comparisons, Holm's correction at a family-wise 0.05 keeps the rejection of " \
+           "`escalation_cliff_5` only, not of `presence=switch` (adjusted p 0.100)" in rival
+    assert "the default's rejection in favour of `monitoring_does_nothing` (adjusted p 0.060), " \
+           "`duration=constant` (adjusted p 0.150) does not survive it" in rival
 
 
 def test_the_paragraph_follows_the_tables_when_they_change():

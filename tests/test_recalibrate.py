@@ -116,5 +116,19 @@ def test_a_tiny_discrimination_recalibrates_both_models_and_compares_them(tiny_d
     text = discrimination.discrimination_markdown(summary)
     assert "`monitoring_does_nothing`" in text and "recalibrated" in text
     rows = text.splitlines()
-    assert rows.index("| *rival structures: one mechanism in another form* | | | | | |") \
+    assert rows.index("| *rival structures: one mechanism in another form* | | | | | | |") \
         == rows.index(next(r for r in rows if r.startswith("| `presence=switch`"))) - 1
+
+
+def test_holm_adjusts_step_down_over_the_models_compared_only():
+    # sorted 0.005, 0.01, 0.03, 0.04 (m = 4): 4 x 0.005, 3 x 0.01, then max(2 x 0.03, 1 x 0.04) kept monotone
+    adjusted = discrimination.holm([0.01, 0.04, 0.03, float("nan"), 0.005])
+    assert list(adjusted[[0, 1, 2, 4]]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert pd.isna(adjusted[3])
+    assert discrimination.holm([0.6, 0.9]).tolist() == [1.0, 1.0]  # capped at 1
+    table = pd.DataFrame({"variant": ["default", "a", "b", "c"], "note": ["", "", "not run: x", ""],
+                          "p_variant": [None, 0.01, 0.001, 0.02], "p_default": [None, 0.5, 0.5, 0.02]})
+    with_holm = discrimination.with_holm(table)
+    # the default and the model not run are not in the family: m = 2
+    assert with_holm["p_variant_holm"].tolist()[1:] == pytest.approx([0.02, float("nan"), 0.02], nan_ok=True)
+    assert with_holm["p_default_holm"].tolist()[3] == pytest.approx(0.04)

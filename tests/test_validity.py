@@ -16,7 +16,7 @@ from sim.cli.main import main
 from sim.core.errors import InputError
 from sim.core.strict_yaml import load_yaml
 from sim.experiments.run import run_scenario
-from sim.experiments.validation.variants import VARIANTS
+from sim.experiments.validation.variants import DISCRIMINATED
 from sim.mechanisms import DEFAULT_STRUCTURE
 from sim.outputs.artefacts import write_csv
 from sim.outputs.report import build_report
@@ -36,7 +36,7 @@ from sim.stats.validity import (
 ROOT = Path(__file__).resolve().parent.parent
 REPOSITORY_COPY = ROOT / "seeds" / "validity.yaml"
 NOT_LISTED = {"objection": "linear"}  # a non-default form that seeds/validity.yaml does not list
-REJECTED = {"escalation": "threshold"}  # the escalation cliff, rejected by the held-out spells
+REJECTED = {"impatience": "detected"}  # a rival form the refitted held-out spells reject (p 0.003)
 
 
 def _small_run(horizon: int, structure: dict[str, str]):
@@ -55,7 +55,9 @@ def test_the_file_states_the_record_horizon_of_the_spell_validation_and_the_curr
     flags = [entry.flag for entry in coverage.rejected]
     assert "default_rejected:spells_mission_gaps" in flags
     assert "default_rejected:peacekeepers_timing" in flags
-    assert "structure_rejected:escalation=threshold" in flags
+    assert "default_rejected:spells_prefer_escalation_threshold" in flags
+    assert {"structure_rejected:duration=constant", "structure_rejected:impatience=detected"} <= set(flags)
+    assert "structure_rejected:escalation=threshold" not in flags, "the cliff at E = 5 is not the threshold form"
     assert all(entry.p_value < coverage.alpha for entry in coverage.rejected)
 
 
@@ -64,7 +66,7 @@ def test_the_repository_copy_and_the_bundled_copy_are_the_same_bytes():
 
 
 def test_every_variant_and_form_named_is_one_the_validation_built():
-    variants = {v.key: v for v in VARIANTS}
+    variants = {v.key: v for v in DISCRIMINATED}
     for entry in bundled_coverage().rejected:
         if entry.against is not None:
             assert entry.against in variants, entry.against
@@ -81,6 +83,32 @@ def test_every_p_value_is_the_one_docs_validation_prints():
     assert stale == []
 
 
+def _discrimination_rows() -> list[list[str]]:
+    """The cells of docs/VALIDATION.md's generated discrimination table, one list a model."""
+    text = (ROOT / "docs" / "VALIDATION.md").read_text(encoding="utf-8")
+    block = text.split("<!-- discrimination:begin -->")[1].split("<!-- discrimination:end -->")[0]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in block.strip().splitlines()
+            if line.startswith("| `")]
+
+
+def test_every_rejection_docs_validation_prints_is_in_the_file():
+    """The other direction: a rival structure the refitted discrimination rejects, or a model the held-out spells
+    prefer to the default, is a flag of seeds/validity.yaml (a validation rerun with new verdicts fails this until
+    the file is updated by hand, as its header says)."""
+    flags = {entry.flag for entry in bundled_coverage().rejected}
+    rows = _discrimination_rows()
+    assert len(rows) == 1 + len(DISCRIMINATED), "regenerate docs/VALIDATION.md: ceasefire validation --discriminate"
+    missing = []
+    for model, _fit, _llr, _p, verdict, *_ in rows:
+        key = model.strip("`")
+        if verdict == "**variant rejected**" and "=" in key:
+            missing += [f"structure_rejected:{key}"] if f"structure_rejected:{key}" not in flags else []
+        if verdict == "default rejected":
+            against = [e for e in bundled_coverage().rejected if e.against == key]
+            missing += [] if against else [f"default_rejected (against {key})"]
+    assert missing == []
+
+
 def _document() -> dict:
     return load_yaml(REPOSITORY_COPY)
 
@@ -92,12 +120,12 @@ def _document() -> dict:
     (lambda d: d.update(horizon=10), r"validity\.yaml: horizon: Extra inputs"),
     (lambda d: d["rejected"][0].update(p_value=0.2), r"validity\.yaml: rejected\.0\.p_value: 0\.2 is not below alpha"),
     (lambda d: d["rejected"][0].update(p_value="0.01"), r"validity\.yaml: rejected\.0\.p_value: write the number"),
-    (lambda d: d["rejected"][-1].update(form="cliff"), r"validity\.yaml: rejected\.4: .*unknown form 'cliff'"),
-    (lambda d: d["rejected"][-1].update(mechanism="weather"), r"validity\.yaml: rejected\.4: .*unknown mechanism"),
+    (lambda d: d["rejected"][-1].update(form="cliff"), r"validity\.yaml: rejected\.8: .*unknown form 'cliff'"),
+    (lambda d: d["rejected"][-1].update(mechanism="weather"), r"validity\.yaml: rejected\.8: .*unknown mechanism"),
     (lambda d: d["rejected"][0].pop("key"), r"validity\.yaml: rejected\.0: .*needs a key"),
     (lambda d: d["rejected"][0].update(held_out=["spells_none"]),
      r"validity\.yaml: rejected\.0\.held_out: 'spells_none' is not a held-out item"),
-    (lambda d: d["rejected"].append(dict(d["rejected"][0])), r"validity\.yaml: rejected\.5: default_rejected:\S+ is "
+    (lambda d: d["rejected"].append(dict(d["rejected"][0])), r"validity\.yaml: rejected\.9: default_rejected:\S+ is "
                                                              r"listed twice"),
 ])
 def test_a_malformed_file_is_one_line_naming_the_file_and_the_field(change, message):
@@ -130,10 +158,10 @@ def test_a_730_day_headline_is_within_the_record_and_a_4000_day_one_is_beyond_it
 
 def test_a_rejected_form_is_flagged_and_a_form_not_listed_is_not():
     rejected = run_validity(730, REJECTED)
-    assert rejected.flags == ("structure_rejected:escalation=threshold",)
-    assert "escalation = threshold" in rejected.note and "0.013" in rejected.note
+    assert rejected.flags == ("structure_rejected:impatience=detected",)
+    assert "impatience = detected" in rejected.note and "0.003" in rejected.note
     assert run_validity(730, NOT_LISTED).flags == ()
-    assert run_validity(4000, REJECTED).flags == (BEYOND, "structure_rejected:escalation=threshold")
+    assert run_validity(4000, REJECTED).flags == (BEYOND, "structure_rejected:impatience=detected")
 
 
 def test_the_default_structure_carries_one_flag_per_held_out_test_it_fails():
@@ -149,7 +177,7 @@ def test_the_code_parses_back_into_its_flags_and_reads_in_plain_words():
     found = run_validity(4000, REJECTED)
     assert parse_validity(found.code) == found.flags
     assert parse_validity(WITHIN) == ()
-    assert in_words(found.flags) == ("P(holding at the horizon) beyond the record's horizon; escalation = threshold "
+    assert in_words(found.flags) == ("P(holding at the horizon) beyond the record's horizon; impatience = detected "
                                      "rejected by the held-out record")
     assert in_words(run_validity(730, {}).flags).startswith("the default structure fails")
     assert in_words(()) == "within what the record covers"
@@ -161,10 +189,10 @@ def test_the_code_parses_back_into_its_flags_and_reads_in_plain_words():
 def test_summary_csv_has_the_validity_columns_last_and_otherwise_the_same_bytes(tmp_path: Path):
     out = tmp_path / "run"
     assert main(["run", str(ROOT / "scenarios" / "baseline.yaml"), "--replications", "20", "--horizon", "4000",
-                 "--structure", "escalation=threshold", "--no-plots", "--quiet", "--out", str(out)]) == 0
+                 "--structure", "impatience=detected", "--no-plots", "--quiet", "--out", str(out)]) == 0
     summary = read_csv(out / "summary.csv")
     assert list(summary.columns[-2:]) == list(VALIDITY_COLUMNS)
-    assert summary["validity"].iloc[0] == f"{BEYOND};structure_rejected:escalation=threshold"
+    assert summary["validity"].iloc[0] == f"{BEYOND};structure_rejected:impatience=detected"
     assert "beyond what the record can check" in summary["validity_note"].iloc[0]
     # only the columns were added: the rest of the file is what summary_table alone writes
     runs = read_csv(out / "runs.csv")
@@ -190,8 +218,8 @@ def test_the_report_shows_the_flag_beside_the_headline_in_plain_words(tmp_path: 
     short = save_run(_small_run(730, NOT_LISTED), tmp_path / "short", plots=False)
     text = build_report([long, short], tmp_path / "report.html").read_text(encoding="utf-8")
     assert "P(holding at the horizon) — beyond what the record covers (3,652 days)" in text
-    assert "What the evidence covers: P(holding at the horizon) beyond the record&#x27;s horizon; escalation = " \
-           "threshold rejected by the held-out record." in text
+    assert "What the evidence covers: P(holding at the horizon) beyond the record&#x27;s horizon; impatience = " \
+           "detected rejected by the held-out record." in text
     assert "What the evidence covers: within what the record covers." in text
     assert text.count("<td>what the evidence covers</td>") == 1  # the comparison row
 
@@ -222,10 +250,10 @@ def test_a_sweep_states_its_validity_once_in_its_manifest_and_leaves_sweep_csv_a
 def test_the_bet_table_ends_with_the_validity_of_each_variant():
     from sim.experiments.bet import DEFAULT_VARIANT, VALIDITY_COLUMN, run_bet, structure_variant
 
-    variants = (DEFAULT_VARIANT, structure_variant("escalation", "threshold"), structure_variant("objection", "linear"))
+    variants = (DEFAULT_VARIANT, structure_variant("impatience", "detected"), structure_variant("objection", "linear"))
     table = run_bet(replications=10, seed=3, variants=variants, horizon=30).table
     assert table.columns[-1] == VALIDITY_COLUMN
     codes = table.groupby("variant", sort=False)[VALIDITY_COLUMN].unique()
     assert parse_validity(codes["default"][0])[0].startswith("default_rejected:")
-    assert list(codes["escalation=threshold"]) == ["structure_rejected:escalation=threshold"]
+    assert list(codes["impatience=detected"]) == ["structure_rejected:impatience=detected"]
     assert list(codes["objection=linear"]) == [WITHIN]

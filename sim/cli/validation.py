@@ -33,7 +33,7 @@ the calibration evidence alone (a small ABC-SMC each, as `ceasefire calibrate`; 
 pyabc), then scores each refitted model on the held-out spells (log-likelihood ratio against the default
 with its Monte Carlo error; rejected at 0.05 by a parametric bootstrap) and the held-out anchors. Writes
 discrimination.csv, recalibration.csv and discrimination.png (24 refitted models: about 40 minutes on
-2 idle workers, over an hour on a loaded machine).
+2 idle workers by estimate; 69 minutes measured on 2 shared cores).
 
 Every run also scores Fortna's spells by mission type (spells.csv, hazards.csv) and writes evidence.csv:
 one row per item of the pre-registered plan (seeds/evidence_plan.yaml, whose SHA-256 is in manifest.json)

@@ -37,6 +37,8 @@ DEFAULT = "default"
 """The ``mechanism`` of an entry about the default structure as a whole."""
 
 KEY = r"^[a-z][a-z0-9_]*$"
+MODEL_KEY = r"^[a-z][a-z0-9_]*(=[a-z][a-z0-9_]*)?$"
+"""A discriminated model's key: a wrong variant (``troops_dont_deter``) or a rival structure (``presence=switch``)."""
 
 
 class Rejection(BaseModel):
@@ -47,8 +49,8 @@ class Rejection(BaseModel):
     mechanism: str
     form: str | None = None
     key: str | None = Field(default=None, pattern=KEY)
-    against: str | None = Field(default=None, pattern=KEY)
-    variant: str | None = Field(default=None, pattern=KEY)
+    against: str | None = Field(default=None, pattern=MODEL_KEY)
+    variant: str | None = Field(default=None, pattern=MODEL_KEY)
     held_out: tuple[str, ...] = Field(min_length=1)
     test: str = Field(min_length=3)
     p_value: float = Field(ge=0.0, le=1.0)

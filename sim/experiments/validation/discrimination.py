@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.experiments.validation import anchors, power, recalibrate, variants
@@ -92,6 +93,38 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
     return pd.DataFrame(rows)
 
 
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment of ``p_values`` (NaN left out of the family and returned as NaN): a model is
+    rejected at family-wise level ``alpha`` when its adjusted p is below ``alpha``. With one comparison per model
+    (23 here) some p below 0.05 are expected by chance; Holm controls the chance of any false rejection."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = order.size
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def compared(summary: pd.DataFrame) -> pd.Series:
+    """Which rows of a discrimination table were compared with the default (not the default, not skipped)."""
+    notes = summary["note"].fillna("") if "note" in summary else pd.Series("", index=summary.index)
+    return (summary["variant"] != DEFAULT.key) & notes.eq("")
+
+
+def with_holm(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with ``p_variant_holm`` and ``p_default_holm``: Holm-adjusted over the models compared."""
+    out = summary.copy()
+    tested = compared(summary)
+    for column in ("p_variant", "p_default"):
+        values = np.where(tested, pd.to_numeric(summary[column], errors="coerce"), np.nan)
+        out[f"{column}_holm"] = holm(values)
+    return out
+
+
 def _anchor_columns(model: Variant, table: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]:
     """The held-out anchors' columns of :func:`sim.experiments.validation.variants.discrimination_row`."""
     return variants.discrimination_row(model, table, reference)
@@ -102,26 +135,32 @@ def _fitted_text(fitted: dict[str, float]) -> str:
 
 
 def discrimination_markdown(summary: pd.DataFrame) -> str:
-    """The discrimination table as Markdown, as in docs/VALIDATION.md."""
+    """The discrimination table as Markdown, as in docs/VALIDATION.md (with Holm's family-wise p)."""
+    summary = with_holm(summary)
+    family = int(compared(summary).sum())
     lines = ["| model (recalibrated) | fit to calibration (median distance) | held-out spells: ΔlogL vs default "
-             "| p under the variant | rejected at 0.05 | held-out anchors: fit difference |",
-             "|---|---|---|---|---|---|"]
+             f"| p under the variant | rejected at 0.05 | Holm-adjusted p ({family} comparisons) "
+             "| held-out anchors: fit difference |",
+             "|---|---|---|---|---|---|---|"]
     families = summary["kind"] if "kind" in summary else pd.Series("", index=summary.index)
-    for family, row in zip(families, summary.itertuples(), strict=True):
-        if family == "rival_structure" and not any(line.startswith("| *rival") for line in lines):
-            lines.append("| *rival structures: one mechanism in another form* | | | | | |")
+    for kind, row in zip(families, summary.itertuples(), strict=True):
+        if kind == "rival_structure" and not any(line.startswith("| *rival") for line in lines):
+            lines.append("| *rival structures: one mechanism in another form* | | | | | | |")
         note = getattr(row, "note", "")
         if isinstance(note, str) and note:
-            lines.append(f"| `{row.variant}` | {note} | | | | |")
+            lines.append(f"| `{row.variant}` | {note} | | | | | |")
             continue
         if row.variant == DEFAULT.key:
             verdict = "—"
-            llr, p, anchor = "—", "—", "—"
+            llr, p, holm_p, anchor = "—", "—", "—", "—"
         else:
             verdict = "**variant rejected**" if row.variant_rejected else (
                 "default rejected" if row.default_rejected else "neither")
             llr = f"{row.observed_llr:+.2f} ± {row.observed_llr_se:.2f}"
             p = f"{row.p_variant:.3f}"
+            holm_p = f"{row.p_variant_holm:.3f}" if not row.default_rejected else \
+                f"{row.p_variant_holm:.3f} (default: {row.p_default_holm:.3f})"
             anchor = f"{row.difference_held:+.2f} ± {row.difference_held_se:.2f}"
-        lines.append(f"| `{row.variant}` | {row.calibration_distance:.1f} | {llr} | {p} | {verdict} | {anchor} |")
+        lines.append(f"| `{row.variant}` | {row.calibration_distance:.1f} | {llr} | {p} | {verdict} | {holm_p} "
+                     f"| {anchor} |")
     return "\n".join(lines)

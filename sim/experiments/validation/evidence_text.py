@@ -62,6 +62,30 @@ def _verdicts(models: pd.DataFrame, noun: str) -> str:
             + (", ".join(f"`{v}`" for v in neither["variant"]) or "none of them") + ".")
 
 
+def _family_wise(discrimination: pd.DataFrame) -> str:
+    """What survives Holm's correction over all the comparisons with the default (both directions)."""
+    from sim.experiments.validation.discrimination import compared, with_holm
+
+    table = with_holm(discrimination)
+    table = table[compared(table)]
+    if not len(table):
+        return ""
+    kept = table[table["p_variant_holm"] < ALPHA]
+    text = (f"Over all {len(table)} comparisons, Holm's correction at a family-wise 0.05 keeps the rejection of "
+            + (", ".join(f"`{v}`" for v in kept["variant"]) or "none of them"))
+    lost = table[(table["variant_rejected"].astype(bool)) & (table["p_variant_holm"] >= ALPHA)]
+    if len(lost):
+        text += " only, not of " + ", ".join(f"`{v}` (adjusted p {p:.3f})" for v, p in
+                                              zip(lost["variant"], lost["p_variant_holm"], strict=True))
+    beaten = table[table["default_rejected"].astype(bool)]
+    if len(beaten):
+        survives = beaten[beaten["p_default_holm"] < ALPHA]
+        text += ("; the default's rejection in favour of " + ", ".join(
+            f"`{v}` (adjusted p {p:.3f})" for v, p in zip(beaten["variant"], beaten["p_default_holm"], strict=True))
+            + (" survives it" if len(survives) == len(beaten) else " does not survive it"))
+    return text + "."
+
+
 def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination: pd.DataFrame | None,
                        power: pd.DataFrame | None, record_horizon_years: int = 10) -> str:
     """The paragraph, from a validation's tables (``discrimination`` and ``power`` may be None: not run)."""
@@ -93,6 +117,7 @@ def evidence_paragraph(spells: pd.DataFrame, table: pd.DataFrame, discrimination
         if len(rivals):
             parts.append(f"Of the {len(rivals)} rival structures (one contested mechanism at a time in another "
                          "form, each refitted), they " + _verdicts(rivals, "rival structure"))
+        parts.append(_family_wise(discrimination))
         parts.append(_provisional(compared, power))
     if power is not None and "power" in power:
         rows = power[power["power"].notna()] if "power" in power else power

@@ -113,6 +113,8 @@ def test_a_tiny_discrimination_recalibrates_both_models_and_compares_them(tiny_d
     assert 0.0 <= wrong["p_variant"] <= 1.0 and 0.0 <= wrong["p_default"] <= 1.0
     assert wrong["variant_rejected"] == (wrong["p_variant"] < 0.05)
     assert wrong["observed_llr_se"] >= 0.0
+    assert summary["p_variant_holm"].iloc[1:].tolist() == pytest.approx(
+        discrimination.holm(summary["p_variant"].iloc[1:].tolist()).tolist())
     text = discrimination.discrimination_markdown(summary)
     assert "`monitoring_does_nothing`" in text and "recalibrated" in text
     rows = text.splitlines()

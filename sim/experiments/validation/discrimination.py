@@ -57,7 +57,7 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
             workers: int = 1, progress: Callable[[int], None] | None = None,
             scale: float = variants.DISCRIMINATION_SCALE, spell_scale: float = SPELL_SCALE) -> pd.DataFrame:
     """The held-out fits of ``models`` (by key; the default's is the reference) against the default's: one row
-    per model, the default first."""
+    per model, the default first, with Holm's family-wise p over the models compared (:func:`with_holm`)."""
     record = power.held_out_record()
     default = models[DEFAULT.key]
     default_counts = power.model_hazards(power.simulate_model(default.model, workers, progress, spell_scale,
@@ -90,7 +90,7 @@ def compare(models: dict[str, recalibrate.Recalibrated], skipped: dict[str, str]
                      **{k: tested[k] for k in ("observed_llr", "observed_llr_se", "p_default", "p_variant",
                                                "default_rejected", "variant_rejected")},
                      "note": ""})
-    return pd.DataFrame(rows)
+    return with_holm(pd.DataFrame(rows))
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:

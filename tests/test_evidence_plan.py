@@ -379,3 +379,21 @@ def test_case_difficulty_is_fitted_on_calibration_spells_only():
     held = ~spell_level.calibration_segments(segments)
     scrambled.loc[held, "event"] = 0
     assert spell_level.control_multipliers(scrambled)[1] == beta
+
+
+def test_a_simulated_failure_neither_model_can_produce_favours_neither_instead_of_poisoning_the_sum():
+    """Records are simulated from hazards redrawn from the Monte Carlo error (never 0), the models are compared at
+    their point hazards (0 where no world failed): a failure in such a bin gives -inf under both; the group then
+    counts 0, not NaN (which made the bootstrap's quantile NaN in tiny runs)."""
+    from sim.experiments.validation import power
+
+    record = power.HeldOutRecord(("a", "b"), ("a", "b"), (), (), (), (), 2)
+    stats = [(np.array([[1.0, 0.0]]), np.array([[10.0, 5.0]])), (np.array([[0.0, 1.0]]), np.array([[3.0, 3.0]]))]
+    alternative = {"a": np.array([0.0, 0.1]), "b": np.array([0.1, 0.2])}
+    null = {"a": np.array([0.0, 0.2]), "b": np.array([0.1, 0.1])}
+    with np.errstate(invalid="raise"):
+        llr = power._llr(stats, record, alternative, null)
+    # group a favours neither; group b: (log 0.2 - 0.9) - (log 0.1 - 0.6)
+    assert llr.tolist() == pytest.approx([np.log(2.0) - 0.3])
+    one_sided = {"a": np.array([0.1, 0.1]), "b": alternative["b"]}  # only the alternative can produce it
+    assert power._llr(stats, record, one_sided, null)[0] == np.inf

@@ -161,8 +161,12 @@ def _llr(stats: Sequence[tuple[np.ndarray, np.ndarray]], record: HeldOutRecord,
     """log L(alternative) - log L(null) of every simulated record (summed over groups)."""
     total = 0.0
     for group, (failures, exposure) in zip(record.groups, stats, strict=True):
-        total = total + spell_level.log_lik_many(failures, exposure, alternative[group]) \
-            - spell_level.log_lik_many(failures, exposure, null[group])
+        under_alternative = spell_level.log_lik_many(failures, exposure, alternative[group])
+        under_null = spell_level.log_lik_many(failures, exposure, null[group])
+        # a failure where both models' point hazards are 0 (neither simulated one there; the records are simulated
+        # from hazards redrawn from the Monte Carlo error, which are never 0): the group favours neither model
+        impossible = np.isneginf(under_alternative) & np.isneginf(under_null)
+        total = total + np.where(impossible, 0.0, under_alternative - np.where(impossible, 0.0, under_null))
     return np.asarray(total)
 
 
@@ -198,9 +202,10 @@ def power_row(model: Variant, counts: Mapping[str, tuple[np.ndarray, np.ndarray]
         nul = {g: rng.gamma(c[0] + 0.5) / np.maximum(c[1], 1e-12) for g, c in default_counts.items()}
         redrawn.append(float(_llr(_observed_stats(record), record, alt, nul)[0]))
     n = record.spells
-    m0, m1 = under_null.mean() / n, under_alt.mean() / n
-    s0, s1 = under_null.std(ddof=1) / math.sqrt(n), under_alt.std(ddof=1) / math.sqrt(n)
-    gap = m1 - m0
+    with np.errstate(invalid="ignore"):  # an infinite simulated LLR (a model that never fails somewhere): no
+        m0, m1 = under_null.mean() / n, under_alt.mean() / n  # normal approximation, so cases_for_80 is inf
+        s0, s1 = under_null.std(ddof=1) / math.sqrt(n), under_alt.std(ddof=1) / math.sqrt(n)
+        gap = m1 - m0
     needed = ((norm.ppf(1 - ALPHA) * s0 + norm.ppf(TARGET_POWER) * s1) / gap) ** 2 if gap > 0 else float("inf")
     finite = np.isfinite(redrawn)
     return {"variant": model.key, "description": model.description, "spells": n,

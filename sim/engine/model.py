@@ -298,10 +298,11 @@ class CeasefireModel(mesa.Model):
         self.institution = np.zeros(n)  # what holding has built, 0-1 (ODD 26)
         # spoiler attacks: each world's next attack day, drawn as geometric gaps (ODD 24)
         self.next_spoiler_day, self.spoiler_draws = first_events(self.keys, Lane.SPOILER_GAP, self.params.spoiler_rate)
-        self.trajectories: dict[str, np.ndarray] | None = None
+        self._trajectories: dict[str, np.ndarray] | None = None
         if record_trajectories:
-            self.trajectories = {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32)
-                                 for name in TRAJECTORY_VARIABLES}
+            self._trajectories = {name: np.full((self.horizon_days + 1, n), np.nan, dtype=np.float32)
+                                  for name in TRAJECTORY_VARIABLES}
+        self._blanked = True  # no stepped world's recorded values wait to be blanked (_blank_ended)
         self._archive: dict[tuple[int, str], np.ndarray] = {}
 
     def _agreement_phase(self) -> None:
@@ -771,6 +772,7 @@ class CeasefireModel(mesa.Model):
         keep = self.holding
         if keep.all():
             return
+        self._blank_ended(~keep)
         ended_ids = self.world_ids[~keep]
         for holder, name in self._per_world_arrays():
             values = holder[name]
@@ -780,6 +782,9 @@ class CeasefireModel(mesa.Model):
 
     def _restore(self) -> None:
         """Put every per-world array back to all worlds in their original order."""
+        if not self._blanked:  # before, while only the stepped worlds are to be looked at
+            self._blank_ended(~self.holding)
+            self._blanked = True
         if not self._archive:
             return
         ids = self.world_ids
@@ -789,13 +794,42 @@ class CeasefireModel(mesa.Model):
             holder[name] = full
         self._archive = {}
 
+    @property
+    def trajectories(self) -> dict[str, np.ndarray] | None:
+        """Variable -> array (horizon + 1, worlds) of each day's values, NaN where the ceasefire does not hold
+        (``None`` unless recorded)."""
+        if self._trajectories is not None and not self._blanked:
+            self._blank_ended(~self.holding)
+            self._blanked = True
+        return self._trajectories
+
     def _record(self) -> None:
-        """Store today's trajectory values of the worlds whose ceasefire holds."""
-        if self.trajectories is None:
+        """Store today's trajectory values of every stepped world.
+
+        Writing all of them, not only those that hold, saves selecting the holding ones every day; the values of
+        a world whose ceasefire has ended are blanked to NaN later, from its last day on (:meth:`_blank_ended`),
+        before it is dropped from the stepped arrays or the trajectories are read.
+        """
+        if self._trajectories is None:
             return
-        holding = self.holding
-        ids = self.world_ids[holding]
+        # every world, in order, until the first compaction: a plain row write instead of a scatter
+        columns = slice(None) if self.active_worlds == self.worlds else self.world_ids
         for name in TRAJECTORY_VARIABLES:
             value = getattr(self, name)
             value = value() if callable(value) else value
-            self.trajectories[name][self.day, ids] = value[holding]
+            self._trajectories[name][self.day, columns] = value
+        self._blanked = False
+
+    def _blank_ended(self, ended: np.ndarray) -> None:
+        """Set to NaN the recorded values of the stepped worlds ``ended`` (a mask) from the day their
+        ceasefire ended (day 0 where none was agreed) to today."""
+        if self._trajectories is None or not ended.any():
+            return
+        ids = self.world_ids[ended]
+        first_blank = np.maximum(self.breakdown_day[ended], 0)
+        start = int(first_blank.min())
+        blank = np.arange(start, self.day + 1)[:, None] >= first_blank[None, :]
+        for recorded in self._trajectories.values():
+            block = recorded[start:self.day + 1, ids]
+            block[blank] = np.nan
+            recorded[start:self.day + 1, ids] = block

@@ -2,7 +2,8 @@
 
 Not a test: it prints figures. Each checkout runs in a worker process of its own (the same Python, with
 ``PYTHONPATH`` set to the checkout), warmed up once; the workers then time, in process and one after the other,
-``CeasefireModel(baseline, worlds, rng=seed, record_trajectories=False).run()`` for the same seeds, so that a
+``CeasefireModel(baseline, worlds, rng=seed, record_trajectories=False).run()`` (``--trajectories``: recording them,
+as the main job and the dashboard do) for the same seeds, so that a
 change in the machine's load hits both alike. Optionally the one-world-per-model oracle (``tests/oracle.py`` of
 this checkout) is timed between them, for the throughput ratio engine / oracle of each checkout, pair by pair.
 
@@ -31,9 +32,10 @@ import json, sys, time
 from sim.engine.model import CeasefireModel
 from sim.spec.scenario import load_scenario
 scenario = load_scenario(sys.argv[1]).model_copy(update={"horizon_days": int(sys.argv[2])})
+record = sys.argv[3] == "1"
 def engine(worlds, seed):
     start, cpu = time.perf_counter(), time.process_time()
-    CeasefireModel(scenario, worlds, rng=seed, record_trajectories=False).run()
+    CeasefireModel(scenario, worlds, rng=seed, record_trajectories=record).run()
     return time.perf_counter() - start, time.process_time() - cpu
 def oracle(worlds, seed):
     from tests.oracle import run_oracle
@@ -52,11 +54,12 @@ for line in sys.stdin:
 class Worker:
     """A Python process with one checkout on its path, timing runs on request."""
 
-    def __init__(self, checkout: Path, horizon: int, numba: bool, extra_path: list[str]) -> None:
+    def __init__(self, checkout: Path, horizon: int, numba: bool, extra_path: list[str], trajectories: bool) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(checkout), *extra_path]),
                    CEASEFIRE_NUMBA="1" if numba else "0")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(ROOT / "scenarios" / "baseline.yaml"), str(horizon)],
+            [sys.executable, "-c", WORKER, str(ROOT / "scenarios" / "baseline.yaml"), str(horizon),
+             "1" if trajectories else "0"],
             cwd=checkout, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None and self.process.stdout.readline().strip() == "ready"
 
@@ -86,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=9, help="alternating pairs (default 9; medians reported)")
     parser.add_argument("--oracle-worlds", type=int, default=0,
                         help="also time this checkout's oracle with this many worlds between the engines' runs")
+    parser.add_argument("--trajectories", action="store_true",
+                        help="record the trajectories in the engine's runs (the main job and the dashboard do)")
     parser.add_argument("--numba", action="store_true",
                         help="both workers with CEASEFIRE_NUMBA=1 (numba must import: see --path)")
     parser.add_argument("--path", action="append", default=[],
@@ -94,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"load average before: {load()}")
-    workers = {name: Worker(checkout, args.horizon, args.numba, args.path)
+    if args.pairs < 1 or args.worlds < 1:
+        parser.error("--pairs and --worlds must be at least 1")
+    workers = {name: Worker(checkout, args.horizon, args.numba, args.path, args.trajectories)
                for name, checkout in (("this", ROOT), ("baseline", args.baseline))}
     measured: dict[str, list[tuple[float, float]]] = {"this": [], "baseline": [], "oracle": []}
     try:
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 def report(times: dict[str, list[float]], clock: str, args: argparse.Namespace) -> None:
     """Medians and pair-by-pair ratios of one clock's times."""
     print(f"{clock} time: baseline {args.worlds} worlds x {args.horizon} days, in process, "
-          f"{args.pairs} alternating pairs"
+          f"{args.pairs} alternating pairs{', trajectories recorded' if args.trajectories else ''}"
           f"{', CEASEFIRE_NUMBA=1 (numba where the checkout has kernels)' if args.numba else ', numpy'}")
     for name in ("this", "baseline"):
         t = times[name]

@@ -49,3 +49,31 @@ def test_the_model_v3_checks_run(script: str, arguments: list[str], expected: st
         runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
     assert exit_info.value.code == 0
     assert expected in capsys.readouterr().out
+
+
+ROOT = BENCHMARKS.parent
+
+
+def test_engine_against_a_checkout_runs(monkeypatch: pytest.MonkeyPatch, capsys):
+    """``bench_vs_commit.py`` against this same checkout (both sides the same code), tiny sizes."""
+    monkeypatch.setattr(sys, "argv", ["bench_vs_commit.py", str(ROOT), "--worlds", "30", "--horizon", "15",
+                                      "--pairs", "1", "--oracle-worlds", "2", "--trajectories"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / "bench_vs_commit.py"), run_name="__main__")
+    assert exit_info.value.code == 0
+    output = capsys.readouterr().out
+    assert "trajectories recorded" in output and "speed-up baseline / this, pair by pair" in output
+    assert "engine / oracle (2 worlds), this:" in output
+
+
+def test_main_job_benchmark_runs_and_compares_outputs(monkeypatch: pytest.MonkeyPatch, capsys):
+    """``bench_main_job.py`` against this same checkout: the whole command runs, and identical code gives identical
+    CSV and PNG bytes (a comparison that reports a difference would exit 1 for a CSV)."""
+    monkeypatch.setattr(sys, "argv", ["bench_main_job.py", "--baseline", str(ROOT), "--pairs", "1",
+                                      "--extra", "--replications", "40", "--horizon", "20"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / "bench_main_job.py"), run_name="__main__")
+    assert exit_info.value.code == 0
+    output = capsys.readouterr().out
+    assert "ratio of medians baseline / current" in output
+    assert "outputs: every CSV and PNG the same bytes" in output

@@ -240,7 +240,8 @@ def test_ensemble_writes_one_row_per_sampled_combination_plus_pooled_and_the_var
     assert ceasefire("ensemble", BASELINE, "--draws", 2, "--replications", 4, "--horizon", 5, "--out", out,
                      "--quiet") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["ensemble.csv", "variance.csv", "runs.csv", "draws.csv", "ensemble.png", "manifest.json"])
+        ["ensemble.csv", "variance.csv", "form_effects.csv", "runs.csv", "draws.csv", "ensemble.png",
+         "manifest.json"])
     table = pd.read_csv(out / "ensemble.csv")
     assert len(table) == 97 and list(table["row"]) == ["combination"] * 96 + ["pooled"]
     combos = table.iloc[:96]
@@ -342,6 +343,6 @@ def test_the_same_bytes_on_a_dask_cluster(ceasefire, tmp_path, monkeypatch):
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   dashboard_address=None) as cluster:
         assert ceasefire(*args, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "dask") == 0
-    for name in ("ensemble.csv", "variance.csv", "runs.csv", "draws.csv"):
+    for name in ("ensemble.csv", "variance.csv", "form_effects.csv", "runs.csv", "draws.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     assert __import__("json").loads((tmp_path / "dask" / "manifest.json").read_text())["workers"] == 2

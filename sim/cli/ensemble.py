@@ -29,8 +29,9 @@ forms (--combinations all: every one of the 20,736; sample:N: N of them) crossed
 with --posterior [FILE] (without FILE: the committed posterior). Draw d runs with seed S + d in every
 combination (common random numbers). Default: 96 x 16 runs of 500 worlds over the scenario's horizon, a
 few minutes on one core. Writes ensemble.csv (one row per combination plus the pooled row), variance.csv
-(shares of structure, parameters and Monte Carlo noise), runs.csv, draws.csv, ensemble.png and
-manifest.json; see docs/ENSEMBLE.md.
+(shares of structure, parameters and Monte Carlo noise), form_effects.csv (each form's main effect on each
+headline against its mechanism's default form, fitted to the combinations' means, with 95 % intervals), runs.csv,
+draws.csv, ensemble.png and manifest.json; see docs/ENSEMBLE.md.
 """
 
 HELP = "headline numbers across structural forms and parameter draws, with variance shares"

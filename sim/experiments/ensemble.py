@@ -46,6 +46,7 @@ from sim.experiments.result import Artefacts
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, get_path, load_scenario
 from sim.spec.sources import typed
+from sim.stats.form_effects import form_effects
 from sim.stats.metrics import holding_counts
 
 if TYPE_CHECKING:
@@ -305,10 +306,19 @@ class EnsembleResult:
         """``variance.csv`` (:func:`variance_table`)."""
         return variance_table(self)
 
+    @cached_property
+    def form_effects(self) -> pd.DataFrame:
+        """``form_effects.csv``: each form's main effect on each headline against its mechanism's default form,
+        fitted to the combinations' means (:func:`sim.stats.form_effects.form_effects`)."""
+        combinations = self.table[self.table["row"] == "combination"]
+        return form_effects(combinations, MECHANISM_NAMES, [f"{o}_mean" for o in OUTPUTS], DEFAULT_STRUCTURE,
+                            {name: list(REGISTRY[name]) for name in MECHANISM_NAMES})
+
     def artefacts(self) -> Artefacts:
-        """``ensemble.csv``, ``variance.csv``, ``runs.csv``, ``draws.csv``, ``ensemble.png`` and the manifest."""
-        tables = {"ensemble.csv": self.table, "variance.csv": self.variance, "runs.csv": self.runs,
-                  "draws.csv": draws_table(self.design)}
+        """``ensemble.csv``, ``variance.csv``, ``form_effects.csv``, ``runs.csv``, ``draws.csv``, ``ensemble.png``
+        and the manifest."""
+        tables = {"ensemble.csv": self.table, "variance.csv": self.variance, "form_effects.csv": self.form_effects,
+                  "runs.csv": self.runs, "draws.csv": draws_table(self.design)}
         return Artefacts("ensemble", tables, manifest=self.manifest_fields(), figures=ENSEMBLE_FIGURES,
                          scenario=self.design.base, source=self.design.scenario_file)
 

@@ -113,6 +113,9 @@ def test_every_table_and_the_manifest_are_written(small_run: Path):
     manifest = json.loads((small_run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["command"] == "decide" and manifest["futures"] == 3 * 2
     assert manifest["parameter_source"].startswith("posterior")
+    # the worlds and days of every run, not the base scenario's
+    assert (manifest["replications"], manifest["horizon_days"]) == (manifest["worlds_per_run"],
+                                                                    manifest["run_horizon_days"]) != (10000, 730)
     outcomes = pd.read_csv(small_run / "outcomes.csv")
     options = pd.read_csv(small_run / "options.csv")
     assert len(outcomes) == len(options) * 6

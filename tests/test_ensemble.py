@@ -278,6 +278,8 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
     manifest = __import__("json").loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["command"] == "ensemble" and manifest["parameter_source"] == "prior"
     assert manifest["n_combinations"] == 3 and manifest["run_seeds"] == [20261125, 20261126]
+    # the worlds and days of every run, not the base scenario's 10,000 worlds over 730 days
+    assert (manifest["replications"], manifest["horizon_days"]) == (40, 365)
 
 
 @pytest.mark.parametrize(

@@ -447,6 +447,9 @@ class DecideResult:
             "run_seeds": list(futures.seeds),
             "worlds_per_run": futures.replications,
             "run_horizon_days": futures.horizon_days,
+            # the common fields would give the base scenario's: every run here has these
+            "replications": futures.replications,
+            "horizon_days": futures.horizon_days,
             "parameter_source": futures.draws.source,
             "parameters_drawn": design.drawn_paths(),
             "thresholds": design.options.thresholds,

@@ -333,6 +333,9 @@ class EnsembleResult:
             "run_seeds": list(design.seeds),
             "worlds_per_run": design.replications,
             "run_horizon_days": design.horizon_days,
+            # the common fields would give the base scenario's: every run here has these
+            "replications": design.replications,
+            "horizon_days": design.horizon_days,
             "parameter_source": design.draws.source,
             "parameters_drawn": sorted(design.draws.values[0]),
             "design": "full factorial: every combination x every draw; the same draws and the same seed per draw "

@@ -10,28 +10,30 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ROOT = BENCHMARKS.parent
+
+
+def run_script(script: str, arguments: list[str], monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``benchmarks/<script>`` as ``python <script> <arguments>`` would; it must exit 0. Returns its output."""
+    monkeypatch.setattr(sys, "argv", [script, *arguments])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
 
 
 def test_engine_benchmark_runs_and_reports_the_ratio(monkeypatch: pytest.MonkeyPatch, capsys):
     arguments = ["--horizon", "20", "--batch-worlds", "200", "--oracle-worlds", "5", "--repeats", "2", "--skip-cli",
                  "--scaling", "100", "300"]
-    monkeypatch.setattr(sys, "argv", ["bench_engine.py", *arguments])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / "bench_engine.py"), run_name="__main__")
-    assert exit_info.value.code == 0
-    output = capsys.readouterr().out
+    output = run_script("bench_engine.py", arguments, monkeypatch, capsys)
     assert "throughput ratio batch / oracle" in output and "target >= 150x" in output
     assert "a world-day; ratio against the oracle at most" in output
     assert "machine: " in output and " cores; Python " in output  # figures differ 2-3x between machines
 
 
-
 def test_evaluate_benchmark_runs_and_finds_identical_results(monkeypatch: pytest.MonkeyPatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["bench_evaluate.py", "--n", "1", "--worlds", "10", "--horizon", "20"])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / "bench_evaluate.py"), run_name="__main__")
-    assert exit_info.value.code == 0
-    output = capsys.readouterr().out
+    output = run_script("bench_evaluate.py", ["--n", "1", "--worlds", "10", "--horizon", "20"], monkeypatch, capsys)
     assert "speed-up: " in output and "(target >= 4x); results identical: True" in output
 
 
@@ -44,24 +46,14 @@ def test_the_model_v3_checks_run(script: str, arguments: list[str], expected: st
                                  capsys):
     """The issue-22 checks (dose, the hazard's shape, Germany) run and print their tables; their numbers are the
     scripts' business, at full size."""
-    monkeypatch.setattr(sys, "argv", [script, *arguments])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / script), run_name="__main__")
-    assert exit_info.value.code == 0
-    assert expected in capsys.readouterr().out
-
-
-ROOT = BENCHMARKS.parent
+    assert expected in run_script(script, arguments, monkeypatch, capsys)
 
 
 def test_engine_against_a_checkout_runs(monkeypatch: pytest.MonkeyPatch, capsys):
     """``bench_vs_commit.py`` against this same checkout (both sides the same code), tiny sizes."""
-    monkeypatch.setattr(sys, "argv", ["bench_vs_commit.py", str(ROOT), "--worlds", "30", "--horizon", "15",
-                                      "--pairs", "1", "--oracle-worlds", "2", "--trajectories"])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / "bench_vs_commit.py"), run_name="__main__")
-    assert exit_info.value.code == 0
-    output = capsys.readouterr().out
+    arguments = [str(ROOT), "--worlds", "30", "--horizon", "15", "--pairs", "1", "--oracle-worlds", "2",
+                 "--trajectories"]
+    output = run_script("bench_vs_commit.py", arguments, monkeypatch, capsys)
     assert "trajectories recorded" in output and "speed-up baseline / this, pair by pair" in output
     assert "engine / oracle (2 worlds), this:" in output
 
@@ -69,11 +61,7 @@ def test_engine_against_a_checkout_runs(monkeypatch: pytest.MonkeyPatch, capsys)
 def test_main_job_benchmark_runs_and_compares_outputs(monkeypatch: pytest.MonkeyPatch, capsys):
     """``bench_main_job.py`` against this same checkout: the whole command runs, and identical code gives identical
     CSV and PNG bytes (a comparison that reports a difference would exit 1 for a CSV)."""
-    monkeypatch.setattr(sys, "argv", ["bench_main_job.py", "--baseline", str(ROOT), "--pairs", "1",
-                                      "--extra", "--replications", "40", "--horizon", "20"])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(BENCHMARKS / "bench_main_job.py"), run_name="__main__")
-    assert exit_info.value.code == 0
-    output = capsys.readouterr().out
+    arguments = ["--baseline", str(ROOT), "--pairs", "1", "--extra", "--replications", "40", "--horizon", "20"]
+    output = run_script("bench_main_job.py", arguments, monkeypatch, capsys)
     assert "ratio of medians baseline / current" in output
     assert "outputs: every CSV and PNG the same bytes" in output

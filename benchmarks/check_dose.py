@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worlds < 2:
         parser.error("--worlds must be at least 2")
     started, rows = time.perf_counter(), []
-    print("| structure | outcome | " + " | ".join(f"{t:,}" for t in TROOPS) + " | max step | 0->100 | 0->100, 95 % | met |")
+    print("| structure | outcome | " + " | ".join(f"{t:,}" for t in TROOPS)
+          + " | max step | 0->100 | 0->100, 95 % | met |")
     print("|---|---|" + "---|" * (len(TROOPS) + 4))
     for label, structure in structures():
         table, differences = measure(structure, args.worlds, args.seed)

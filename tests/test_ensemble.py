@@ -348,3 +348,44 @@ def test_the_same_bytes_on_a_dask_cluster(ceasefire, tmp_path, monkeypatch):
     for name in ("ensemble.csv", "variance.csv", "form_effects.csv", "runs.csv", "draws.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     assert __import__("json").loads((tmp_path / "dask" / "manifest.json").read_text())["workers"] == 2
+
+
+# --------------------------------------------------------------------------- the shares' bootstrap intervals
+
+
+def test_share_intervals_hold_the_estimate_and_are_seeded():
+    rng = np.random.default_rng(3)
+    y = rng.normal(0.0, 0.1, (30, 1)) + rng.normal(0.0, 0.1, (1, 8)) + rng.normal(0.0, 0.05, (30, 8))
+    v = np.full(y.shape, 0.0025)
+    first = ensemble.share_intervals(y, v, np.random.default_rng(1), resamples=200)
+    again = ensemble.share_intervals(y, v, np.random.default_rng(1), resamples=200)
+    assert first == again and list(first) == list(ensemble.INTERVAL_COLUMNS)
+    point = variance_shares(y, v)
+    for share in ensemble.SHARES:
+        assert first[f"{share}_low"] <= point[share] <= first[f"{share}_high"], share
+        assert first[f"{share}_high"] - first[f"{share}_low"] > 0.01, share  # 30 x 8 cells are not exact
+
+
+def test_share_intervals_resample_the_draws_as_well_as_the_combinations():
+    """With the same structure, the parameter share's interval from 4 draws must be wider than from 64: resampling
+    the combinations alone would not see how few draws there are. The SD of a variance from K draws falls as
+    sqrt(2 / (K - 1)): 0.82 at K = 4, 0.18 at K = 64, so a factor 2 in width is a weak requirement."""
+    rng = np.random.default_rng(8)
+    widths = {}
+    for draws in (4, 64):
+        y = rng.normal(0.0, 0.1, (40, 1)) + rng.normal(0.0, 0.1, (1, draws)) + rng.normal(0.0, 0.05, (40, draws))
+        found = ensemble.share_intervals(y, np.full(y.shape, 0.0025), np.random.default_rng(2), resamples=300)
+        widths[draws] = found["share_parameters_high"] - found["share_parameters_low"]
+    assert widths[4] > 2 * widths[64]
+
+
+def test_share_intervals_of_structure_alone_and_of_fixed_parameters():
+    s = np.linspace(0.2, 0.7, 12)
+    alone = ensemble.share_intervals(np.repeat(s[:, None], 8, axis=1), np.full((12, 8), 1e-6),
+                                     np.random.default_rng(0), resamples=100)
+    assert alone["share_structure_low"] > 0.99 and alone["share_parameters_high"] == 0.0
+    one_draw = ensemble.share_intervals(s[:, None], np.full((12, 1), 1e-4), np.random.default_rng(0), resamples=100)
+    assert one_draw["share_parameters_low"] == one_draw["share_parameters_high"] == 0.0
+    assert 0.9 < one_draw["share_structure_low"] <= one_draw["share_structure_high"] <= 1.0
+    undefined = np.full((12, 8), np.nan)
+    assert all(math.isnan(x) for x in ensemble.share_intervals(undefined, undefined, np.random.default_rng(0)).values())

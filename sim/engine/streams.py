@@ -70,6 +70,7 @@ class StreamKey(IntEnum):
     POSTERIOR_DRAW = 0x9057  # which posterior particles a run draws (sim.stats.posterior)
     ENSEMBLE_PARAMETERS = 1_000_001  # the ensemble's parameter draws from the priors or a posterior
     ENSEMBLE_COMBINATIONS = 1_000_002  # the ensemble's sample of structural combinations
+    ENSEMBLE_BOOTSTRAP = 1_000_003  # the ensemble's bootstrap of its variance shares
     OPTIMUM_BOOTSTRAP = 2**32 - 3  # the bet's paired bootstrap of the best troop level
     SWEEP_ANALYSIS = 2**32 - 2  # SALib's analysis of a sweep (its bootstrap)
     SWEEP_DESIGN = 2**32 - 1  # a sweep's Latin hypercube or Sobol design

@@ -445,9 +445,15 @@ def variance_shares(y: np.ndarray, v_mc: np.ndarray) -> dict[str, float]:
             "var_total": total, **shares}
 
 
-VARIANCE_COLUMNS: tuple[str, ...] = ("share_structure", "share_parameters", "share_monte_carlo", "var_structure",
-                                     "var_parameters", "var_monte_carlo", "var_total", "draws_used")
-"""Columns of ``variance.csv`` after ``output``."""
+SHARES: tuple[str, ...] = ("share_structure", "share_parameters", "share_monte_carlo")
+VARIANCE_COLUMNS: tuple[str, ...] = (*SHARES, "var_structure", "var_parameters", "var_monte_carlo", "var_total",
+                                     "draws_used")
+INTERVAL_COLUMNS: tuple[str, ...] = tuple(f"{share}_{end}" for share in SHARES for end in ("low", "high"))
+"""Columns of ``variance.csv`` after ``output``: the shares and variances, the draws used, then each share's 95 %
+bootstrap interval."""
+
+BOOTSTRAP_RESAMPLES = 1000
+"""Resamples of :func:`share_intervals`."""
 
 
 def _structure_variance(y: np.ndarray, v_mc_mean: float) -> float:
@@ -476,16 +482,45 @@ def balanced_shares(y: np.ndarray, v_mc: np.ndarray) -> dict[str, float]:
     return {**variance_shares(y[:, complete], v_mc[:, complete]), "draws_used": used}
 
 
+def share_intervals(y: np.ndarray, v_mc: np.ndarray, rng: np.random.Generator,
+                    resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, float]:
+    """95 % percentile intervals of the shares of :func:`balanced_shares`, by the pigeonhole bootstrap of a
+    crossed design: combinations and draws resampled with replacement, independently (Owen 2007), so that the
+    intervals hold both the sampling of the structures and that of the parameter draws. Owen shows this
+    bootstrap overstates the variance of a crossed mean a little, so the intervals are on the wide side.
+
+    Returns ``share_<part>_low`` and ``share_<part>_high`` for each part; NaN where fewer than 2 draws are
+    defined in every combination, or with a single combination and a single draw.
+    """
+    complete = ~(np.isnan(y) | np.isnan(v_mc)).any(axis=0)
+    y, v_mc = y[:, complete], v_mc[:, complete]
+    c, k = y.shape
+    if k < min(2, complete.size) or c * k < 2:
+        return dict.fromkeys(INTERVAL_COLUMNS, np.nan)
+    found = np.empty((resamples, len(SHARES)))
+    for b in range(resamples):
+        rows, columns = rng.integers(0, c, c), rng.integers(0, k, k)
+        shares = variance_shares(y[np.ix_(rows, columns)], v_mc[np.ix_(rows, columns)])
+        found[b] = [shares[name] for name in SHARES]
+    with np.errstate(all="ignore"):
+        low, high = np.nanquantile(found, [0.025, 0.975], axis=0)
+    return {column: float(value) for share, lo, hi in zip(SHARES, low, high, strict=True)
+            for column, value in ((f"{share}_low", lo), (f"{share}_high", hi))}
+
+
 def variance_table(result: EnsembleResult) -> pd.DataFrame:
-    """``variance.csv``: one row per headline number: its variance shares and variances, and ``draws_used``,
-    the draws whose runs are defined in every combination (NaN shares when fewer than 2)."""
+    """``variance.csv``: one row per headline number: its variance shares and variances, ``draws_used`` (the
+    draws whose runs are defined in every combination; NaN shares when fewer than 2) and each share's 95 %
+    bootstrap interval (:func:`share_intervals`, seeded by the design's seed)."""
     shape = (len(result.design.combinations), len(result.design.seeds))
+    rng = generator(result.design.seeds[0], StreamKey.ENSEMBLE_BOOTSTRAP)
     rows = []
     for output in OUTPUTS:
         y = grid(result.runs, output, shape)
         v = mc_variance(grid(result.runs, f"{output}_k", shape), grid(result.runs, f"{output}_n", shape))
         parts = balanced_shares(y, v)
-        rows.append({"output": output, **{key: parts[key] for key in VARIANCE_COLUMNS}})
+        rows.append({"output": output, **{key: parts[key] for key in VARIANCE_COLUMNS},
+                     **share_intervals(y, v, rng)})
     return pd.DataFrame(rows)
 
 

@@ -97,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a folder put on both workers' PYTHONPATH after the checkout (say numba installed with "
                              "pip install --target); repeatable")
     args = parser.parse_args(argv)
-
-    print(f"load average before: {load()}")
     if args.pairs < 1 or args.worlds < 1:
         parser.error("--pairs and --worlds must be at least 1")
+
+    print(f"load average before: {load()}")
     workers = {name: Worker(checkout, args.horizon, args.numba, args.path, args.trajectories)
                for name, checkout in (("this", ROOT), ("baseline", args.baseline))}
     measured: dict[str, list[tuple[float, float]]] = {"this": [], "baseline": [], "oracle": []}

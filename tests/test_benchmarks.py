@@ -38,7 +38,7 @@ def test_evaluate_benchmark_runs_and_finds_identical_results(monkeypatch: pytest
 
 
 @pytest.mark.parametrize("script, arguments, expected", [
-    ("check_dose.py", ["--worlds", "30"], "| presence=switch | p_deal |"),
+    ("check_dose.py", ["--worlds", "30"], " | max step | 0->100 | 0->100, 95 % | met |"),
     ("check_hazard_shape.py", ["--worlds", "30"], "| no_european_troops |"),
     ("check_germany.py", ["--worlds", "30", "--coalition", "5000"], "| timing: deployment_delay_days 720 -> 0 |"),
     ("check_share_intervals.py", ["--combinations", "6", "--draws", "3", "--replicates", "3", "--resamples", "10"],

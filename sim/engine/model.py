@@ -773,6 +773,7 @@ class CeasefireModel(mesa.Model):
         if keep.all():
             return
         self._blank_ended(~keep)
+        self._blanked = True  # every world still stepped holds
         ended_ids = self.world_ids[~keep]
         for holder, name in self._per_world_arrays():
             values = holder[name]

@@ -46,7 +46,7 @@ from sim.experiments.result import Artefacts
 from sim.mechanisms import DEFAULT_STRUCTURE, LEGACY_STRUCTURE, REGISTRY
 from sim.spec.scenario import Scenario, get_path, load_scenario
 from sim.spec.sources import typed
-from sim.stats.form_effects import form_effects
+from sim.stats.form_effects import coefficients, form_effects
 from sim.stats.metrics import holding_counts
 
 if TYPE_CHECKING:
@@ -344,9 +344,21 @@ class EnsembleResult:
             "variance": "two-way layout, draws as random blocks: structure = (MS_combination - MS_residual) / K; "
                         "parameters = mean within-combination variance between draws - Monte Carlo; "
                         "Monte Carlo = mean binomial variance p(1-p)/(n-1) of one run",
+            "form_effects": self._form_effects_note(),
             "workers": self.workers,
             "wall_seconds": round(self.wall_seconds, 3),
         }
+
+    def _form_effects_note(self) -> str:
+        """What ``form_effects.csv`` holds, or why it is empty."""
+        combinations = self.table[self.table["row"] == "combination"]
+        needed = coefficients(combinations, MECHANISM_NAMES, DEFAULT_STRUCTURE,
+                              {name: list(REGISTRY[name]) for name in MECHANISM_NAMES})
+        if self.form_effects.empty:
+            return (f"not fitted: {len(combinations)} combinations for {needed} coefficients (the fit needs more "
+                    f"combinations than coefficients: --combinations sample:{needed + 20} or more)")
+        return (f"main effects of the forms against the default forms, least squares over {len(combinations)} "
+                f"combination means, {needed} coefficients, 95 % t intervals")
 
 
 def run_ensemble(design: Design, workers: int = 1, progress: Callable[[int], None] | None = None,

@@ -5,7 +5,10 @@ that have a form mixes in the other mechanisms' forms. The fit holds them fixed:
 combination means on one indicator per non-reference form of each mechanism, plus an intercept, without
 interactions. Each coefficient is the form's effect against its mechanism's reference form (the default form where
 the sample holds it), with a standard error from the residual variance, which holds the interactions and the
-Monte Carlo noise of the means. ``r_squared`` says how much of the spread the main effects explain.
+Monte Carlo noise of the means, and a 95 % interval from Student's t with the fit's residual degrees of freedom.
+``r_squared`` says how much of the spread the main effects explain. A fit needs more combinations than
+coefficients (the intercept and every non-reference form present: 17 when every form of the twelve mechanisms is
+in the sample); with fewer, the table has no rows for that output (:func:`coefficients`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-Z_95 = 1.959963984540054
-"""Two-sided 95 % quantile of the standard normal."""
+from scipy import stats
 
 COLUMNS = ("output", "mechanism", "form", "reference", "effect", "se", "low", "high", "combinations_with_form",
-           "combinations", "r_squared", "residual_sd")
+           "combinations", "residual_df", "r_squared", "residual_sd")
 
 
 def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs: Sequence[str],
@@ -36,7 +37,7 @@ def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs:
         forms: mechanism -> its forms, in the order the table lists them.
     Returns:
         ``COLUMNS``; effects in the output's units (a difference of probabilities), ``low``/``high`` the 95 %
-        normal interval. Empty for an output whose fit has no residual degrees of freedom or is singular.
+        t interval. Empty for an output whose fit has no residual degrees of freedom or is singular.
     """
     rows: list[dict[str, object]] = []
     for output in outputs:
@@ -52,14 +53,21 @@ def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs:
         se = np.sqrt(np.diag(variance * np.linalg.inv(design.T @ design)))
         total = float(((y - y.mean()) ** 2).sum())
         r_squared = 1.0 - float(residuals @ residuals) / total if total > 0.0 else float("nan")
+        t_95 = float(stats.t.ppf(0.975, n - p))
         for j, (mechanism, form, base) in enumerate(names, start=1):
             effect = float(coefficients[j])
             rows.append({"output": output, "mechanism": mechanism, "form": form, "reference": base,
-                         "effect": effect, "se": float(se[j]), "low": effect - Z_95 * se[j],
-                         "high": effect + Z_95 * se[j],
+                         "effect": effect, "se": float(se[j]), "low": effect - t_95 * se[j],
+                         "high": effect + t_95 * se[j],
                          "combinations_with_form": int((data[mechanism] == form).sum()), "combinations": n,
-                         "r_squared": r_squared, "residual_sd": variance ** 0.5})
+                         "residual_df": n - p, "r_squared": r_squared, "residual_sd": variance ** 0.5})
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def coefficients(combinations: pd.DataFrame, mechanisms: Sequence[str], reference: Mapping[str, str],
+                 forms: Mapping[str, Sequence[str]]) -> int:
+    """How many coefficients the fit of these combinations has: it needs more combinations than that."""
+    return _design(combinations, mechanisms, reference, forms)[0].shape[1]
 
 
 def _design(data: pd.DataFrame, mechanisms: Sequence[str], reference: Mapping[str, str],

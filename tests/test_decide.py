@@ -116,6 +116,7 @@ def test_every_table_and_the_manifest_are_written(small_run: Path):
     # the worlds and days of every run, not the base scenario's
     assert (manifest["replications"], manifest["horizon_days"]) == (manifest["worlds_per_run"],
                                                                     manifest["run_horizon_days"]) != (10000, 730)
+    assert manifest["scenario"]["replications"] == manifest["replications"]
     outcomes = pd.read_csv(small_run / "outcomes.csv")
     options = pd.read_csv(small_run / "options.csv")
     assert len(outcomes) == len(options) * 6

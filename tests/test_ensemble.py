@@ -280,6 +280,7 @@ def test_ensemble_sample_writes_that_many_rows_and_a_manifest_naming_the_paramet
     assert manifest["n_combinations"] == 3 and manifest["run_seeds"] == [20261125, 20261126]
     # the worlds and days of every run, not the base scenario's 10,000 worlds over 730 days
     assert (manifest["replications"], manifest["horizon_days"]) == (40, 365)
+    assert (manifest["scenario"]["replications"], manifest["scenario"]["horizon_days"]) == (40, 365)
     # 3 combinations cannot carry a main-effects fit: the table is empty and the manifest says why
     assert pd.read_csv(out / "form_effects.csv").empty
     assert manifest["form_effects"].startswith("not fitted: 3 combinations for ")

@@ -433,7 +433,10 @@ class DecideResult:
                   "outcomes.csv": self.outcomes, "regret.csv": self.regret, "picks.csv": self.picks,
                   "boxes.csv": self.boxes, "peeling.csv": self.peeling, "evppi.csv": self.evppi}
         return Artefacts("decide", tables, manifest=self.manifest_fields(), figures=FIGURES,
-                         scenario=self.design.futures.base, source=self.design.options.source)
+                         scenario=self.design.futures.base.model_copy(
+                             update={"replications": self.design.futures.replications,
+                                     "horizon_days": self.design.futures.horizon_days}),
+                         source=self.design.options.source)
 
     def manifest_fields(self) -> dict[str, Any]:
         design, futures = self.design, self.design.futures
@@ -447,9 +450,6 @@ class DecideResult:
             "run_seeds": list(futures.seeds),
             "worlds_per_run": futures.replications,
             "run_horizon_days": futures.horizon_days,
-            # the common fields would give the base scenario's: every run here has these
-            "replications": futures.replications,
-            "horizon_days": futures.horizon_days,
             "parameter_source": futures.draws.source,
             "parameters_drawn": design.drawn_paths(),
             "thresholds": design.options.thresholds,

@@ -320,7 +320,9 @@ class EnsembleResult:
         tables = {"ensemble.csv": self.table, "variance.csv": self.variance, "form_effects.csv": self.form_effects,
                   "runs.csv": self.runs, "draws.csv": draws_table(self.design)}
         return Artefacts("ensemble", tables, manifest=self.manifest_fields(), figures=ENSEMBLE_FIGURES,
-                         scenario=self.design.base, source=self.design.scenario_file)
+                         scenario=self.design.base.model_copy(update={"replications": self.design.replications,
+                                                                      "horizon_days": self.design.horizon_days}),
+                         source=self.design.scenario_file)
 
     def manifest_fields(self) -> dict[str, Any]:
         """What a reader needs to reproduce the ensemble beyond the common fields: design, seeds, parameter
@@ -333,9 +335,6 @@ class EnsembleResult:
             "run_seeds": list(design.seeds),
             "worlds_per_run": design.replications,
             "run_horizon_days": design.horizon_days,
-            # the common fields would give the base scenario's: every run here has these
-            "replications": design.replications,
-            "horizon_days": design.horizon_days,
             "parameter_source": design.draws.source,
             "parameters_drawn": sorted(design.draws.values[0]),
             "design": "full factorial: every combination x every draw; the same draws and the same seed per draw "

@@ -355,7 +355,7 @@ class EnsembleResult:
                               {name: list(REGISTRY[name]) for name in MECHANISM_NAMES})
         if self.form_effects.empty:
             return (f"not fitted: {len(combinations)} combinations for {needed} coefficients (the fit needs more "
-                    f"combinations than coefficients: --combinations sample:{needed + 20} or more)")
+                    "combinations than coefficients)")
         return (f"main effects of the forms against the default forms, least squares over {len(combinations)} "
                 f"combination means, {needed} coefficients, 95 % t intervals")
 

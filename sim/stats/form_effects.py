@@ -47,15 +47,15 @@ def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs:
         n, p = design.shape
         if n <= p or np.linalg.matrix_rank(design) < p:
             continue
-        coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
-        residuals = y - design @ coefficients
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        residuals = y - design @ beta
         variance = float(residuals @ residuals) / (n - p)
         se = np.sqrt(np.diag(variance * np.linalg.inv(design.T @ design)))
         total = float(((y - y.mean()) ** 2).sum())
         r_squared = 1.0 - float(residuals @ residuals) / total if total > 0.0 else float("nan")
         t_95 = float(stats.t.ppf(0.975, n - p))
         for j, (mechanism, form, base) in enumerate(names, start=1):
-            effect = float(coefficients[j])
+            effect = float(beta[j])
             rows.append({"output": output, "mechanism": mechanism, "form": form, "reference": base,
                          "effect": effect, "se": float(se[j]), "low": effect - t_95 * se[j],
                          "high": effect + t_95 * se[j],

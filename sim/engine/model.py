@@ -783,9 +783,7 @@ class CeasefireModel(mesa.Model):
 
     def _restore(self) -> None:
         """Put every per-world array back to all worlds in their original order."""
-        if not self._blanked:  # before, while only the stepped worlds are to be looked at
-            self._blank_ended(~self.holding)
-            self._blanked = True
+        self._blank_pending()  # before, while only the stepped worlds are to be looked at
         if not self._archive:
             return
         ids = self.world_ids
@@ -799,9 +797,7 @@ class CeasefireModel(mesa.Model):
     def trajectories(self) -> dict[str, np.ndarray] | None:
         """Variable -> array (horizon + 1, worlds) of each day's values, NaN where the ceasefire does not hold
         (``None`` unless recorded)."""
-        if self._trajectories is not None and not self._blanked:
-            self._blank_ended(~self.holding)
-            self._blanked = True
+        self._blank_pending()
         return self._trajectories
 
     def _record(self) -> None:
@@ -820,6 +816,12 @@ class CeasefireModel(mesa.Model):
             value = value() if callable(value) else value
             self._trajectories[name][self.day, columns] = value
         self._blanked = False
+
+    def _blank_pending(self) -> None:
+        """Blank the values recorded for the stepped worlds that have ended since the last blanking."""
+        if not self._blanked:
+            self._blank_ended(~self.holding)
+            self._blanked = True
 
     def _blank_ended(self, ended: np.ndarray) -> None:
         """Set to NaN the recorded values of the stepped worlds ``ended`` (a mask) from the day their

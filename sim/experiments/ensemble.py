@@ -310,9 +310,13 @@ class EnsembleResult:
     def form_effects(self) -> pd.DataFrame:
         """``form_effects.csv``: each form's main effect on each headline against its mechanism's default form,
         fitted to the combinations' means (:func:`sim.stats.form_effects.form_effects`)."""
-        combinations = self.table[self.table["row"] == "combination"]
-        return form_effects(combinations, MECHANISM_NAMES, [f"{o}_mean" for o in OUTPUTS], DEFAULT_STRUCTURE,
-                            {name: list(REGISTRY[name]) for name in MECHANISM_NAMES})
+        return form_effects(self._combination_rows, MECHANISM_NAMES, [f"{o}_mean" for o in OUTPUTS],
+                            DEFAULT_STRUCTURE, REGISTRY)
+
+    @property
+    def _combination_rows(self) -> pd.DataFrame:
+        """The rows of ``ensemble.csv`` that are combinations (not the pooled row)."""
+        return self.table[self.table["row"] == "combination"]
 
     def artefacts(self) -> Artefacts:
         """``ensemble.csv``, ``variance.csv``, ``form_effects.csv``, ``runs.csv``, ``draws.csv``, ``ensemble.png``
@@ -350,9 +354,8 @@ class EnsembleResult:
 
     def _form_effects_note(self) -> str:
         """What ``form_effects.csv`` holds, or why it is empty."""
-        combinations = self.table[self.table["row"] == "combination"]
-        needed = coefficients(combinations, MECHANISM_NAMES, DEFAULT_STRUCTURE,
-                              {name: list(REGISTRY[name]) for name in MECHANISM_NAMES})
+        combinations = self._combination_rows
+        needed = coefficients(combinations, MECHANISM_NAMES, DEFAULT_STRUCTURE, REGISTRY)
         if self.form_effects.empty:
             return (f"not fitted: {len(combinations)} combinations for {needed} coefficients (the fit needs more "
                     "combinations than coefficients)")

@@ -13,7 +13,7 @@ in the sample); with fewer, the table has no rows for that output (:func:`coeffi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ COLUMNS = ("output", "mechanism", "form", "reference", "effect", "se", "low", "h
 
 
 def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs: Sequence[str],
-                 reference: Mapping[str, str], forms: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+                 reference: Mapping[str, str], forms: Mapping[str, Iterable[str]]) -> pd.DataFrame:
     """Main effects of each form on each output, one row per (output, mechanism, non-reference form).
 
     Args:
@@ -34,7 +34,8 @@ def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs:
         outputs: the outputs' columns.
         reference: mechanism -> the form to measure against, if the sample holds it (else the first form of
             ``forms`` that it holds).
-        forms: mechanism -> its forms, in the order the table lists them.
+        forms: mechanism -> its forms (names; a mapping keyed by them will do), in the order the table
+            lists them.
     Returns:
         ``COLUMNS``; effects in the output's units (a difference of probabilities), ``low``/``high`` the 95 %
         t interval. Empty for an output whose fit has no residual degrees of freedom or is singular.
@@ -65,13 +66,13 @@ def form_effects(combinations: pd.DataFrame, mechanisms: Sequence[str], outputs:
 
 
 def coefficients(combinations: pd.DataFrame, mechanisms: Sequence[str], reference: Mapping[str, str],
-                 forms: Mapping[str, Sequence[str]]) -> int:
+                 forms: Mapping[str, Iterable[str]]) -> int:
     """How many coefficients the fit of these combinations has: it needs more combinations than that."""
     return _design(combinations, mechanisms, reference, forms)[0].shape[1]
 
 
 def _design(data: pd.DataFrame, mechanisms: Sequence[str], reference: Mapping[str, str],
-            forms: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+            forms: Mapping[str, Iterable[str]]) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
     """The intercept and one indicator column per non-reference form present, and what each column is."""
     columns = [np.ones(len(data))]
     names: list[tuple[str, str, str]] = []

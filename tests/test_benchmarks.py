@@ -67,3 +67,22 @@ def test_main_job_benchmark_runs_and_compares_outputs(monkeypatch: pytest.Monkey
     output = run_script("bench_main_job.py", arguments, monkeypatch, capsys)
     assert "ratio of medians baseline / current" in output
     assert "outputs: every CSV and PNG the same bytes" in output
+
+
+def test_compiled_day_check_runs_and_compares_bit_for_bit(monkeypatch: pytest.MonkeyPatch, capsys):
+    """``check_compiled_day.py`` at tiny sizes: its three measurements, and its verdict on a bit-identical day."""
+    pytest.importorskip("numba")
+    output = run_script("check_compiled_day.py", ["--worlds", "30", "--days", "10", "--samples", "2000",
+                                                  "--repeats", "1"], monkeypatch, capsys)
+    assert "exp, float32 (offensive choice, spiral)" in output and "log, float64 (geometric gaps)" in output
+    assert "a whole day compiled bit for bit: " in output
+    assert "its transcendental numpy calls alone" in output and "the same run at 20 worlds:" in output
+
+
+def test_compiled_day_check_says_numba_is_missing(monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.setattr(sys, "argv", ["check_compiled_day.py", "--samples", "10"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(BENCHMARKS / "check_compiled_day.py"), run_name="__main__")
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: numba is not installed: pip install '.[fast]'\n"

@@ -76,6 +76,8 @@ def test_compiled_day_check_runs_and_compares_bit_for_bit(monkeypatch: pytest.Mo
                                                   "--repeats", "1"], monkeypatch, capsys)
     assert "exp, float32 (offensive choice, spiral)" in output and "log, float64 (geometric gaps)" in output
     assert "a whole day compiled bit for bit: " in output
+    # the control, a function both round exactly, must agree on every bit, or the comparison is broken
+    assert "sqrt, float32 (control: correctly rounded in both)      0.00%" in output
     assert "its transcendental numpy calls alone" in output and "the same run at 20 worlds:" in output
 
 

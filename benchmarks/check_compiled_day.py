@@ -81,7 +81,8 @@ def mismatch_shares(samples: int, seed: int = 0) -> dict[str, float]:
 def transcendental_seconds(worlds: int, days: int, repeats: int) -> float:
     """Median seconds of the numpy transcendental calls of ``days`` days at ``worlds`` worlds: the normals of
     the incident counts, the offensive choice's and the spiral's exponentials (float32), the institutions'
-    (float64), each as the engine computes it."""
+    (float64), each as the engine computes it. The rarer ones (the geometric gaps of events that fall due, the
+    exact Poisson search for small means, the foresight's windows) are left out, so this is a lower bound."""
     from sim.engine.streams import normal_pairs
 
     rng = np.random.default_rng(1)
